@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "unlearn",
+  platforms: [.macOS(.v13)],
+  products: [
+    .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
+    .library(name: "Unlearning", targets: ["Unlearning"]),
+    .executable(name: "unlearn", targets: ["unlearn"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+  ],
+  targets: [
+    // C interfaces (system libraries; Debian: liblapacke-dev libopenblas-dev zlib1g-dev).
+    .systemLibrary(
+      name: "CLAPACK",
+      pkgConfig: "lapacke",
+      providers: [.apt(["liblapacke-dev", "libopenblas-dev"])]
+    ),
+    .systemLibrary(
+      name: "CZlib",
+      pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"])]
+    ),
+
+    // Layer 1: dense linear algebra on BLAS/LAPACK.
+    .target(name: "LinearAlgebra", dependencies: ["CLAPACK"]),
+
+    // Layer 2: data, models, training, influence, removal, certification, evaluation.
+    .target(
+      name: "Unlearning",
+      dependencies: [
+        "LinearAlgebra",
+        "CZlib",
+        .product(name: "RealModule", package: "swift-numerics"),
+      ]
+    ),
+
+    // Layer 3: the command tree (a library so tests can run commands in-process) and the binary.
+    .target(
+      name: "UnlearnCLI",
+      dependencies: [
+        "Unlearning",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .executableTarget(name: "unlearn", dependencies: ["UnlearnCLI"]),
+
+    // Shared test helpers: generators, finite differences, naive reference kernels.
+    .target(name: "TestSupport", dependencies: ["Unlearning"], path: "Tests/TestSupport"),
+    .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "TestSupport"]),
+    .testTarget(name: "UnlearningTests", dependencies: ["Unlearning", "TestSupport"]),
+    .testTarget(name: "UnlearnCLITests", dependencies: ["UnlearnCLI", "TestSupport"]),
+  ]
+)

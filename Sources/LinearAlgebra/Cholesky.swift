@@ -1,0 +1,164 @@
+/// The Cholesky factorisation `A = L L^T` of a symmetric positive definite matrix.
+///
+/// Factor once (`dpotrf`, `n^3 / 3` flops), then solve for any number of right-hand sides
+/// (`dpotrs` / `dtrsm`, `2 n^2` flops each). The factor can be modified by rank-1 terms in
+/// `O(n^2)` without refactoring: ``update(adding:)`` turns it into the factor of `A + x x^T`,
+/// ``downdate(removing:)`` into that of `A - x x^T` (used when training rows leave a Hessian).
+///
+/// Storage: `L` column-major in an `n x n` array, i.e. the row-major upper triangle `L^T`; the
+/// strict upper part (column-major) is zero. A value type: copies are independent.
+public struct Cholesky: Sendable {
+  /// The order `n` of the factored matrix.
+  public let dimension: Int
+  /// `L` in column-major order (lower triangle; zeros above).
+  public private(set) var factor: [Double]
+
+  /// Factors the symmetric positive definite `matrix` (only its upper row-major triangle, that is
+  /// its lower column-major triangle, is read).
+  ///
+  /// - Throws: ``LinearAlgebraError/notPositiveDefinite(pivot:dimension:)`` naming the first
+  ///   leading minor that is not positive; ``LinearAlgebraError/nonFiniteInput(_:)`` for NaN/inf.
+  public init(_ matrix: Matrix) throws(LinearAlgebraError) {
+    precondition(matrix.isSquare, "Cholesky: matrix is \(matrix.rows) x \(matrix.columns)")
+    guard matrix.isFinite else { throw .nonFiniteInput("the matrix to factor") }
+    let n = matrix.rows
+    var a = matrix.elements
+    let info: Int =
+      n == 0 ? 0 : a.withUnsafeMutableBufferPointer { LAPACK.potrf(n: n, a: $0.baseAddress!) }
+    if info > 0 { throw .notPositiveDefinite(pivot: info, dimension: n) }
+    precondition(info == 0, "dpotrf: illegal argument \(-info)")
+    // Zero the strict upper triangle (column-major) so the array is exactly L.
+    for j in 0..<n {
+      for i in 0..<j { a[i + j * n] = 0 }
+    }
+    self.dimension = n
+    self.factor = a
+  }
+
+  /// Element `L[i, j]` of the lower-triangular factor.
+  public subscript(i: Int, j: Int) -> Double { factor[i + j * dimension] }
+
+  /// `L` as a row-major ``Matrix``.
+  public var lower: Matrix {
+    Matrix(rows: dimension, columns: dimension, elements: factor).transposed()
+  }
+
+  /// `L L^T`, the matrix this factor represents (`O(n^3)`; for checks).
+  public func reconstructed() -> Matrix {
+    let l = lower
+    return Matrix.product(l, l, transposeB: true)
+  }
+
+  /// Solves `A x = b` (`dpotrs`, `2 n^2` flops).
+  ///
+  /// - Parameter b: length `dimension`.
+  public func solve(_ b: [Double]) -> [Double] {
+    precondition(b.count == dimension, "Cholesky.solve: \(b.count) entries, expected \(dimension)")
+    if dimension == 0 { return [] }
+    var x = b
+    let n = dimension
+    let info = factor.withUnsafeBufferPointer { f in
+      x.withUnsafeMutableBufferPointer { LAPACK.potrs(n: n, nrhs: 1, factor: f.baseAddress!, b: $0.baseAddress!) }
+    }
+    precondition(info == 0, "dpotrs: illegal argument \(-info)")
+    return x
+  }
+
+  /// Solves `A X = B` for a row-major `n x k` right-hand side (two `dtrsm` calls, `2 n^2 k`
+  /// flops, no transposing copies).
+  public func solve(_ b: Matrix) -> Matrix {
+    precondition(b.rows == dimension, "Cholesky.solve: \(b.rows) rows, expected \(dimension)")
+    var x = b
+    if dimension == 0 || b.columns == 0 { return x }
+    let (n, k) = (dimension, b.columns)
+    factor.withUnsafeBufferPointer { f in
+      x.elements.withUnsafeMutableBufferPointer { px in
+        LAPACK.trsmLowerRowMajorRHS(n: n, k: k, factor: f.baseAddress!, transposeL: false, b: px.baseAddress!)
+        LAPACK.trsmLowerRowMajorRHS(n: n, k: k, factor: f.baseAddress!, transposeL: true, b: px.baseAddress!)
+      }
+    }
+    return x
+  }
+
+  /// Solves `L y = b` (forward substitution): `||y||^2 = b^T A^{-1} b`.
+  public func solveLower(_ b: [Double]) -> [Double] {
+    precondition(b.count == dimension, "Cholesky.solveLower: \(b.count) entries, expected \(dimension)")
+    if dimension == 0 { return [] }
+    var y = b
+    let n = dimension
+    factor.withUnsafeBufferPointer { f in
+      y.withUnsafeMutableBufferPointer { LAPACK.trsvLower(n: n, factor: f.baseAddress!, transpose: false, x: $0.baseAddress!) }
+    }
+    return y
+  }
+
+  /// `log det A = 2 sum_i log L_ii`.
+  public var logDeterminant: Double {
+    var s = 0.0
+    for i in 0..<dimension { s += Double.log(factor[i + i * dimension]) }
+    return 2 * s
+  }
+
+  /// Turns this into the factor of `A + x x^T` (`O(n^2)`, by Givens-like column sweeps).
+  public mutating func update(adding x: [Double]) {
+    precondition(x.count == dimension, "Cholesky.update: \(x.count) entries, expected \(dimension)")
+    var work = x
+    let ok = Self.rankOne(&factor, n: dimension, work: &work, sign: 1)
+    precondition(ok, "Cholesky.update cannot fail for a positive definite factor")
+  }
+
+  /// Turns this into the factor of `A - x x^T` (`O(n^2)`).
+  ///
+  /// - Throws: ``LinearAlgebraError/downdateLosesDefiniteness(index:)`` when `A - x x^T` is not
+  ///   (numerically) positive definite; the factor is then left unchanged.
+  public mutating func downdate(removing x: [Double]) throws(LinearAlgebraError) {
+    precondition(x.count == dimension, "Cholesky.downdate: \(x.count) entries, expected \(dimension)")
+    var work = x
+    var candidate = factor
+    guard Self.rankOne(&candidate, n: dimension, work: &work, sign: -1) else {
+      throw .downdateLosesDefiniteness(index: work.firstIndex(where: { $0.isNaN }) ?? 0)
+    }
+    factor = candidate
+  }
+
+  /// The rank-1 sweep shared by update (`sign = 1`) and downdate (`sign = -1`). Returns `false`
+  /// (with `work[0]` set to NaN at the failing index) if a diagonal would become non-positive.
+  private static func rankOne(_ l: inout [Double], n: Int, work x: inout [Double], sign: Double) -> Bool {
+    if n == 0 { return true }
+    return l.withUnsafeMutableBufferPointer { pl in
+      x.withUnsafeMutableBufferPointer { px in
+        let base = pl.baseAddress!
+        let xb = px.baseAddress!
+        for k in 0..<n {
+          let lkk = base[k + k * n]
+          let xk = xb[k]
+          let r2 = lkk * lkk + sign * xk * xk
+          // A pivot must stay clearly positive (relative to its old value) to stay well posed.
+          guard r2 > lkk * lkk * 1e-14, r2.isFinite else {
+            xb[k] = .nan
+            return false
+          }
+          let r = r2.squareRoot()
+          let c = r / lkk
+          let s = xk / lkk
+          base[k + k * n] = r
+          let m = n - k - 1
+          if m > 0 {
+            let col = base + (k + 1) + k * n
+            let xs = xb + (k + 1)
+            BLAS.axpy(m, sign * s, xs, col)  // col += sign * s * x
+            BLAS.scal(m, 1 / c, col)  // col /= c
+            BLAS.scal(m, c, xs)  // x = c * x - s * col
+            BLAS.axpy(m, -s, col, xs)
+          }
+        }
+        return true
+      }
+    }
+  }
+}
+
+extension Cholesky: Preconditioner {
+  /// Applies `A^{-1}` (a solve): the factor as a preconditioner for conjugate gradient.
+  public func applyInverse(_ r: [Double]) -> [Double] { solve(r) }
+}

@@ -1,0 +1,171 @@
+import ArgumentParser
+import Foundation
+import Unlearning
+
+/// `unlearn bench`: medians of repeated timings of the hot paths, as a table and JSON.
+struct Bench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Benchmark the numerical kernels (build with -c release).",
+    discussion: """
+      Prints median wall-clock seconds over repeated runs and rates relative to the GEMM peak
+      measured in the same run. Example:
+
+        swift run -c release unlearn bench --repeats 5 --json bench.json
+      """
+  )
+
+  @Option(help: "Repetitions per measurement (the median is reported).")
+  var repeats: Int = 5
+
+  @Option(help: "Write all measurements as JSON to this file.")
+  var json: String?
+
+  @Option(help: "Comma-separated groups to run: linalg (more groups as they land).")
+  var only: String = "linalg"
+
+  func validate() throws {
+    guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+  }
+
+  func run() throws {
+    var report = BenchReport(threads: BLASInfo.threadCount, repeats: repeats, rows: [])
+    let groups = Set(only.split(separator: ",").map { String($0) })
+    if groups.contains("linalg") { try LinearAlgebraBench.run(repeats: repeats, into: &report) }
+    print(report.table())
+    if let json { try writeJSONAtomically(report, to: json) }
+  }
+}
+
+/// One benchmark measurement.
+struct BenchRow: Codable {
+  var group: String
+  var name: String
+  /// Median seconds over `samples`.
+  var medianSeconds: Double
+  var minimumSeconds: Double
+  var samples: Int
+  /// Free-form extra figures (GFLOP/s, ratios, iterations, ...).
+  var figures: [String: Double] = [:]
+}
+
+struct BenchReport: Codable {
+  var threads: Int
+  var repeats: Int
+  var rows: [BenchRow]
+
+  func table() -> String {
+    var out = "unlearn bench  (OpenBLAS threads: \(threads), median of \(repeats) runs)\n"
+    let header = ["group", "measurement", "median s", "min s", "figures"]
+    var lines = [header]
+    for r in rows {
+      let figs = r.figures.sorted { $0.key < $1.key }.map { "\($0.key)=\(formatFigure($0.value))" }
+      lines.append([r.group, r.name, formatSeconds(r.medianSeconds), formatSeconds(r.minimumSeconds), figs.joined(separator: "  ")])
+    }
+    out += renderTable(lines)
+    return out
+  }
+}
+
+/// Times `body` `repeats` times after one warm-up and returns (median, min) seconds.
+func timeMedian(repeats: Int, warmup: Bool = true, _ body: () throws -> Void) rethrows -> (median: Double, minimum: Double) {
+  if warmup { try body() }
+  var samples = [Double]()
+  for _ in 0..<repeats {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+  }
+  samples.sort()
+  let mid = samples.count / 2
+  let median = samples.count % 2 == 1 ? samples[mid] : 0.5 * (samples[mid - 1] + samples[mid])
+  return (median, samples[0])
+}
+
+func formatSeconds(_ s: Double) -> String {
+  if s >= 1 { return String(format: "%.3f", s) }
+  if s >= 1e-3 { return String(format: "%.2fm", s * 1e3) }
+  return String(format: "%.1fu", s * 1e6)
+}
+
+func formatFigure(_ x: Double) -> String {
+  if x == x.rounded() && abs(x) < 1e9 { return String(Int(x)) }
+  if abs(x) >= 0.01 && abs(x) < 1e5 { return String(format: "%.3g", x) }
+  return String(format: "%.3e", x)
+}
+
+/// Renders rows of cells as a fixed-width, left-aligned table with a rule under the header.
+func renderTable(_ lines: [[String]]) -> String {
+  guard let header = lines.first else { return "" }
+  var widths = header.map { $0.count }
+  for line in lines {
+    for (i, cell) in line.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+  }
+  func render(_ line: [String]) -> String {
+    line.enumerated().map { i, cell in
+      i == line.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+    }.joined(separator: "  ")
+  }
+  var out = render(header) + "\n"
+  out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
+  for line in lines.dropFirst() { out += render(line) + "\n" }
+  return out
+}
+
+/// Encodes `value` as pretty JSON and writes it atomically (temporary file + rename).
+func writeJSONAtomically<T: Encodable>(_ value: T, to path: String) throws {
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+  let data = try encoder.encode(value)
+  try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+}
+
+enum LinearAlgebraBench {
+  static func run(repeats: Int, into report: inout BenchReport) throws {
+    func progress(_ s: String) { FileHandle.standardError.write(Data("bench: \(s)\n".utf8)) }
+
+    progress("GEMM 1024 x 1024")
+    let n = 1024
+    let a = TestMatrices.gaussian(rows: n, columns: n, seed: 1)
+    let b = TestMatrices.gaussian(rows: n, columns: n, seed: 2)
+    var c = Matrix(rows: n, columns: n)
+    let gemm = timeMedian(repeats: repeats) { Matrix.gemm(a, b, into: &c) }
+    let gemmRate = 2 * pow(Double(n), 3) / gemm.median / 1e9
+    report.rows.append(BenchRow(group: "linalg", name: "gemm 1024x1024x1024", medianSeconds: gemm.median, minimumSeconds: gemm.minimum, samples: repeats, figures: ["GFLOP/s": gemmRate]))
+
+    progress("weighted Gram 12000 x 784")
+    let x = TestMatrices.gaussian(rows: 12000, columns: 784, seed: 3)
+    var g = SeededGenerator(seed: 4)
+    let w = (0..<12000).map { _ in g.nextUniform() * 0.25 }
+    var gram = Matrix(rows: 0, columns: 0)
+    let gramTime = timeMedian(repeats: repeats) { gram = x.weightedGram(weights: w) }
+    // syrk does n d^2 useful flops (half of the equivalent gemm's 2 n d^2).
+    let gramRate = 12000.0 * 784 * 784 / gramTime.median / 1e9
+    report.rows.append(BenchRow(group: "linalg", name: "weighted Gram X^T diag(w) X, 12000x784", medianSeconds: gramTime.median, minimumSeconds: gramTime.minimum, samples: repeats, figures: ["GFLOP/s": gramRate, "ratio to gemm rate": gramRate / gemmRate]))
+
+    progress("Cholesky 784")
+    gram.addToDiagonal(12.0)
+    var chol = try Cholesky(gram)
+    let cholTime = try timeMedian(repeats: repeats) { chol = try Cholesky(gram) }
+    report.rows.append(BenchRow(group: "linalg", name: "Cholesky dpotrf d=784", medianSeconds: cholTime.median, minimumSeconds: cholTime.minimum, samples: repeats, figures: ["GFLOP/s": pow(784.0, 3) / 3 / cholTime.median / 1e9]))
+
+    let rhs = x.row(0)
+    let solveTime = timeMedian(repeats: max(repeats, 20)) { _ = chol.solve(rhs) }
+    report.rows.append(BenchRow(group: "linalg", name: "Cholesky solve (1 rhs) d=784", medianSeconds: solveTime.median, minimumSeconds: solveTime.minimum, samples: max(repeats, 20)))
+
+    let row = x.row(1).scaled(by: 0.05)
+    var updated = chol
+    let downTime = try timeMedian(repeats: max(repeats, 20), warmup: false) {
+      updated.update(adding: row)
+      try updated.downdate(removing: row)
+    }
+    report.rows.append(BenchRow(group: "linalg", name: "rank-1 update + downdate d=784", medianSeconds: downTime.median, minimumSeconds: downTime.minimum, samples: max(repeats, 20)))
+  }
+}
+
+/// Seeded random matrices for benchmarks.
+enum TestMatrices {
+  static func gaussian(rows: Int, columns: Int, seed: UInt64) -> Matrix {
+    var g = SeededGenerator(seed: seed)
+    return Matrix(rows: rows, columns: columns, elements: g.normalVector(count: rows * columns))
+  }
+}

@@ -1,0 +1,17 @@
+import ArgumentParser
+import Unlearning
+
+/// The `unlearn` command tree.
+public struct Unlearn: ParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "unlearn",
+    abstract: "Machine unlearning: remove training samples from models, with certificates.",
+    discussion: """
+      The goal of unlearning is a model indistinguishable from one retrained without the
+      forgotten samples, obtained cheaply, with a certificate where one can exist.
+      """,
+    subcommands: [Bench.self]
+  )
+
+  public init() {}
+}

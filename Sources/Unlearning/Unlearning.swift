@@ -1,0 +1,2 @@
+// The Unlearning library re-exports the linear-algebra layer, so `import Unlearning` is enough.
+@_exported import LinearAlgebra

@@ -1,0 +1,3 @@
+import UnlearnCLI
+
+Unlearn.main()
