@@ -1,0 +1,69 @@
+import Foundation
+import LinearAlgebra
+import TestSupport
+import Testing
+
+@Suite("Cholesky factorisation, solves, rank-1 update and downdate")
+struct CholeskyTests {
+  @Test(arguments: [1, 5, 40, 120])
+  func reconstructsAndSolves(dimension: Int) throws {
+    let a = try TestData.spdMatrix(dimension: dimension, conditionNumber: 1e3, seed: UInt64(dimension))
+    let chol = try Cholesky(a)
+    #expect(chol.reconstructed().isApproximatelyEqual(to: a, relativeTolerance: 1e-12))
+    var g = SeededGenerator(seed: 99)
+    let b = g.normalVector(count: dimension)
+    let x = chol.solve(b)
+    #expect(a.multiply(x).subtracting(b).norm() <= 1e-10 * b.norm())
+    // Many right-hand sides at once equal column-by-column solves.
+    let rhs = TestData.gaussianMatrix(rows: dimension, columns: 3, seed: 5)
+    let xs = chol.solve(rhs)
+    for j in 0..<3 {
+      #expect(xs.column(j).isApproximatelyEqual(to: chol.solve(rhs.column(j)), relativeTolerance: 1e-12))
+    }
+    // log det from the eigenvalues.
+    let eig = try SymmetricEigen(a, computeVectors: false)
+    let logDet = eig.values.reduce(0) { $0 + log($1) }
+    #expect(abs(chol.logDeterminant - logDet) <= 1e-9 * max(1, abs(logDet)))
+  }
+
+  @Test(arguments: [3, 30, 100])
+  func updateAndDowndateMatchFreshFactorisations(dimension: Int) throws {
+    let a = try TestData.spdMatrix(dimension: dimension, conditionNumber: 100, seed: 7)
+    var g = SeededGenerator(seed: 8)
+    let x = g.normalVector(count: dimension).scaled(by: 0.3)
+    var outer = Matrix(rows: dimension, columns: dimension)
+    for i in 0..<dimension { for j in 0..<dimension { outer[i, j] = x[i] * x[j] } }
+
+    var updated = try Cholesky(a)
+    updated.update(adding: x)
+    var plus = a
+    plus.add(outer)
+    let fresh = try Cholesky(plus)
+    #expect(Matrix(rows: dimension, columns: dimension, elements: updated.factor)
+      .isApproximatelyEqual(to: Matrix(rows: dimension, columns: dimension, elements: fresh.factor), relativeTolerance: 1e-10))
+
+    try updated.downdate(removing: x)
+    let original = try Cholesky(a)
+    #expect(Matrix(rows: dimension, columns: dimension, elements: updated.factor)
+      .isApproximatelyEqual(to: Matrix(rows: dimension, columns: dimension, elements: original.factor), relativeTolerance: 1e-10))
+  }
+
+  @Test func downdateThatLosesDefinitenessThrowsAndChangesNothing() throws {
+    let a = Matrix.identity(4)
+    var chol = try Cholesky(a)
+    let before = chol.factor
+    #expect(throws: LinearAlgebraError.self) { try chol.downdate(removing: [0, 0, 1.5, 0]) }
+    #expect(chol.factor == before)
+  }
+
+  @Test func nonPositiveDefiniteNamesThePivot() {
+    // Leading 2x2 minor is positive, the 3x3 one is not.
+    let a = Matrix(rowArrays: [[4, 2, 0], [2, 5, 0], [0, 0, -1]])
+    #expect(throws: LinearAlgebraError.notPositiveDefinite(pivot: 3, dimension: 3)) { try Cholesky(a) }
+    let b = Matrix(rowArrays: [[0, 1], [1, 2]])
+    #expect(throws: LinearAlgebraError.notPositiveDefinite(pivot: 1, dimension: 2)) { try Cholesky(b) }
+    var c = Matrix.identity(2)
+    c[0, 0] = .nan
+    #expect(throws: LinearAlgebraError.self) { try Cholesky(c) }
+  }
+}
