@@ -92,7 +92,7 @@ extension Matrix {
   /// - Parameters:
   ///   - weights: length `rows`, or `nil` for all ones.
   ///   - blockRows: rows per `syrk` call.
-  public func weightedGram(weights: [Double]? = nil, blockRows: Int = 512) -> Matrix {
+  public func weightedGram(weights: [Double]? = nil, blockRows: Int = 2048) -> Matrix {
     let d = columns
     var c = Matrix(rows: d, columns: d)
     if d == 0 || rows == 0 { return c }
