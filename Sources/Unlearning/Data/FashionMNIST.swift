@@ -71,7 +71,8 @@ public enum FashionMNIST {
     let base = resolvedDirectory(directory)
     func find(_ stem: String) -> String? {
       let path = (base as NSString).appendingPathComponent("\(split.filePrefix)-\(stem)")
-      for candidate in [path + ".gz", path] where FileManager.default.fileExists(atPath: candidate) {
+      for candidate in [path + ".gz", path] where FileManager.default.fileExists(atPath: candidate)
+      {
         return candidate
       }
       return nil

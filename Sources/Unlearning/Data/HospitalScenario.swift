@@ -41,7 +41,9 @@ public enum HospitalScenario {
     public var isDiabetic: Bool { label == 1 }
 
     /// The scaled features, ``HospitalScenario/scaledFeatures(age:glucose:projectingOntoUnitBall:)``.
-    public var scaledFeatures: [Double] { HospitalScenario.scaledFeatures(age: age, glucose: glucose) }
+    public var scaledFeatures: [Double] {
+      HospitalScenario.scaledFeatures(age: age, glucose: glucose)
+    }
   }
 
   /// The normal distributions of one class.

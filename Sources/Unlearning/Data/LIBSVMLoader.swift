@@ -35,7 +35,8 @@ public enum LIBSVMLoader {
     var entries = [[(index: Int, value: Double)]]()
     var largestIndex = 0
     for (number, line) in TextRecords.lines(of: try CompressedFile.readAll(path: path)) {
-      let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)
+      let content =
+        line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)
         .first ?? ""
       let tokens = content.split(whereSeparator: { $0 == " " || $0 == "\t" })
       guard let labelToken = tokens.first else { continue }

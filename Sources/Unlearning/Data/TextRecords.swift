@@ -17,7 +17,9 @@ enum TextRecords {
   /// `text` without leading and trailing spaces and tabs.
   static func trimmed(_ text: Substring) -> Substring {
     let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-    guard let start = text.firstIndex(where: { !isBlank($0) }) else { return text[text.endIndex...] }
+    guard let start = text.firstIndex(where: { !isBlank($0) }) else {
+      return text[text.endIndex...]
+    }
     guard let last = text.lastIndex(where: { !isBlank($0) }) else { return text[start...] }
     return text[start...last]
   }

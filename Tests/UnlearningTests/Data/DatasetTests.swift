@@ -16,7 +16,8 @@ struct DatasetTests {
   static func expectAligned(_ d: Dataset, sourceLocation: SourceLocation = #_sourceLocation) {
     for row in 0..<d.count {
       let i = (d.ids[row].rawValue - 1000) / 7
-      #expect(d.features.row(row) == [Double(i), -2 * Double(i), 0.5], sourceLocation: sourceLocation)
+      #expect(
+        d.features.row(row) == [Double(i), -2 * Double(i), 0.5], sourceLocation: sourceLocation)
       #expect(d.labels[row] == i % 3, sourceLocation: sourceLocation)
     }
   }
@@ -32,7 +33,9 @@ struct DatasetTests {
     #expect(d.rowIndex(of: 1001) == nil)
   }
 
-  @Test("subset keeps the requested order and alignment", arguments: [[SampleID]([1035, 1000, 1077]), [], [1014]])
+  @Test(
+    "subset keeps the requested order and alignment",
+    arguments: [[SampleID]([1035, 1000, 1077]), [], [1014]])
   func subset(ids: [SampleID]) throws {
     let d = try Self.sample()
     let s = try d.subset(ids: ids)
@@ -41,7 +44,9 @@ struct DatasetTests {
     Self.expectAligned(s)
   }
 
-  @Test("removing keeps every other sample in order", arguments: [[SampleID]([1035, 1000]), [], [1077, 1007, 1014]])
+  @Test(
+    "removing keeps every other sample in order",
+    arguments: [[SampleID]([1035, 1000]), [], [1077, 1007, 1014]])
   func removing(ids: [SampleID]) throws {
     let d = try Self.sample()
     let r = try d.removing(ids: ids)
@@ -55,29 +60,47 @@ struct DatasetTests {
   func badRequests() throws {
     let d = try Self.sample()
     #expect(dataError { try d.subset(ids: [1000, 1001]) } == .unknownID(1001))
-    #expect(dataError { try d.removing(ids: [1007, 1014, 1007]) } == .duplicateID(1007, location: nil))
+    #expect(
+      dataError { try d.removing(ids: [1007, 1014, 1007]) } == .duplicateID(1007, location: nil))
     #expect(dataError { try d.weights(removing: [5]) } == .unknownID(5))
-    #expect(dataError { try d.rowIndices(of: [1000, 1000]) }?.description == "duplicate sample id 1000")
+    #expect(
+      dataError { try d.rowIndices(of: [1000, 1000]) }?.description == "duplicate sample id 1000")
     #expect(DataError.unknownID(1001).description == "unknown sample id 1001")
   }
 
   @Test("the initializer validates shapes, values, labels and ids")
   func validation() {
     let m = Matrix(rows: 2, columns: 2, elements: [0, 1, 2, 3])
-    #expect(dataError { try Dataset(features: m, labels: [0]) } == .shapeMismatch("1 labels for 2 feature rows"))
-    #expect(dataError { try Dataset(features: m, labels: [0, 1], ids: [4]) } == .shapeMismatch("1 ids for 2 feature rows"))
-    #expect(dataError { try Dataset(features: m, labels: [0, 1], ids: [4, 4]) } == .duplicateID(4, location: nil))
-    #expect(dataError { try Dataset(features: m, labels: [0, 2], classCount: 2) } == .labelOutOfRange(row: 1, label: 2, classCount: 2))
-    #expect(dataError { try Dataset(features: m, labels: [-1, 0]) } == .labelOutOfRange(row: 0, label: -1, classCount: 1))
+    #expect(
+      dataError { try Dataset(features: m, labels: [0]) }
+        == .shapeMismatch("1 labels for 2 feature rows"))
+    #expect(
+      dataError { try Dataset(features: m, labels: [0, 1], ids: [4]) }
+        == .shapeMismatch("1 ids for 2 feature rows"))
+    #expect(
+      dataError { try Dataset(features: m, labels: [0, 1], ids: [4, 4]) }
+        == .duplicateID(4, location: nil))
+    #expect(
+      dataError { try Dataset(features: m, labels: [0, 2], classCount: 2) }
+        == .labelOutOfRange(row: 1, label: 2, classCount: 2))
+    #expect(
+      dataError { try Dataset(features: m, labels: [-1, 0]) }
+        == .labelOutOfRange(row: 0, label: -1, classCount: 1))
     let bad = Matrix(rows: 2, columns: 2, elements: [0, 1, .infinity, 3])
-    #expect(dataError { try Dataset(features: bad, labels: [0, 1]) } == .nonFiniteFeature(row: 1, column: 0))
+    #expect(
+      dataError { try Dataset(features: bad, labels: [0, 1]) }
+        == .nonFiniteFeature(row: 1, column: 0))
     let nan = Matrix(rows: 2, columns: 2, elements: [0, .nan, 1, 3])
-    #expect(dataError { try Dataset(features: nan, labels: [0, 1]) } == .nonFiniteFeature(row: 0, column: 1))
+    #expect(
+      dataError { try Dataset(features: nan, labels: [0, 1]) }
+        == .nonFiniteFeature(row: 0, column: 1))
     #expect(dataError { try Dataset(features: m, labels: [0, 1], classNames: ["a"]) } != nil)
     #expect(dataError { try Dataset(features: m, labels: [0, 1], featureNames: ["x"]) } != nil)
   }
 
-  @Test("split partitions the ids, is deterministic per seed and varies across seeds", arguments: [0, 1, 5, 40])
+  @Test(
+    "split partitions the ids, is deterministic per seed and varies across seeds",
+    arguments: [0, 1, 5, 40])
   func split(testCount: Int) throws {
     let d = try Self.sample(40)
     let (train, test) = d.split(testCount: testCount, seed: 7)
@@ -101,7 +124,9 @@ struct DatasetTests {
     let d = try Dataset(features: m, labels: [0, 1, 0], ids: [9, 8, 7])
     #expect(d.maximumRowNorm == 5)
     let n = d.normalizingRows()
-    #expect(n.features.elements.isApproximatelyEqual(to: [0.6, 0.8, 0, 0, -1, 0], relativeTolerance: 1e-15))
+    #expect(
+      n.features.elements.isApproximatelyEqual(
+        to: [0.6, 0.8, 0, 0, -1, 0], relativeTolerance: 1e-15))
     #expect(n.features.row(1) == [0, 0])
     #expect(n.ids == [9, 8, 7] && n.labels == [0, 1, 0])
     #expect(n.maximumRowNorm == 1)

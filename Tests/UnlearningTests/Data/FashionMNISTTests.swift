@@ -58,7 +58,9 @@ struct FashionMNISTTests {
       #expect(all.labels[original] == [0, 6][pair.labels[row]])
       let raw = all.features.row(original)
       let norm = raw.norm()
-      #expect(pair.features.row(row).isApproximatelyEqual(to: raw.map { $0 / norm }, relativeTolerance: 1e-12))
+      #expect(
+        pair.features.row(row).isApproximatelyEqual(
+          to: raw.map { $0 / norm }, relativeTolerance: 1e-12))
     }
   }
 
@@ -92,14 +94,18 @@ struct FashionMNISTTests {
 
   @Test("bad class selections are rejected", arguments: [[Int](), [0, 0], [3, 10], [-1]])
   func badClasses(classes: [Int]) {
-    let error = dataError { try FashionMNIST.load(split: .train, classes: classes, directory: "/nonexistent") }
+    let error = dataError {
+      try FashionMNIST.load(split: .train, classes: classes, directory: "/nonexistent")
+    }
     guard case .invalidArgument? = error else {
       Issue.record("expected invalidArgument, got \(String(describing: error))")
       return
     }
   }
 
-  @Test("a fake directory (path parameter), raw and gzip files, class selection and ids", arguments: [true, false])
+  @Test(
+    "a fake directory (path parameter), raw and gzip files, class selection and ids",
+    arguments: [true, false])
   func fakeDirectory(compressed: Bool) throws {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
@@ -122,7 +128,8 @@ struct FashionMNISTTests {
     #expect(d.classNames == ["Sneaker", "Dress"])
     #expect(d.features.row(0).allSatisfy { $0 == 0 })  // all-black image stays zero
     #expect(d.features[1, 1] == 1 && d.features[2, 2] == 1 && d.features[3, 4] == 1)
-    let raw = try FashionMNIST.load(split: .train, classes: [1], directory: directory.path, normalizeRows: false)
+    let raw = try FashionMNIST.load(
+      split: .train, classes: [1], directory: directory.path, normalizeRows: false)
     #expect(raw.ids == [3] && raw.labels == [0] && raw.features[0, 3] == 153.0 / 255)
   }
 }

@@ -9,7 +9,8 @@ struct HospitalScenarioTests {
     return (mean, variance.squareRoot())
   }
 
-  @Test("class means and standard deviations match the stated distributions", arguments: [UInt64(1), 2])
+  @Test(
+    "class means and standard deviations match the stated distributions", arguments: [UInt64(1), 2])
   func distributions(seed: UInt64) {
     let n = 40_000
     let patients = HospitalScenario.patients(seed: seed, patientCount: n)
@@ -25,8 +26,12 @@ struct HospitalScenarioTests {
       #expect(abs(age.sd / cohort.ageStandardDeviation - 1) < 0.03)
       #expect(abs(glucose.sd / cohort.glucoseStandardDeviation - 1) < 0.03)
     }
-    #expect(HospitalScenario.healthy.ageMean == 40 && HospitalScenario.healthy.glucoseStandardDeviation == 15)
-    #expect(HospitalScenario.diabetic.ageStandardDeviation == 12 && HospitalScenario.diabetic.glucoseMean == 150)
+    #expect(
+      HospitalScenario.healthy.ageMean == 40
+        && HospitalScenario.healthy.glucoseStandardDeviation == 15)
+    #expect(
+      HospitalScenario.diabetic.ageStandardDeviation == 12
+        && HospitalScenario.diabetic.glucoseMean == 150)
   }
 
   @Test("the default scenario: 400/100 split, readable unique ids, both classes, ||x|| <= 1")
@@ -34,7 +39,8 @@ struct HospitalScenarioTests {
     let (train, test) = HospitalScenario.make()
     #expect(train.count == 400 && test.count == 100)
     #expect(train.featureCount == 2 && train.classCount == 2)
-    #expect(train.classNames == ["healthy", "diabetic"] && train.featureNames == ["age", "glucose"])
+    #expect(
+      train.classNames == ["healthy", "diabetic"] && train.featureNames == ["age", "glucose"])
     let ids = train.ids + test.ids
     #expect(Set(ids).count == 500)
     #expect(Set(ids) == Set((1000..<1500).map { SampleID($0) }))
@@ -71,13 +77,18 @@ struct HospitalScenarioTests {
     #expect(HospitalScenario.scaledFeatures(age: 72.5, glucose: 75) == [0.5, -0.5])
     // (97.5, 225) scales to (1, 1): norm sqrt(2), projected to (1/sqrt 2, 1/sqrt 2).
     let projected = HospitalScenario.scaledFeatures(age: 97.5, glucose: 225)
-    #expect(abs(projected[0] - 0.5.squareRoot()) < 1e-15 && abs(projected[1] - 0.5.squareRoot()) < 1e-15)
-    #expect(HospitalScenario.scaledFeatures(age: 97.5, glucose: 225, projectingOntoUnitBall: false) == [1, 1])
+    #expect(
+      abs(projected[0] - 0.5.squareRoot()) < 1e-15 && abs(projected[1] - 0.5.squareRoot()) < 1e-15)
+    #expect(
+      HospitalScenario.scaledFeatures(age: 97.5, glucose: 225, projectingOntoUnitBall: false) == [
+        1, 1,
+      ])
   }
 
   @Test("large scenarios keep all rows inside the unit ball", arguments: [2000, 10_001])
   func largeScenario(patientCount: Int) {
-    let (train, test) = HospitalScenario.make(seed: 11, patientCount: patientCount, trainCount: patientCount / 2)
+    let (train, test) = HospitalScenario.make(
+      seed: 11, patientCount: patientCount, trainCount: patientCount / 2)
     #expect(train.count + test.count == patientCount)
     #expect(max(train.maximumRowNorm, test.maximumRowNorm) <= 1 + 1e-12)
     #expect(train.labelCounts[0] + test.labelCounts[0] == patientCount / 2)

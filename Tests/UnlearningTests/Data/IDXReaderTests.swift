@@ -56,21 +56,30 @@ struct IDXReaderTests {
   @Test("wrong magic names the file and byte 0")
   func wrongMagic() throws {
     let labelBytes = IDXReader.encode(Self.labels)
-    let error = dataError { try IDXReader.parse(labelBytes, file: "labels.idx", expectedMagic: [IDXReader.imagesMagic]) }
-    #expect(error == .badMagic(DataLocation(file: "labels.idx", byteOffset: 0), found: 0x801, expected: [0x803]))
-    #expect(error?.description == "labels.idx: byte 0: bad magic number 0x00000801, expected 0x00000803")
+    let error = dataError {
+      try IDXReader.parse(labelBytes, file: "labels.idx", expectedMagic: [IDXReader.imagesMagic])
+    }
+    #expect(
+      error
+        == .badMagic(
+          DataLocation(file: "labels.idx", byteOffset: 0), found: 0x801, expected: [0x803]))
+    #expect(
+      error?.description == "labels.idx: byte 0: bad magic number 0x00000801, expected 0x00000803")
     // Not an unsigned-byte file at all (type 0x0D = float).
     let floats: [UInt8] = [0, 0, 0x0D, 1, 0, 0, 0, 1, 0, 0, 0, 0]
-    #expect(dataError { try IDXReader.parse(floats, file: "f.idx") }
-      == .badMagic(DataLocation(file: "f.idx", byteOffset: 0), found: 0x0D01, expected: [0x801, 0x803]))
+    #expect(
+      dataError { try IDXReader.parse(floats, file: "f.idx") }
+        == .badMagic(
+          DataLocation(file: "f.idx", byteOffset: 0), found: 0x0D01, expected: [0x801, 0x803]))
   }
 
   @Test("truncated data and headers report where the file ends", arguments: [33, 20, 15, 2])
   func truncated(length: Int) throws {
     let bytes = Array(IDXReader.encode(Self.images).prefix(length))
     let expected = length < 4 ? 4 : length < 16 ? 16 : 34
-    #expect(dataError { try IDXReader.parse(bytes, file: "x.idx") }
-      == .truncated(DataLocation(file: "x.idx", byteOffset: length), expectedBytes: expected))
+    #expect(
+      dataError { try IDXReader.parse(bytes, file: "x.idx") }
+        == .truncated(DataLocation(file: "x.idx", byteOffset: length), expectedBytes: expected))
   }
 
   @Test("a truncated file on disk, raw and gzip")
@@ -80,12 +89,14 @@ struct IDXReaderTests {
     let bytes = IDXReader.encode(Self.images)
     let rawPath = directory.file("short")
     try CompressedFile.write(Array(bytes.prefix(30)), to: rawPath, compressed: false)
-    #expect(dataError { try IDXReader.readImages(path: rawPath) }
-      == .truncated(DataLocation(file: rawPath, byteOffset: 30), expectedBytes: 34))
+    #expect(
+      dataError { try IDXReader.readImages(path: rawPath) }
+        == .truncated(DataLocation(file: rawPath, byteOffset: 30), expectedBytes: 34))
     // A gzip stream cut short: zlib reports it, the error names the file.
     let gzPath = directory.file("full.gz")
     var noise = SeededGenerator(seed: 1)
-    let big = IDXArray(dimensions: [4000], values: (0..<4000).map { _ in UInt8(truncatingIfNeeded: noise.next()) })
+    let big = IDXArray(
+      dimensions: [4000], values: (0..<4000).map { _ in UInt8(truncatingIfNeeded: noise.next()) })
     try CompressedFile.write(IDXReader.encode(big), to: gzPath, compressed: true)
     let compressed = try Data(contentsOf: URL(fileURLWithPath: gzPath))
     let cutPath = directory.file("cut.gz")
@@ -104,9 +115,12 @@ struct IDXReaderTests {
   @Test("trailing bytes, empty and missing files")
   func otherErrors() throws {
     let bytes = IDXReader.encode(Self.labels) + [7, 7]
-    #expect(dataError { try IDXReader.parse(bytes, file: "l.idx") }
-      == .trailingBytes(DataLocation(file: "l.idx", byteOffset: 11), count: 2))
+    #expect(
+      dataError { try IDXReader.parse(bytes, file: "l.idx") }
+        == .trailingBytes(DataLocation(file: "l.idx", byteOffset: 11), count: 2))
     #expect(dataError { try IDXReader.parse([], file: "e.idx") } == .emptyFile(path: "e.idx"))
-    #expect(dataError { try IDXReader.read(path: "/nonexistent/x.idx") } == .fileNotFound(path: "/nonexistent/x.idx"))
+    #expect(
+      dataError { try IDXReader.read(path: "/nonexistent/x.idx") }
+        == .fileNotFound(path: "/nonexistent/x.idx"))
   }
 }

@@ -31,19 +31,53 @@ struct LIBSVMLoaderTests {
     let d = try LIBSVMLoader.load(path: path, featureCount: 5, classes: ["1", "2", "3"])
     #expect(d.featureCount == 5 && d.labels == [2, 0] && d.classCount == 3)
     let bad = try directory.write("3 1:1\n7 2:1\n", to: "bad.svm")
-    #expect(dataError { try LIBSVMLoader.load(path: bad, classes: ["1", "2", "3"]) }
-      == .labelOutsideClasses(DataLocation(file: bad, line: 2, column: 1), label: "7", classes: ["1", "2", "3"]))
-    #expect(dataError { try LIBSVMLoader.load(path: path, featureCount: 1) }
-      == .malformedEntry(DataLocation(file: path, line: 2, column: 2), entry: "2:1", reason: "index exceeds the feature count 1"))
+    #expect(
+      dataError { try LIBSVMLoader.load(path: bad, classes: ["1", "2", "3"]) }
+        == .labelOutsideClasses(
+          DataLocation(file: bad, line: 2, column: 1), label: "7", classes: ["1", "2", "3"]))
+    #expect(
+      dataError { try LIBSVMLoader.load(path: path, featureCount: 1) }
+        == .malformedEntry(
+          DataLocation(file: path, line: 2, column: 2), entry: "2:1",
+          reason: "index exceeds the feature count 1"))
   }
 
   static let malformed: [(String, String, @Sendable (String) -> DataError)] = [
-    ("no colon", "1 1:2\n0 3\n", { .malformedEntry(DataLocation(file: $0, line: 2, column: 2), entry: "3", reason: "expected index:value") }),
-    ("zero index", "1 0:2\n", { .malformedEntry(DataLocation(file: $0, line: 1, column: 2), entry: "0:2", reason: "the index must be an integer >= 1") }),
-    ("decreasing", "1 1:2 4:1 3:1\n", { .malformedEntry(DataLocation(file: $0, line: 1, column: 4), entry: "3:1", reason: "indices must be increasing") }),
-    ("not a number", "1 1:2\n1 1:x\n", { .notANumber(DataLocation(file: $0, line: 2, column: 2), field: "x") }),
-    ("NaN", "1 1:2 2:NaN\n", { .nonFinite(DataLocation(file: $0, line: 1, column: 3), field: "NaN") }),
-    ("infinity", "1 1:inf\n", { .nonFinite(DataLocation(file: $0, line: 1, column: 2), field: "inf") }),
+    (
+      "no colon", "1 1:2\n0 3\n",
+      {
+        .malformedEntry(
+          DataLocation(file: $0, line: 2, column: 2), entry: "3", reason: "expected index:value")
+      }
+    ),
+    (
+      "zero index", "1 0:2\n",
+      {
+        .malformedEntry(
+          DataLocation(file: $0, line: 1, column: 2), entry: "0:2",
+          reason: "the index must be an integer >= 1")
+      }
+    ),
+    (
+      "decreasing", "1 1:2 4:1 3:1\n",
+      {
+        .malformedEntry(
+          DataLocation(file: $0, line: 1, column: 4), entry: "3:1",
+          reason: "indices must be increasing")
+      }
+    ),
+    (
+      "not a number", "1 1:2\n1 1:x\n",
+      { .notANumber(DataLocation(file: $0, line: 2, column: 2), field: "x") }
+    ),
+    (
+      "NaN", "1 1:2 2:NaN\n",
+      { .nonFinite(DataLocation(file: $0, line: 1, column: 3), field: "NaN") }
+    ),
+    (
+      "infinity", "1 1:inf\n",
+      { .nonFinite(DataLocation(file: $0, line: 1, column: 2), field: "inf") }
+    ),
     ("empty", "", { .emptyFile(path: $0) }),
     ("comments only", "# nothing\n\n", { .emptyFile(path: $0) }),
   ]
