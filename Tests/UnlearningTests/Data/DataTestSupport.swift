@@ -2,6 +2,10 @@ import Foundation
 import Testing
 import Unlearning
 
+/// The parent suite of the data-layer tests (`swift test --filter DataTests` runs them all).
+@Suite("Data")
+enum DataTests {}
+
 /// A fresh temporary directory for one test; files are written into it with ``write(_:to:)``.
 struct TemporaryDirectory {
   let path: String
