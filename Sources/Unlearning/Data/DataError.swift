@@ -1,0 +1,135 @@
+/// Everything that can be wrong with input data, with the place where it was found.
+///
+/// Loaders never crash on bad input: they throw one of these. The ``description`` is a single
+/// readable line in the compiler style, e.g.
+///
+/// ```
+/// data.csv:12:3: field "abc" is not a number
+/// train-images-idx3-ubyte.gz: byte 0: bad magic number 0x00000801, expected 0x00000803
+/// ```
+///
+/// Row and column numbers of in-memory datasets (``nonFiniteFeature(row:column:)``,
+/// ``labelOutOfRange(row:label:classCount:)``) are 0-based indices; line and field numbers of
+/// files (``DataLocation``) are 1-based, as editors show them.
+public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
+  /// The file does not exist.
+  case fileNotFound(path: String)
+  /// A data set that is installed by a system package is missing; `installHint` says how to
+  /// install it (e.g. `apt-get install dataset-fashion-mnist`).
+  case datasetNotInstalled(name: String, missingFile: String, installHint: String)
+  /// The file exists but could not be read or decompressed (`reason` from the OS or zlib).
+  case unreadable(path: String, reason: String)
+  /// The file (or its data section, after a header) holds no samples.
+  case emptyFile(path: String)
+  /// A line has a different number of fields than the header.
+  case raggedRow(DataLocation, expected: Int, found: Int)
+  /// A field that must be numeric is not a number (empty fields included).
+  case notANumber(DataLocation, field: String)
+  /// A numeric field is NaN or infinite.
+  case nonFinite(DataLocation, field: String)
+  /// A field has the wrong shape, e.g. a LIBSVM token that is not `index:value`.
+  case malformedEntry(DataLocation, entry: String, reason: String)
+  /// A label is not one of the declared classes.
+  case labelOutsideClasses(DataLocation, label: String, classes: [String])
+  /// A requested column (by name or 0-based index) does not exist in the file's header.
+  case missingColumn(path: String, column: String)
+  /// A sample id occurs twice: in a file's id column, in a dataset, or in a request.
+  case duplicateID(SampleID, location: DataLocation?)
+  /// A requested sample id is not in the dataset.
+  case unknownID(SampleID)
+  /// An IDX file does not start with an expected magic number.
+  case badMagic(DataLocation, found: UInt32, expected: [UInt32])
+  /// A binary file ends early: `location.byteOffset` is where it ended, `expectedBytes` the
+  /// length its header announced.
+  case truncated(DataLocation, expectedBytes: Int)
+  /// A binary file has `count` bytes after the data its header announced.
+  case trailingBytes(DataLocation, count: Int)
+  /// Parts of a dataset disagree in size (features, labels, ids, names).
+  case shapeMismatch(String)
+  /// Feature `(row, column)` (0-based) of an in-memory dataset is NaN or infinite.
+  case nonFiniteFeature(row: Int, column: Int)
+  /// The label of row `row` (0-based) is outside `0..<classCount`.
+  case labelOutOfRange(row: Int, label: Int, classCount: Int)
+  /// An argument is out of its valid range (e.g. an unknown class index).
+  case invalidArgument(String)
+
+  /// The file location of the problem, when it concerns a place in a file.
+  public var location: DataLocation? {
+    switch self {
+    case .raggedRow(let l, _, _), .notANumber(let l, _), .nonFinite(let l, _),
+      .malformedEntry(let l, _, _), .labelOutsideClasses(let l, _, _), .badMagic(let l, _, _),
+      .truncated(let l, _), .trailingBytes(let l, _):
+      return l
+    case .duplicateID(_, let l):
+      return l
+    case .fileNotFound(let path), .unreadable(let path, _), .emptyFile(let path),
+      .missingColumn(let path, _):
+      return DataLocation(file: path)
+    case .datasetNotInstalled(_, let file, _):
+      return DataLocation(file: file)
+    case .unknownID, .shapeMismatch, .nonFiniteFeature, .labelOutOfRange, .invalidArgument:
+      return nil
+    }
+  }
+
+  /// One readable line: `place: what is wrong`.
+  public var description: String {
+    switch self {
+    case .fileNotFound(let path):
+      return "\(path): no such file"
+    case .datasetNotInstalled(let name, let file, let hint):
+      return "\(file): \(name) is not installed (\(hint))"
+    case .unreadable(let path, let reason):
+      return "\(path): cannot read file: \(reason)"
+    case .emptyFile(let path):
+      return "\(path): file has no data rows"
+    case .raggedRow(let l, let expected, let found):
+      return "\(l): row has \(found) fields, expected \(expected)"
+    case .notANumber(let l, let field):
+      return "\(l): field \(quoted(field)) is not a number"
+    case .nonFinite(let l, let field):
+      return "\(l): field \(quoted(field)) is not finite"
+    case .malformedEntry(let l, let entry, let reason):
+      return "\(l): malformed entry \(quoted(entry)): \(reason)"
+    case .labelOutsideClasses(let l, let label, let classes):
+      return "\(l): label \(quoted(label)) is not one of the declared classes "
+        + "[\(classes.joined(separator: ", "))]"
+    case .missingColumn(let path, let column):
+      return "\(path): no column \(column) in the header"
+    case .duplicateID(let id, let l):
+      return (l.map { "\($0): " } ?? "") + "duplicate sample id \(id)"
+    case .unknownID(let id):
+      return "unknown sample id \(id)"
+    case .badMagic(let l, let found, let expected):
+      let list = expected.map(hex).joined(separator: " or ")
+      return "\(l): bad magic number \(hex(found)), expected \(list)"
+    case .truncated(let l, let expected):
+      return "\(l): file is truncated (header announces \(expected) bytes)"
+    case .trailingBytes(let l, let count):
+      return "\(l): \(count) unexpected bytes after the data"
+    case .shapeMismatch(let message):
+      return "shape mismatch: \(message)"
+    case .nonFiniteFeature(let row, let column):
+      return "feature (\(row), \(column)) is not finite"
+    case .labelOutOfRange(let row, let label, let classCount):
+      return "label \(label) of row \(row) is outside 0..<\(classCount)"
+    case .invalidArgument(let message):
+      return "invalid argument: \(message)"
+    }
+  }
+}
+
+private func quoted(_ text: String) -> String {
+  var out = "\""
+  for character in text {
+    if character == "\"" || character == "\\" { out.append("\\") }
+    out.append(character)
+  }
+  out.append("\"")
+  return out
+}
+
+private func hex(_ value: UInt32) -> String {
+  let digits = String(value, radix: 16)
+  return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+}
