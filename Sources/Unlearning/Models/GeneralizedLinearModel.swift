@@ -90,6 +90,22 @@ extension GeneralizedLinearModel {
     return transposedProduct(features, u)
   }
 
+  /// Computes `c = w * ell''(z)` once; each call is `X~^T (c * (X~ v))`, two `gemv`s.
+  public func preparedLossHessianVectorProduct(
+    _ parameters: [Double], features: Matrix, targets: [Double], weights: [Double]?
+  ) -> @Sendable ([Double]) -> [Double] {
+    checkShapes(parameters, features: features, targets: targets, weights: weights)
+    let z = linearPredictors(parameters, features: features)
+    let curvature = weighted(
+      lossDerivatives(linearPredictors: z, targets: targets).second, by: weights)
+    return { v in
+      precondition(v.count == self.parameterCount, "HVP: vector has \(v.count) entries")
+      var u = self.linearPredictors(v, features: features)
+      for i in u.indices { u[i] *= curvature[i] }
+      return self.transposedProduct(features, u)
+    }
+  }
+
   /// `X~^T diag(w * ell''(z)) X~` by one weighted Gram (`syrk`) call: `n d^2` flops; the
   /// intercept row/column is one extra `gemv`.
   public func lossHessian(

@@ -134,9 +134,18 @@ public struct Objective<Model: TwiceDifferentiableModel>: Sendable {
     return h
   }
 
-  /// The Hessian at `theta` as a matrix-free ``LinearOperator`` (one exact HVP per `apply`).
+  /// The Hessian at `theta` as a matrix-free ``LinearOperator`` (one exact HVP per `apply`;
+  /// the `theta`-dependent part is prepared once, so linear models cost two `gemv`s per
+  /// `apply`).
   public func hessianOperator(at theta: [Double]) -> ClosureOperator {
-    ClosureOperator(dimension: parameterCount) { v in self.hessianVectorProduct(at: theta, v) }
+    let product = model.preparedLossHessianVectorProduct(
+      theta, features: features, targets: targets, weights: weights)
+    let shift = curvatureShift
+    return ClosureOperator(dimension: parameterCount) { v in
+      var hv = product(v)
+      hv.add(v, scaledBy: shift)
+      return hv
+    }
   }
 
   /// The Gauss-Newton curvature at `theta` as a ``LinearOperator``.

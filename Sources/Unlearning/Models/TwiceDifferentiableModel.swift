@@ -60,6 +60,15 @@ public protocol TwiceDifferentiableModel: Sendable {
     vector: [Double]
   ) -> [Double]
 
+  /// The Hessian-vector product of the data term at fixed parameters, as a reusable closure:
+  /// everything that depends only on `theta` (linear models: the curvatures
+  /// `w_i ell''(z_i)`) is computed once, so each call costs two `gemv`s. Used by iterative
+  /// solvers that apply the same Hessian many times. The default calls
+  /// ``lossHessianVectorProduct(_:features:targets:weights:vector:)``.
+  func preparedLossHessianVectorProduct(
+    _ parameters: [Double], features: Matrix, targets: [Double], weights: [Double]?
+  ) -> @Sendable ([Double]) -> [Double]
+
   /// The generalised Gauss-Newton product `(sum_i w_i J_i^T H_out,i J_i) v` of the data term:
   /// positive semidefinite for every model. For models whose loss is a convex function of a
   /// linear predictor it equals the exact Hessian-vector product (the default).
@@ -97,6 +106,16 @@ extension TwiceDifferentiableModel {
     _ parameters: [Double], features: Matrix, targets: [Double], weights: [Double]?
   ) -> Double {
     weightedSum(losses(parameters, features: features, targets: targets), weights: weights)
+  }
+
+  /// Default: a closure over ``lossHessianVectorProduct(_:features:targets:weights:vector:)``.
+  public func preparedLossHessianVectorProduct(
+    _ parameters: [Double], features: Matrix, targets: [Double], weights: [Double]?
+  ) -> @Sendable ([Double]) -> [Double] {
+    { v in
+      self.lossHessianVectorProduct(
+        parameters, features: features, targets: targets, weights: weights, vector: v)
+    }
   }
 
   /// Default: the exact Hessian-vector product (correct for convex losses of a linear

@@ -33,7 +33,7 @@ struct LogisticTrainingBenchmark {
       regularization: 1e-4)
     for trainer in [NewtonTrainer(gradientTolerance: 1e-8)] as [any Trainer] {
       let r = trainer.train(objective)
-      print("BENCH \(kind) \(r.method): \(r.seconds) s, \(r.iterations) iterations, gradient norm \(r.gradientNorm) (tolerance \(r.gradientTolerance)), converged \(r.converged), threads \(BLASInfo.threadCount)")
+      print("BENCH \(kind) \(r.method): \(r.seconds) s, \(r.iterations) iterations, gradient norm \(r.gradientNorm) (tolerance \(r.gradientTolerance)), converged \(r.converged), \(r.notes), threads \(BLASInfo.threadCount)")
       #expect(r.converged)
     }
     let l = LBFGSTrainer(gradientTolerance: 1e-8).train(objective)

@@ -21,6 +21,9 @@ struct NewtonTrainerTests {
     let lbfgs = LBFGSTrainer().train(objective)
     #expect(lbfgs.converged, "\(lbfgs.gradientNorm) after \(lbfgs.iterations)")
     #expect(newton.parameters.isApproximatelyEqual(to: lbfgs.parameters, relativeTolerance: 1e-6))
+    let plain = NewtonTrainer(reusesFactorization: false).train(objective)
+    #expect(plain.converged && plain.iterations < 20)
+    #expect(newton.parameters.isApproximatelyEqual(to: plain.parameters, relativeTolerance: 1e-9))
   }
 
   @Test("Weight-0 samples give the model trained without those rows")
