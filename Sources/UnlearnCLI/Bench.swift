@@ -20,8 +20,8 @@ struct Bench: ParsableCommand {
   @Option(help: "Write all measurements as JSON to this file.")
   var json: String?
 
-  @Option(help: "Comma-separated groups to run: linalg (more groups as they land).")
-  var only: String = "linalg"
+  @Option(help: "Comma-separated groups to run: linalg, training.")
+  var only: String = "linalg,training"
 
   func validate() throws {
     guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
@@ -31,6 +31,7 @@ struct Bench: ParsableCommand {
     var report = BenchReport(threads: BLASInfo.threadCount, repeats: repeats, rows: [])
     let groups = Set(only.split(separator: ",").map { String($0) })
     if groups.contains("linalg") { try LinearAlgebraBench.run(repeats: repeats, into: &report) }
+    if groups.contains("training") { try TrainingBench.run(repeats: repeats, into: &report) }
     print(report.table())
     if let json { try writeJSONAtomically(report, to: json) }
   }
@@ -167,5 +168,30 @@ enum TestMatrices {
   static func gaussian(rows: Int, columns: Int, seed: UInt64) -> Matrix {
     var g = SeededGenerator(seed: seed)
     return Matrix(rows: rows, columns: columns, elements: g.normalVector(count: rows * columns))
+  }
+}
+
+/// Loads Fashion-MNIST classes 0 vs 6 (12,000 x 784, rows L2-normalised) for benchmarks.
+func fashionMNISTPair() throws -> Dataset {
+  try FashionMNIST.load(split: .train, classes: [0, 6], normalizeRows: true)
+}
+
+func benchProgress(_ s: String) { FileHandle.standardError.write(Data("bench: \(s)\n".utf8)) }
+
+enum TrainingBench {
+  static func run(repeats: Int, into report: inout BenchReport) throws {
+    benchProgress("training logistic regression on Fashion-MNIST 0 vs 6")
+    let data = try fashionMNISTPair()
+    let model = LogisticRegression(featureCount: data.featureCount)
+    for lambda in [1e-4, 1e-3] {
+      let objective = Objective(model: model, features: data.features, targets: data.targets, regularization: lambda)
+      let trainer = NewtonTrainer(gradientTolerance: 1e-8)
+      var result: TrainingResult?
+      let t = timeMedian(repeats: repeats) { result = trainer.train(objective) }
+      report.rows.append(BenchRow(
+        group: "training", name: "Newton logistic 12000x784 lambda=\(lambda) to 1e-8*n",
+        medianSeconds: t.median, minimumSeconds: t.minimum, samples: repeats,
+        figures: ["iterations": Double(result?.iterations ?? 0), "gradient norm": result?.gradientNorm ?? .nan, "converged": (result?.converged ?? false) ? 1 : 0]))
+    }
   }
 }
