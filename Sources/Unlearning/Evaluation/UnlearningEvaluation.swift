@@ -1,0 +1,210 @@
+/// How an unlearned model compares with the retrained reference (EVALUATION.md, "Metrics every
+/// comparison row shows"). One value per (model, method).
+///
+/// Accuracies are fractions in `[0, 1]`; gaps are `self - retrain` (so a negative forget gap
+/// means the method is *more* wrong on the forgotten samples than retraining is). Divergences
+/// are means over samples in nats; `distanceToRetrain` is the Euclidean parameter distance;
+/// `gradientResidualNorm` is `||grad L_b(theta; R)||` in sum form.
+public struct UnlearningEvaluation: Sendable, Codable, Equatable {
+  public var method: String
+  public var testAccuracy: Double
+  public var retainAccuracy: Double
+  public var forgetAccuracy: Double
+  public var testAccuracyGap: Double
+  public var retainAccuracyGap: Double
+  public var forgetAccuracyGap: Double
+  /// `||theta_u - theta_r||`.
+  public var distanceToRetrain: Double
+  /// `rho = ||theta_u - theta_r|| / ||theta_o - theta_r||` (0 = retrain, 1 = doing nothing).
+  public var relativeDistance: Double
+  /// `||grad L_b(theta_u; R)||`, sum form, including the perturbation `b` when there is one.
+  public var gradientResidualNorm: Double
+  /// Mean `KL(p_r || p_u)` on the forget set.
+  public var forgetKL: Double
+  /// Mean `KL(p_r || p_u)` on the test set.
+  public var testKL: Double
+  /// Mean total-variation distance `0.5 * sum_c |p_u - p_r|` on the forget set (for binary
+  /// models: `mean |p_u(1) - p_r(1)|`).
+  public var forgetMeanAbsoluteDifference: Double
+  /// The same on the test set.
+  public var testMeanAbsoluteDifference: Double
+  /// Loss-threshold membership-inference AUC, forget set vs an equal-size test sample.
+  public var membershipAUC: Double
+  /// Wall-clock seconds of the unlearning step (one run), if measured.
+  public var seconds: Double?
+  /// Retrain seconds / this method's seconds, if both were measured.
+  public var speedup: Double?
+  /// The honest one-word summary (see ``Verdict``).
+  public var verdict: Verdict
+}
+
+/// The verdict column of `unlearn compare`.
+///
+/// Rules, applied in this order (all relative to the retrained reference, never to "50%"):
+/// 1. `reference`: the retrained model itself.
+/// 2. `over-forgets`: forget-set accuracy below retrain's by more than the tolerance (the
+///    retrain seed-to-seed spread, at least one forgotten sample), or test accuracy down by more
+///    than 1 point.
+/// 3. `no change`: convex models: `rho >= 0.95` (the parameters barely moved towards retrain);
+///    non-convex models: test and forget KL to retrain at least 95% of the original model's.
+/// 4. `close to retrain`: convex models: `rho < 0.1`; non-convex models: test and forget KL to
+///    retrain within twice the retrain-vs-retrain noise floor; and all accuracy gaps within the
+///    tolerance.
+/// 5. `worse than original`: `rho > 1` (further from retrain than doing nothing).
+/// 6. `partial`: anything else (moved towards retrain, not close).
+public enum Verdict: String, Sendable, Codable, Equatable {
+  case reference = "reference"
+  case closeToRetrain = "close to retrain"
+  case partial = "partial"
+  case noChange = "no change"
+  case overForgets = "over-forgets"
+  case worseThanOriginal = "worse than original"
+}
+
+/// Everything needed to evaluate unlearned parameters against the original and the retrained
+/// model, computed once per comparison (predictions of the reference models are cached).
+public struct EvaluationContext<Model: TwiceDifferentiableModel>: Sendable {
+  public let model: Model
+  /// The retained objective (weights 0 on forgotten rows; includes `b` when perturbed): used
+  /// for the gradient residual.
+  public let retainedObjective: Objective<Model>
+  public let retain: Dataset
+  public let forget: Dataset
+  public let test: Dataset
+  /// The test samples used as non-members by the membership attack (same size as `forget`).
+  public let membershipNegatives: Dataset
+  public let originalParameters: [Double]
+  public let retrainedParameters: [Double]
+  /// Tolerance on accuracy gaps (fraction): the retrain seed-to-seed spread, at least
+  /// `1 / |F|`.
+  public let accuracyTolerance: Double
+  /// Non-convex models: retrain-vs-retrain KL on the test set (the noise floor); `nil` for
+  /// convex models, where retraining is deterministic.
+  public let noiseFloorTestKL: Double?
+  /// The same on the forget set.
+  public let noiseFloorForgetKL: Double?
+
+  let reference: Snapshot
+
+  struct Snapshot: Sendable {
+    var testProbabilities: Matrix
+    var forgetProbabilities: Matrix
+    var testAccuracy: Double
+    var retainAccuracy: Double
+    var forgetAccuracy: Double
+    var originalTestKL: Double
+    var originalForgetKL: Double
+  }
+
+  /// - Parameters:
+  ///   - retainedObjective: objective over the retained rows (for the residual).
+  ///   - retain, forget, test: the three evaluation sets.
+  ///   - membershipSeed: seed of the equal-size test sample for the membership attack.
+  ///   - secondRetrainParameters: a retrain from another seed (non-convex models), giving the
+  ///     noise floor; `nil` for convex models.
+  public init(
+    model: Model, retainedObjective: Objective<Model>, retain: Dataset, forget: Dataset,
+    test: Dataset, originalParameters: [Double], retrainedParameters: [Double],
+    secondRetrainParameters: [Double]? = nil, membershipSeed: UInt64 = 7
+  ) {
+    self.model = model
+    self.retainedObjective = retainedObjective
+    self.retain = retain
+    self.forget = forget
+    self.test = test
+    self.originalParameters = originalParameters
+    self.retrainedParameters = retrainedParameters
+    var generator = SeededGenerator(seed: membershipSeed)
+    let k = Swift.min(forget.count, test.count)
+    var order = Array(0..<test.count)
+    for i in 0..<k {
+      let j = i + Int(generator.next() % UInt64(test.count - i))
+      order.swapAt(i, j)
+    }
+    let negativeIDs = order.prefix(k).sorted().map { test.ids[$0] }
+    self.membershipNegatives = (try? test.subset(ids: negativeIDs)) ?? test
+
+    let testP = model.probabilities(retrainedParameters, features: test.features)
+    let forgetP = model.probabilities(retrainedParameters, features: forget.features)
+    reference = Snapshot(
+      testProbabilities: testP, forgetProbabilities: forgetP,
+      testAccuracy: Self.accuracy(model, retrainedParameters, test),
+      retainAccuracy: Self.accuracy(model, retrainedParameters, retain),
+      forgetAccuracy: Self.accuracy(model, retrainedParameters, forget),
+      originalTestKL: Metrics.meanKLDivergence(testP, model.probabilities(originalParameters, features: test.features)),
+      originalForgetKL: Metrics.meanKLDivergence(forgetP, model.probabilities(originalParameters, features: forget.features)))
+
+    var tolerance = forget.count > 0 ? 1.0 / Double(forget.count) : 0
+    if let second = secondRetrainParameters {
+      let spread = abs(Self.accuracy(model, second, forget) - reference.forgetAccuracy)
+      tolerance = Swift.max(tolerance, spread)
+      noiseFloorTestKL = Metrics.meanKLDivergence(testP, model.probabilities(second, features: test.features))
+      noiseFloorForgetKL = Metrics.meanKLDivergence(forgetP, model.probabilities(second, features: forget.features))
+    } else {
+      noiseFloorTestKL = nil
+      noiseFloorForgetKL = nil
+    }
+    accuracyTolerance = tolerance
+  }
+
+  static func accuracy(_ model: Model, _ theta: [Double], _ data: Dataset) -> Double {
+    data.isEmpty ? 0 : Metrics.accuracy(predictions: model.predictions(theta, features: data.features), labels: data.labels)
+  }
+
+  /// Evaluates `parameters` produced by `method`.
+  ///
+  /// - Parameters:
+  ///   - isReference: `true` for the retrained model itself (verdict `reference`).
+  ///   - seconds: the method's wall-clock time; `retrainSeconds` gives the speedup.
+  public func evaluate(
+    method: String, parameters: [Double], seconds: Double? = nil, retrainSeconds: Double? = nil,
+    isReference: Bool = false
+  ) -> UnlearningEvaluation {
+    let testP = model.probabilities(parameters, features: test.features)
+    let forgetP = model.probabilities(parameters, features: forget.features)
+    let testAcc = Self.accuracy(model, parameters, test)
+    let retainAcc = Self.accuracy(model, parameters, retain)
+    let forgetAcc = Self.accuracy(model, parameters, forget)
+    let rho = Metrics.relativeDistance(unlearned: parameters, retrained: retrainedParameters, original: originalParameters)
+    let forgetLosses = model.losses(parameters, features: forget.features, targets: forget.targets)
+    let testLosses = model.losses(parameters, features: membershipNegatives.features, targets: membershipNegatives.targets)
+    let auc = forget.isEmpty || membershipNegatives.isEmpty ? 0.5 : Metrics.membershipInferenceAUC(forgetLosses: forgetLosses, testLosses: testLosses)
+    var evaluation = UnlearningEvaluation(
+      method: method, testAccuracy: testAcc, retainAccuracy: retainAcc, forgetAccuracy: forgetAcc,
+      testAccuracyGap: testAcc - reference.testAccuracy,
+      retainAccuracyGap: retainAcc - reference.retainAccuracy,
+      forgetAccuracyGap: forgetAcc - reference.forgetAccuracy,
+      distanceToRetrain: parameters.subtracting(retrainedParameters).norm(),
+      relativeDistance: rho,
+      gradientResidualNorm: retainedObjective.gradientNorm(at: parameters),
+      forgetKL: Metrics.meanKLDivergence(reference.forgetProbabilities, forgetP),
+      testKL: Metrics.meanKLDivergence(reference.testProbabilities, testP),
+      forgetMeanAbsoluteDifference: Metrics.meanAbsoluteProbabilityDifference(forgetP, reference.forgetProbabilities),
+      testMeanAbsoluteDifference: Metrics.meanAbsoluteProbabilityDifference(testP, reference.testProbabilities),
+      membershipAUC: auc, seconds: seconds,
+      speedup: seconds.flatMap { s in retrainSeconds.map { $0 / Swift.max(s, 1e-9) } },
+      verdict: .partial)
+    evaluation.verdict = isReference ? .reference : verdict(for: evaluation)
+    return evaluation
+  }
+
+  /// The verdict rules of ``Verdict``.
+  public func verdict(for e: UnlearningEvaluation) -> Verdict {
+    let tol = accuracyTolerance + 1e-12
+    if e.forgetAccuracyGap < -tol || e.testAccuracyGap < -0.01 - 1e-12 { return .overForgets }
+    if noiseFloorTestKL == nil {
+      if e.relativeDistance >= 0.95 { return .noChange }
+    } else if e.forgetKL >= 0.95 * reference.originalForgetKL && e.testKL >= 0.95 * reference.originalTestKL {
+      // Non-convex: parameters of independent runs are not comparable; judge by predictions.
+      return .noChange
+    }
+    let accuraciesClose = abs(e.testAccuracyGap) <= Swift.max(tol, 0.01) && abs(e.forgetAccuracyGap) <= tol
+    if let floorTest = noiseFloorTestKL, let floorForget = noiseFloorForgetKL {
+      if e.testKL <= 2 * floorTest + 1e-6 && e.forgetKL <= 2 * floorForget + 1e-6 && accuraciesClose { return .closeToRetrain }
+    } else if e.relativeDistance < 0.1 && accuraciesClose {
+      return .closeToRetrain
+    }
+    if e.relativeDistance > 1 && noiseFloorTestKL == nil { return .worseThanOriginal }
+    return .partial
+  }
+}
