@@ -1,0 +1,62 @@
+/// Where a comparison's data comes from, in a form that can be stored in a model file and
+/// loaded again (so `unlearn remove` can find the rows a model was trained on).
+public enum Scenario: Sendable, Codable, Equatable, CustomStringConvertible {
+  /// The built-in hospital: 500 synthetic patients, 400 train / 100 test (see
+  /// ``HospitalScenario``).
+  case hospital(seed: UInt64)
+  /// Fashion-MNIST from the Debian package: the given classes (two classes give binary labels
+  /// 0/1 in that order), pixel / 255 then unit-norm rows; optional seeded subsamples.
+  case fashionMNIST(classes: [Int], trainLimit: Int?, testLimit: Int?, seed: UInt64)
+  /// A CSV file with a header; `testFraction` of the rows (seeded) become the test set.
+  case csv(path: String, labelColumn: String, testFraction: Double, seed: UInt64, normalizeRows: Bool)
+  /// A LIBSVM file; `testFraction` of the rows (seeded) become the test set.
+  case libsvm(path: String, testFraction: Double, seed: UInt64, normalizeRows: Bool)
+
+  /// The default scenario of `unlearn compare`.
+  public static let defaultHospital = Scenario.hospital(seed: 42)
+
+  /// Loads the training and test sets.
+  ///
+  /// - Throws: `DataError` from the loaders (missing files name the package to install).
+  public func load() throws(DataError) -> (train: Dataset, test: Dataset) {
+    switch self {
+    case .hospital(let seed):
+      return HospitalScenario.make(seed: seed)
+    case .fashionMNIST(let classes, let trainLimit, let testLimit, let seed):
+      let train = try FashionMNIST.load(split: .train, classes: classes, normalizeRows: true, limit: trainLimit, seed: seed)
+      let test = try FashionMNIST.load(split: .test, classes: classes, normalizeRows: true, limit: testLimit, seed: seed &+ 1)
+      return (train, test)
+    case .csv(let path, let labelColumn, let testFraction, let seed, let normalize):
+      let column: CSVLoader.Column = Int(labelColumn).map { .index($0) } ?? .name(labelColumn)
+      let all = try CSVLoader.load(path: path, labelColumn: column)
+      return try Self.split(all, testFraction: testFraction, seed: seed, normalize: normalize)
+    case .libsvm(let path, let testFraction, let seed, let normalize):
+      let all = try LIBSVMLoader.load(path: path)
+      return try Self.split(all, testFraction: testFraction, seed: seed, normalize: normalize)
+    }
+  }
+
+  private static func split(_ all: Dataset, testFraction: Double, seed: UInt64, normalize: Bool) throws(DataError) -> (train: Dataset, test: Dataset) {
+    guard testFraction >= 0, testFraction < 1 else {
+      throw .invalidArgument("test fraction must be in [0, 1), got \(testFraction)")
+    }
+    let data = normalize ? all.normalizingRows() : all
+    let testCount = Int((Double(data.count) * testFraction).rounded())
+    guard data.count - testCount >= 2 else {
+      throw .invalidArgument("\(data.count) rows leave fewer than 2 for training")
+    }
+    return data.split(testCount: testCount, seed: seed)
+  }
+
+  public var description: String {
+    switch self {
+    case .hospital(let seed): return "hospital (500 synthetic patients, 400 train / 100 test, seed \(seed))"
+    case .fashionMNIST(let classes, let trainLimit, let testLimit, _):
+      let names = classes.map { FashionMNIST.classNames[$0] }.joined(separator: " vs ")
+      let sub = [trainLimit.map { "train subsample \($0)" }, testLimit.map { "test subsample \($0)" }].compactMap { $0 }
+      return "Fashion-MNIST \(names)" + (sub.isEmpty ? "" : " (\(sub.joined(separator: ", ")))")
+    case .csv(let path, let label, _, _, _): return "CSV \(path) (label column \(label))"
+    case .libsvm(let path, _, _, _): return "LIBSVM \(path)"
+    }
+  }
+}
