@@ -10,7 +10,7 @@ public struct Unlearn: ParsableCommand {
       The goal of unlearning is a model indistinguishable from one retrained without the
       forgotten samples, obtained cheaply, with a certificate where one can exist.
       """,
-    subcommands: [Bench.self]
+    subcommands: [Bench.self, NotebookCommand.self]
   )
 
   public init() {}
