@@ -101,6 +101,9 @@ public enum CertificationError: Error, Equatable, Sendable, CustomStringConverti
   case rowNormTooLarge(row: Int, norm: Double)
   /// `lambda` must be positive.
   case nonPositiveRegularization(Double)
+  /// A (re)trained model's own gradient residual already exceeds the budget `epsilon'`, so no
+  /// removal from it can be certified: train to a tighter tolerance or raise `sigma`.
+  case trainingResidualExceedsBudget(residual: Double, budget: Double)
 
   public var description: String {
     switch self {
@@ -109,6 +112,9 @@ public enum CertificationError: Error, Equatable, Sendable, CustomStringConverti
       return "row \(row) has norm \(norm) > 1: certified removal requires ||x|| <= 1 (normalise the rows)"
     case .nonPositiveRegularization(let l):
       return "certified removal requires lambda > 0, got \(l)"
+    case .trainingResidualExceedsBudget(let residual, let budget):
+      return "training residual \(residual) exceeds the budget \(budget): train to a tighter"
+        + " tolerance or raise sigma"
     }
   }
 }

@@ -1,0 +1,62 @@
+/// The certificate of one certified removal request (single id or batch), MATH.md section 6.
+///
+/// All residuals are **sum form** and include the loss perturbation `b`. The published model is
+/// `(epsilon, delta)`-certified when ``certifiedResidual`` `<= budget` (`epsilon'`), with `b`
+/// drawn from `N(0, sigma^2 I)`, `sigma = c epsilon' / epsilon`, `c = sqrt(2 ln(1.5 / delta))`.
+///
+/// Bounds of the **last Newton step taken** (also when it was rejected and a retrain followed):
+/// ``tightBound`` `(g3 / 2) ||X|| ||X_R v||_4^2`, ``guoBound`` `gamma ||X|| ||v|| ||X_R v||`,
+/// ``solveInexactness`` `||H v - rhs||`. ``worstCaseBound`` `4 gamma m^2 C^2 / (lambda^2 (n - m))`
+/// is for reference only (it assumes `||theta|| <= C / lambda`, true without `b`, only with high
+/// probability with it). ``trueResidual`` is measured: `||grad L_b(theta^-; R)||`.
+public struct RemovalCertificate: Sendable, Codable, Equatable {
+  /// The accounting mode.
+  public var accounting: BudgetAccounting
+  /// The bound charged for the Taylor remainder.
+  public var bound: CertificateBound
+  /// Privacy loss `epsilon`.
+  public var epsilon: Double
+  /// Failure probability `delta`.
+  public var delta: Double
+  /// Standard deviation of every entry of `b`.
+  public var sigma: Double
+  /// The gradient-residual budget `epsilon' = sigma epsilon / c`.
+  public var budget: Double
+  /// `(g3 / 2) ||X||_2 ||X_R v||_4^2` of the last step (summed over heads for one-vs-rest).
+  public var tightBound: Double
+  /// `gamma ||X||_2 ||v|| ||X_R v||` of the last step (summed over heads).
+  public var guoBound: Double
+  /// `4 gamma m^2 C^2 / (lambda^2 (n - m))` (times the head count for one-vs-rest); reference
+  /// only.
+  public var worstCaseBound: Double
+  /// `||H v - rhs||` of the last step (summed over heads).
+  public var solveInexactness: Double
+  /// The residual bound of the published model that is charged: exact-step mode, the last
+  /// step's bound plus its inexactness; paper mode, ``spent``; after a retrain, the new training
+  /// residual. Includes a floating-point allowance (see ``floatingPointAllowance``).
+  public var certifiedResidual: Double
+  /// Budget used by the published model (paper: the running sum; exact-step: equal to
+  /// ``certifiedResidual``).
+  public var spent: Double
+  /// `budget - spent`.
+  public var remaining: Double
+  /// The measured `||grad L_b(theta^-; R)||` (`b` included; summed over heads).
+  public var trueResidual: Double
+  /// The round-off allowance added to each charged term:
+  /// `1e-13 (n_R + lambda n_R ||theta|| + ||b||)`, a generous bound on the error of evaluating
+  /// the gradient and `H v` in double precision.
+  public var floatingPointAllowance: Double
+  /// Whether the budget forced a retrain with a fresh `b`.
+  public var retrained: Bool
+  /// Newton steps taken (or attempted before a retrain).
+  public var stepsTaken: Int
+  /// Samples removed by this request.
+  public var removedCount: Int
+  /// Samples retained after this request.
+  public var retainedCount: Int
+  /// Number of binary heads (1, or `K` for one-vs-rest).
+  public var headCount: Int
+
+  /// Whether the published model is certified: `certifiedResidual <= budget`.
+  public var isCertified: Bool { certifiedResidual <= budget }
+}

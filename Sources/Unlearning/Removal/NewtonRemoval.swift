@@ -1,0 +1,206 @@
+/// Newton removal (influence update, MATH.md section 3): one (or a few) Newton steps on the
+/// retained objective `L_b(.; R)` from the current parameters.
+///
+/// - ``Mode/fullGradient`` (default): `v = -H^{-1} g`, `g = grad L_b(theta; R)` (`b` included),
+///   which also absorbs the training residual.
+/// - ``Mode/delta`` (Guo et al.'s form): `v = H^{-1} Delta`,
+///   `Delta = m lambda theta + sum_{j in F} grad loss_j(theta)` (equal to `-g` when the input
+///   model was an exact optimum). Only the first step uses `Delta`; later steps are full-gradient.
+///
+/// `H = hess L(theta; R) = sum_{i in R} hess loss_i + lambda n_R I` (or its damped / Gauss-Newton
+/// replacement, see ``Curvature``). ``Solver/direct`` forms the dense Hessian
+/// (``Objective/hessian(at:)``, linear models `O(n p^2)`) and solves by Cholesky (`O(p^3 / 3)`);
+/// ``Solver/conjugateGradient(tolerance:maximumIterations:)`` runs CG on exact
+/// Hessian-vector products (`O(n p)` each). `steps > 1` iterates and stops early once
+/// `||grad L_b(theta; R)|| <= residualTolerance` (large removals, e.g. a whole class).
+/// For ridge regression one step is exact: it equals retraining to round-off.
+public struct NewtonRemoval: Unlearner {
+  /// How the Newton system is solved.
+  public enum Solver: Sendable, Hashable, Codable {
+    /// Dense Hessian and Cholesky (`p` up to a few thousand).
+    case direct
+    /// Conjugate gradient on Hessian-vector products to relative residual `tolerance`.
+    case conjugateGradient(tolerance: Double, maximumIterations: Int)
+  }
+
+  /// Which curvature matrix replaces `H`.
+  public enum Curvature: Sendable, Hashable, Codable {
+    /// The exact Hessian (must be positive definite: convex models, or an MLP at a minimum).
+    case exact
+    /// `H + mu I` (non-convex models; `mu > |lambda_min(H)|`).
+    case damped(Double)
+    /// The generalised Gauss-Newton matrix plus `lambda n_R I` (positive definite; equals `H`
+    /// for convex linear models).
+    case gaussNewton
+  }
+
+  /// The right-hand side of the step.
+  public enum Mode: String, Sendable, Hashable, Codable, CaseIterable {
+    /// `v = -H^{-1} grad L_b(theta; R)`.
+    case fullGradient
+    /// `v = H^{-1} Delta`, Guo et al.'s form.
+    case delta
+  }
+
+  /// The linear solver.
+  public var solver: Solver
+  /// The curvature.
+  public var curvature: Curvature
+  /// The right-hand side.
+  public var mode: Mode
+  /// Maximum number of Newton steps (default 1).
+  public var steps: Int
+  /// Stop iterating once the sum-form residual is at most this (default 0: run all `steps`).
+  public var residualTolerance: Double
+
+  /// Creates a Newton removal.
+  ///
+  /// - Parameters:
+  ///   - solver: `.direct` (default) or CG.
+  ///   - curvature: `.exact` (default), `.damped(mu)`, `.gaussNewton`.
+  ///   - mode: `.fullGradient` (default) or `.delta`.
+  ///   - steps: `>= 1`; more than one iterates Newton on the retained objective.
+  ///   - residualTolerance: early stop for `steps > 1`.
+  public init(
+    solver: Solver = .direct, curvature: Curvature = .exact, mode: Mode = .fullGradient,
+    steps: Int = 1, residualTolerance: Double = 0
+  ) {
+    precondition(steps >= 1, "NewtonRemoval: steps must be >= 1")
+    precondition(residualTolerance >= 0, "NewtonRemoval: residualTolerance must be >= 0")
+    self.solver = solver
+    self.curvature = curvature
+    self.mode = mode
+    self.steps = steps
+    self.residualTolerance = residualTolerance
+  }
+
+  /// `"newton"`.
+  public var name: String { "newton" }
+
+  /// Takes the Newton step(s).
+  ///
+  /// - Throws: ``UnlearningError`` on a bad request;
+  ///   ``UnlearningError/notPositiveDefinite(_:)`` when the curvature is not positive definite
+  ///   (with the smallest eigenvalue when `p` allows computing it, and a hint to damp).
+  public func unlearn<Model: TwiceDifferentiableModel>(
+    _ state: TrainedModel<Model>, forgetting ids: [SampleID]
+  ) throws -> UnlearningResult<Model> {
+    try UnlearningResult.run(method: name, state: state, ids: ids) { removed, rows in
+      let objective = removed.objective()
+      var theta = removed.parameters
+      var notes: [String] = []
+      var details: [String: Double] = [:]
+      var cgIterations = 0
+      var worstRelativeResidual = 0.0
+      var taken = 0
+      for step in 0..<steps {
+        let gradient = objective.gradient(at: theta)
+        if step > 0 && gradient.norm() <= residualTolerance { break }
+        var rhs: [Double]
+        if step == 0 && mode == .delta {
+          rhs = Self.delta(removed, rows: rows, at: theta)
+        } else {
+          rhs = gradient.scaled(by: -1)
+        }
+        let solution = try solve(objective, at: theta, rhs)
+        cgIterations += solution.iterations
+        worstRelativeResidual = Swift.max(worstRelativeResidual, solution.relativeResidual)
+        if !solution.converged {
+          notes.append(
+            "step \(step + 1): CG stopped at relative residual \(solution.relativeResidual) after \(solution.iterations) iterations"
+          )
+        }
+        theta.add(solution.step)
+        taken += 1
+        if residualTolerance > 0 && objective.gradientNorm(at: theta) <= residualTolerance { break }
+      }
+      var next = removed
+      next.parameters = theta
+      details["steps"] = Double(taken)
+      details["solve relative residual"] = worstRelativeResidual
+      if case .conjugateGradient = solver { details["cg iterations"] = Double(cgIterations) }
+      switch curvature {
+      case .exact: notes.append("curvature: exact Hessian")
+      case .damped(let mu):
+        details["damping"] = mu
+        notes.append("curvature: damped Hessian H + \(mu) I")
+      case .gaussNewton: notes.append("curvature: Gauss-Newton (+ lambda n_R I)")
+      }
+      notes.append(mode == .delta ? "right-hand side: Delta (Guo et al.)" : "right-hand side: full gradient (b included)")
+      return UnlearningOutcome(state: next, notes: notes, details: details)
+    }
+  }
+
+  /// `Delta = m lambda theta + sum_{j in F} grad loss_j(theta)` (the `m x d` forget rows are
+  /// copied once).
+  static func delta<Model>(_ state: TrainedModel<Model>, rows: [Int], at theta: [Double]) -> [Double] {
+    let forget = state.data.features.rows(at: rows)
+    let targets = rows.map { Double(state.data.labels[$0]) }
+    var delta = state.model.lossAndGradient(theta, features: forget, targets: targets, weights: nil).gradient
+    delta.add(theta, scaledBy: Double(rows.count) * state.regularization)
+    return delta
+  }
+
+  /// The solution of `C v = rhs` with `C` the configured curvature at `theta`.
+  struct StepSolution {
+    var step: [Double]
+    var iterations: Int
+    var relativeResidual: Double
+    var converged: Bool
+  }
+
+  func solve<Model>(_ objective: Objective<Model>, at theta: [Double], _ rhs: [Double]) throws
+    -> StepSolution
+  {
+    let p = objective.parameterCount
+    switch solver {
+    case .direct:
+      var matrix: Matrix
+      switch curvature {
+      case .exact: matrix = objective.hessian(at: theta)
+      case .damped(let mu):
+        matrix = objective.hessian(at: theta)
+        matrix.addToDiagonal(mu)
+      case .gaussNewton:
+        matrix = denseMatrix(dimension: p) { objective.gaussNewtonVectorProduct(at: theta, $0) }
+      }
+      let factor: Cholesky
+      do {
+        factor = try Cholesky(matrix)
+      } catch {
+        throw UnlearningError.notPositiveDefinite(Self.indefiniteMessage(matrix))
+      }
+      let v = factor.solve(rhs)
+      return StepSolution(step: v, iterations: 0, relativeResidual: 0, converged: true)
+    case .conjugateGradient(let tolerance, let maximumIterations):
+      let cg = ConjugateGradient(tolerance: tolerance, maximumIterations: maximumIterations)
+      let solution: IterativeSolution
+      switch curvature {
+      case .exact: solution = cg.solve(objective.hessianOperator(at: theta), rhs)
+      case .damped(let mu):
+        solution = cg.solve(ShiftedOperator(objective.hessianOperator(at: theta), shift: mu), rhs)
+      case .gaussNewton: solution = cg.solve(objective.gaussNewtonOperator(at: theta), rhs)
+      }
+      if !solution.converged && solution.iterations < maximumIterations {
+        // CG stopped early: a direction of non-positive curvature (or overflow).
+        var message = "CG met non-positive curvature"
+        if p <= 2000 {
+          var matrix = objective.hessian(at: theta)
+          if case .damped(let mu) = curvature { matrix.addToDiagonal(mu) }
+          message = Self.indefiniteMessage(matrix)
+        }
+        throw UnlearningError.notPositiveDefinite(message)
+      }
+      return StepSolution(
+        step: solution.solution, iterations: solution.iterations,
+        relativeResidual: solution.relativeResidual ?? .nan, converged: solution.converged)
+    }
+  }
+
+  /// "smallest eigenvalue ..." plus the advice to damp.
+  static func indefiniteMessage(_ matrix: Matrix) -> String {
+    let smallest = (try? SymmetricEigen.smallestEigenvalue(of: matrix)) ?? .nan
+    return "the curvature matrix has smallest eigenvalue \(smallest); use curvature: .damped(mu)"
+      + " with mu > \(Swift.abs(smallest)) or .gaussNewton"
+  }
+}
