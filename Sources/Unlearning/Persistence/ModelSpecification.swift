@@ -57,3 +57,29 @@ public enum ModelSpecification: Sendable, Codable, Equatable, CustomStringConver
     }
   }
 }
+
+extension ModelSpecification {
+  /// Class probabilities (`n x K`) of `parameters` on `features`, whatever the architecture.
+  public func probabilities(_ parameters: [Double], features: Matrix) -> Matrix {
+    switch self {
+    case .logistic(let d, let intercept):
+      return LogisticRegression(featureCount: d, fitsIntercept: intercept).probabilities(parameters, features: features)
+    case .softmax(let d, let k):
+      return SoftmaxRegression(featureCount: d, classCount: k).probabilities(parameters, features: features)
+    case .multilayerPerceptron(let sizes, let a):
+      return MultilayerPerceptron(layerSizes: sizes, hiddenActivation: a).probabilities(parameters, features: features)
+    case .ridge(let d, let intercept):
+      return RidgeRegression(featureCount: d, fitsIntercept: intercept).probabilities(parameters, features: features)
+    }
+  }
+
+  /// Predicted classes (argmax of ``probabilities(_:features:)``).
+  public func predictions(_ parameters: [Double], features: Matrix) -> [Int] {
+    let p = probabilities(parameters, features: features)
+    return (0..<p.rows).map { i in
+      var best = 0
+      for k in 1..<Swift.max(p.columns, 1) where p[i, k] > p[i, best] { best = k }
+      return best
+    }
+  }
+}

@@ -61,7 +61,9 @@ public struct SVGPlot: Sendable {
 
   // MARK: - Rendering
 
-  private var margin: (left: Double, right: Double, top: Double, bottom: Double) { (70, 20 + (legendNames.isEmpty ? 0 : 150), 40, 60) }
+  private var margin: (left: Double, right: Double, top: Double, bottom: Double) {
+    (70, 20 + (legendNames.isEmpty ? 0 : 150), 40, categories.isEmpty ? 60 : 110)
+  }
 
   private var legendNames: [(String, String)] {
     var out = legendEntries
@@ -139,7 +141,9 @@ public struct SVGPlot: Sendable {
       }
     } else {
       for (g, name) in categories.enumerated() {
-        s += "<text x=\"\(f(px(Double(g))))\" y=\"\(f(top + plotH + 16))\" text-anchor=\"middle\" font-size=\"11\">\(Self.escape(name))</text>\n"
+        let x = px(Double(g))
+        let y = top + plotH + 14
+        s += "<text x=\"\(f(x))\" y=\"\(f(y))\" text-anchor=\"end\" font-size=\"11\" transform=\"rotate(-30 \(f(x)) \(f(y)))\">\(Self.escape(name))</text>\n"
       }
     }
     s += "<g clip-path=\"url(#plot)\">\n"
@@ -220,5 +224,34 @@ public struct SVGPlot: Sendable {
       t += step
     }
     return out
+  }
+}
+
+extension SVGPlot {
+  /// Lays several plots out on a grid in one SVG document (`columns` per row).
+  public static func compose(_ plots: [SVGPlot], columns: Int, title: String? = nil) -> String {
+    let columns = Swift.max(1, Swift.min(columns, plots.count))
+    let cellWidth = plots.map(\.width).max() ?? 640
+    let cellHeight = plots.map(\.height).max() ?? 420
+    let rows = (plots.count + columns - 1) / columns
+    let top = title == nil ? 0.0 : 36
+    let width = Int(cellWidth * Double(columns))
+    let height = Int(top + cellHeight * Double(rows))
+    var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\">\n"
+    s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+    if let title {
+      s += "<text x=\"\(width / 2)\" y=\"24\" text-anchor=\"middle\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"17\" font-weight=\"bold\">\(escape(title))</text>\n"
+    }
+    for (i, plot) in plots.enumerated() {
+      let x = Double(i % columns) * cellWidth
+      let y = top + Double(i / columns) * cellHeight
+      var inner = plot.render()
+      // Give each nested plot its own clip-path id.
+      inner = inner.replacingOccurrences(of: "id=\"plot\"", with: "id=\"plot\(i)\"").replacingOccurrences(of: "url(#plot)", with: "url(#plot\(i))")
+      inner = inner.replacingOccurrences(of: "<svg xmlns=\"http://www.w3.org/2000/svg\" ", with: "<svg x=\"\(Int(x))\" y=\"\(Int(y))\" ")
+      s += inner
+    }
+    s += "</svg>\n"
+    return s
   }
 }

@@ -1,0 +1,229 @@
+import ArgumentParser
+import Foundation
+import Unlearning
+
+/// `unlearn compare`: every method side by side against retraining.
+struct Compare: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Compare unlearning methods against retraining on a scenario (default: the hospital).",
+    discussion: """
+      The goal of unlearning is a model indistinguishable from one retrained without the
+      forgotten samples, not a model that is wrong on them. Every row is measured against that
+      retrained reference.
+
+      Examples:
+        unlearn compare                                   # hospital, logistic + MLP 2-20-1, 80 patients
+        unlearn compare --model logistic --forget 20 --json out.json --svg out.svg
+        unlearn compare --dataset fashion-mnist --classes 0,6 --model logistic --forget 100
+        unlearn compare --dataset csv:data.csv --label-column outcome --normalize-rows
+
+      Columns: accuracies on test / retain / forget (in brackets: minus retrain's), rho =
+      ||theta_u - theta_r|| / ||theta_o - theta_r|| (0 = retrain, 1 = doing nothing), the
+      gradient residual ||grad L(theta_u; R)|| in sum form, mean KL(p_retrain || p_method) on
+      test and forget, the loss-threshold membership-inference AUC (forget vs test; retrain's
+      value is the control, not 0.5), wall time of the unlearning step (one run) and the
+      speedup over retraining.
+
+      Verdict rules (in this order): "reference" is the retrained model; "over-forgets": forget
+      accuracy below retrain's by more than the tolerance (retrain's seed-to-seed spread, at
+      least one forgotten sample) or test accuracy down more than 1 point; "no change": rho >=
+      0.95 (networks: KL to retrain at least 95% of the original's); "close to retrain":
+      rho < 0.1 (networks: KL within twice the retrain-vs-retrain noise floor) with accuracy
+      gaps within the tolerance; "worse than original": rho > 1; otherwise "partial".
+      """
+  )
+
+  @Option(help: "hospital | fashion-mnist | csv:PATH | libsvm:PATH")
+  var dataset: String = "hospital"
+
+  @Option(help: "Fashion-MNIST classes, comma-separated (two classes give a binary task).")
+  var classes: String = "0,6"
+
+  @Option(help: "Fashion-MNIST: subsample the training set to this many images (seeded).")
+  var trainLimit: Int?
+
+  @Option(help: "Fashion-MNIST: subsample the test set to this many images (seeded).")
+  var testLimit: Int?
+
+  @Option(help: "CSV: the label column (name or 0-based index).")
+  var labelColumn: String = "label"
+
+  @Option(help: "CSV/LIBSVM: fraction of rows held out as the test set.")
+  var testFraction: Double = 0.2
+
+  @Flag(help: "CSV/LIBSVM: scale every row to unit L2 norm (required for certified removal).")
+  var normalizeRows = false
+
+  @Option(help: "logistic | softmax | mlp (comma-separated for several; default: logistic and mlp for binary data).")
+  var model: String?
+
+  @Option(help: "Hidden widths of the MLP, comma-separated.")
+  var hidden: String = "20"
+
+  @Option(help: "Hidden activation of the MLP: tanh | relu | sigmoid.")
+  var activation: String = "tanh"
+
+  @Option(help: "Methods, comma-separated: \(Comparison.Method.allCases.map(\.rawValue).joined(separator: ",")).")
+  var methods: String = Comparison.Method.allCases.map(\.rawValue).joined(separator: ",")
+
+  @Option(help: "Forget this many random training samples (seeded).")
+  var forget: Int?
+
+  @Option(help: "Forget the sample ids listed in this file (one integer per line; # comments).")
+  var forgetIDs: String?
+
+  @Option(help: "L2 strength lambda (per sample) of the linear models and the MLP.")
+  var lambda: Double = 1e-3
+
+  @Option(help: "Certified removal: epsilon.")
+  var epsilon: Double = 1
+
+  @Option(help: "Certified removal: delta.")
+  var delta: Double = 1e-4
+
+  @Option(help: "Certified removal: noise sigma (default: calibrated from --budget).")
+  var sigma: Double?
+
+  @Option(help: "Certified removal: gradient-residual budget eps' used to calibrate sigma when --sigma is not given.")
+  var budget: Double = 0.5
+
+  @Option(help: "Certified removal accounting: exact-step | paper.")
+  var accounting: String = "exact-step"
+
+  @Option(help: "Seed of every random choice (data, forget set, initialisation, noise).")
+  var seed: UInt64 = 42
+
+  @Option(help: "Write the full results as JSON to this file.")
+  var json: String?
+
+  @Option(help: "Write an SVG figure (metric bars; decision boundaries for 2-D data) to this file.")
+  var svg: String?
+
+  func validate() throws {
+    if forget != nil && forgetIDs != nil { throw ValidationError("give either --forget or --forget-ids, not both") }
+    guard lambda > 0, lambda.isFinite else { throw ValidationError("--lambda must be positive") }
+    guard epsilon > 0, delta > 0, delta < 1 else { throw ValidationError("--epsilon must be > 0 and --delta in (0, 1)") }
+    if let sigma, !(sigma > 0) { throw ValidationError("--sigma must be positive") }
+    _ = try parsedMethods()
+    _ = try parsedModels()
+    guard BudgetAccounting(cliName: accounting) != nil else { throw ValidationError("--accounting must be exact-step or paper") }
+  }
+
+  func parsedMethods() throws -> [Comparison.Method] {
+    try methods.split(separator: ",").map { name in
+      guard let m = Comparison.Method(rawValue: String(name).trimmingCharacters(in: .whitespaces)) else {
+        throw ValidationError("unknown method '\(name)'; choose from \(Comparison.Method.allCases.map(\.rawValue).joined(separator: ", "))")
+      }
+      return m
+    }
+  }
+
+  func parsedModels() throws -> [Comparison.ModelChoice]? {
+    guard let model else { return nil }
+    guard let act = Activation(rawValue: activation) else { throw ValidationError("unknown activation '\(activation)'") }
+    let widths = try hidden.split(separator: ",").map { w -> Int in
+      guard let v = Int(w), v > 0 else { throw ValidationError("--hidden: '\(w)' is not a positive integer") }
+      return v
+    }
+    return try model.split(separator: ",").map { name in
+      switch name.trimmingCharacters(in: .whitespaces) {
+      case "logistic": return .logistic
+      case "softmax": return .softmax
+      case "mlp": return .mlp(hidden: widths, activation: act)
+      default: throw ValidationError("unknown model '\(name)'; choose logistic, softmax or mlp")
+      }
+    }
+  }
+
+  func scenario() throws -> Scenario {
+    if dataset == "hospital" { return .hospital(seed: seed) }
+    if dataset == "fashion-mnist" {
+      let cls = try classes.split(separator: ",").map { c -> Int in
+        guard let v = Int(c), (0...9).contains(v) else { throw ValidationError("--classes: '\(c)' is not a class 0...9") }
+        return v
+      }
+      return .fashionMNIST(classes: cls, trainLimit: trainLimit, testLimit: testLimit, seed: seed)
+    }
+    if dataset.hasPrefix("csv:") {
+      return .csv(path: String(dataset.dropFirst(4)), labelColumn: labelColumn, testFraction: testFraction, seed: seed, normalizeRows: normalizeRows)
+    }
+    if dataset.hasPrefix("libsvm:") {
+      return .libsvm(path: String(dataset.dropFirst(7)), testFraction: testFraction, seed: seed, normalizeRows: normalizeRows)
+    }
+    throw ValidationError("unknown --dataset '\(dataset)'; use hospital, fashion-mnist, csv:PATH or libsvm:PATH")
+  }
+
+  func run() throws {
+    var configuration = Comparison.Configuration()
+    configuration.scenario = try scenario()
+    configuration.models = try parsedModels()
+    configuration.methods = try parsedMethods()
+    configuration.regularization = lambda
+    configuration.networkRegularization = lambda
+    configuration.epsilon = epsilon
+    configuration.delta = delta
+    configuration.sigma = sigma
+    configuration.budget = budget
+    configuration.accounting = BudgetAccounting(cliName: accounting) ?? .exactStep
+    configuration.seed = seed
+    if let forget { configuration.forget = .random(count: forget) }
+    if let forgetIDs { configuration.forget = .ids(try readIDs(forgetIDs)) }
+
+    let result = try runReportingErrors { try Comparison.run(configuration, progress: progressLine) }
+    print(ComparisonRendering.text(result))
+    if let json {
+      try runReportingErrors { try writeJSONAtomically(result, to: json) }
+      progressLine("wrote \(json)")
+    }
+    if let svg {
+      try runReportingErrors { try ComparisonRendering.svg(result).write(to: svg) }
+      progressLine("wrote \(svg)")
+    }
+  }
+}
+
+extension BudgetAccounting {
+  init?(cliName: String) {
+    switch cliName {
+    case "exact-step", "exactStep": self = .exactStep
+    case "paper": self = .paper
+    default: return nil
+    }
+  }
+}
+
+/// Prints one progress line on stderr.
+func progressLine(_ s: String) {
+  FileHandle.standardError.write(Data("[unlearn] \(s)\n".utf8))
+}
+
+/// Reads sample ids, one integer per line (blank lines and `#` comments allowed).
+func readIDs(_ path: String) throws -> [SampleID] {
+  guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+    throw CLIError("\(path): cannot read the id file")
+  }
+  var ids = [SampleID]()
+  for (number, raw) in text.components(separatedBy: "\n").enumerated() {
+    let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
+    if line.isEmpty { continue }
+    guard let v = Int(line) else { throw CLIError("\(path):\(number + 1): '\(line)' is not an integer sample id") }
+    ids.append(SampleID(v))
+  }
+  if ids.isEmpty { throw CLIError("\(path): no sample ids") }
+  return ids
+}
+
+/// A one-line error for the command line (non-zero exit, no stack trace).
+struct CLIError: Error, CustomStringConvertible {
+  var description: String
+  init(_ description: String) { self.description = description }
+}
+
+/// Runs `body`, turning library errors into one-line CLI errors.
+func runReportingErrors<T>(_ body: () throws -> T) throws -> T {
+  do {
+    return try body()
+  } catch let error as CustomStringConvertible & Error {
+    throw CLIError(error.description)
+  }
+}

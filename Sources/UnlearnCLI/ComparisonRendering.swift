@@ -1,0 +1,222 @@
+import Foundation
+import Unlearning
+
+/// Text and SVG renderings of a ``Comparison/Result``.
+enum ComparisonRendering {
+  static func pct(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
+
+  static func gap(_ x: Double) -> String {
+    let points = 100 * x
+    if abs(points) < 0.05 { return "" }
+    return String(format: " (%+.1f)", points)
+  }
+
+  static func num(_ x: Double) -> String {
+    if x.isNaN { return "nan" }
+    if x.isInfinite { return x > 0 ? "inf" : "-inf" }
+    if x == 0 { return "0" }
+    if abs(x) >= 0.01 && abs(x) < 1000 { return String(format: "%.3f", x) }
+    return String(format: "%.1e", x)
+  }
+
+  static func seconds(_ s: Double?) -> String {
+    guard let s else { return "-" }
+    if s >= 1 { return String(format: "%.2f s", s) }
+    if s >= 1e-3 { return String(format: "%.1f ms", s * 1e3) }
+    return String(format: "%.0f us", s * 1e6)
+  }
+
+  static func text(_ r: Comparison.Result) -> String {
+    var out = "unlearn compare: \(r.scenario)\n"
+    out += "Forgetting \(r.forgottenIDs.count) of \(r.trainCount) training samples (\(r.testCount) test samples).\n"
+    out += "Target: indistinguishable from the model retrained without them (the \"reference\" row),\n"
+    out += "not 50% accuracy on the forgotten samples. Accuracy gaps to retrain are in points.\n"
+    for summary in r.models {
+      let rows = r.rows.filter { $0.model == summary.model }
+      let t = summary.originalTraining
+      out += "\n== \(summary.specification) - lambda \(num(summary.regularization)); original trained by \(t.method) to gradient norm \(num(t.gradientNorm)) in \(t.iterations) iterations\(t.converged ? "" : " (NOT converged)")\n"
+      if let floor = summary.retrainNoiseFloorDistance {
+        out += "   noise floor: two retrains from different seeds differ by ||dtheta|| = \(num(floor)), test KL \(num(summary.retrainNoiseFloorTestKL ?? 0))\n"
+      }
+      var lines = [["method", "test acc", "retain acc", "forget acc", "rho", "||grad||", "KL test", "KL forget", "MIA AUC", "time", "speedup", "verdict"]]
+      for row in rows {
+        let e = row.evaluation
+        lines.append([
+          row.method,
+          pct(e.testAccuracy) + gap(e.testAccuracyGap),
+          pct(e.retainAccuracy) + gap(e.retainAccuracyGap),
+          pct(e.forgetAccuracy) + gap(e.forgetAccuracyGap),
+          num(e.relativeDistance), num(e.gradientResidualNorm), num(e.testKL), num(e.forgetKL),
+          String(format: "%.3f", e.membershipAUC), seconds(e.seconds),
+          e.speedup.map { $0 >= 10 ? String(format: "%.0fx", $0) : String(format: "%.2gx", $0) } ?? "-", e.verdict.rawValue,
+        ])
+      }
+      out += renderTable(lines)
+      for row in rows where !row.settings.isEmpty {
+        out += "   \(row.method): \(row.settings)\n"
+      }
+      for row in rows {
+        for note in row.notes { out += "   note (\(row.method)): \(note)\n" }
+      }
+      for row in rows {
+        if let c = row.report?.certificate {
+          out += "   certificate (\(row.method), \(c.accounting.rawValue) accounting, \(c.bound.rawValue) bound): epsilon \(num(c.epsilon)), delta \(num(c.delta)), sigma \(num(c.sigma)), budget eps' \(num(c.budget))\n"
+          out += "     certified residual \(num(c.certifiedResidual)) (tight bound \(num(c.tightBound)), Guo bound \(num(c.guoBound)), worst case \(num(c.worstCaseBound)), solve inexactness \(num(c.solveInexactness)))\n"
+          out += "     measured true residual incl. b \(num(c.trueResidual)); spent \(num(c.spent)), remaining \(num(c.remaining)); \(c.retrained ? "budget exhausted: retrained with a fresh b" : "no retrain needed"); certified: \(c.isCertified ? "yes" : "NO")\n"
+        }
+      }
+    }
+    out += patientTable(r)
+    out += "\n" + takeaways(r)
+    return out
+  }
+
+  /// The first 15 forgotten patients with predictions before and after each method (hospital).
+  static func patientTable(_ r: Comparison.Result) -> String {
+    guard case .hospital(let seed) = r.configuration.scenario else { return "" }
+    let patients = HospitalScenario.patients(seed: seed)
+    var out = "\nThe first 15 forgotten patients (P = predicted diabetic; x marks a wrong prediction):\n"
+    for summary in r.models {
+      let rows = r.rows.filter { $0.model == summary.model && $0.method != "retrain" }
+      var header = ["id", "age", "glucose", "label", "original", "retrain"]
+      header += rows.map(\.method)
+      var lines = [header]
+      for id in r.forgottenIDs.prefix(15) {
+        let index = id.rawValue - HospitalScenario.firstPatientID
+        guard index >= 0, index < patients.count else { continue }
+        let p = patients[index]
+        let x = Matrix(rows: 1, columns: 2, elements: HospitalScenario.scaledFeatures(age: p.age, glucose: p.glucose))
+        func cell(_ theta: [Double]) -> String {
+          let prob = summary.specification.probabilities(theta, features: x)[0, 1]
+          let predicted = prob >= 0.5 ? 1 : 0
+          return String(format: "%.2f", prob) + (predicted == p.label ? " " : " x")
+        }
+        var line = [String(id.rawValue), String(format: "%.0f", p.age), String(format: "%.0f", p.glucose), p.label == 1 ? "diabetic" : "healthy"]
+        line.append(cell(summary.originalParameters))
+        line.append(cell(summary.retrainedParameters))
+        line += rows.map { cell($0.parameters) }
+        lines.append(line)
+      }
+      out += "\n\(summary.model):\n" + renderTable(lines)
+    }
+    return out
+  }
+
+  /// Plain-language conclusions computed from the rows.
+  static func takeaways(_ r: Comparison.Result) -> String {
+    var out = "What this shows:\n"
+    for summary in r.models {
+      let rows = r.rows.filter { $0.model == summary.model }
+      guard let reference = rows.first(where: { $0.method == "retrain" })?.evaluation else { continue }
+      out += "- \(summary.model): the retrained model still gets \(pct(reference.forgetAccuracy)) on the forgotten samples (test \(pct(reference.testAccuracy))): that is the target.\n"
+      for row in rows where row.evaluation.verdict == .overForgets {
+        let e = row.evaluation
+        out += "  \(row.method) over-forgets: forget accuracy \(pct(e.forgetAccuracy)), test accuracy \(pct(e.testAccuracy)), rho \(num(e.relativeDistance)).\n"
+      }
+      for row in rows where row.evaluation.verdict == .closeToRetrain {
+        let e = row.evaluation
+        out += "  \(row.method) is close to retrain: rho \(num(e.relativeDistance)), test KL \(num(e.testKL))\(e.speedup.map { String(format: ", %.0fx faster than retraining", $0) } ?? "").\n"
+      }
+    }
+    return out
+  }
+
+  // MARK: - SVG
+
+  static func svg(_ r: Comparison.Result) -> SVGFigure {
+    var plots = [SVGPlot]()
+    for summary in r.models {
+      let rows = r.rows.filter { $0.model == summary.model }
+      let methods = rows.map(\.method)
+      var accuracy = SVGPlot(title: "\(summary.model): accuracy (dashed: retrain's forget accuracy)", yLabel: "accuracy")
+      accuracy.yRange = 0...1
+      accuracy.addBars(
+        groups: methods,
+        series: [("test", rows.map(\.evaluation.testAccuracy)), ("forget", rows.map(\.evaluation.forgetAccuracy))],
+        colors: [SVGPlot.palette[0], SVGPlot.palette[1]])
+      if let reference = rows.first(where: { $0.method == "retrain" })?.evaluation {
+        accuracy.add(.horizontalLine(y: reference.forgetAccuracy, color: "#444", dashed: true, label: "retrain forget acc"))
+      }
+      plots.append(accuracy)
+      var distance = SVGPlot(title: "\(summary.model): distance to retrain and time", yLabel: "log10 scale")
+      distance.logY = true
+      distance.addBars(
+        groups: methods,
+        series: [
+          ("test KL to retrain", rows.map { max($0.evaluation.testKL, 1e-12) }),
+          ("seconds", rows.map { max($0.evaluation.seconds ?? 0, 1e-6) }),
+        ],
+        colors: [SVGPlot.palette[2], SVGPlot.palette[4]])
+      plots.append(distance)
+      if case .hospital(let seed) = r.configuration.scenario {
+        plots.append(boundaryPlot(r, summary: summary, rows: rows, seed: seed))
+      }
+    }
+    return SVGFigure(text: SVGPlot.compose(plots, columns: 2, title: "unlearn compare: \(r.scenario)"))
+  }
+
+  /// Decision boundaries (P(diabetic) = 0.5) in the raw (age, glucose) plane.
+  static func boundaryPlot(_ r: Comparison.Result, summary: Comparison.ModelSummary, rows: [Comparison.Row], seed: UInt64) -> SVGPlot {
+    var plot = SVGPlot(title: "\(summary.model): decision boundaries (circled: forgotten patients)", xLabel: "age (years)", yLabel: "glucose (mg/dL)")
+    plot.xRange = 10...90
+    plot.yRange = 40...220
+    let patients = HospitalScenario.patients(seed: seed)
+    let forgotten = Set(r.forgottenIDs)
+    let healthy = patients.filter { $0.label == 0 }
+    let diabetic = patients.filter { $0.label == 1 }
+    plot.add(.points(xs: healthy.map(\.age), ys: healthy.map(\.glucose), color: "#9ecae1", radius: 2.2, label: "healthy", hollow: false))
+    plot.add(.points(xs: diabetic.map(\.age), ys: diabetic.map(\.glucose), color: "#fdae6b", radius: 2.2, label: "diabetic", hollow: false))
+    let gone = patients.filter { forgotten.contains($0.id) }
+    plot.add(.points(xs: gone.map(\.age), ys: gone.map(\.glucose), color: "#555555", radius: 4, label: "forgotten", hollow: true))
+    var curves: [(String, [Double])] = [("original", summary.originalParameters)]
+    curves += rows.map { ($0.method, $0.parameters) }
+    for (i, (name, theta)) in curves.enumerated() {
+      var xs = [Double](), ys = [Double]()
+      for step in 0...80 {
+        let age = 10 + Double(step)
+        if let g = boundaryGlucose(summary.specification, theta, age: age) {
+          xs.append(age)
+          ys.append(g)
+        } else if !xs.isEmpty {
+          break
+        }
+      }
+      let colors = ["#000000", "#D55E00", "#0072B2", "#CC79A7", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#999999"]
+      plot.add(.line(xs: xs, ys: ys, color: colors[i % colors.count], width: name == "retrain" ? 3.5 : 1.6, dashed: name == "original", label: name + (name == "original" ? " (dashed)" : "")))
+    }
+    return plot
+  }
+
+  /// The glucose level where P(diabetic) crosses 0.5 at this age (first crossing from below).
+  static func boundaryGlucose(_ spec: ModelSpecification, _ theta: [Double], age: Double) -> Double? {
+    func p(_ g: Double) -> Double {
+      spec.probabilities(theta, features: Matrix(rows: 1, columns: 2, elements: HospitalScenario.scaledFeatures(age: age, glucose: g)))[0, 1] - 0.5
+    }
+    var lo = 20.0
+    var plo = p(lo)
+    var g = lo
+    while g < 260 {
+      g += 4
+      let pg = p(g)
+      if (plo < 0) != (pg < 0) {
+        var a = lo, b = g
+        for _ in 0..<40 {
+          let m = 0.5 * (a + b)
+          if (p(m) < 0) == (plo < 0) { a = m } else { b = m }
+        }
+        return 0.5 * (a + b)
+      }
+      lo = g
+      plo = pg
+    }
+    return nil
+  }
+}
+
+/// A rendered SVG document that can be written atomically.
+struct SVGFigure {
+  var text: String
+  func write(to path: String) throws {
+    try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+  }
+}

@@ -1,0 +1,350 @@
+import Foundation
+
+/// Runs every unlearning method on a scenario against the retrained reference and reports
+/// the metrics of EVALUATION.md: the engine behind `unlearn compare`.
+///
+/// For each model: train the original on the full training set, retrain on the retained set
+/// (the reference; for networks also from a second seed, the noise floor), then run each
+/// method from the original and evaluate it against the reference. Certified removal trains
+/// its own perturbed model (secret `b`) and is judged against a retrain with the same `b`.
+public enum Comparison {
+  /// A model family to compare on.
+  public enum ModelChoice: Sendable, Codable, Equatable, CustomStringConvertible {
+    /// Binary L2 logistic regression (no intercept).
+    case logistic
+    /// Softmax regression over all classes.
+    case softmax
+    /// An MLP with the given hidden widths and activation (sigmoid output for 2 classes).
+    case mlp(hidden: [Int], activation: Activation)
+
+    public var description: String {
+      switch self {
+      case .logistic: return "logistic"
+      case .softmax: return "softmax"
+      case .mlp(let hidden, let a): return "mlp " + hidden.map(String.init).joined(separator: "-") + " " + a.rawValue
+      }
+    }
+  }
+
+  /// The methods `compare` can run.
+  public enum Method: String, Sendable, Codable, CaseIterable {
+    case retrain
+    case naive
+    case gradientAscent = "gradient-ascent"
+    case negGradPlus = "neggrad-plus"
+    case newton
+    case certified
+  }
+
+  /// Which training samples to forget.
+  public enum ForgetRequest: Sendable, Codable, Equatable {
+    /// `count` ids drawn uniformly (seeded) from the training set.
+    case random(count: Int)
+    /// These ids.
+    case ids([SampleID])
+  }
+
+  /// Everything `compare` needs; defaults reproduce `unlearn compare` with no arguments.
+  public struct Configuration: Sendable, Codable, Equatable {
+    public var scenario: Scenario = .defaultHospital
+    public var models: [ModelChoice]? = nil
+    public var methods: [Method] = Method.allCases
+    public var forget: ForgetRequest = .random(count: 80)
+    /// lambda of the linear models (per sample; sum form `(lambda/2) n ||theta||^2`).
+    public var regularization: Double = 1e-3
+    /// lambda of the networks (all weights and biases).
+    public var networkRegularization: Double = 1e-3
+    /// Certified removal's privacy parameters.
+    public var epsilon: Double = 1
+    public var delta: Double = 1e-4
+    /// `nil`: calibrated from `budget` (sigma = c(delta) * budget / epsilon).
+    public var sigma: Double? = nil
+    public var budget: Double = 0.5
+    public var accounting: BudgetAccounting = .exactStep
+    /// Gradient ascent's settings (the seed tutorial's by default).
+    public var ascentLearningRate: Double = 0.1
+    public var ascentMultiplier: Double = 0.7
+    public var ascentEpochs: Int = 145
+    /// NegGrad+'s weight on the retained loss.
+    public var negGradBeta: Double = 0.9
+    public var seed: UInt64 = 42
+
+    public init() {}
+
+    /// The models compared when none are named: logistic and the seed's 2-20-1 MLP for binary
+    /// data, softmax and an MLP for multiclass data.
+    public func resolvedModels(classCount: Int) -> [ModelChoice] {
+      models ?? (classCount == 2 ? [.logistic, .mlp(hidden: [20], activation: .tanh)] : [.softmax, .mlp(hidden: [128], activation: .relu)])
+    }
+  }
+
+  /// One (model, method) row.
+  public struct Row: Sendable, Codable {
+    public var model: String
+    public var specification: ModelSpecification
+    public var method: String
+    /// The settings the method ran with, in words.
+    public var settings: String
+    public var evaluation: UnlearningEvaluation
+    public var report: RemovalReport?
+    /// The parameters the method produced (for plots and patient tables).
+    public var parameters: [Double]
+    public var notes: [String]
+  }
+
+  /// Per-model facts shared by its rows.
+  public struct ModelSummary: Sendable, Codable {
+    public var model: String
+    public var specification: ModelSpecification
+    public var regularization: Double
+    public var originalTraining: TrainingResult
+    public var retrainSeconds: Double
+    /// Networks: `||theta_r - theta_r'||` between retrains from two seeds (the noise floor).
+    public var retrainNoiseFloorDistance: Double?
+    public var retrainNoiseFloorTestKL: Double?
+    public var originalParameters: [Double]
+    public var retrainedParameters: [Double]
+  }
+
+  /// The whole comparison.
+  public struct Result: Sendable, Codable {
+    public var configuration: Configuration
+    public var scenario: String
+    public var trainCount: Int
+    public var testCount: Int
+    public var classNames: [String]
+    public var forgottenIDs: [SampleID]
+    public var models: [ModelSummary]
+    public var rows: [Row]
+  }
+
+  /// Errors of the comparison set-up (bad requests), one line each.
+  public enum ComparisonError: Error, CustomStringConvertible, Equatable {
+    case invalidRequest(String)
+    public var description: String {
+      switch self { case .invalidRequest(let s): return s }
+    }
+  }
+
+  /// Runs the comparison.
+  ///
+  /// - Parameter progress: receives one line per stage (training, retraining, each method);
+  ///   the CLI prints them on stderr.
+  /// - Throws: `DataError` from loading, ``ComparisonError`` for bad requests (unknown or
+  ///   duplicate forget ids, a forget count out of range, a model that does not fit the data),
+  ///   `UnlearningError` / `CertificationError` from the methods.
+  public static func run(_ configuration: Configuration, progress: (String) -> Void = { _ in }) throws -> Result {
+    progress("loading \(configuration.scenario)")
+    let (train, test) = try configuration.scenario.load()
+    let forgetIDs = try resolveForget(configuration.forget, train: train, seed: configuration.seed)
+    let models = configuration.resolvedModels(classCount: train.classCount)
+    var rows = [Row]()
+    var summaries = [ModelSummary]()
+    for choice in models {
+      switch choice {
+      case .logistic:
+        guard train.classCount == 2 else {
+          throw ComparisonError.invalidRequest("logistic regression needs 2 classes; the data has \(train.classCount) (use --model softmax)")
+        }
+        let model = LogisticRegression(featureCount: train.featureCount)
+        let trainer = NewtonTrainer(gradientTolerance: 1e-10)
+        let (summary, modelRows) = try runModel(
+          model, name: "logistic", specification: .logistic(featureCount: train.featureCount, fitsIntercept: false),
+          trainer: trainer, secondTrainer: nil, regularization: configuration.regularization,
+          train: train, test: test, forgetIDs: forgetIDs, configuration: configuration, progress: progress)
+        summaries.append(summary)
+        rows += modelRows
+        if configuration.methods.contains(.certified) {
+          rows.append(try runCertified(model, train: train, test: test, forgetIDs: forgetIDs, configuration: configuration, progress: progress))
+        }
+      case .softmax:
+        let model = SoftmaxRegression(featureCount: train.featureCount, classCount: train.classCount)
+        let (summary, modelRows) = try runModel(
+          model, name: "softmax", specification: .softmax(featureCount: train.featureCount, classCount: train.classCount),
+          trainer: NewtonTrainer(gradientTolerance: 1e-10), secondTrainer: nil, regularization: configuration.regularization,
+          train: train, test: test, forgetIDs: forgetIDs, configuration: configuration, progress: progress)
+        summaries.append(summary)
+        rows += modelRows
+      case .mlp(let hidden, let activation):
+        let outputs = train.classCount == 2 ? 1 : train.classCount
+        let sizes = [train.featureCount] + hidden + [outputs]
+        let model = MultilayerPerceptron(layerSizes: sizes, hiddenActivation: activation)
+        let trainer = LBFGSTrainer(gradientTolerance: 1e-8, maximumIterations: 5000, seed: configuration.seed)
+        let second = LBFGSTrainer(gradientTolerance: 1e-8, maximumIterations: 5000, seed: configuration.seed &+ 1)
+        let (summary, modelRows) = try runModel(
+          model, name: choice.description,
+          specification: .multilayerPerceptron(layerSizes: sizes, hiddenActivation: activation),
+          trainer: trainer, secondTrainer: second, regularization: configuration.networkRegularization,
+          train: train, test: test, forgetIDs: forgetIDs, configuration: configuration, progress: progress)
+        summaries.append(summary)
+        rows += modelRows
+      }
+    }
+    return Result(
+      configuration: configuration, scenario: configuration.scenario.description, trainCount: train.count,
+      testCount: test.count, classNames: train.classNames, forgottenIDs: forgetIDs, models: summaries, rows: rows)
+  }
+
+  /// The forget ids of a request, validated against the training set.
+  public static func resolveForget(_ request: ForgetRequest, train: Dataset, seed: UInt64) throws -> [SampleID] {
+    switch request {
+    case .random(let count):
+      guard count >= 1, count < train.count else {
+        throw ComparisonError.invalidRequest("--forget \(count): must be between 1 and \(train.count - 1) (the training set has \(train.count) samples)")
+      }
+      var generator = SeededGenerator(seed: seed &+ 0x5eed)
+      var order = Array(0..<train.count)
+      for i in 0..<count {
+        let j = i + Int(generator.next() % UInt64(train.count - i))
+        order.swapAt(i, j)
+      }
+      return order.prefix(count).sorted().map { train.ids[$0] }
+    case .ids(let ids):
+      guard !ids.isEmpty else { throw ComparisonError.invalidRequest("the forget list is empty") }
+      var seen = Set<SampleID>()
+      for id in ids {
+        guard train.rowIndex(of: id) != nil else {
+          throw ComparisonError.invalidRequest("forget id \(id) is not in the training set")
+        }
+        guard seen.insert(id).inserted else {
+          throw ComparisonError.invalidRequest("forget id \(id) is listed twice")
+        }
+      }
+      guard ids.count < train.count else { throw ComparisonError.invalidRequest("cannot forget every training sample") }
+      return ids
+    }
+  }
+
+  static func runModel<Model: TwiceDifferentiableModel>(
+    _ model: Model, name: String, specification: ModelSpecification, trainer: some Trainer,
+    secondTrainer: (any Trainer)?, regularization: Double, train: Dataset, test: Dataset,
+    forgetIDs: [SampleID], configuration: Configuration, progress: (String) -> Void
+  ) throws -> (ModelSummary, [Row]) {
+    progress("\(name): training the original model on \(train.count) samples")
+    let original = try TrainedModel.train(model: model, data: train, regularization: regularization, trainer: trainer)
+    progress("\(name): retraining without the \(forgetIDs.count) forgotten samples (the reference)")
+    let retrain = try Retrain(trainer: trainer, seed: trainerSeed(trainer)).unlearn(original, forgetting: forgetIDs)
+    var secondParameters: [Double]?
+    if let secondTrainer {
+      progress("\(name): retraining from a second seed (noise floor)")
+      secondParameters = try Retrain(trainer: secondTrainer, seed: trainerSeed(secondTrainer)).unlearn(original, forgetting: forgetIDs).state.parameters
+    }
+    let context = EvaluationContext(
+      model: model, retainedObjective: retrain.state.objective(), retain: try train.removing(ids: forgetIDs),
+      forget: try train.subset(ids: forgetIDs), test: test, originalParameters: original.parameters,
+      retrainedParameters: retrain.state.parameters, secondRetrainParameters: secondParameters,
+      membershipSeed: configuration.seed)
+    let retrainSeconds = retrain.report.seconds
+    var rows = [Row]()
+    func add(_ method: String, _ settings: String, _ result: UnlearningResult<Model>, reference: Bool = false, notes: [String] = []) {
+      let evaluation = context.evaluate(
+        method: method, parameters: result.state.parameters, seconds: result.report.seconds,
+        retrainSeconds: retrainSeconds, isReference: reference)
+      rows.append(Row(
+        model: name, specification: specification, method: method, settings: settings, evaluation: evaluation,
+        report: result.report, parameters: result.state.parameters, notes: notes + result.report.notes))
+    }
+    let methods = configuration.methods
+    if methods.contains(.retrain) {
+      add("retrain", "\(retrain.report.details["iterations"].map { "\(Int($0)) iterations" } ?? "from scratch")", retrain, reference: true)
+    }
+    if methods.contains(.naive) {
+      progress("\(name): naive deletion")
+      add("naive", "keep the parameters", try NaiveDeletion().unlearn(original, forgetting: forgetIDs))
+    }
+    if methods.contains(.gradientAscent) {
+      progress("\(name): gradient ascent (seed settings)")
+      let seedAscent = GradientAscent(learningRate: configuration.ascentLearningRate, multiplier: configuration.ascentMultiplier, epochs: configuration.ascentEpochs)
+      add("gradient-ascent", "lr \(configuration.ascentLearningRate), x\(configuration.ascentMultiplier), \(configuration.ascentEpochs) epochs", try seedAscent.unlearn(original, forgetting: forgetIDs))
+      // The tuned variant picks the epoch count closest to retrain in predictions. It needs the
+      // retrained model, which a real deployment does not have: it shows the best case.
+      progress("\(name): gradient ascent (oracle-tuned epochs)")
+      var best: (Int, Double, UnlearningResult<Model>)?
+      for epochs in [1, 2, 5, 10, 20, 40, 80] {
+        let result = try GradientAscent(learningRate: configuration.ascentLearningRate, multiplier: configuration.ascentMultiplier, epochs: epochs).unlearn(original, forgetting: forgetIDs)
+        let e = context.evaluate(method: "", parameters: result.state.parameters)
+        let score = e.testKL + e.forgetKL
+        if score < (best?.1 ?? .infinity) { best = (epochs, score, result) }
+      }
+      if let (epochs, _, result) = best {
+        add("gradient-ascent-tuned", "\(epochs) epochs (oracle-tuned on retrain KL)", result,
+            notes: ["epochs chosen with the retrained model as oracle: not available in practice"])
+      }
+    }
+    if methods.contains(.negGradPlus) {
+      progress("\(name): NegGrad+")
+      add("neggrad-plus", "beta \(configuration.negGradBeta), lr 0.1, 100 epochs", try NegGradPlus(beta: configuration.negGradBeta).unlearn(original, forgetting: forgetIDs))
+    }
+    if methods.contains(.newton) {
+      if model.isConvex {
+        progress("\(name): Newton removal")
+        add("newton", "1 step, exact Hessian, Cholesky", try NewtonRemoval().unlearn(original, forgetting: forgetIDs))
+      } else {
+        progress("\(name): Newton removal (Gauss-Newton)")
+        add("newton", "Gauss-Newton, 3 steps", try NewtonRemoval(curvature: .gaussNewton, steps: 3).unlearn(original, forgetting: forgetIDs))
+        if model.parameterCount <= 2000 {
+          // Damping just large enough to make the retained Hessian positive definite.
+          let objective = original.objective().with(weights: try train.weights(removing: forgetIDs))
+          let smallest = try SymmetricEigen.smallestEigenvalue(of: objective.hessian(at: original.parameters))
+          let damping = smallest > 0 ? 0 : 1.1 * (-smallest) + regularization * objective.effectiveCount
+          progress("\(name): Newton removal (exact Hessian, damping \(formatShort(damping)))")
+          add("newton-damped", "exact Hessian + \(formatShort(damping)) I (smallest eigenvalue \(formatShort(smallest))), 3 steps",
+              try NewtonRemoval(curvature: .damped(damping), steps: 3).unlearn(original, forgetting: forgetIDs))
+        }
+      }
+    }
+    let summary = ModelSummary(
+      model: name, specification: specification, regularization: regularization, originalTraining: original.training,
+      retrainSeconds: retrainSeconds,
+      retrainNoiseFloorDistance: secondParameters.map { $0.subtracting(retrain.state.parameters).norm() },
+      retrainNoiseFloorTestKL: context.noiseFloorTestKL, originalParameters: original.parameters,
+      retrainedParameters: retrain.state.parameters)
+    return (summary, rows)
+  }
+
+  static func runCertified(
+    _ model: LogisticRegression, train: Dataset, test: Dataset, forgetIDs: [SampleID], configuration: Configuration,
+    progress: (String) -> Void
+  ) throws -> Row {
+    let privacy = try configuration.sigma.map { try PrivacyParameters(epsilon: configuration.epsilon, delta: configuration.delta, sigma: $0) }
+      ?? PrivacyParameters(epsilon: configuration.epsilon, delta: configuration.delta, budget: configuration.budget)
+    progress("logistic: certified removal: training with loss perturbation (sigma \(formatShort(privacy.sigma)))")
+    let trainer = NewtonTrainer(gradientTolerance: 1e-10)
+    var remover = try CertifiedRemover(
+      model: model, data: train, regularization: configuration.regularization, privacy: privacy,
+      accounting: configuration.accounting, trainer: trainer, seed: configuration.seed)
+    let original = remover.state
+    let start = DispatchTime.now().uptimeNanoseconds
+    let certificate = try remover.remove(forgetIDs)
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+    progress("logistic: certified removal: retraining with the same b (its reference)")
+    let retrain = try Retrain(trainer: trainer).unlearn(original, forgetting: forgetIDs)
+    let context = EvaluationContext(
+      model: model, retainedObjective: retrain.state.objective(), retain: try train.removing(ids: forgetIDs),
+      forget: try train.subset(ids: forgetIDs), test: test, originalParameters: original.parameters,
+      retrainedParameters: retrain.state.parameters, membershipSeed: configuration.seed)
+    let evaluation = context.evaluate(
+      method: "certified", parameters: remover.state.parameters, seconds: seconds, retrainSeconds: retrain.report.seconds)
+    let report = RemovalReport(
+      method: "certified", forgottenCount: forgetIDs.count, seconds: seconds,
+      gradientResidualNorm: certificate.trueResidual, trainingResidualNorm: original.training.gradientNorm,
+      certificate: certificate)
+    return Row(
+      model: "logistic", specification: .logistic(featureCount: train.featureCount, fitsIntercept: false),
+      method: "certified",
+      settings: "eps \(formatShort(privacy.epsilon)), delta \(formatShort(privacy.delta)), sigma \(formatShort(privacy.sigma)), \(configuration.accounting.rawValue)",
+      evaluation: evaluation, report: report, parameters: remover.state.parameters,
+      notes: ["compared with a retrain that uses the same secret b (the certified model's own reference)"]
+        + (certificate.retrained ? ["the budget was exhausted: the remover retrained with a fresh b"] : []))
+  }
+
+  static func trainerSeed(_ trainer: any Trainer) -> UInt64 {
+    (trainer as? LBFGSTrainer)?.seed ?? (trainer as? NewtonTrainer)?.seed ?? 0
+  }
+
+  static func formatShort(_ x: Double) -> String {
+    if x == 0 { return "0" }
+    if abs(x) >= 0.01 && abs(x) < 1e4 { return String(format: "%.3g", x) }
+    return String(format: "%.1e", x)
+  }
+}
