@@ -214,9 +214,9 @@ func readIDs(_ path: String) throws -> [SampleID] {
 }
 
 /// A one-line error for the command line (non-zero exit, no stack trace).
-struct CLIError: Error, CustomStringConvertible {
-  var description: String
-  init(_ description: String) { self.description = description }
+public struct CLIError: Error, CustomStringConvertible, Equatable {
+  public var description: String
+  public init(_ description: String) { self.description = description }
 }
 
 /// Runs `body`, turning library errors into one-line CLI errors.
