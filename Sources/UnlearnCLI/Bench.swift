@@ -20,7 +20,7 @@ struct Bench: ParsableCommand {
   @Option(help: "Write all measurements as JSON to this file.")
   var json: String?
 
-  @Option(help: "Comma-separated groups to run: linalg (more groups as they land).")
+  @Option(help: "Comma-separated groups to run: linalg, influence (Fashion-MNIST; one run per solver).")
   var only: String = "linalg"
 
   func validate() throws {
@@ -31,6 +31,7 @@ struct Bench: ParsableCommand {
     var report = BenchReport(threads: BLASInfo.threadCount, repeats: repeats, rows: [])
     let groups = Set(only.split(separator: ",").map { String($0) })
     if groups.contains("linalg") { try LinearAlgebraBench.run(repeats: repeats, into: &report) }
+    if groups.contains("influence") { try InfluenceBench.run(into: &report) }
     print(report.table())
     if let json { try writeJSONAtomically(report, to: json) }
   }
