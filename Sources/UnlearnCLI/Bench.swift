@@ -20,8 +20,8 @@ struct Bench: ParsableCommand {
   @Option(help: "Write all measurements as JSON to this file.")
   var json: String?
 
-  @Option(help: "Comma-separated groups to run: linalg, training.")
-  var only: String = "linalg,training"
+  @Option(help: "Comma-separated groups to run: linalg, training, influence (Fashion-MNIST groups need dataset-fashion-mnist).")
+  var only: String = "linalg,training,influence"
 
   func validate() throws {
     guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
@@ -32,6 +32,7 @@ struct Bench: ParsableCommand {
     let groups = Set(only.split(separator: ",").map { String($0) })
     if groups.contains("linalg") { try LinearAlgebraBench.run(repeats: repeats, into: &report) }
     if groups.contains("training") { try TrainingBench.run(repeats: repeats, into: &report) }
+    if groups.contains("influence") { try InfluenceBench.run(into: &report) }
     print(report.table())
     if let json { try writeJSONAtomically(report, to: json) }
   }
