@@ -69,7 +69,7 @@ struct Compare: ParsableCommand {
   @Option(help: "Forget this many random training samples (seeded).")
   var forget: Int?
 
-  @Option(help: "Forget the sample ids listed in this file (one integer per line; # comments).")
+  @Option(name: .customLong("forget-ids"), help: "Forget the sample ids listed in this file (one integer per line; # comments).")
   var forgetIDs: String?
 
   @Option(help: "L2 strength lambda (per sample) of the linear models and the MLP.")
