@@ -66,9 +66,11 @@ public struct OneVsRestCertifiedRemover<Model: CertifiableModel>: Sendable {
     solver: CertifiedRemovalSolver = .default, maximumSteps: Int = 4,
     trainer: some Trainer = NewtonTrainer(), seed: UInt64 = 0
   ) throws {
-    let spectralNorm = try CertifiedRemover<Model>.validate(model: model, data: data, regularization: regularization)
+    let spectralNorm = try CertifiedRemover<Model>.validate(
+      model: model, data: data, regularization: regularization)
     guard data.classCount >= 2 else {
-      throw CertificationError.invalidParameter("one-vs-rest needs at least 2 classes, got \(data.classCount)")
+      throw CertificationError.invalidParameter(
+        "one-vs-rest needs at least 2 classes, got \(data.classCount)")
     }
     guard maximumSteps >= 1 else {
       throw CertificationError.invalidParameter("maximumSteps must be >= 1, got \(maximumSteps)")
@@ -87,7 +89,8 @@ public struct OneVsRestCertifiedRemover<Model: CertifiableModel>: Sendable {
     self.headTargets = (0..<k).map { c in data.labels.map { $0 == c ? 1.0 : 0.0 } }
     self.trainer = trainer
     self.generator = SeededGenerator(seed: seed)
-    self.steppers = Array(repeating: CertifiedNewtonStepper(spectralNorm: spectralNorm, solver: solver), count: k)
+    self.steppers = Array(
+      repeating: CertifiedNewtonStepper(spectralNorm: spectralNorm, solver: solver), count: k)
     self.perturbations = []
     self.parameters = []
     self.training = []
@@ -95,10 +98,12 @@ public struct OneVsRestCertifiedRemover<Model: CertifiableModel>: Sendable {
     self.certificates = []
     self.spent = 0
     let (perturbations, results, residual) = Self.trainHeads(
-      model: model, data: data, targets: headTargets, weights: weights, regularization: regularization,
+      model: model, data: data, targets: headTargets, weights: weights,
+      regularization: regularization,
       sigma: privacy.sigma, generator: &generator, trainer: trainer)
     guard residual <= privacy.budget else {
-      throw CertificationError.trainingResidualExceedsBudget(residual: residual, budget: privacy.budget)
+      throw CertificationError.trainingResidualExceedsBudget(
+        residual: residual, budget: privacy.budget)
     }
     self.perturbations = perturbations
     self.training = results
@@ -121,7 +126,9 @@ public struct OneVsRestCertifiedRemover<Model: CertifiableModel>: Sendable {
         model: model, features: data.features, targets: headTargets, weights: weights,
         regularization: regularization, perturbation: b)
       let result = trainer.train(objective, from: nil)
-      residual += result.gradientNorm + CertifiedNewtonStepper.floatingPointAllowance(objective, at: result.parameters)
+      residual +=
+        result.gradientNorm
+        + CertifiedNewtonStepper.floatingPointAllowance(objective, at: result.parameters)
       perturbations.append(b)
       results.append(result)
     }
@@ -146,7 +153,8 @@ public struct OneVsRestCertifiedRemover<Model: CertifiableModel>: Sendable {
     // Valid by construction: same rows and ids, labels 0/1.
     let binary = Dataset(
       validatedFeatures: data.features, labels: labels, ids: data.ids, classCount: 2,
-      classNames: ["rest", data.classNames[k]], featureNames: data.featureNames, name: "\(data.name) (class \(k) vs rest)")
+      classNames: ["rest", data.classNames[k]], featureNames: data.featureNames,
+      name: "\(data.name) (class \(k) vs rest)")
     return TrainedModel(
       model: model, parameters: parameters[k], data: binary, removedIDs: removedIDs,
       regularization: regularization, perturbation: perturbations[k], training: training[k])
@@ -208,7 +216,9 @@ public struct OneVsRestCertifiedRemover<Model: CertifiableModel>: Sendable {
     var allowance = 0.0
     let k = classCount
     if !rows.isEmpty {
-      let objectives = (0..<k).map { objective(head: $0, weights: weights, perturbation: perturbations[$0]) }
+      let objectives = (0..<k).map {
+        objective(head: $0, weights: weights, perturbation: perturbations[$0])
+      }
       var candidates = thetas
       repeat {
         var charged = 0.0
@@ -218,7 +228,8 @@ public struct OneVsRestCertifiedRemover<Model: CertifiableModel>: Sendable {
           if accounting == .paper {
             let forget = data.features.rows(at: rows)
             var delta = model.lossAndGradient(
-              candidates[head], features: forget, targets: rows.map { headTargets[head][$0] }, weights: nil
+              candidates[head], features: forget, targets: rows.map { headTargets[head][$0] },
+              weights: nil
             ).gradient
             delta.add(candidates[head], scaledBy: Double(rows.count) * regularization)
             rhs = delta
@@ -230,7 +241,8 @@ public struct OneVsRestCertifiedRemover<Model: CertifiableModel>: Sendable {
           tight += step.tight
           guo += step.guo
           inexactness += step.inexactness
-          allowance += CertifiedNewtonStepper.floatingPointAllowance(objectives[head], at: candidates[head])
+          allowance += CertifiedNewtonStepper.floatingPointAllowance(
+            objectives[head], at: candidates[head])
           charged += (bound == .guo ? step.guo : step.tight) + step.inexactness
         }
         stepsTaken += 1
@@ -242,10 +254,12 @@ public struct OneVsRestCertifiedRemover<Model: CertifiableModel>: Sendable {
       } else {
         retrained = true
         let heads = Self.trainHeads(
-          model: model, data: data, targets: headTargets, weights: weights, regularization: regularization,
+          model: model, data: data, targets: headTargets, weights: weights,
+          regularization: regularization,
           sigma: privacy.sigma, generator: &generator, trainer: trainer)
         guard heads.residual <= budget else {
-          throw CertificationError.trainingResidualExceedsBudget(residual: heads.residual, budget: budget)
+          throw CertificationError.trainingResidualExceedsBudget(
+            residual: heads.residual, budget: budget)
         }
         perturbations = heads.perturbations
         training = heads.results
@@ -258,7 +272,8 @@ public struct OneVsRestCertifiedRemover<Model: CertifiableModel>: Sendable {
     }
     var trueResidual = 0.0
     for head in 0..<k {
-      trueResidual += objective(head: head, weights: weights, perturbation: perturbations[head]).gradientNorm(at: thetas[head])
+      trueResidual += objective(head: head, weights: weights, perturbation: perturbations[head])
+        .gradientNorm(at: thetas[head])
     }
     let m = rows.count
     let worstCase =
@@ -266,12 +281,15 @@ public struct OneVsRestCertifiedRemover<Model: CertifiableModel>: Sendable {
       ? 0
       : Double(k)
         * ResidualBounds.worstCase(
-          removed: m, of: before, regularization: regularization, gamma: model.curvatureLipschitzConstant,
+          removed: m, of: before, regularization: regularization,
+          gamma: model.curvatureLipschitzConstant,
           gradientBound: model.gradientNormBound)
     let certificate = RemovalCertificate(
       accounting: accounting, bound: bound, epsilon: privacy.epsilon, delta: privacy.delta,
-      sigma: privacy.sigma, budget: budget, tightBound: tight, guoBound: guo, worstCaseBound: worstCase,
-      solveInexactness: inexactness, certifiedResidual: certified, spent: spent, remaining: budget - spent,
+      sigma: privacy.sigma, budget: budget, tightBound: tight, guoBound: guo,
+      worstCaseBound: worstCase,
+      solveInexactness: inexactness, certifiedResidual: certified, spent: spent,
+      remaining: budget - spent,
       trueResidual: trueResidual, floatingPointAllowance: allowance, retrained: retrained,
       stepsTaken: stepsTaken, removedCount: m, retainedCount: before - m, headCount: k)
     guard m > 0 else { return certificate }

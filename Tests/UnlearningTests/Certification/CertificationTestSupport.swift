@@ -16,8 +16,11 @@ enum CertificationProblems {
   }
 
   /// `PrivacyParameters` with the given sigma and a budget of `budget` (epsilon solved for).
-  static func privacy(sigma: Double, budget: Double, delta: Double = 1e-4) throws -> PrivacyParameters {
-    try PrivacyParameters(epsilon: budget * PrivacyParameters.c(delta: delta) / sigma, delta: delta, sigma: sigma)
+  static func privacy(sigma: Double, budget: Double, delta: Double = 1e-4) throws
+    -> PrivacyParameters
+  {
+    try PrivacyParameters(
+      epsilon: budget * PrivacyParameters.c(delta: delta) / sigma, delta: delta, sigma: sigma)
   }
 }
 
@@ -31,7 +34,8 @@ struct NewtonStepOracle {
   /// `rhs`: `.delta` (Guo) or the negative full gradient.
   init(
     model: LogisticRegression, data: Dataset, weights: [Double], regularization: Double,
-    perturbation: [Double]?, theta: [Double], forgotten rows: [Int], useDelta: Bool, spectralNorm: Double
+    perturbation: [Double]?, theta: [Double], forgotten rows: [Int], useDelta: Bool,
+    spectralNorm: Double
   ) throws {
     let objective = Objective(
       model: model, features: data.features, targets: data.targets, weights: weights,

@@ -65,7 +65,9 @@ extension CertificationTests {
         let b = g.normalVector(count: n, standardDeviation: sigma)
         let mean = b.reduce(0, +) / Double(n)
         let sd = (b.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(n - 1)).squareRoot()
-        #expect(Swift.abs(sd - sigma) <= 3 * sigma / (2.0 * Double(n)).squareRoot(), "sd \(sd) for sigma \(sigma)")
+        #expect(
+          Swift.abs(sd - sigma) <= 3 * sigma / (2.0 * Double(n)).squareRoot(),
+          "sd \(sd) for sigma \(sigma)")
         #expect(Swift.abs(mean) <= 4 * sigma / Double(n).squareRoot())
       }
     }
@@ -85,7 +87,8 @@ extension CertificationTests {
         model: remover.state.model, features: data.features, targets: data.targets,
         regularization: 1e-2)
       #expect(remover.state.gradientResidualNorm() < 1e-6)
-      #expect(Swift.abs(unperturbed.gradientNorm(at: remover.state.parameters) - expected.norm()) < 1e-6)
+      #expect(
+        Swift.abs(unperturbed.gradientNorm(at: remover.state.parameters) - expected.norm()) < 1e-6)
     }
   }
 }
@@ -102,7 +105,10 @@ extension CertificationTests {
       let b = g.normalVector(count: d, standardDeviation: 1)
       let trained = try TrainedModel.train(
         model: model, data: data, regularization: lambda, perturbation: b, trainer: NewtonTrainer())
-      let forgotten = Set(CertificationProblems.randomIDs(data, count: 60, seed: 13).compactMap { data.rowIndex(of: $0) })
+      let forgotten = Set(
+        CertificationProblems.randomIDs(data, count: 60, seed: 13).compactMap {
+          data.rowIndex(of: $0)
+        })
       let weights = (0..<n).map { forgotten.contains($0) ? 0.0 : 1.0 }
       let objective = trained.objective().with(weights: weights)
       let theta = trained.parameters
@@ -126,7 +132,9 @@ extension CertificationTests {
       predicted.add(Naive.matVec(hessian, v, transposed: false).adding(gradient))
       let difference = after.subtracting(predicted).norm()
       #expect(after.norm() > 1e-6, "the remainder should be visible (\(after.norm()))")
-      #expect(difference <= 1e-9 * after.norm() + 1e-12, "difference \(difference) vs residual \(after.norm())")
+      #expect(
+        difference <= 1e-9 * after.norm() + 1e-12,
+        "difference \(difference) vs residual \(after.norm())")
       #expect(worst <= 1 + 1e-9)
     }
 
@@ -148,11 +156,16 @@ extension CertificationTests {
         let certificate = try remover.remove(ids)
         #expect(!certificate.retrained)
         #expect(certificate.trueResidual <= certificate.certifiedResidual, "\(certificate)")
-        #expect(certificate.certifiedResidual <= r0 + certificate.guoBound + certificate.solveInexactness + certificate.floatingPointAllowance * (1 + 1e-12))
+        #expect(
+          certificate.certifiedResidual <= r0 + certificate.guoBound + certificate.solveInexactness
+            + certificate.floatingPointAllowance * (1 + 1e-12))
         #expect(certificate.tightBound <= certificate.guoBound)
         #expect(certificate.solveInexactness <= 1e-8 * certificate.guoBound + 1e-12)
-        try #require(thetaNorm <= 1 / lambda, "worst case assumes ||theta*|| <= 1/lambda, got \(thetaNorm)")
-        #expect(certificate.guoBound <= certificate.worstCaseBound, "\(certificate.guoBound) > \(certificate.worstCaseBound)")
+        try #require(
+          thetaNorm <= 1 / lambda, "worst case assumes ||theta*|| <= 1/lambda, got \(thetaNorm)")
+        #expect(
+          certificate.guoBound <= certificate.worstCaseBound,
+          "\(certificate.guoBound) > \(certificate.worstCaseBound)")
         #expect(certificate.trueResidual - r0 <= certificate.worstCaseBound)
         // Exact-step on the same request: its certificate also covers the measured residual.
         var exact = try CertifiedRemover(
@@ -169,11 +182,14 @@ extension CertificationTests {
       let data = try CertificationProblems.binary(count: 1000, features: 20, seed: 31)
       var remover = try CertifiedRemover(
         model: LogisticRegression(featureCount: 20), data: data, regularization: 1e-3,
-        privacy: try CertificationProblems.privacy(sigma: 1, budget: 50), accounting: .paper, seed: 32)
+        privacy: try CertificationProblems.privacy(sigma: 1, budget: 50), accounting: .paper,
+        seed: 32)
       var previousSpent = remover.spent
       for (k, id) in CertificationProblems.randomIDs(data, count: 60, seed: 33).enumerated() {
         let certificate = try remover.remove([id])
-        #expect(certificate.trueResidual <= certificate.spent, "removal \(k): \(certificate.trueResidual) > \(certificate.spent)")
+        #expect(
+          certificate.trueResidual <= certificate.spent,
+          "removal \(k): \(certificate.trueResidual) > \(certificate.spent)")
         #expect(certificate.trueResidual == remover.state.gradientResidualNorm())
         if !certificate.retrained {
           #expect(certificate.spent > previousSpent, "paper mode accumulates")
@@ -195,7 +211,9 @@ extension CertificationTests {
         let batch = count % 20 == 19 ? Array(ids.prefix(10)) : [ids[0]]
         ids.removeFirst(batch.count)
         let certificate = try remover.remove(batch)
-        #expect(certificate.trueResidual <= certificate.certifiedResidual, "removal \(count): \(certificate)")
+        #expect(
+          certificate.trueResidual <= certificate.certifiedResidual,
+          "removal \(count): \(certificate)")
         #expect(certificate.spent == certificate.certifiedResidual)
         #expect(certificate.certifiedResidual <= certificate.budget)
         #expect(certificate.tightBound <= certificate.guoBound)
@@ -214,11 +232,13 @@ extension CertificationTests {
       // seed, so the same b and the same trained model).
       var probe = try CertifiedRemover(
         model: model, data: data, regularization: lambda,
-        privacy: try CertificationProblems.privacy(sigma: sigma, budget: 100), accounting: .paper, seed: 52)
+        privacy: try CertificationProblems.privacy(sigma: sigma, budget: 100), accounting: .paper,
+        seed: 52)
       let typical = try probe.remove([data.ids[0]]).guoBound
       var remover = try CertifiedRemover(
         model: model, data: data, regularization: lambda,
-        privacy: try CertificationProblems.privacy(sigma: sigma, budget: probe.certificates[0].spent - typical + 3.5 * typical),
+        privacy: try CertificationProblems.privacy(
+          sigma: sigma, budget: probe.certificates[0].spent - typical + 3.5 * typical),
         accounting: .paper, seed: 52)
       var retrains = 0
       for id in CertificationProblems.randomIDs(data, count: 12, seed: 53) {
@@ -234,10 +254,16 @@ extension CertificationTests {
         let certificate = try remover.remove([id])
         #expect(Swift.abs(certificate.guoBound - oracle.guo) <= 1e-8 * oracle.guo)
         if predicted > before.budget * (1 + 1e-9) {
-          #expect(certificate.retrained, "spent \(before.spent) + \(oracle.guo) > \(before.budget) must retrain")
+          #expect(
+            certificate.retrained,
+            "spent \(before.spent) + \(oracle.guo) > \(before.budget) must retrain")
         } else if predicted < before.budget * (1 - 1e-9) {
-          #expect(!certificate.retrained, "spent \(before.spent) + \(oracle.guo) < \(before.budget) must not retrain")
-          #expect(remover.state.parameters.isApproximatelyEqual(to: before.state.parameters.adding(oracle.step), relativeTolerance: 1e-9))
+          #expect(
+            !certificate.retrained,
+            "spent \(before.spent) + \(oracle.guo) < \(before.budget) must not retrain")
+          #expect(
+            remover.state.parameters.isApproximatelyEqual(
+              to: before.state.parameters.adding(oracle.step), relativeTolerance: 1e-9))
         }
         if certificate.retrained {
           retrains += 1
@@ -249,7 +275,9 @@ extension CertificationTests {
             Objective(
               model: model, features: data.features, targets: data.targets, weights: weights,
               regularization: lambda, perturbation: newB))
-          #expect(remover.state.parameters.isApproximatelyEqual(to: scratch.parameters, relativeTolerance: 1e-8))
+          #expect(
+            remover.state.parameters.isApproximatelyEqual(
+              to: scratch.parameters, relativeTolerance: 1e-8))
           #expect(certificate.spent == certificate.certifiedResidual)
           #expect(certificate.spent <= certificate.budget)
         }
@@ -270,20 +298,30 @@ extension CertificationTests {
       let raw = try Dataset(features: problem.features, labels: problem.targets.map { Int($0) })
       let privacy = try PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: 1)
       let firstLarge = try #require(raw.features.rowNorms().firstIndex { $0 > 1 })
-      #expect(throws: CertificationError.rowNormTooLarge(row: firstLarge, norm: raw.features.rowNorms()[firstLarge])) {
-        _ = try CertifiedRemover(model: LogisticRegression(featureCount: 4), data: raw, regularization: 1e-2, privacy: privacy)
+      #expect(
+        throws: CertificationError.rowNormTooLarge(
+          row: firstLarge, norm: raw.features.rowNorms()[firstLarge])
+      ) {
+        _ = try CertifiedRemover(
+          model: LogisticRegression(featureCount: 4), data: raw, regularization: 1e-2,
+          privacy: privacy)
       }
       let data = raw.normalizingRows()
       for lambda in [0.0, -1e-3] {
         #expect(throws: CertificationError.nonPositiveRegularization(lambda)) {
-          _ = try CertifiedRemover(model: LogisticRegression(featureCount: 4), data: data, regularization: lambda, privacy: privacy)
+          _ = try CertifiedRemover(
+            model: LogisticRegression(featureCount: 4), data: data, regularization: lambda,
+            privacy: privacy)
         }
       }
       #expect(throws: CertificationError.self) {
         _ = try CertifiedRemover(
-          model: LogisticRegression(featureCount: 4, fitsIntercept: true), data: data, regularization: 1e-2, privacy: privacy)
+          model: LogisticRegression(featureCount: 4, fitsIntercept: true), data: data,
+          regularization: 1e-2, privacy: privacy)
       }
-      _ = try CertifiedRemover(model: LogisticRegression(featureCount: 4), data: data, regularization: 1e-2, privacy: privacy)
+      _ = try CertifiedRemover(
+        model: LogisticRegression(featureCount: 4), data: data, regularization: 1e-2,
+        privacy: privacy)
     }
 
     @Test("Unknown, duplicate, already-forgotten ids throw naming the id and change nothing")
@@ -294,9 +332,15 @@ extension CertificationTests {
         privacy: try PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: 1))
       _ = try remover.remove([SampleID(3)])
       let snapshot = remover
-      #expect(throws: UnlearningError.unknownID(SampleID(5000))) { try remover.remove([SampleID(4), SampleID(5000)]) }
-      #expect(throws: UnlearningError.duplicateID(SampleID(4))) { try remover.remove([SampleID(4), SampleID(4)]) }
-      #expect(throws: UnlearningError.alreadyForgotten(SampleID(3))) { try remover.remove([SampleID(3)]) }
+      #expect(throws: UnlearningError.unknownID(SampleID(5000))) {
+        try remover.remove([SampleID(4), SampleID(5000)])
+      }
+      #expect(throws: UnlearningError.duplicateID(SampleID(4))) {
+        try remover.remove([SampleID(4), SampleID(4)])
+      }
+      #expect(throws: UnlearningError.alreadyForgotten(SampleID(3))) {
+        try remover.remove([SampleID(3)])
+      }
       #expect("\(UnlearningError.alreadyForgotten(SampleID(3)))".contains("3"))
       #expect(remover.state.parameters == snapshot.state.parameters)
       #expect(remover.state.removedIDs == snapshot.state.removedIDs)

@@ -8,20 +8,27 @@ extension CertificationTests {
   struct OneVsRest {
     static func data(seed: UInt64) throws -> Dataset {
       let problem = SyntheticProblems.multiclass(count: 600, features: 8, classes: 3, seed: seed)
-      return try Dataset(features: problem.features, labels: problem.targets.map { Int($0) }).normalizingRows()
+      return try Dataset(features: problem.features, labels: problem.targets.map { Int($0) })
+        .normalizingRows()
     }
 
-    @Test("Every head takes its own exact Newton step; bounds are summed; residual covered", arguments: [BudgetAccounting.exactStep, .paper])
+    @Test(
+      "Every head takes its own exact Newton step; bounds are summed; residual covered",
+      arguments: [BudgetAccounting.exactStep, .paper])
     func headsMatchOracle(accounting: BudgetAccounting) throws {
       let data = try Self.data(seed: 131)
       let model = LogisticRegression(featureCount: 8)
       var remover = try OneVsRestCertifiedRemover(
         model: model, data: data, regularization: 1e-2,
-        privacy: try CertificationProblems.privacy(sigma: 0.5, budget: 50), accounting: accounting, solver: .direct, seed: 132)
+        privacy: try CertificationProblems.privacy(sigma: 0.5, budget: 50), accounting: accounting,
+        solver: .direct, seed: 132)
       let spectralNorm = try data.features.spectralNormUpperBound()
       // Distinct b_k per head.
       #expect(remover.head(0).perturbation != remover.head(1).perturbation)
-      for ids in [[data.ids[4]], CertificationProblems.randomIDs(data, count: 15, seed: 133).filter { $0 != data.ids[4] }] {
+      for ids in [
+        [data.ids[4]],
+        CertificationProblems.randomIDs(data, count: 15, seed: 133).filter { $0 != data.ids[4] },
+      ] {
         let heads = (0..<3).map { remover.head($0) }
         let previousSpent = remover.spent
         var weights = remover.weights
@@ -29,14 +36,18 @@ extension CertificationTests {
         for row in rows { weights[row] = 0 }
         let oracles = try heads.map { head in
           try NewtonStepOracle(
-            model: model, data: head.data, weights: weights, regularization: 1e-2, perturbation: head.perturbation,
-            theta: head.parameters, forgotten: rows, useDelta: accounting == .paper, spectralNorm: spectralNorm)
+            model: model, data: head.data, weights: weights, regularization: 1e-2,
+            perturbation: head.perturbation,
+            theta: head.parameters, forgotten: rows, useDelta: accounting == .paper,
+            spectralNorm: spectralNorm)
         }
         let certificate = try remover.remove(ids)
         #expect(!certificate.retrained)
         #expect(certificate.headCount == 3)
         for k in 0..<3 {
-          #expect(remover.parameters[k].isApproximatelyEqual(to: heads[k].parameters.adding(oracles[k].step), relativeTolerance: 1e-9))
+          #expect(
+            remover.parameters[k].isApproximatelyEqual(
+              to: heads[k].parameters.adding(oracles[k].step), relativeTolerance: 1e-9))
         }
         let tight = oracles.map(\.tight).reduce(0, +)
         let guo = oracles.map(\.guo).reduce(0, +)
@@ -46,7 +57,9 @@ extension CertificationTests {
         let charged = accounting == .paper ? guo : tight
         let base = accounting == .paper ? previousSpent : 0
         #expect(certificate.certifiedResidual >= base + charged)
-        #expect(certificate.certifiedResidual <= base + charged + certificate.solveInexactness + certificate.floatingPointAllowance + 1e-12)
+        #expect(
+          certificate.certifiedResidual <= base + charged + certificate.solveInexactness
+            + certificate.floatingPointAllowance + 1e-12)
         // Measured, per head with b_k, summed.
         var measured = 0.0
         for k in 0..<3 { measured += remover.head(k).gradientResidualNorm() }
@@ -65,11 +78,13 @@ extension CertificationTests {
       let model = LogisticRegression(featureCount: 8)
       var probe = try OneVsRestCertifiedRemover(
         model: model, data: data, regularization: 1e-2,
-        privacy: try CertificationProblems.privacy(sigma: 0.5, budget: 50), accounting: .paper, seed: 142)
+        privacy: try CertificationProblems.privacy(sigma: 0.5, budget: 50), accounting: .paper,
+        seed: 142)
       let typical = try probe.remove([data.ids[0]]).guoBound
       var remover = try OneVsRestCertifiedRemover(
         model: model, data: data, regularization: 1e-2,
-        privacy: try CertificationProblems.privacy(sigma: 0.5, budget: probe.certificates[0].spent - typical + 2.5 * typical),
+        privacy: try CertificationProblems.privacy(
+          sigma: 0.5, budget: probe.certificates[0].spent - typical + 2.5 * typical),
         accounting: .paper, seed: 142)
       var retrains = 0
       for id in CertificationProblems.randomIDs(data, count: 8, seed: 143) {
@@ -83,7 +98,8 @@ extension CertificationTests {
           let b = try #require(head.perturbation)
           #expect(b != old[k])
           let scratch = NewtonTrainer().train(head.objective())
-          #expect(head.parameters.isApproximatelyEqual(to: scratch.parameters, relativeTolerance: 1e-8))
+          #expect(
+            head.parameters.isApproximatelyEqual(to: scratch.parameters, relativeTolerance: 1e-8))
         }
       }
       #expect(retrains >= 1 && retrains < 8)
@@ -91,7 +107,8 @@ extension CertificationTests {
       #expect(throws: UnlearningError.alreadyForgotten(remover.removedIDs.sorted()[0])) {
         try remover.remove([remover.removedIDs.sorted()[0]])
       }
-      let accuracy = Metrics.accuracy(predictions: remover.predictions(features: data.features), labels: data.labels)
+      let accuracy = Metrics.accuracy(
+        predictions: remover.predictions(features: data.features), labels: data.labels)
       #expect(accuracy > 0.6)
     }
   }
