@@ -73,7 +73,9 @@ struct CertifiedNewtonStepper: Sendable {
     }
     let inexactness = objective.hessianVectorProduct(at: theta, v).subtracting(rhs).norm()
     let bounds = Self.bounds(of: v, objective: objective, spectralNorm: spectralNorm)
-    return Step(step: v, tight: bounds.tight, guo: bounds.guo, inexactness: inexactness, iterations: iterations)
+    return Step(
+      step: v, tight: bounds.tight, guo: bounds.guo, inexactness: inexactness,
+      iterations: iterations)
   }
 
   /// The two remainder bounds of a step `v` on the retain set of `objective` (rows of weight 0
@@ -97,7 +99,9 @@ struct CertifiedNewtonStepper: Sendable {
   /// `1e-13 (n_R + lambda n_R ||theta|| + ||b||)`: a generous bound on the round-off of
   /// evaluating the sum-form gradient (and `H v`) in double precision, added to every charged
   /// term so that a certificate also covers the residual as computed.
-  static func floatingPointAllowance<Model>(_ objective: Objective<Model>, at theta: [Double]) -> Double {
+  static func floatingPointAllowance<Model>(_ objective: Objective<Model>, at theta: [Double])
+    -> Double
+  {
     1e-13
       * (objective.effectiveCount + objective.curvatureShift * theta.norm()
         + (objective.perturbation?.norm() ?? 0))

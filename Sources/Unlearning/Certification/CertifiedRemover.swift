@@ -87,7 +87,8 @@ public struct CertifiedRemover<Model: CertifiableModel>: Sendable {
       state.training.gradientNorm
       + CertifiedNewtonStepper.floatingPointAllowance(objective, at: state.parameters)
     guard residual <= privacy.budget else {
-      throw CertificationError.trainingResidualExceedsBudget(residual: residual, budget: privacy.budget)
+      throw CertificationError.trainingResidualExceedsBudget(
+        residual: residual, budget: privacy.budget)
     }
     self.state = state
     self.privacy = privacy
@@ -173,7 +174,8 @@ public struct CertifiedRemover<Model: CertifiableModel>: Sendable {
     var spent = self.spent
     var retrained = false
     var stepsTaken = 0
-    var last = CertifiedNewtonStepper.Step(step: [], tight: 0, guo: 0, inexactness: 0, iterations: 0)
+    var last = CertifiedNewtonStepper.Step(
+      step: [], tight: 0, guo: 0, inexactness: 0, iterations: 0)
     var certified = spent
     var allowance = CertifiedNewtonStepper.floatingPointAllowance(objective, at: theta)
 
@@ -218,7 +220,8 @@ public struct CertifiedRemover<Model: CertifiableModel>: Sendable {
         allowance = CertifiedNewtonStepper.floatingPointAllowance(objective, at: theta)
         certified = next.training.gradientNorm + allowance
         guard certified <= budget else {
-          throw CertificationError.trainingResidualExceedsBudget(residual: certified, budget: budget)
+          throw CertificationError.trainingResidualExceedsBudget(
+            residual: certified, budget: budget)
         }
         spent = certified
       } else {

@@ -22,7 +22,8 @@ public struct GradientAscent: Unlearner {
   ///   - multiplier: `alpha > 0`.
   ///   - epochs: `E >= 0`.
   public init(learningRate: Double = 0.1, multiplier: Double = 0.7, epochs: Int = 145) {
-    precondition(learningRate > 0 && multiplier > 0 && epochs >= 0, "GradientAscent: bad configuration")
+    precondition(
+      learningRate > 0 && multiplier > 0 && epochs >= 0, "GradientAscent: bad configuration")
     self.learningRate = learningRate
     self.multiplier = multiplier
     self.epochs = epochs

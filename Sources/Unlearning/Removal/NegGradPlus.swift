@@ -22,7 +22,8 @@ public struct NegGradPlus: Unlearner {
   ///   - learningRate: step size `> 0`.
   ///   - epochs: number of full-batch steps.
   public init(beta: Double = 0.9, learningRate: Double = 0.1, epochs: Int = 100) {
-    precondition(beta >= 0 && beta <= 1 && learningRate > 0 && epochs >= 0, "NegGradPlus: bad configuration")
+    precondition(
+      beta >= 0 && beta <= 1 && learningRate > 0 && epochs >= 0, "NegGradPlus: bad configuration")
     self.beta = beta
     self.learningRate = learningRate
     self.epochs = epochs
@@ -55,7 +56,9 @@ public struct NegGradPlus: Unlearner {
       next.parameters = theta
       return UnlearningOutcome(
         state: next,
-        notes: ["objective: beta * (retained sum-form objective incl. regulariser and b) / n_R - (1 - beta) * mean forget loss"],
+        notes: [
+          "objective: beta * (retained sum-form objective incl. regulariser and b) / n_R - (1 - beta) * mean forget loss"
+        ],
         details: ["epochs": Double(epochs), "beta": beta, "learning rate": learningRate])
     }
   }

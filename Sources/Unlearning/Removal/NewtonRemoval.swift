@@ -126,17 +126,22 @@ public struct NewtonRemoval: Unlearner {
         notes.append("curvature: damped Hessian H + \(mu) I")
       case .gaussNewton: notes.append("curvature: Gauss-Newton (+ lambda n_R I)")
       }
-      notes.append(mode == .delta ? "right-hand side: Delta (Guo et al.)" : "right-hand side: full gradient (b included)")
+      notes.append(
+        mode == .delta
+          ? "right-hand side: Delta (Guo et al.)" : "right-hand side: full gradient (b included)")
       return UnlearningOutcome(state: next, notes: notes, details: details)
     }
   }
 
   /// `Delta = m lambda theta + sum_{j in F} grad loss_j(theta)` (the `m x d` forget rows are
   /// copied once).
-  static func delta<Model>(_ state: TrainedModel<Model>, rows: [Int], at theta: [Double]) -> [Double] {
+  static func delta<Model>(_ state: TrainedModel<Model>, rows: [Int], at theta: [Double])
+    -> [Double]
+  {
     let forget = state.data.features.rows(at: rows)
     let targets = rows.map { Double(state.data.labels[$0]) }
-    var delta = state.model.lossAndGradient(theta, features: forget, targets: targets, weights: nil).gradient
+    var delta = state.model.lossAndGradient(theta, features: forget, targets: targets, weights: nil)
+      .gradient
     delta.add(theta, scaledBy: Double(rows.count) * state.regularization)
     return delta
   }

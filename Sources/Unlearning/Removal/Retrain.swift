@@ -40,7 +40,10 @@ public struct Retrain: Unlearner {
       }
       return UnlearningOutcome(
         state: next, notes: notes,
-        details: ["iterations": Double(next.training.iterations), "converged": next.training.converged ? 1 : 0])
+        details: [
+          "iterations": Double(next.training.iterations),
+          "converged": next.training.converged ? 1 : 0,
+        ])
     }
   }
 }

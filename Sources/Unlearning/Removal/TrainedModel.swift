@@ -105,7 +105,8 @@ public struct TrainedModel<Model: TwiceDifferentiableModel>: Sendable {
     }
     if let perturbation, perturbation.count != model.parameterCount {
       throw UnlearningError.invalidArgument(
-        "perturbation has \(perturbation.count) entries, the model has \(model.parameterCount) parameters")
+        "perturbation has \(perturbation.count) entries, the model has \(model.parameterCount) parameters"
+      )
     }
     if let start, start.count != model.parameterCount {
       throw UnlearningError.invalidArgument(

@@ -23,7 +23,8 @@ public enum UnlearningError: Error, CustomStringConvertible, Equatable, Sendable
   public var description: String {
     switch self {
     case .unknownID(let id): return "sample id \(id) is not in the training data"
-    case .alreadyForgotten(let id): return "sample id \(id) was already forgotten by an earlier request"
+    case .alreadyForgotten(let id):
+      return "sample id \(id) was already forgotten by an earlier request"
     case .duplicateID(let id): return "sample id \(id) appears more than once in the request"
     case .nothingLeft: return "the request would remove every remaining training sample"
     case .notPositiveDefinite(let what): return "not positive definite: \(what)"
