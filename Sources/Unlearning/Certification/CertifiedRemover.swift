@@ -134,6 +134,56 @@ public struct CertifiedRemover<Model: CertifiableModel>: Sendable {
     }
   }
 
+  /// Restores a remover from saved state (a model file), so that the budget carries across
+  /// processes.
+  ///
+  /// `state` must hold the secret `b` and the removed ids; `spent` and `retrainCount` are the
+  /// saved budget state; a later budget-triggered retrain draws its fresh `b` from
+  /// `SeededGenerator(seed: nextPerturbationSeed)`. `||X||_2` is recomputed from the full data.
+  /// Continuing in-process and restoring give the same parameters and certificates for every
+  /// removal that does not retrain (a retrain draws from the restored stream).
+  ///
+  /// - Throws: the requirements of the training initialiser (row norms, lambda, labels), and
+  ///   ``CertificationError/invalidParameter(_:)`` when `b` is missing or `spent` is invalid.
+  public init(
+    restoring state: TrainedModel<Model>, privacy: PrivacyParameters, accounting: BudgetAccounting,
+    bound: CertificateBound? = nil, spent: Double, retrainCount: Int, nextPerturbationSeed: UInt64,
+    solver: CertifiedRemovalSolver = .default, maximumSteps: Int = 4,
+    trainer: some Trainer = NewtonTrainer()
+  ) throws {
+    let spectralNorm = try Self.validate(model: state.model, data: state.data, regularization: state.regularization)
+    guard let b = state.perturbation, b.count == state.model.parameterCount else {
+      throw CertificationError.invalidParameter("the saved state has no perturbation b: cannot continue certified removal")
+    }
+    _ = b
+    guard spent >= 0, spent.isFinite, retrainCount >= 0 else {
+      throw CertificationError.invalidParameter("saved budget state is invalid (spent \(spent), retrains \(retrainCount))")
+    }
+    guard maximumSteps >= 1 else {
+      throw CertificationError.invalidParameter("maximumSteps must be >= 1, got \(maximumSteps)")
+    }
+    self.state = state
+    self.privacy = privacy
+    self.accounting = accounting
+    self.bound = bound ?? (accounting == .paper ? .guo : .tight)
+    self.maximumSteps = maximumSteps
+    self.spectralNorm = spectralNorm
+    self.spent = spent
+    self.retrainCount = retrainCount
+    self.certificates = []
+    self.trainer = trainer
+    self.generator = SeededGenerator(seed: nextPerturbationSeed)
+    self.stepper = CertifiedNewtonStepper(spectralNorm: spectralNorm, solver: solver)
+  }
+
+  /// A seed for the generator of the next fresh `b`, to save with the model (see
+  /// ``init(restoring:privacy:accounting:bound:spent:retrainCount:nextPerturbationSeed:solver:maximumSteps:trainer:)``).
+  /// Deterministic: derived from the current generator state without advancing it.
+  public var nextPerturbationSeed: UInt64 {
+    var copy = generator
+    return copy.next()
+  }
+
   /// The budget `epsilon'`.
   public var budget: Double { privacy.budget }
 

@@ -27,6 +27,8 @@ public struct ModelFile: Sendable, Codable, Equatable {
   public var removedIDs: [SampleID]
   /// Certified removal state, for certified models.
   public var certification: CertificationState?
+  /// Seed of the trainer's initialisation (networks): a retrain uses the same seed.
+  public var trainingSeed: UInt64?
 
   /// The state certified removal carries between calls.
   public struct CertificationState: Sendable, Codable, Equatable {
