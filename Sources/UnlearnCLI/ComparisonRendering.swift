@@ -38,7 +38,7 @@ enum ComparisonRendering {
       if let floor = summary.retrainNoiseFloorDistance {
         out += "   noise floor: two retrains from different seeds differ by ||dtheta|| = \(num(floor)), test KL \(num(summary.retrainNoiseFloorTestKL ?? 0))\n"
       }
-      var lines = [["method", "test acc", "retain acc", "forget acc", "rho", "||grad||", "KL test", "KL forget", "MIA AUC", "time", "speedup", "verdict"]]
+      var lines = [["method", "test acc", "retain acc", "forget acc", "rho", "||grad||", "KL test", "KL forget", "MIA AUC", "time (1 run)", "speedup", "verdict"]]
       for row in rows {
         let e = row.evaluation
         lines.append([

@@ -332,7 +332,7 @@ public enum Comparison {
     return Row(
       model: "logistic", specification: .logistic(featureCount: train.featureCount, fitsIntercept: false),
       method: "certified",
-      settings: "eps \(formatShort(privacy.epsilon)), delta \(formatShort(privacy.delta)), sigma \(formatShort(privacy.sigma)), \(configuration.accounting.rawValue)",
+      settings: "eps \(formatShort(privacy.epsilon)), delta \(formatShort(privacy.delta)), sigma \(formatShort(privacy.sigma)), \(configuration.accounting == .paper ? "paper" : "exact-step") accounting",
       evaluation: evaluation, report: report, parameters: remover.state.parameters,
       notes: ["compared with a retrain that uses the same secret b (the certified model's own reference)"]
         + (certificate.retrained ? ["the budget was exhausted: the remover retrained with a fresh b"] : []))
