@@ -14,7 +14,7 @@ extension Cholesky {
     let (n, k) = (dimension, b.columns)
     factor.withUnsafeBufferPointer { f in
       y.elements.withUnsafeMutableBufferPointer { py in
-        LAPACK.trsmLowerRowMajorRHS(n: n, k: k, factor: f.baseAddress!, transposeL: false, b: py.baseAddress!)
+        LAPACK.trsmLowerRowMajorRHS(n: n, k: k, factor: f.start, transposeL: false, b: py.start)
       }
     }
     return y

@@ -24,7 +24,7 @@ public struct Cholesky: Sendable {
     let n = matrix.rows
     var a = matrix.elements
     let info: Int =
-      n == 0 ? 0 : a.withUnsafeMutableBufferPointer { LAPACK.potrf(n: n, a: $0.baseAddress!) }
+      n == 0 ? 0 : a.withUnsafeMutableBufferPointer { LAPACK.potrf(n: n, a: $0.start) }
     if info > 0 { throw .notPositiveDefinite(pivot: info, dimension: n) }
     precondition(info == 0, "dpotrf: illegal argument \(-info)")
     // Zero the strict upper triangle (column-major) so the array is exactly L.
@@ -58,7 +58,7 @@ public struct Cholesky: Sendable {
     var x = b
     let n = dimension
     let info = factor.withUnsafeBufferPointer { f in
-      x.withUnsafeMutableBufferPointer { LAPACK.potrs(n: n, nrhs: 1, factor: f.baseAddress!, b: $0.baseAddress!) }
+      x.withUnsafeMutableBufferPointer { LAPACK.potrs(n: n, nrhs: 1, factor: f.start, b: $0.start) }
     }
     precondition(info == 0, "dpotrs: illegal argument \(-info)")
     return x
@@ -73,8 +73,8 @@ public struct Cholesky: Sendable {
     let (n, k) = (dimension, b.columns)
     factor.withUnsafeBufferPointer { f in
       x.elements.withUnsafeMutableBufferPointer { px in
-        LAPACK.trsmLowerRowMajorRHS(n: n, k: k, factor: f.baseAddress!, transposeL: false, b: px.baseAddress!)
-        LAPACK.trsmLowerRowMajorRHS(n: n, k: k, factor: f.baseAddress!, transposeL: true, b: px.baseAddress!)
+        LAPACK.trsmLowerRowMajorRHS(n: n, k: k, factor: f.start, transposeL: false, b: px.start)
+        LAPACK.trsmLowerRowMajorRHS(n: n, k: k, factor: f.start, transposeL: true, b: px.start)
       }
     }
     return x
@@ -87,7 +87,7 @@ public struct Cholesky: Sendable {
     var y = b
     let n = dimension
     factor.withUnsafeBufferPointer { f in
-      y.withUnsafeMutableBufferPointer { LAPACK.trsvLower(n: n, factor: f.baseAddress!, transpose: false, x: $0.baseAddress!) }
+      y.withUnsafeMutableBufferPointer { LAPACK.trsvLower(n: n, factor: f.start, transpose: false, x: $0.start) }
     }
     return y
   }
@@ -127,8 +127,8 @@ public struct Cholesky: Sendable {
     if n == 0 { return true }
     return l.withUnsafeMutableBufferPointer { pl in
       x.withUnsafeMutableBufferPointer { px in
-        let base = pl.baseAddress!
-        let xb = px.baseAddress!
+        let base = pl.start
+        let xb = px.start
         for k in 0..<n {
           let lkk = base[k + k * n]
           let xk = xb[k]

@@ -39,8 +39,8 @@ extension Matrix {
         c.elements.withUnsafeMutableBufferPointer { pc in
           BLAS.gemm(
             transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-            a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb, beta: beta,
-            c: pc.baseAddress!, ldc: ldc)
+            a: pa.start, lda: lda, b: pb.start, ldb: ldb, beta: beta,
+            c: pc.start, ldc: ldc)
         }
       }
     }
@@ -75,8 +75,8 @@ extension Matrix {
       x.withUnsafeBufferPointer { px in
         y.withUnsafeMutableBufferPointer { py in
           BLAS.gemv(
-            transpose: transposed, m: rows, n: columns, alpha: alpha, a: pa.baseAddress!,
-            lda: columns, x: px.baseAddress!, beta: beta, y: py.baseAddress!)
+            transpose: transposed, m: rows, n: columns, alpha: alpha, a: pa.start,
+            lda: columns, x: px.start, beta: beta, y: py.start)
         }
       }
     }
@@ -100,7 +100,7 @@ extension Matrix {
       elements.withUnsafeBufferPointer { px in
         guard let weights else {
           BLAS.syrkTransposed(
-            n: d, k: rows, alpha: 1, a: px.baseAddress!, lda: d, beta: 0, c: pc.baseAddress!, ldc: d)
+            n: d, k: rows, alpha: 1, a: px.start, lda: d, beta: 0, c: pc.start, ldc: d)
           return
         }
         precondition(weights.count == rows, "weightedGram: \(weights.count) weights for \(rows) rows")
@@ -114,9 +114,9 @@ extension Matrix {
               let w = weights[i] * sign
               if w > 0 {
                 let s = w.squareRoot()
-                let src = px.baseAddress! + i * d
+                let src = px.start + i * d
                 scratch.withUnsafeMutableBufferPointer { ps in
-                  let dst = ps.baseAddress! + filled * d
+                  let dst = ps.start + filled * d
                   for j in 0..<d { dst[j] = s * src[j] }
                 }
                 filled += 1
@@ -126,8 +126,8 @@ extension Matrix {
             if filled > 0 {
               scratch.withUnsafeBufferPointer { ps in
                 BLAS.syrkTransposed(
-                  n: d, k: filled, alpha: sign, a: ps.baseAddress!, lda: d, beta: 1,
-                  c: pc.baseAddress!, ldc: d)
+                  n: d, k: filled, alpha: sign, a: ps.start, lda: d, beta: 1,
+                  c: pc.start, ldc: d)
               }
             }
             start = i
@@ -146,7 +146,7 @@ extension Matrix {
     if n == 0 || columns == 0 { return c }
     c.elements.withUnsafeMutableBufferPointer { pc in
       elements.withUnsafeBufferPointer { px in
-        BLAS.syrk(n: n, k: columns, alpha: 1, a: px.baseAddress!, lda: columns, beta: 0, c: pc.baseAddress!, ldc: n)
+        BLAS.syrk(n: n, k: columns, alpha: 1, a: px.start, lda: columns, beta: 0, c: pc.start, ldc: n)
       }
     }
     c.symmetrizeFromUpper()
@@ -170,7 +170,7 @@ extension Matrix {
     let (n, d) = (rows, columns)
     elements.withUnsafeMutableBufferPointer { p in
       for i in 0..<n {
-        BLAS.scal(d, factors[i], p.baseAddress! + i * d)
+        BLAS.scal(d, factors[i], p.start + i * d)
       }
     }
   }
@@ -179,7 +179,7 @@ extension Matrix {
   public func rowNorms() -> [Double] {
     let d = columns
     return elements.withUnsafeBufferPointer { p in
-      (0..<rows).map { d == 0 ? 0 : BLAS.nrm2(d, p.baseAddress! + $0 * d) }
+      (0..<rows).map { d == 0 ? 0 : BLAS.nrm2(d, p.start + $0 * d) }
     }
   }
 }
@@ -192,14 +192,14 @@ extension Array where Element == Double {
     precondition(count == other.count, "dot: lengths \(count) and \(other.count) differ")
     if isEmpty { return 0 }
     return withUnsafeBufferPointer { px in
-      other.withUnsafeBufferPointer { py in BLAS.dot(count, px.baseAddress!, py.baseAddress!) }
+      other.withUnsafeBufferPointer { py in BLAS.dot(count, px.start, py.start) }
     }
   }
 
   /// The Euclidean norm `||x||_2` (`dnrm2`, safe against overflow).
   public func norm() -> Double {
     if isEmpty { return 0 }
-    return withUnsafeBufferPointer { BLAS.nrm2(count, $0.baseAddress!) }
+    return withUnsafeBufferPointer { BLAS.nrm2(count, $0.start) }
   }
 
   /// `self <- self + alpha * x` (`daxpy`).
@@ -208,7 +208,7 @@ extension Array where Element == Double {
     if isEmpty { return }
     let n = count
     x.withUnsafeBufferPointer { px in
-      withUnsafeMutableBufferPointer { py in BLAS.axpy(n, alpha, px.baseAddress!, py.baseAddress!) }
+      withUnsafeMutableBufferPointer { py in BLAS.axpy(n, alpha, px.start, py.start) }
     }
   }
 
@@ -216,7 +216,7 @@ extension Array where Element == Double {
   public mutating func scale(by alpha: Double) {
     if isEmpty { return }
     let n = count
-    withUnsafeMutableBufferPointer { BLAS.scal(n, alpha, $0.baseAddress!) }
+    withUnsafeMutableBufferPointer { BLAS.scal(n, alpha, $0.start) }
   }
 
   /// `self + alpha * x` as a new vector.

@@ -23,7 +23,7 @@ public struct SymmetricEigen: Sendable {
       n == 0
       ? 0
       : a.withUnsafeMutableBufferPointer { pa in
-        w.withUnsafeMutableBufferPointer { LAPACK.syevd(n: n, a: pa.baseAddress!, vectors: computeVectors, w: $0.baseAddress!) }
+        w.withUnsafeMutableBufferPointer { LAPACK.syevd(n: n, a: pa.start, vectors: computeVectors, w: $0.start) }
       }
     guard info == 0 else { throw .eigenDecompositionFailed(info: info) }
     values = w
@@ -52,7 +52,7 @@ public struct SymmetricEigen: Sendable {
     let n = matrix.rows
     if n == 0 { return 0 }
     var a = matrix.elements
-    let (info, values) = a.withUnsafeMutableBufferPointer { LAPACK.syevrValues(n: n, a: $0.baseAddress!, il: n, iu: n) }
+    let (info, values) = a.withUnsafeMutableBufferPointer { LAPACK.syevrValues(n: n, a: $0.start, il: n, iu: n) }
     guard info == 0, let top = values.first else { throw .eigenDecompositionFailed(info: info) }
     return top
   }
@@ -64,7 +64,7 @@ public struct SymmetricEigen: Sendable {
     let n = matrix.rows
     if n == 0 { return 0 }
     var a = matrix.elements
-    let (info, values) = a.withUnsafeMutableBufferPointer { LAPACK.syevrValues(n: n, a: $0.baseAddress!, il: 1, iu: 1) }
+    let (info, values) = a.withUnsafeMutableBufferPointer { LAPACK.syevrValues(n: n, a: $0.start, il: 1, iu: 1) }
     guard info == 0, let bottom = values.first else { throw .eigenDecompositionFailed(info: info) }
     return bottom
   }
