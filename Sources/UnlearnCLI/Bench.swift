@@ -186,13 +186,18 @@ enum TrainingBench {
     let model = LogisticRegression(featureCount: data.featureCount)
     for lambda in [1e-4, 1e-3] {
       let objective = Objective(model: model, features: data.features, targets: data.targets, regularization: lambda)
-      let trainer = NewtonTrainer(gradientTolerance: 1e-8)
-      var result: TrainingResult?
-      let t = timeMedian(repeats: repeats) { result = trainer.train(objective) }
-      report.rows.append(BenchRow(
-        group: "training", name: "Newton logistic 12000x784 lambda=\(lambda) to 1e-8*n",
-        medianSeconds: t.median, minimumSeconds: t.minimum, samples: repeats,
-        figures: ["iterations": Double(result?.iterations ?? 0), "gradient norm": result?.gradientNorm ?? .nan, "converged": (result?.converged ?? false) ? 1 : 0]))
+      let trainers: [(String, any Trainer)] = [
+        ("Newton", NewtonTrainer(gradientTolerance: 1e-8)),
+        ("L-BFGS", LBFGSTrainer(gradientTolerance: 1e-8)),
+      ]
+      for (name, trainer) in trainers {
+        var result: TrainingResult?
+        let t = timeMedian(repeats: repeats) { result = trainer.train(objective) }
+        report.rows.append(BenchRow(
+          group: "training", name: "\(name) logistic 12000x784 lambda=\(lambda) to 1e-8*n",
+          medianSeconds: t.median, minimumSeconds: t.minimum, samples: repeats,
+          figures: ["iterations": Double(result?.iterations ?? 0), "gradient norm": result?.gradientNorm ?? .nan, "converged": (result?.converged ?? false) ? 1 : 0]))
+      }
     }
   }
 }
