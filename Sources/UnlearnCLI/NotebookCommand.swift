@@ -209,7 +209,8 @@ struct NotebookRunner {
     let packageDir = "\(root)/.build/notebooks/package"
     let target = "Notebook_" + Self.sanitize(name)
     let sourcesDir = "\(packageDir)/Sources"
-    try FileManager.default.createDirectory(atPath: "\(sourcesDir)/\(target)", withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: "\(sourcesDir)/\(target)", withIntermediateDirectories: true)
     var program = "import Foundation\nimport Unlearning\nsetvbuf(stdout, nil, _IOLBF, 0)\n"
     for (k, block) in blocks.enumerated() {
       program += "print(\"\\u{1E}unlearn-notebook-block \(k)\")\n"
@@ -217,7 +218,10 @@ struct NotebookRunner {
     }
     try Self.writeIfChanged(program, to: "\(sourcesDir)/\(target)/main.swift")
     let targets = try FileManager.default.contentsOfDirectory(atPath: sourcesDir)
-      .filter { $0.hasPrefix("Notebook_") && FileManager.default.fileExists(atPath: "\(sourcesDir)/\($0)/main.swift") }
+      .filter {
+        $0.hasPrefix("Notebook_")
+          && FileManager.default.fileExists(atPath: "\(sourcesDir)/\($0)/main.swift")
+      }
       .sorted()
     let targetList = targets.map {
       """
@@ -246,7 +250,10 @@ struct NotebookRunner {
     FileHandle.standardError.write(Data("notebook: building \(path)\n".utf8))
     let scratch = "\(root)/.build/notebooks-scratch"
     let build = try Self.execute(
-      ["swift", "build", "-c", "release", "--package-path", packageDir, "--scratch-path", scratch, "--product", target],
+      [
+        "swift", "build", "-c", "release", "--package-path", packageDir, "--scratch-path", scratch,
+        "--product", target,
+      ],
       directory: root)
     guard build.status == 0 else {
       let errors = build.output.components(separatedBy: "\n").filter { $0.contains("error:") }.prefix(10)
@@ -264,7 +271,10 @@ struct NotebookRunner {
     for line in runResult.output.components(separatedBy: "\n") {
       if line.hasPrefix(Self.blockMarker), let k = Int(line.dropFirst(Self.blockMarker.count)) {
         guard k >= 0, k < blocks.count else {
-          throw NotebookError(description: "\(path): the program printed block marker \(k) but the notebook has \(blocks.count) blocks (stale build?)")
+          throw NotebookError(
+            description:
+              "\(path): the program printed block marker \(k) but the notebook has \(blocks.count) blocks (stale build?)"
+          )
         }
         if current >= 0 { outputs[current] = collected.joined(separator: "\n") }
         current = k
