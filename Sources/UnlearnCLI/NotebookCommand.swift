@@ -70,9 +70,10 @@ struct NotebookCommand: ParsableCommand {
     }
     if !failures.isEmpty {
       for f in failures { FileHandle.standardError.write(Data("error: \(f)\n".utf8)) }
+      print("notebooks: \(files.count - failures.count) passed, \(failures.count) failed")
       throw ExitCode(1)
     }
-    print("\(files.count) notebooks \(check ? "checked" : "run"): \(files.count) passed, 0 failed")
+    print("notebooks: \(files.count) passed, 0 failed")
   }
 }
 
