@@ -32,6 +32,11 @@ public struct NewtonRemoval: Unlearner {
     /// The generalised Gauss-Newton matrix plus `lambda n_R I` (positive definite; equals `H`
     /// for convex linear models).
     case gaussNewton
+    /// Levenberg-Marquardt: the Gauss-Newton matrix plus `(lambda n_R + mu) I`, `mu >= 0`.
+    /// Networks: a positive-definite curvature whose steps stay short where Gauss-Newton
+    /// under-estimates the curvature (e.g. a large removal). With CG it needs only
+    /// Gauss-Newton products (`O(n p)` each), never the `p x p` matrix.
+    case dampedGaussNewton(Double)
   }
 
   /// The right-hand side of the step.
@@ -52,6 +57,9 @@ public struct NewtonRemoval: Unlearner {
   public var steps: Int
   /// Stop iterating once the sum-form residual is at most this (default 0: run all `steps`).
   public var residualTolerance: Double
+  /// Backtrack each step (Armijo on `L_b(.; R)`) instead of taking it in full (default
+  /// `false`: the classical influence update).
+  public var lineSearch: Bool
 
   /// Creates a Newton removal.
   ///
@@ -61,9 +69,10 @@ public struct NewtonRemoval: Unlearner {
   ///   - mode: `.fullGradient` (default) or `.delta`.
   ///   - steps: `>= 1`; more than one iterates Newton on the retained objective.
   ///   - residualTolerance: early stop for `steps > 1`.
+  ///   - lineSearch: backtrack each step on the retained objective (damped Newton).
   public init(
     solver: Solver = .direct, curvature: Curvature = .exact, mode: Mode = .fullGradient,
-    steps: Int = 1, residualTolerance: Double = 0
+    steps: Int = 1, residualTolerance: Double = 0, lineSearch: Bool = false
   ) {
     precondition(steps >= 1, "NewtonRemoval: steps must be >= 1")
     precondition(residualTolerance >= 0, "NewtonRemoval: residualTolerance must be >= 0")
@@ -72,6 +81,7 @@ public struct NewtonRemoval: Unlearner {
     self.mode = mode
     self.steps = steps
     self.residualTolerance = residualTolerance
+    self.lineSearch = lineSearch
   }
 
   /// `"newton"`.
@@ -93,8 +103,10 @@ public struct NewtonRemoval: Unlearner {
       var cgIterations = 0
       var worstRelativeResidual = 0.0
       var taken = 0
+      var residuals: [Double] = []
+      var shortened = 0
       for step in 0..<steps {
-        let gradient = objective.gradient(at: theta)
+        let (value, gradient) = objective.valueAndGradient(at: theta)
         if step > 0 && gradient.norm() <= residualTolerance { break }
         var rhs: [Double]
         if step == 0 && mode == .delta {
@@ -110,10 +122,32 @@ public struct NewtonRemoval: Unlearner {
             "step \(step + 1): CG stopped at relative residual \(solution.relativeResidual) after \(solution.iterations) iterations"
           )
         }
-        theta.add(solution.step)
+        if lineSearch {
+          let slope = gradient.dot(solution.step)
+          guard slope < 0,
+            let point = LineSearch.backtracking(
+              objective, from: theta, value: value, slope: slope, direction: solution.step)
+          else {
+            notes.append("step \(step + 1): no decrease along the Newton direction; stopped")
+            break
+          }
+          if point.step < 1 { shortened += 1 }
+          theta = point.theta
+        } else {
+          theta.add(solution.step)
+        }
         taken += 1
-        if residualTolerance > 0 && objective.gradientNorm(at: theta) <= residualTolerance { break }
+        let residual = objective.gradientNorm(at: theta)
+        residuals.append(residual)
+        if residualTolerance > 0 && residual <= residualTolerance { break }
       }
+      if steps > 1 {
+        notes.append(
+          "residual after each step: "
+            + residuals.map { String(format: "%.3g", $0) }.joined(separator: ", ")
+            + (residualTolerance > 0 ? String(format: " (tolerance %.3g)", residualTolerance) : ""))
+      }
+      if lineSearch { details["shortened steps"] = Double(shortened) }
       var next = removed
       next.parameters = theta
       details["steps"] = Double(taken)
@@ -125,6 +159,9 @@ public struct NewtonRemoval: Unlearner {
         details["damping"] = mu
         notes.append("curvature: damped Hessian H + \(mu) I")
       case .gaussNewton: notes.append("curvature: Gauss-Newton (+ lambda n_R I)")
+      case .dampedGaussNewton(let mu):
+        details["damping"] = mu
+        notes.append("curvature: Gauss-Newton (+ lambda n_R I) + \(mu) I")
       }
       notes.append(mode == .delta ? "right-hand side: Delta (Guo et al.)" : "right-hand side: full gradient (b included)")
       return UnlearningOutcome(state: next, notes: notes, details: details)
@@ -163,6 +200,9 @@ public struct NewtonRemoval: Unlearner {
         matrix.addToDiagonal(mu)
       case .gaussNewton:
         matrix = denseMatrix(dimension: p) { objective.gaussNewtonVectorProduct(at: theta, $0) }
+      case .dampedGaussNewton(let mu):
+        matrix = denseMatrix(dimension: p) { objective.gaussNewtonVectorProduct(at: theta, $0) }
+        matrix.addToDiagonal(mu)
       }
       let factor: Cholesky
       do {
@@ -180,6 +220,8 @@ public struct NewtonRemoval: Unlearner {
       case .damped(let mu):
         solution = cg.solve(ShiftedOperator(objective.hessianOperator(at: theta), shift: mu), rhs)
       case .gaussNewton: solution = cg.solve(objective.gaussNewtonOperator(at: theta), rhs)
+      case .dampedGaussNewton(let mu):
+        solution = cg.solve(ShiftedOperator(objective.gaussNewtonOperator(at: theta), shift: mu), rhs)
       }
       if !solution.converged && solution.iterations < maximumIterations {
         // CG stopped early: a direction of non-positive curvature (or overflow).
