@@ -161,7 +161,7 @@ enum ComparisonRendering {
       }
       for row in rows where row.evaluation.verdict == .closeToRetrain {
         let e = row.evaluation
-        out += "  \(row.method) is close to retrain: rho \(num(e.relativeDistance)), test KL \(num(e.testKL))\(e.speedup.map { String(format: ", %.0fx faster than retraining", $0) } ?? "").\n"
+        out += "  \(row.method) is close to retrain: rho \(num(e.relativeDistance)), test KL \(num(e.testKL))\(e.speedup.map { $0 >= 1 ? String(format: ", %.3gx faster than retraining", $0) : String(format: ", %.2gx the speed of retraining (slower)", $0) } ?? "").\n"
       }
     }
     return out

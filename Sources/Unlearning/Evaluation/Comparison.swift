@@ -342,8 +342,10 @@ public enum Comparison {
         progress("\(name): Newton removal of class \(k), one step (\(how))")
         add("newton-1step", "1 step, \(how)", try NewtonRemoval(solver: solver, curvature: curvature).unlearn(original, forgetting: forgetIDs))
         progress("\(name): iterated Newton removal of class \(k) (up to \(steps) steps, \(how))")
-        add("newton-iterated", "up to \(steps) steps until \(tolText), backtracking line search, \(how)",
-            try NewtonRemoval(solver: solver, curvature: curvature, steps: steps, residualTolerance: tolerance, lineSearch: true)
+        add("newton-iterated", "up to \(steps) steps until \(tolText), backtracking line search, \(how)\(large ? " (Eisenstat-Walker inexact solves)" : "")",
+            try NewtonRemoval(
+              solver: solver, curvature: curvature, steps: steps, residualTolerance: tolerance, lineSearch: true,
+              inexactSteps: large)
               .unlearn(original, forgetting: forgetIDs))
       } else if model.isConvex {
         progress("\(name): Newton removal")

@@ -60,6 +60,11 @@ public struct NewtonRemoval: Unlearner {
   /// Backtrack each step (Armijo on `L_b(.; R)`) instead of taking it in full (default
   /// `false`: the classical influence update).
   public var lineSearch: Bool
+  /// Inexact Newton (CG only): step `k` solves to relative residual
+  /// `eta_k = max(tolerance, min(0.5, sqrt(||g_k|| / ||g_0||)))` (Eisenstat-Walker forcing),
+  /// so early steps take few CG iterations and convergence stays superlinear; the final
+  /// accuracy is set by `residualTolerance`. Default `false` (every step to `tolerance`).
+  public var inexactSteps: Bool
 
   /// Creates a Newton removal.
   ///
@@ -70,9 +75,10 @@ public struct NewtonRemoval: Unlearner {
   ///   - steps: `>= 1`; more than one iterates Newton on the retained objective.
   ///   - residualTolerance: early stop for `steps > 1`.
   ///   - lineSearch: backtrack each step on the retained objective (damped Newton).
+  ///   - inexactSteps: CG solves with the Eisenstat-Walker forcing term (see ``inexactSteps``).
   public init(
     solver: Solver = .direct, curvature: Curvature = .exact, mode: Mode = .fullGradient,
-    steps: Int = 1, residualTolerance: Double = 0, lineSearch: Bool = false
+    steps: Int = 1, residualTolerance: Double = 0, lineSearch: Bool = false, inexactSteps: Bool = false
   ) {
     precondition(steps >= 1, "NewtonRemoval: steps must be >= 1")
     precondition(residualTolerance >= 0, "NewtonRemoval: residualTolerance must be >= 0")
@@ -82,6 +88,7 @@ public struct NewtonRemoval: Unlearner {
     self.steps = steps
     self.residualTolerance = residualTolerance
     self.lineSearch = lineSearch
+    self.inexactSteps = inexactSteps
   }
 
   /// `"newton"`.
@@ -105,16 +112,21 @@ public struct NewtonRemoval: Unlearner {
       var taken = 0
       var residuals: [Double] = []
       var shortened = 0
+      var initialNorm = 0.0
       for step in 0..<steps {
         let (value, gradient) = objective.valueAndGradient(at: theta)
-        if step > 0 && gradient.norm() <= residualTolerance { break }
+        let norm = gradient.norm()
+        if step == 0 { initialNorm = norm }
+        if step > 0 && norm <= residualTolerance { break }
         var rhs: [Double]
         if step == 0 && mode == .delta {
           rhs = Self.delta(removed, rows: rows, at: theta)
         } else {
           rhs = gradient.scaled(by: -1)
         }
-        let solution = try solve(objective, at: theta, rhs)
+        var forcing: Double?
+        if inexactSteps, initialNorm > 0 { forcing = Swift.min(0.5, (norm / initialNorm).squareRoot()) }
+        let solution = try solve(objective, at: theta, rhs, forcing: forcing)
         cgIterations += solution.iterations
         worstRelativeResidual = Swift.max(worstRelativeResidual, solution.relativeResidual)
         if !solution.converged {
@@ -186,7 +198,8 @@ public struct NewtonRemoval: Unlearner {
     var converged: Bool
   }
 
-  func solve<Model>(_ objective: Objective<Model>, at theta: [Double], _ rhs: [Double]) throws
+  /// - Parameter forcing: CG only: solve to relative residual `max(tolerance, forcing)`.
+  func solve<Model>(_ objective: Objective<Model>, at theta: [Double], _ rhs: [Double], forcing: Double? = nil) throws
     -> StepSolution
   {
     let p = objective.parameterCount
@@ -213,7 +226,7 @@ public struct NewtonRemoval: Unlearner {
       let v = factor.solve(rhs)
       return StepSolution(step: v, iterations: 0, relativeResidual: 0, converged: true)
     case .conjugateGradient(let tolerance, let maximumIterations):
-      let cg = ConjugateGradient(tolerance: tolerance, maximumIterations: maximumIterations)
+      let cg = ConjugateGradient(tolerance: Swift.max(tolerance, forcing ?? 0), maximumIterations: maximumIterations)
       let solution: IterativeSolution
       switch curvature {
       case .exact: solution = cg.solve(objective.hessianOperator(at: theta), rhs)
