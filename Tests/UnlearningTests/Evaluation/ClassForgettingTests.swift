@@ -7,10 +7,16 @@ import Unlearning
 /// Gauss-Newton CG step against a dense solve, the class request's errors, and the verdicts.
 @Suite("Class forgetting")
 struct ClassForgettingTests {
-  /// 3 Gaussian clusters in 4 dimensions, 240 samples (80 per class).
-  static func threeClassData(seed: UInt64 = 11) throws -> Dataset {
+  /// 3 Gaussian clusters in 4 dimensions, 240 samples (80 per class); with `intercept` a 5th
+  /// constant feature of that value (the models have no bias: without it a retrained model
+  /// can still predict a class it never saw, for points on the far side of the origin).
+  static func threeClassData(seed: UInt64 = 11, intercept: Double? = nil) throws -> Dataset {
     let problem = SyntheticProblems.multiclass(count: 240, features: 4, classes: 3, seed: seed)
-    return try Dataset(features: problem.features, labels: problem.targets.map { Int($0) }, classCount: 3)
+    var features = problem.features
+    if let intercept {
+      features = Matrix(rows: problem.count, columns: 5) { i, j in j < 4 ? problem.features[i, j] : intercept }
+    }
+    return try Dataset(features: features, labels: problem.targets.map { Int($0) }, classCount: 3)
   }
 
   static func ids(of label: Int, in data: Dataset) -> [SampleID] {
@@ -109,11 +115,11 @@ struct ClassForgettingTests {
   /// The verdicts compare with retrain: near-zero forget accuracy is not over-forgetting when
   /// retrain's is near zero too.
   @Test func nearZeroForgetAccuracyIsNotOverForgettingWhenRetrainHasIt() throws {
-    let data = try Self.threeClassData(seed: 8)
+    let data = try Self.threeClassData(seed: 8, intercept: 5)
     let (train, test) = data.split(testCount: 60, seed: 2)
-    let model = SoftmaxRegression(featureCount: 4, classCount: 3)
+    let model = SoftmaxRegression(featureCount: 5, classCount: 3)
     let trainer = NewtonTrainer(gradientTolerance: 1e-12)
-    let original = try TrainedModel.train(model: model, data: train, regularization: 1e-2, trainer: trainer)
+    let original = try TrainedModel.train(model: model, data: train, regularization: 1e-3, trainer: trainer)
     let forget = Self.ids(of: 0, in: train)
     let retrain = try Retrain(trainer: trainer).unlearn(original, forgetting: forget)
     let context = EvaluationContext(
@@ -129,7 +135,7 @@ struct ClassForgettingTests {
     #expect(e.forgetAccuracy == 0)
     #expect(e.verdict == .closeToRetrain)
     let naive = context.evaluate(method: "naive", parameters: original.parameters)
-    #expect(naive.forgetAccuracy > 0.9)
+    #expect(naive.forgetAccuracy > 0.5)
     #expect(naive.verdict == .noChange)
     // Per-class accuracy agrees with a direct count.
     let predictions = model.predictions(iterated.state.parameters, features: test.features)
@@ -143,10 +149,10 @@ struct ClassForgettingTests {
   /// End to end through `Comparison.run` on a CSV scenario: the class rows, the per-class
   /// metrics and the verdicts.
   @Test func comparisonForgetsAWholeClass() throws {
-    let data = try Self.threeClassData(seed: 21)
-    var csv = "a,b,c,d,label\n"
+    let data = try Self.threeClassData(seed: 21, intercept: 5)
+    var csv = "a,b,c,d,e,label\n"
     for i in 0..<data.count {
-      csv += (0..<4).map { String(data.features[i, $0]) }.joined(separator: ",") + ",c\(data.labels[i])\n"
+      csv += (0..<5).map { String(data.features[i, $0]) }.joined(separator: ",") + ",c\(data.labels[i])\n"
     }
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("class-forgetting-\(getpid()).csv").path
     try csv.write(toFile: path, atomically: true, encoding: .utf8)
@@ -156,7 +162,7 @@ struct ClassForgettingTests {
     configuration.models = [.softmax]
     configuration.methods = [.retrain, .naive, .gradientAscent, .newton]
     configuration.forget = .wholeClass(1)
-    configuration.regularization = 1e-2
+    configuration.regularization = 1e-3
     configuration.newtonResidualTolerance = 1e-12
     configuration.iteratedNewtonSteps = 30
     var lines = [String]()
