@@ -29,6 +29,15 @@ enum ComparisonRendering {
   static func text(_ r: Comparison.Result) -> String {
     var out = "unlearn compare: \(r.scenario)\n"
     out += "Forgetting \(r.forgottenIDs.count) of \(r.trainCount) training samples (\(r.testCount) test samples).\n"
+    if case .fashionMNIST(_, let trainLimit, let testLimit, _) = r.configuration.scenario, trainLimit != nil || testLimit != nil {
+      out += "SUBSAMPLED for speed: \(trainLimit.map { "\($0) training images (--train-limit)" } ?? "all training images")"
+        + ", \(testLimit.map { "\($0) test images (--test-limit)" } ?? "all test images") of the selected classes.\n"
+    }
+    if let k = r.configuration.forget.forgottenClass {
+      let name = k < r.classNames.count ? r.classNames[k] : String(k)
+      out += "Forgetting the whole class \(k) (\(name)): the retrained model never predicts it, so near-zero\n"
+      out += "accuracy on the forgotten class IS the target here (not over-forgetting).\n"
+    }
     out += "Target: indistinguishable from the model retrained without them (the \"reference\" row),\n"
     out += "not 50% accuracy on the forgotten samples. Accuracy gaps to retrain are in points.\n"
     for summary in r.models {
@@ -52,6 +61,7 @@ enum ComparisonRendering {
         ])
       }
       out += renderTable(lines)
+      out += classTable(r, rows: rows, retrainSeconds: summary.retrainSeconds)
       for row in rows where !row.settings.isEmpty {
         out += "   \(row.method): \(row.settings)\n"
       }
@@ -69,6 +79,32 @@ enum ComparisonRendering {
     out += patientTable(r)
     out += "\n" + takeaways(r)
     return out
+  }
+
+  /// Class forgetting: per-class test accuracy, the forgotten class's recall and predicted
+  /// share, and the distances to retrain in parameters and predictions.
+  static func classTable(_ r: Comparison.Result, rows: [Comparison.Row], retrainSeconds: Double) -> String {
+    guard let k = r.configuration.forget.forgottenClass else { return "" }
+    let classCount = rows.first?.evaluation.testAccuracyByClass.count ?? 0
+    var header = ["method"]
+    header += (0..<classCount).map { c in c == k ? "[\(c)]" : String(c) }
+    header += ["others", "recall \(k)", "pred. as \(k)", "||dtheta||", "L1 test", "KL test"]
+    var lines = [header]
+    for row in rows {
+      let e = row.evaluation
+      var line = [row.method]
+      line += e.testAccuracyByClass.map { $0.map { String(format: "%.1f", 100 * $0) } ?? "-" }
+      line.append(e.otherClassesTestAccuracy.map(pct) ?? "-")
+      line.append(e.forgottenClassRecall.map(pct) ?? "-")
+      line.append(e.predictedAsForgottenClassShare.map(pct) ?? "-")
+      line += [num(e.distanceToRetrain), num(e.testMeanAbsoluteDifference), num(e.testKL)]
+      lines.append(line)
+    }
+    let name = k < r.classNames.count ? r.classNames[k] : String(k)
+    return "   per-class test accuracy (%; [\(k)] = \(name), forgotten), accuracy on the other classes, recall of class \(k),\n"
+      + "   share of all test images predicted as \(k), and distance to retrain (parameters; predictions: mean L1, KL).\n"
+      + "   Retrain time of this run: \(seconds(retrainSeconds)).\n"
+      + renderTable(lines)
   }
 
   /// The first 15 forgotten patients with predictions before and after each method (hospital).
@@ -108,14 +144,24 @@ enum ComparisonRendering {
     for summary in r.models {
       let rows = r.rows.filter { $0.model == summary.model }
       guard let reference = rows.first(where: { $0.method == "retrain" })?.evaluation else { continue }
-      out += "- \(summary.model): the retrained model still gets \(pct(reference.forgetAccuracy)) on the forgotten samples (test \(pct(reference.testAccuracy))): that is the target.\n"
+      if let k = r.configuration.forget.forgottenClass {
+        out += "- \(summary.model): the retrained model gets \(pct(reference.forgetAccuracy)) on the forgotten class \(k) (it predicts \(pct(reference.predictedAsForgottenClassShare ?? 0)) of all test images as \(k)) and \(pct(reference.otherClassesTestAccuracy ?? 0)) on the other classes: that is the target.\n"
+        if let one = rows.first(where: { $0.method == "newton-1step" })?.evaluation,
+          let many = rows.first(where: { $0.method == "newton-iterated" })
+        {
+          let steps = many.report?.details["steps"].map { Int($0) } ?? 0
+          out += "  one Newton step: rho \(num(one.relativeDistance)), residual \(num(one.gradientResidualNorm)); \(steps) steps: rho \(num(many.evaluation.relativeDistance)), residual \(num(many.evaluation.gradientResidualNorm)).\n"
+        }
+      } else {
+        out += "- \(summary.model): the retrained model still gets \(pct(reference.forgetAccuracy)) on the forgotten samples (test \(pct(reference.testAccuracy))): that is the target.\n"
+      }
       for row in rows where row.evaluation.verdict == .overForgets {
         let e = row.evaluation
         out += "  \(row.method) over-forgets: forget accuracy \(pct(e.forgetAccuracy)), test accuracy \(pct(e.testAccuracy)), rho \(num(e.relativeDistance)).\n"
       }
       for row in rows where row.evaluation.verdict == .closeToRetrain {
         let e = row.evaluation
-        out += "  \(row.method) is close to retrain: rho \(num(e.relativeDistance)), test KL \(num(e.testKL))\(e.speedup.map { String(format: ", %.0fx faster than retraining", $0) } ?? "").\n"
+        out += "  \(row.method) is close to retrain: rho \(num(e.relativeDistance)), test KL \(num(e.testKL))\(e.speedup.map { $0 >= 1 ? String(format: ", %.3gx faster than retraining", $0) : String(format: ", %.2gx the speed of retraining (slower)", $0) } ?? "").\n"
       }
     }
     return out

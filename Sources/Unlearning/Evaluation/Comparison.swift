@@ -42,6 +42,16 @@ public enum Comparison {
     case random(count: Int)
     /// These ids.
     case ids([SampleID])
+    /// Every training sample whose label is this class index (`0 ..< classCount` of the
+    /// loaded data; for Fashion-MNIST the position in the selected classes). The retrained
+    /// model never predicts the class, so near-zero accuracy on it is the target here.
+    case wholeClass(Int)
+
+    /// The forgotten class label of a ``wholeClass(_:)`` request, else `nil`.
+    public var forgottenClass: Int? {
+      if case .wholeClass(let k) = self { return k }
+      return nil
+    }
   }
 
   /// Everything `compare` needs; defaults reproduce `unlearn compare` with no arguments.
@@ -67,6 +77,16 @@ public enum Comparison {
     public var ascentEpochs: Int = 145
     /// NegGrad+'s weight on the retained loss.
     public var negGradBeta: Double = 0.9
+    /// Iterated Newton removal (class forgetting): at most this many steps.
+    public var iteratedNewtonSteps: Int = 10
+    /// Iterated Newton removal stops at `||grad L(theta; R)|| <= newtonResidualTolerance * n_R`
+    /// (sum form; the same relative scale as the trainers' tolerances).
+    public var newtonResidualTolerance: Double = 1e-9
+    /// Networks, iterated Newton removal: the Levenberg-Marquardt damping per retained sample
+    /// (`mu = networkDamping * n_R` is added to the Gauss-Newton matrix).
+    public var networkDamping: Double = 1e-2
+    /// Networks: L-BFGS iteration cap for training and retraining.
+    public var networkMaximumIterations: Int = 5000
     public var seed: UInt64 = 42
 
     public init() {}
@@ -105,6 +125,11 @@ public enum Comparison {
     public var originalParameters: [Double]
     public var retrainedParameters: [Double]
   }
+
+  /// Models with more parameters than this train by L-BFGS and take Newton steps by CG on
+  /// Hessian-vector products instead of forming the dense `p x p` Hessian (softmax on
+  /// 784 pixels x 10 classes has `p = 7840`: a 490 MB Hessian and `O(K^2 n d^2)` flops).
+  public static let directSolveLimit = 2000
 
   /// The whole comparison.
   public struct Result: Sendable, Codable {
@@ -159,9 +184,13 @@ public enum Comparison {
         }
       case .softmax:
         let model = SoftmaxRegression(featureCount: train.featureCount, classCount: train.classCount)
+        // Large p: L-BFGS (gradient passes only) instead of Newton on the dense Hessian.
+        let trainer: any Trainer = model.parameterCount > directSolveLimit
+          ? LBFGSTrainer(memory: 20, gradientTolerance: 1e-9, maximumIterations: 20_000)
+          : NewtonTrainer(gradientTolerance: 1e-10)
         let (summary, modelRows) = try runModel(
           model, name: "softmax", specification: .softmax(featureCount: train.featureCount, classCount: train.classCount),
-          trainer: NewtonTrainer(gradientTolerance: 1e-10), secondTrainer: nil, regularization: configuration.regularization,
+          trainer: trainer, secondTrainer: nil, regularization: configuration.regularization,
           train: train, test: test, forgetIDs: forgetIDs, configuration: configuration, progress: progress)
         summaries.append(summary)
         rows += modelRows
@@ -169,8 +198,9 @@ public enum Comparison {
         let outputs = train.classCount == 2 ? 1 : train.classCount
         let sizes = [train.featureCount] + hidden + [outputs]
         let model = MultilayerPerceptron(layerSizes: sizes, hiddenActivation: activation)
-        let trainer = LBFGSTrainer(gradientTolerance: 1e-8, maximumIterations: 5000, seed: configuration.seed)
-        let second = LBFGSTrainer(gradientTolerance: 1e-8, maximumIterations: 5000, seed: configuration.seed &+ 1)
+        let cap = configuration.networkMaximumIterations
+        let trainer = LBFGSTrainer(gradientTolerance: 1e-8, maximumIterations: cap, seed: configuration.seed)
+        let second = LBFGSTrainer(gradientTolerance: 1e-8, maximumIterations: cap, seed: configuration.seed &+ 1)
         let (summary, modelRows) = try runModel(
           model, name: choice.description,
           specification: .multilayerPerceptron(layerSizes: sizes, hiddenActivation: activation),
@@ -212,11 +242,24 @@ public enum Comparison {
       }
       guard ids.count < train.count else { throw ComparisonError.invalidRequest("cannot forget every training sample") }
       return ids
+    case .wholeClass(let k):
+      let names = train.classNames.enumerated().map { "\($0.offset) = \($0.element)" }.joined(separator: ", ")
+      guard k >= 0, k < train.classCount else {
+        throw ComparisonError.invalidRequest("forget class \(k) is not a class of the data (classes: \(names))")
+      }
+      let ids = zip(train.ids, train.labels).filter { $0.1 == k }.map(\.0)
+      guard !ids.isEmpty else {
+        throw ComparisonError.invalidRequest("forget class \(k) (\(train.classNames[k])) has no training samples")
+      }
+      guard ids.count < train.count else {
+        throw ComparisonError.invalidRequest("forget class \(k) (\(train.classNames[k])) is the whole training set")
+      }
+      return ids
     }
   }
 
   static func runModel<Model: TwiceDifferentiableModel>(
-    _ model: Model, name: String, specification: ModelSpecification, trainer: some Trainer,
+    _ model: Model, name: String, specification: ModelSpecification, trainer: any Trainer,
     secondTrainer: (any Trainer)?, regularization: Double, train: Dataset, test: Dataset,
     forgetIDs: [SampleID], configuration: Configuration, progress: (String) -> Void
   ) throws -> (ModelSummary, [Row]) {
@@ -233,7 +276,7 @@ public enum Comparison {
       model: model, retainedObjective: retrain.state.objective(), retain: try train.removing(ids: forgetIDs),
       forget: try train.subset(ids: forgetIDs), test: test, originalParameters: original.parameters,
       retrainedParameters: retrain.state.parameters, secondRetrainParameters: secondParameters,
-      membershipSeed: configuration.seed)
+      membershipSeed: configuration.seed, forgottenClass: configuration.forget.forgottenClass)
     let retrainSeconds = retrain.report.seconds
     var rows = [Row]()
     func add(_ method: String, _ settings: String, _ result: UnlearningResult<Model>, reference: Bool = false, notes: [String] = []) {
@@ -276,12 +319,51 @@ public enum Comparison {
       add("neggrad-plus", "beta \(configuration.negGradBeta), lr 0.1, 100 epochs", try NegGradPlus(beta: configuration.negGradBeta).unlearn(original, forgetting: forgetIDs))
     }
     if methods.contains(.newton) {
-      if model.isConvex {
+      let large = model.parameterCount > directSolveLimit
+      let retainedCount = Double(train.count - forgetIDs.count)
+      if let k = configuration.forget.forgottenClass {
+        // A whole class is a large removal: one Newton step is shown next to the iterated one.
+        let steps = configuration.iteratedNewtonSteps
+        let tolerance = configuration.newtonResidualTolerance * retainedCount
+        let tolText = "||grad|| <= \(formatShort(configuration.newtonResidualTolerance)) n_R"
+        let solver: NewtonRemoval.Solver
+        let curvature: NewtonRemoval.Curvature
+        let how: String
+        if model.isConvex {
+          solver = large ? .conjugateGradient(tolerance: 1e-10, maximumIterations: 2000) : .direct
+          curvature = .exact
+          how = large ? "exact Hessian-vector products, CG" : "exact Hessian, Cholesky"
+        } else {
+          let mu = configuration.networkDamping * retainedCount
+          solver = large ? .conjugateGradient(tolerance: 1e-6, maximumIterations: 200) : .direct
+          curvature = .dampedGaussNewton(mu)
+          how = "Gauss-Newton + \(formatShort(mu)) I" + (large ? ", CG on Gauss-Newton products" : ", Cholesky")
+        }
+        progress("\(name): Newton removal of class \(k), one step (\(how))")
+        add("newton-1step", "1 step, \(how)", try NewtonRemoval(solver: solver, curvature: curvature).unlearn(original, forgetting: forgetIDs))
+        progress("\(name): iterated Newton removal of class \(k) (up to \(steps) steps, \(how))")
+        add("newton-iterated", "up to \(steps) steps until \(tolText), backtracking line search, \(how)\(large ? " (Eisenstat-Walker inexact solves)" : "")",
+            try NewtonRemoval(
+              solver: solver, curvature: curvature, steps: steps, residualTolerance: tolerance, lineSearch: true,
+              inexactSteps: large)
+              .unlearn(original, forgetting: forgetIDs))
+      } else if model.isConvex {
         progress("\(name): Newton removal")
-        add("newton", "1 step, exact Hessian, Cholesky", try NewtonRemoval().unlearn(original, forgetting: forgetIDs))
+        if large {
+          add("newton", "1 step, exact Hessian-vector products, CG",
+              try NewtonRemoval(solver: .conjugateGradient(tolerance: 1e-10, maximumIterations: 2000)).unlearn(original, forgetting: forgetIDs))
+        } else {
+          add("newton", "1 step, exact Hessian, Cholesky", try NewtonRemoval().unlearn(original, forgetting: forgetIDs))
+        }
       } else {
         progress("\(name): Newton removal (Gauss-Newton)")
-        add("newton", "Gauss-Newton, 3 steps", try NewtonRemoval(curvature: .gaussNewton, steps: 3).unlearn(original, forgetting: forgetIDs))
+        if large {
+          add("newton", "Gauss-Newton, 3 steps, CG",
+              try NewtonRemoval(solver: .conjugateGradient(tolerance: 1e-6, maximumIterations: 200), curvature: .gaussNewton, steps: 3)
+                .unlearn(original, forgetting: forgetIDs))
+        } else {
+          add("newton", "Gauss-Newton, 3 steps", try NewtonRemoval(curvature: .gaussNewton, steps: 3).unlearn(original, forgetting: forgetIDs))
+        }
         if model.parameterCount <= 2000 {
           // Damping just large enough to make the retained Hessian positive definite.
           let objective = original.objective().with(weights: try train.weights(removing: forgetIDs))

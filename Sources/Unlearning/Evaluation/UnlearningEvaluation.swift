@@ -36,6 +36,18 @@ public struct UnlearningEvaluation: Sendable, Codable, Equatable {
   public var speedup: Double?
   /// The honest one-word summary (see ``Verdict``).
   public var verdict: Verdict
+  /// Test accuracy restricted to each class (recall per class; `classCount` entries, `nil`
+  /// for a class with no test sample).
+  public var testAccuracyByClass: [Double?] = []
+  /// Class forgetting only: the forgotten class label `K` (else `nil`).
+  public var forgottenClass: Int? = nil
+  /// Class forgetting: the share of class-`K` test images predicted as `K` (the recall of the
+  /// forgotten class; the retrained model's is near 0, which is the target).
+  public var forgottenClassRecall: Double? = nil
+  /// Class forgetting: the share of all test images predicted as `K`.
+  public var predictedAsForgottenClassShare: Double? = nil
+  /// Class forgetting: test accuracy on the images of the other classes.
+  public var otherClassesTestAccuracy: Double? = nil
 }
 
 /// The verdict column of `unlearn compare`.
@@ -83,6 +95,9 @@ public struct EvaluationContext<Model: TwiceDifferentiableModel>: Sendable {
   public let noiseFloorTestKL: Double?
   /// The same on the forget set.
   public let noiseFloorForgetKL: Double?
+  /// Class forgetting: the forgotten class label (adds the class metrics to every
+  /// evaluation), or `nil`.
+  public let forgottenClass: Int?
 
   let reference: Snapshot
 
@@ -102,12 +117,16 @@ public struct EvaluationContext<Model: TwiceDifferentiableModel>: Sendable {
   ///   - membershipSeed: seed of the equal-size test sample for the membership attack.
   ///   - secondRetrainParameters: a retrain from another seed (non-convex models), giving the
   ///     noise floor; `nil` for convex models.
+  ///   - forgottenClass: the label of a forgotten class (class forgetting), or `nil`; when
+  ///     set, every evaluation also reports the class metrics (recall of the class, share of
+  ///     test images predicted as it, accuracy on the other classes).
   public init(
     model: Model, retainedObjective: Objective<Model>, retain: Dataset, forget: Dataset,
     test: Dataset, originalParameters: [Double], retrainedParameters: [Double],
-    secondRetrainParameters: [Double]? = nil, membershipSeed: UInt64 = 7
+    secondRetrainParameters: [Double]? = nil, membershipSeed: UInt64 = 7, forgottenClass: Int? = nil
   ) {
     self.model = model
+    self.forgottenClass = forgottenClass
     self.retainedObjective = retainedObjective
     self.retain = retain
     self.forget = forget
@@ -162,7 +181,8 @@ public struct EvaluationContext<Model: TwiceDifferentiableModel>: Sendable {
   ) -> UnlearningEvaluation {
     let testP = model.probabilities(parameters, features: test.features)
     let forgetP = model.probabilities(parameters, features: forget.features)
-    let testAcc = Self.accuracy(model, parameters, test)
+    let testPredictions = model.predictions(parameters, features: test.features)
+    let testAcc = test.isEmpty ? 0 : Metrics.accuracy(predictions: testPredictions, labels: test.labels)
     let retainAcc = Self.accuracy(model, parameters, retain)
     let forgetAcc = Self.accuracy(model, parameters, forget)
     let rho = Metrics.relativeDistance(unlearned: parameters, retrained: retrainedParameters, original: originalParameters)
@@ -184,8 +204,30 @@ public struct EvaluationContext<Model: TwiceDifferentiableModel>: Sendable {
       membershipAUC: auc, seconds: seconds,
       speedup: seconds.flatMap { s in retrainSeconds.map { $0 / Swift.max(s, 1e-9) } },
       verdict: .partial)
+    evaluation.testAccuracyByClass = Self.accuracyByClass(
+      predictions: testPredictions, labels: test.labels, classCount: Swift.max(test.classCount, model.outputClassCount))
+    if let k = forgottenClass {
+      evaluation.forgottenClass = k
+      evaluation.forgottenClassRecall = k < evaluation.testAccuracyByClass.count ? evaluation.testAccuracyByClass[k] : nil
+      evaluation.predictedAsForgottenClassShare =
+        test.isEmpty ? nil : Double(testPredictions.lazy.filter { $0 == k }.count) / Double(test.count)
+      let others = zip(testPredictions, test.labels).filter { $0.1 != k }
+      evaluation.otherClassesTestAccuracy =
+        others.isEmpty ? nil : Double(others.lazy.filter { $0.0 == $0.1 }.count) / Double(others.count)
+    }
     evaluation.verdict = isReference ? .reference : verdict(for: evaluation)
     return evaluation
+  }
+
+  /// Accuracy within each class: `correct_c / count_c` (`nil` for an absent class).
+  static func accuracyByClass(predictions: [Int], labels: [Int], classCount: Int) -> [Double?] {
+    var correct = [Int](repeating: 0, count: classCount)
+    var total = [Int](repeating: 0, count: classCount)
+    for (predicted, label) in zip(predictions, labels) where label >= 0 && label < classCount {
+      total[label] += 1
+      if predicted == label { correct[label] += 1 }
+    }
+    return (0..<classCount).map { total[$0] == 0 ? nil : Double(correct[$0]) / Double(total[$0]) }
   }
 
   /// The verdict rules of ``Verdict``.

@@ -32,6 +32,11 @@ public struct NewtonRemoval: Unlearner {
     /// The generalised Gauss-Newton matrix plus `lambda n_R I` (positive definite; equals `H`
     /// for convex linear models).
     case gaussNewton
+    /// Levenberg-Marquardt: the Gauss-Newton matrix plus `(lambda n_R + mu) I`, `mu >= 0`.
+    /// Networks: a positive-definite curvature whose steps stay short where Gauss-Newton
+    /// under-estimates the curvature (e.g. a large removal). With CG it needs only
+    /// Gauss-Newton products (`O(n p)` each), never the `p x p` matrix.
+    case dampedGaussNewton(Double)
   }
 
   /// The right-hand side of the step.
@@ -52,6 +57,14 @@ public struct NewtonRemoval: Unlearner {
   public var steps: Int
   /// Stop iterating once the sum-form residual is at most this (default 0: run all `steps`).
   public var residualTolerance: Double
+  /// Backtrack each step (Armijo on `L_b(.; R)`) instead of taking it in full (default
+  /// `false`: the classical influence update).
+  public var lineSearch: Bool
+  /// Inexact Newton (CG only): step `k` solves to relative residual
+  /// `eta_k = max(tolerance, min(0.5, sqrt(||g_k|| / ||g_0||)))` (Eisenstat-Walker forcing),
+  /// so early steps take few CG iterations and convergence stays superlinear; the final
+  /// accuracy is set by `residualTolerance`. Default `false` (every step to `tolerance`).
+  public var inexactSteps: Bool
 
   /// Creates a Newton removal.
   ///
@@ -61,9 +74,11 @@ public struct NewtonRemoval: Unlearner {
   ///   - mode: `.fullGradient` (default) or `.delta`.
   ///   - steps: `>= 1`; more than one iterates Newton on the retained objective.
   ///   - residualTolerance: early stop for `steps > 1`.
+  ///   - lineSearch: backtrack each step on the retained objective (damped Newton).
+  ///   - inexactSteps: CG solves with the Eisenstat-Walker forcing term (see ``inexactSteps``).
   public init(
     solver: Solver = .direct, curvature: Curvature = .exact, mode: Mode = .fullGradient,
-    steps: Int = 1, residualTolerance: Double = 0
+    steps: Int = 1, residualTolerance: Double = 0, lineSearch: Bool = false, inexactSteps: Bool = false
   ) {
     precondition(steps >= 1, "NewtonRemoval: steps must be >= 1")
     precondition(residualTolerance >= 0, "NewtonRemoval: residualTolerance must be >= 0")
@@ -72,6 +87,8 @@ public struct NewtonRemoval: Unlearner {
     self.mode = mode
     self.steps = steps
     self.residualTolerance = residualTolerance
+    self.lineSearch = lineSearch
+    self.inexactSteps = inexactSteps
   }
 
   /// `"newton"`.
@@ -93,16 +110,23 @@ public struct NewtonRemoval: Unlearner {
       var cgIterations = 0
       var worstRelativeResidual = 0.0
       var taken = 0
+      var residuals: [Double] = []
+      var shortened = 0
+      var initialNorm = 0.0
       for step in 0..<steps {
-        let gradient = objective.gradient(at: theta)
-        if step > 0 && gradient.norm() <= residualTolerance { break }
+        let (value, gradient) = objective.valueAndGradient(at: theta)
+        let norm = gradient.norm()
+        if step == 0 { initialNorm = norm }
+        if step > 0 && norm <= residualTolerance { break }
         var rhs: [Double]
         if step == 0 && mode == .delta {
           rhs = Self.delta(removed, rows: rows, at: theta)
         } else {
           rhs = gradient.scaled(by: -1)
         }
-        let solution = try solve(objective, at: theta, rhs)
+        var forcing: Double?
+        if inexactSteps, initialNorm > 0 { forcing = Swift.min(0.5, (norm / initialNorm).squareRoot()) }
+        let solution = try solve(objective, at: theta, rhs, forcing: forcing)
         cgIterations += solution.iterations
         worstRelativeResidual = Swift.max(worstRelativeResidual, solution.relativeResidual)
         if !solution.converged {
@@ -110,10 +134,32 @@ public struct NewtonRemoval: Unlearner {
             "step \(step + 1): CG stopped at relative residual \(solution.relativeResidual) after \(solution.iterations) iterations"
           )
         }
-        theta.add(solution.step)
+        if lineSearch {
+          let slope = gradient.dot(solution.step)
+          guard slope < 0,
+            let point = LineSearch.backtracking(
+              objective, from: theta, value: value, slope: slope, direction: solution.step)
+          else {
+            notes.append("step \(step + 1): no decrease along the Newton direction; stopped")
+            break
+          }
+          if point.step < 1 { shortened += 1 }
+          theta = point.theta
+        } else {
+          theta.add(solution.step)
+        }
         taken += 1
-        if residualTolerance > 0 && objective.gradientNorm(at: theta) <= residualTolerance { break }
+        let residual = objective.gradientNorm(at: theta)
+        residuals.append(residual)
+        if residualTolerance > 0 && residual <= residualTolerance { break }
       }
+      if steps > 1 {
+        notes.append(
+          "residual after each step: "
+            + residuals.map { String(format: "%.3g", $0) }.joined(separator: ", ")
+            + (residualTolerance > 0 ? String(format: " (tolerance %.3g)", residualTolerance) : ""))
+      }
+      if lineSearch { details["shortened steps"] = Double(shortened) }
       var next = removed
       next.parameters = theta
       details["steps"] = Double(taken)
@@ -125,6 +171,9 @@ public struct NewtonRemoval: Unlearner {
         details["damping"] = mu
         notes.append("curvature: damped Hessian H + \(mu) I")
       case .gaussNewton: notes.append("curvature: Gauss-Newton (+ lambda n_R I)")
+      case .dampedGaussNewton(let mu):
+        details["damping"] = mu
+        notes.append("curvature: Gauss-Newton (+ lambda n_R I) + \(mu) I")
       }
       notes.append(
         mode == .delta
@@ -154,7 +203,8 @@ public struct NewtonRemoval: Unlearner {
     var converged: Bool
   }
 
-  func solve<Model>(_ objective: Objective<Model>, at theta: [Double], _ rhs: [Double]) throws
+  /// - Parameter forcing: CG only: solve to relative residual `max(tolerance, forcing)`.
+  func solve<Model>(_ objective: Objective<Model>, at theta: [Double], _ rhs: [Double], forcing: Double? = nil) throws
     -> StepSolution
   {
     let p = objective.parameterCount
@@ -168,6 +218,9 @@ public struct NewtonRemoval: Unlearner {
         matrix.addToDiagonal(mu)
       case .gaussNewton:
         matrix = denseMatrix(dimension: p) { objective.gaussNewtonVectorProduct(at: theta, $0) }
+      case .dampedGaussNewton(let mu):
+        matrix = denseMatrix(dimension: p) { objective.gaussNewtonVectorProduct(at: theta, $0) }
+        matrix.addToDiagonal(mu)
       }
       let factor: Cholesky
       do {
@@ -178,13 +231,15 @@ public struct NewtonRemoval: Unlearner {
       let v = factor.solve(rhs)
       return StepSolution(step: v, iterations: 0, relativeResidual: 0, converged: true)
     case .conjugateGradient(let tolerance, let maximumIterations):
-      let cg = ConjugateGradient(tolerance: tolerance, maximumIterations: maximumIterations)
+      let cg = ConjugateGradient(tolerance: Swift.max(tolerance, forcing ?? 0), maximumIterations: maximumIterations)
       let solution: IterativeSolution
       switch curvature {
       case .exact: solution = cg.solve(objective.hessianOperator(at: theta), rhs)
       case .damped(let mu):
         solution = cg.solve(ShiftedOperator(objective.hessianOperator(at: theta), shift: mu), rhs)
       case .gaussNewton: solution = cg.solve(objective.gaussNewtonOperator(at: theta), rhs)
+      case .dampedGaussNewton(let mu):
+        solution = cg.solve(ShiftedOperator(objective.gaussNewtonOperator(at: theta), shift: mu), rhs)
       }
       if !solution.converged && solution.iterations < maximumIterations {
         // CG stopped early: a direction of non-positive curvature (or overflow).
