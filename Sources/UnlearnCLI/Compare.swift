@@ -43,26 +43,7 @@ struct Compare: ParsableCommand {
       """
   )
 
-  @Option(help: "hospital | fashion-mnist | csv:PATH | libsvm:PATH")
-  var dataset: String = "hospital"
-
-  @Option(help: "Fashion-MNIST classes, comma-separated (two classes give a binary task).")
-  var classes: String = "0,6"
-
-  @Option(help: "Fashion-MNIST: subsample the training set to this many images (seeded).")
-  var trainLimit: Int?
-
-  @Option(help: "Fashion-MNIST: subsample the test set to this many images (seeded).")
-  var testLimit: Int?
-
-  @Option(help: "CSV: the label column (name or 0-based index).")
-  var labelColumn: String = "label"
-
-  @Option(help: "CSV/LIBSVM: fraction of rows held out as the test set.")
-  var testFraction: Double = 0.2
-
-  @Flag(help: "CSV/LIBSVM: scale every row to unit L2 norm (required for certified removal).")
-  var normalizeRows = false
+  @OptionGroup var data: DataOptions
 
   @Option(help: "logistic | softmax | mlp (comma-separated for several; default: logistic and mlp for binary data).")
   var model: String?
@@ -143,7 +124,7 @@ struct Compare: ParsableCommand {
 
   /// Whether the data is multiclass Fashion-MNIST (the MLP default is then 128 ReLU units).
   var isMulticlassImages: Bool {
-    dataset == "fashion-mnist" && classes.split(separator: ",").count > 2
+    data.dataset == "fashion-mnist" && data.classes.split(separator: ",").count > 2
   }
 
   func parsedModels() throws -> [Comparison.ModelChoice]? {
@@ -169,32 +150,17 @@ struct Compare: ParsableCommand {
   /// `--classes` (a class that is not selected is an error naming it); otherwise `K` itself
   /// (checked against the loaded data by the comparison).
   func forgottenLabel(_ k: Int) throws -> Int {
-    guard dataset == "fashion-mnist" else { return k }
-    let selected = classes.split(separator: ",").compactMap { Int($0) }
+    guard data.dataset == "fashion-mnist" else { return k }
+    let selected = data.classes.split(separator: ",").compactMap { Int($0) }
     guard (0...9).contains(k) else { throw CLIError("--forget-class \(k): Fashion-MNIST classes are 0...9") }
     guard let position = selected.firstIndex(of: k) else {
-      throw CLIError("--forget-class \(k) (\(FashionMNIST.classNames[k])) is not among --classes \(classes)")
+      throw CLIError("--forget-class \(k) (\(FashionMNIST.classNames[k])) is not among --classes \(data.classes)")
     }
     return position
   }
 
-  func scenario() throws -> Scenario {
-    if dataset == "hospital" { return .hospital(seed: seed) }
-    if dataset == "fashion-mnist" {
-      let cls = try classes.split(separator: ",").map { c -> Int in
-        guard let v = Int(c), (0...9).contains(v) else { throw ValidationError("--classes: '\(c)' is not a class 0...9") }
-        return v
-      }
-      return .fashionMNIST(classes: cls, trainLimit: trainLimit, testLimit: testLimit, seed: seed)
-    }
-    if dataset.hasPrefix("csv:") {
-      return .csv(path: String(dataset.dropFirst(4)), labelColumn: labelColumn, testFraction: testFraction, seed: seed, normalizeRows: normalizeRows)
-    }
-    if dataset.hasPrefix("libsvm:") {
-      return .libsvm(path: String(dataset.dropFirst(7)), testFraction: testFraction, seed: seed, normalizeRows: normalizeRows)
-    }
-    throw ValidationError("unknown --dataset '\(dataset)'; use hospital, fashion-mnist, csv:PATH or libsvm:PATH")
-  }
+  func scenario() throws -> Scenario { try data.scenario(seed: seed) }
+
 
   func run() throws {
     var configuration = Comparison.Configuration()
@@ -214,10 +180,10 @@ struct Compare: ParsableCommand {
     if let forget { configuration.forget = .random(count: forget) }
     if let forgetIDs { configuration.forget = .ids(try readIDs(forgetIDs)) }
     if let forgetClass { configuration.forget = .wholeClass(try forgottenLabel(forgetClass)) }
-    if dataset == "fashion-mnist" && trainLimit == nil && isMulticlassImages
+    if data.dataset == "fashion-mnist" && data.trainLimit == nil && isMulticlassImages
       && (configuration.models ?? [.mlp(hidden: [], activation: .relu)]).contains(where: { if case .mlp = $0 { return true } else { return false } })
     {
-      progressLine("note: the MLP on all \(classes.split(separator: ",").count * 6000) training images takes a long time; --train-limit N subsamples it")
+      progressLine("note: the MLP on all \(data.classes.split(separator: ",").count * 6000) training images takes a long time; --train-limit N subsamples it")
     }
 
     let result = try runReportingErrors { try Comparison.run(configuration, progress: progressLine) }

@@ -76,6 +76,20 @@ enum ComparisonRendering {
         }
       }
     }
+    if let sequential = r.sequentialCertification, let first = sequential.first {
+      out += "\nCertified removal, one request per forgotten sample (\(first.removals) requests; same epsilon, delta, sigma; budget eps' \(num(first.budget))):\n"
+      var lines = [["accounting", "bound", "retrains", "first retrain at", "largest certificate", "largest true residual", "covers truth", "spent at end", "median time"]]
+      for s in sequential {
+        lines.append([
+          s.accounting, s.bound, String(s.retrains), s.firstRetrainAt.map { "removal \($0)" } ?? "none",
+          num(s.largestCertificate), num(s.largestTrueResidual), s.everyCertificateCoversTheTruth ? "yes" : "NO",
+          num(s.finalSpent), seconds(s.medianSeconds),
+        ])
+      }
+      out += renderTable(lines)
+      out += "   paper: Guo et al.'s algorithm (Delta steps, summed data-dependent bounds); exact-step: full-gradient steps,\n"
+      out += "   each model certified by its own step's tight bound plus the solve's inexactness (Certification/Derivation.md).\n"
+    }
     out += patientTable(r)
     out += "\n" + takeaways(r)
     return out

@@ -91,6 +91,12 @@ public enum Comparison {
 
     public init() {}
 
+    /// `(epsilon, delta, sigma)`, with sigma calibrated from `budget` when not given.
+    public func privacyParameters() throws -> PrivacyParameters {
+      if let sigma { return try PrivacyParameters(epsilon: epsilon, delta: delta, sigma: sigma) }
+      return try PrivacyParameters(epsilon: epsilon, delta: delta, budget: budget)
+    }
+
     /// The models compared when none are named: logistic and the seed's 2-20-1 MLP for binary
     /// data, softmax and an MLP for multiclass data.
     public func resolvedModels(classCount: Int) -> [ModelChoice] {
@@ -141,6 +147,10 @@ public enum Comparison {
     public var forgottenIDs: [SampleID]
     public var models: [ModelSummary]
     public var rows: [Row]
+    /// Certified removal with the forget set arriving one sample per request, under the
+    /// paper and exact-step accountings (same epsilon, delta, sigma); `nil` when certified
+    /// removal was not run.
+    public var sequentialCertification: [SequentialCertification]?
   }
 
   /// Errors of the comparison set-up (bad requests), one line each.
@@ -165,6 +175,7 @@ public enum Comparison {
     let models = configuration.resolvedModels(classCount: train.classCount)
     var rows = [Row]()
     var summaries = [ModelSummary]()
+    var sequential: [SequentialCertification]?
     for choice in models {
       switch choice {
       case .logistic:
@@ -181,6 +192,9 @@ public enum Comparison {
         rows += modelRows
         if configuration.methods.contains(.certified) {
           rows.append(try runCertified(model, train: train, test: test, forgetIDs: forgetIDs, configuration: configuration, progress: progress))
+          sequential = try sequentialCertification(
+            train: train, ids: forgetIDs, regularization: configuration.regularization,
+            privacy: try configuration.privacyParameters(), seed: configuration.seed, progress: progress)
         }
       case .softmax:
         let model = SoftmaxRegression(featureCount: train.featureCount, classCount: train.classCount)
@@ -212,7 +226,8 @@ public enum Comparison {
     }
     return Result(
       configuration: configuration, scenario: configuration.scenario.description, trainCount: train.count,
-      testCount: test.count, classNames: train.classNames, forgottenIDs: forgetIDs, models: summaries, rows: rows)
+      testCount: test.count, classNames: train.classNames, forgottenIDs: forgetIDs, models: summaries, rows: rows,
+      sequentialCertification: sequential)
   }
 
   /// The forget ids of a request, validated against the training set.
@@ -388,8 +403,7 @@ public enum Comparison {
     _ model: LogisticRegression, train: Dataset, test: Dataset, forgetIDs: [SampleID], configuration: Configuration,
     progress: (String) -> Void
   ) throws -> Row {
-    let privacy = try configuration.sigma.map { try PrivacyParameters(epsilon: configuration.epsilon, delta: configuration.delta, sigma: $0) }
-      ?? PrivacyParameters(epsilon: configuration.epsilon, delta: configuration.delta, budget: configuration.budget)
+    let privacy = try configuration.privacyParameters()
     progress("logistic: certified removal: training with loss perturbation (sigma \(formatShort(privacy.sigma)))")
     let trainer = NewtonTrainer(gradientTolerance: 1e-10)
     var remover = try CertifiedRemover(
