@@ -3,6 +3,11 @@ import Unlearning
 
 /// Text and SVG renderings of a ``Comparison/Result``.
 enum ComparisonRendering {
+  /// "Sandal (class 1)" when the class has a name, else "class 1".
+  static func className(_ r: Comparison.Result, _ k: Int) -> String {
+    r.classNames.indices.contains(k) ? "\(r.classNames[k]) (label \(k))" : "class \(k)"
+  }
+
   static func pct(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
 
   static func gap(_ x: Double) -> String {
@@ -70,7 +75,7 @@ enum ComparisonRendering {
       }
       for row in rows {
         if let c = row.report?.certificate {
-          out += "   certificate (\(row.method), \(c.accounting.rawValue) accounting, \(c.bound.rawValue) bound): epsilon \(num(c.epsilon)), delta \(num(c.delta)), sigma \(num(c.sigma)), budget eps' \(num(c.budget))\n"
+          out += "   certificate (\(row.method), \(c.accounting == .paper ? "paper" : "exact-step") accounting, \(c.bound.rawValue) bound): epsilon \(num(c.epsilon)), delta \(num(c.delta)), sigma \(num(c.sigma)), budget eps' \(num(c.budget))\n"
           out += "     certified residual \(num(c.certifiedResidual)) (tight bound \(num(c.tightBound)), Guo bound \(num(c.guoBound)), worst case \(num(c.worstCaseBound)), solve inexactness \(num(c.solveInexactness)))\n"
           out += "     measured true residual incl. b \(num(c.trueResidual)); spent \(num(c.spent)), remaining \(num(c.remaining)); \(c.retrained ? "budget exhausted: retrained with a fresh b" : "no retrain needed"); certified: \(c.isCertified ? "yes" : "NO")\n"
         }
@@ -89,6 +94,18 @@ enum ComparisonRendering {
       out += renderTable(lines)
       out += "   paper: Guo et al.'s algorithm (Delta steps, summed data-dependent bounds); exact-step: full-gradient steps,\n"
       out += "   each model certified by its own step's tight bound plus the solve's inexactness (Certification/Derivation.md).\n"
+    }
+    if let o = r.oneVsRestCertification {
+      let c = o.certificate
+      out += "\nCertified removal for \(o.heads) classes (one-vs-rest logistic heads, each with its own secret b_k; bounds summed):\n"
+      out += "   epsilon \(num(o.epsilon)), delta \(num(o.delta)), sigma \(num(o.sigma)), budget eps' \(num(c.budget)); \(c.accounting == .paper ? "paper" : "exact-step") accounting\n"
+      out += "   test accuracy \(pct(o.testAccuracyBefore)) -> \(pct(o.testAccuracyAfter))"
+      if let before = o.forgottenClassRecallBefore, let after = o.forgottenClassRecallAfter {
+        out += "; forgotten class predicted for \(pct(before)) -> \(pct(after)) of its test images"
+      }
+      out += "\n   certified residual \(num(c.certifiedResidual)) (tight \(num(c.tightBound)), Guo \(num(c.guoBound))), true residual \(num(c.trueResidual)); "
+      out += c.retrained ? "the budget could not cover this removal: every head was retrained with a fresh b_k\n" : "within budget, no retrain\n"
+      out += "   [time] training \(seconds(o.trainingSeconds)), removal \(seconds(o.removalSeconds))\n"
     }
     out += patientTable(r)
     out += "\n" + takeaways(r)
@@ -159,7 +176,7 @@ enum ComparisonRendering {
       let rows = r.rows.filter { $0.model == summary.model }
       guard let reference = rows.first(where: { $0.method == "retrain" })?.evaluation else { continue }
       if let k = r.configuration.forget.forgottenClass {
-        out += "- \(summary.model): the retrained model gets \(pct(reference.forgetAccuracy)) on the forgotten class \(k) (it predicts \(pct(reference.predictedAsForgottenClassShare ?? 0)) of all test images as \(k)) and \(pct(reference.otherClassesTestAccuracy ?? 0)) on the other classes: that is the target.\n"
+        out += "- \(summary.model): the retrained model gets \(pct(reference.forgetAccuracy)) on the forgotten class \(className(r, k)) (it predicts \(pct(reference.predictedAsForgottenClassShare ?? 0)) of all test images as that class) and \(pct(reference.otherClassesTestAccuracy ?? 0)) on the other classes: that is the target.\n"
         if let one = rows.first(where: { $0.method == "newton-1step" })?.evaluation,
           let many = rows.first(where: { $0.method == "newton-iterated" })
         {

@@ -151,6 +151,8 @@ public enum Comparison {
     /// paper and exact-step accountings (same epsilon, delta, sigma); `nil` when certified
     /// removal was not run.
     public var sequentialCertification: [SequentialCertification]?
+    /// Multiclass data with certified removal requested: the one-vs-rest certified remover.
+    public var oneVsRestCertification: OneVsRestCertification?
   }
 
   /// Errors of the comparison set-up (bad requests), one line each.
@@ -176,6 +178,7 @@ public enum Comparison {
     var rows = [Row]()
     var summaries = [ModelSummary]()
     var sequential: [SequentialCertification]?
+    var oneVsRest: OneVsRestCertification?
     for choice in models {
       switch choice {
       case .logistic:
@@ -208,6 +211,12 @@ public enum Comparison {
           train: train, test: test, forgetIDs: forgetIDs, configuration: configuration, progress: progress)
         summaries.append(summary)
         rows += modelRows
+        if configuration.methods.contains(.certified) {
+          oneVsRest = try oneVsRestCertification(
+            train: train, test: test, ids: forgetIDs, forgottenClass: configuration.forget.forgottenClass,
+            regularization: configuration.regularization, privacy: try configuration.privacyParameters(),
+            accounting: configuration.accounting, seed: configuration.seed, progress: progress)
+        }
       case .mlp(let hidden, let activation):
         let outputs = train.classCount == 2 ? 1 : train.classCount
         let sizes = [train.featureCount] + hidden + [outputs]
@@ -227,7 +236,7 @@ public enum Comparison {
     return Result(
       configuration: configuration, scenario: configuration.scenario.description, trainCount: train.count,
       testCount: test.count, classNames: train.classNames, forgottenIDs: forgetIDs, models: summaries, rows: rows,
-      sequentialCertification: sequential)
+      sequentialCertification: sequential, oneVsRestCertification: oneVsRest)
   }
 
   /// The forget ids of a request, validated against the training set.
