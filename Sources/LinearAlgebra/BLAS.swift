@@ -60,7 +60,9 @@ enum BLAS {
     cblas_dnrm2(int32(n), x, 1)
   }
 
-  static func axpy(_ n: Int, _ alpha: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>) {
+  static func axpy(
+    _ n: Int, _ alpha: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>
+  ) {
     cblas_daxpy(int32(n), alpha, x, 1, y, 1)
   }
 

@@ -82,12 +82,15 @@ public struct Cholesky: Sendable {
 
   /// Solves `L y = b` (forward substitution): `||y||^2 = b^T A^{-1} b`.
   public func solveLower(_ b: [Double]) -> [Double] {
-    precondition(b.count == dimension, "Cholesky.solveLower: \(b.count) entries, expected \(dimension)")
+    precondition(
+      b.count == dimension, "Cholesky.solveLower: \(b.count) entries, expected \(dimension)")
     if dimension == 0 { return [] }
     var y = b
     let n = dimension
     factor.withUnsafeBufferPointer { f in
-      y.withUnsafeMutableBufferPointer { LAPACK.trsvLower(n: n, factor: f.start, transpose: false, x: $0.start) }
+      y.withUnsafeMutableBufferPointer {
+        LAPACK.trsvLower(n: n, factor: f.start, transpose: false, x: $0.start)
+      }
     }
     return y
   }
@@ -112,7 +115,8 @@ public struct Cholesky: Sendable {
   /// - Throws: ``LinearAlgebraError/downdateLosesDefiniteness(index:)`` when `A - x x^T` is not
   ///   (numerically) positive definite; the factor is then left unchanged.
   public mutating func downdate(removing x: [Double]) throws(LinearAlgebraError) {
-    precondition(x.count == dimension, "Cholesky.downdate: \(x.count) entries, expected \(dimension)")
+    precondition(
+      x.count == dimension, "Cholesky.downdate: \(x.count) entries, expected \(dimension)")
     var work = x
     var candidate = factor
     guard Self.rankOne(&candidate, n: dimension, work: &work, sign: -1) else {
@@ -123,7 +127,9 @@ public struct Cholesky: Sendable {
 
   /// The rank-1 sweep shared by update (`sign = 1`) and downdate (`sign = -1`). Returns `false`
   /// (with `work[0]` set to NaN at the failing index) if a diagonal would become non-positive.
-  private static func rankOne(_ l: inout [Double], n: Int, work x: inout [Double], sign: Double) -> Bool {
+  private static func rankOne(_ l: inout [Double], n: Int, work x: inout [Double], sign: Double)
+    -> Bool
+  {
     if n == 0 { return true }
     return l.withUnsafeMutableBufferPointer { pl in
       x.withUnsafeMutableBufferPointer { px in

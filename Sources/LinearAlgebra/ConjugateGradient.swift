@@ -32,13 +32,17 @@ public struct ConjugateGradient: Sendable {
     initialGuess: [Double]? = nil
   ) -> IterativeSolution {
     let n = op.dimension
-    precondition(b.count == n, "ConjugateGradient: right-hand side has \(b.count) entries, expected \(n)")
+    precondition(
+      b.count == n, "ConjugateGradient: right-hand side has \(b.count) entries, expected \(n)")
     let bNorm = b.norm()
     if bNorm == 0 {
-      return IterativeSolution(solution: [Double](repeating: 0, count: n), iterations: 0, relativeResidual: 0, converged: true)
+      return IterativeSolution(
+        solution: [Double](repeating: 0, count: n), iterations: 0, relativeResidual: 0,
+        converged: true)
     }
     var x = initialGuess ?? [Double](repeating: 0, count: n)
-    precondition(x.count == n, "ConjugateGradient: initial guess has \(x.count) entries, expected \(n)")
+    precondition(
+      x.count == n, "ConjugateGradient: initial guess has \(x.count) entries, expected \(n)")
     var r = initialGuess == nil ? b : b.subtracting(op.apply(x))
     var z = preconditioner?.applyInverse(r) ?? r
     var p = z

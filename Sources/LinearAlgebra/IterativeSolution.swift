@@ -15,7 +15,10 @@ public struct IterativeSolution: Sendable, Codable, Equatable {
   /// meaningless.
   public var diverged: Bool
 
-  public init(solution: [Double], iterations: Int, relativeResidual: Double?, converged: Bool, diverged: Bool = false) {
+  public init(
+    solution: [Double], iterations: Int, relativeResidual: Double?, converged: Bool,
+    diverged: Bool = false
+  ) {
     self.solution = solution
     self.iterations = iterations
     self.relativeResidual = relativeResidual
@@ -24,7 +27,9 @@ public struct IterativeSolution: Sendable, Codable, Equatable {
   }
 }
 
-func relativeResidual(of op: some LinearOperator, solution x: [Double], rightHandSide b: [Double]) -> Double {
+func relativeResidual(of op: some LinearOperator, solution x: [Double], rightHandSide b: [Double])
+  -> Double
+{
   let r = op.apply(x).subtracting(b)
   let bn = b.norm()
   return bn == 0 ? r.norm() : r.norm() / bn

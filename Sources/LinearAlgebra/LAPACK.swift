@@ -11,7 +11,9 @@ enum LAPACK {
   }
 
   /// Solves `A x = b` given the column-major lower Cholesky factor, `nrhs` column-major columns.
-  static func potrs(n: Int, nrhs: Int, factor: UnsafePointer<Double>, b: UnsafeMutablePointer<Double>) -> Int {
+  static func potrs(
+    n: Int, nrhs: Int, factor: UnsafePointer<Double>, b: UnsafeMutablePointer<Double>
+  ) -> Int {
     Int(
       LAPACKE_dpotrs(
         LAPACK_COL_MAJOR, Int8(UInt8(ascii: "L")), BLAS.int32(n), BLAS.int32(nrhs), factor,
@@ -19,7 +21,9 @@ enum LAPACK {
   }
 
   /// All eigenvalues (ascending) and optionally eigenvectors (overwriting `a`, column-major).
-  static func syevd(n: Int, a: UnsafeMutablePointer<Double>, vectors: Bool, w: UnsafeMutablePointer<Double>) -> Int {
+  static func syevd(
+    n: Int, a: UnsafeMutablePointer<Double>, vectors: Bool, w: UnsafeMutablePointer<Double>
+  ) -> Int {
     Int(
       LAPACKE_dsyevd(
         LAPACK_COL_MAJOR, Int8(UInt8(ascii: vectors ? "V" : "N")), Int8(UInt8(ascii: "L")),
@@ -27,7 +31,9 @@ enum LAPACK {
   }
 
   /// Eigenvalues with indices `il...iu` (1-based, ascending order), no vectors (`dsyevr`).
-  static func syevrValues(n: Int, a: UnsafeMutablePointer<Double>, il: Int, iu: Int) -> (info: Int, values: [Double]) {
+  static func syevrValues(n: Int, a: UnsafeMutablePointer<Double>, il: Int, iu: Int) -> (
+    info: Int, values: [Double]
+  ) {
     var m: Int32 = 0
     var w = [Double](repeating: 0, count: n)
     var z = [Double](repeating: 0, count: 1)
@@ -40,7 +46,9 @@ enum LAPACK {
   }
 
   /// Triangular solve with the column-major lower factor `L`: `L x = b` or `L^T x = b` (`dtrsv`).
-  static func trsvLower(n: Int, factor: UnsafePointer<Double>, transpose: Bool, x: UnsafeMutablePointer<Double>) {
+  static func trsvLower(
+    n: Int, factor: UnsafePointer<Double>, transpose: Bool, x: UnsafeMutablePointer<Double>
+  ) {
     cblas_dtrsv(
       CblasColMajor, CblasLower, transpose ? CblasTrans : CblasNoTrans, CblasNonUnit,
       BLAS.int32(n), factor, BLAS.int32(n), x, 1)

@@ -11,7 +11,9 @@ public struct ExactStochasticOperator<Base: LinearOperator>: StochasticLinearOpe
   public let base: Base
   public init(_ base: Base) { self.base = base }
   public var dimension: Int { base.dimension }
-  public func apply(_ v: [Double], using generator: inout SeededGenerator) -> [Double] { base.apply(v) }
+  public func apply(_ v: [Double], using generator: inout SeededGenerator) -> [Double] {
+    base.apply(v)
+  }
 }
 
 /// LiSSA (Agarwal, Bullins & Hazan 2017): a stochastic Neumann-series estimate of `A^{-1} b`.
@@ -36,7 +38,9 @@ public struct LiSSA: Sendable {
   /// Seed of the generator handed to the stochastic operator.
   public var seed: UInt64
 
-  public init(scale: Double, damping: Double = 0, depth: Int = 1000, repeats: Int = 1, seed: UInt64 = 0) {
+  public init(
+    scale: Double, damping: Double = 0, depth: Int = 1000, repeats: Int = 1, seed: UInt64 = 0
+  ) {
     precondition(scale > 0, "LiSSA: scale must be positive")
     precondition(damping >= 0 && damping < 1, "LiSSA: damping must be in [0, 1)")
     precondition(depth > 0 && repeats > 0, "LiSSA: depth and repeats must be positive")
@@ -82,7 +86,8 @@ public struct LiSSA: Sendable {
         let hn = h.norm()
         if !hn.isFinite || hn > 2 * Double(j + 1) * bNorm + 1e-300 {
           return IterativeSolution(
-            solution: [Double](repeating: .nan, count: n), iterations: iterations, relativeResidual: nil,
+            solution: [Double](repeating: .nan, count: n), iterations: iterations,
+            relativeResidual: nil,
             converged: false, diverged: true)
         }
       }
@@ -90,7 +95,9 @@ public struct LiSSA: Sendable {
     }
     total.scale(by: 1 / Double(repeats))
     let residual = exactOperator.map { relativeResidual(of: $0, solution: total, rightHandSide: b) }
-    return IterativeSolution(solution: total, iterations: iterations, relativeResidual: residual, converged: true, diverged: false)
+    return IterativeSolution(
+      solution: total, iterations: iterations, relativeResidual: residual, converged: true,
+      diverged: false)
   }
 
   /// Deterministic convenience: LiSSA on an exact operator (reports the true residual).

@@ -31,7 +31,9 @@ public struct ClosureOperator: LinearOperator {
 
   public func apply(_ v: [Double]) -> [Double] {
     let out = body(v)
-    precondition(out.count == dimension, "ClosureOperator returned \(out.count) entries, expected \(dimension)")
+    precondition(
+      out.count == dimension, "ClosureOperator returned \(out.count) entries, expected \(dimension)"
+    )
     return out
   }
 }
@@ -63,7 +65,8 @@ public struct DiagonalPreconditioner: Preconditioner, Sendable {
   public let diagonal: [Double]
   /// - Parameter diagonal: the (positive) diagonal of `A`.
   public init(diagonal: [Double]) {
-    precondition(diagonal.allSatisfy { $0 > 0 }, "DiagonalPreconditioner: diagonal must be positive")
+    precondition(
+      diagonal.allSatisfy { $0 > 0 }, "DiagonalPreconditioner: diagonal must be positive")
     self.diagonal = diagonal
   }
   public func applyInverse(_ r: [Double]) -> [Double] {

@@ -27,7 +27,9 @@ extension Matrix {
     let kb = transposeB ? b.columns : b.rows
     let n = transposeB ? b.rows : b.columns
     precondition(k == kb, "gemm: inner dimensions \(k) and \(kb) differ")
-    precondition(c.rows == m && c.columns == n, "gemm: result is \(c.rows) x \(c.columns), expected \(m) x \(n)")
+    precondition(
+      c.rows == m && c.columns == n,
+      "gemm: result is \(c.rows) x \(c.columns), expected \(m) x \(n)")
     if m == 0 || n == 0 { return }
     if k == 0 {
       c.scale(by: beta)
@@ -103,7 +105,8 @@ extension Matrix {
             n: d, k: rows, alpha: 1, a: px.start, lda: d, beta: 0, c: pc.start, ldc: d)
           return
         }
-        precondition(weights.count == rows, "weightedGram: \(weights.count) weights for \(rows) rows")
+        precondition(
+          weights.count == rows, "weightedGram: \(weights.count) weights for \(rows) rows")
         var scratch = [Double](repeating: 0, count: Swift.min(blockRows, rows) * d)
         for sign in [1.0, -1.0] {
           var start = 0
@@ -146,7 +149,8 @@ extension Matrix {
     if n == 0 || columns == 0 { return c }
     c.elements.withUnsafeMutableBufferPointer { pc in
       elements.withUnsafeBufferPointer { px in
-        BLAS.syrk(n: n, k: columns, alpha: 1, a: px.start, lda: columns, beta: 0, c: pc.start, ldc: n)
+        BLAS.syrk(
+          n: n, k: columns, alpha: 1, a: px.start, lda: columns, beta: 0, c: pc.start, ldc: n)
       }
     }
     c.symmetrizeFromUpper()

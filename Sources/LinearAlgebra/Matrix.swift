@@ -43,7 +43,8 @@ public struct Matrix: Sendable, Equatable, Hashable {
   public init(rowArrays: [[Double]]) {
     let columns = rowArrays.first?.count ?? 0
     for (i, row) in rowArrays.enumerated() {
-      precondition(row.count == columns, "Matrix: row \(i) has \(row.count) columns, expected \(columns)")
+      precondition(
+        row.count == columns, "Matrix: row \(i) has \(row.count) columns, expected \(columns)")
     }
     self.init(rows: rowArrays.count, columns: columns, elements: rowArrays.flatMap { $0 })
   }

@@ -23,12 +23,16 @@ public struct SymmetricEigen: Sendable {
       n == 0
       ? 0
       : a.withUnsafeMutableBufferPointer { pa in
-        w.withUnsafeMutableBufferPointer { LAPACK.syevd(n: n, a: pa.start, vectors: computeVectors, w: $0.start) }
+        w.withUnsafeMutableBufferPointer {
+          LAPACK.syevd(n: n, a: pa.start, vectors: computeVectors, w: $0.start)
+        }
       }
     guard info == 0 else { throw .eigenDecompositionFailed(info: info) }
     values = w
     // Column-major eigenvectors are row-major rows; transpose once so columns are vectors.
-    vectors = computeVectors ? Matrix(rows: n, columns: n, elements: a).transposed() : Matrix(rows: 0, columns: 0)
+    vectors =
+      computeVectors
+      ? Matrix(rows: n, columns: n, elements: a).transposed() : Matrix(rows: 0, columns: 0)
   }
 
   /// The largest eigenvalue.
@@ -52,19 +56,24 @@ public struct SymmetricEigen: Sendable {
     let n = matrix.rows
     if n == 0 { return 0 }
     var a = matrix.elements
-    let (info, values) = a.withUnsafeMutableBufferPointer { LAPACK.syevrValues(n: n, a: $0.start, il: n, iu: n) }
+    let (info, values) = a.withUnsafeMutableBufferPointer {
+      LAPACK.syevrValues(n: n, a: $0.start, il: n, iu: n)
+    }
     guard info == 0, let top = values.first else { throw .eigenDecompositionFailed(info: info) }
     return top
   }
 
   /// Only the smallest eigenvalue of a symmetric matrix (`dsyevr`).
   public static func smallestEigenvalue(of matrix: Matrix) throws(LinearAlgebraError) -> Double {
-    precondition(matrix.isSquare, "smallestEigenvalue: matrix is \(matrix.rows) x \(matrix.columns)")
+    precondition(
+      matrix.isSquare, "smallestEigenvalue: matrix is \(matrix.rows) x \(matrix.columns)")
     guard matrix.isFinite else { throw .nonFiniteInput("the symmetric matrix") }
     let n = matrix.rows
     if n == 0 { return 0 }
     var a = matrix.elements
-    let (info, values) = a.withUnsafeMutableBufferPointer { LAPACK.syevrValues(n: n, a: $0.start, il: 1, iu: 1) }
+    let (info, values) = a.withUnsafeMutableBufferPointer {
+      LAPACK.syevrValues(n: n, a: $0.start, il: 1, iu: 1)
+    }
     guard info == 0, let bottom = values.first else { throw .eigenDecompositionFailed(info: info) }
     return bottom
   }

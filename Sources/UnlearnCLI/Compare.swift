@@ -5,7 +5,8 @@ import Unlearning
 /// `unlearn compare`: every method side by side against retraining.
 struct Compare: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Compare unlearning methods against retraining on a scenario (default: the hospital).",
+    abstract:
+      "Compare unlearning methods against retraining on a scenario (default: the hospital).",
     discussion: """
       The goal of unlearning is a model indistinguishable from one retrained without the
       forgotten samples, not a model that is wrong on them. Every row is measured against that
@@ -45,25 +46,43 @@ struct Compare: ParsableCommand {
 
   @OptionGroup var data: DataOptions
 
-  @Option(help: "logistic | softmax | mlp (comma-separated for several; default: logistic and mlp for binary data).")
+  @Option(
+    help:
+      "logistic | softmax | mlp (comma-separated for several; default: logistic and mlp for binary data)."
+  )
   var model: String?
 
-  @Option(help: "Hidden widths of the MLP, comma-separated (default: 20 for binary data, 128 for multiclass Fashion-MNIST).")
+  @Option(
+    help:
+      "Hidden widths of the MLP, comma-separated (default: 20 for binary data, 128 for multiclass Fashion-MNIST)."
+  )
   var hidden: String?
 
-  @Option(help: "Hidden activation of the MLP: tanh | relu | sigmoid (default: tanh for binary data, relu for multiclass Fashion-MNIST).")
+  @Option(
+    help:
+      "Hidden activation of the MLP: tanh | relu | sigmoid (default: tanh for binary data, relu for multiclass Fashion-MNIST)."
+  )
   var activation: String?
 
-  @Option(help: "Methods, comma-separated: \(Comparison.Method.allCases.map(\.rawValue).joined(separator: ",")).")
+  @Option(
+    help:
+      "Methods, comma-separated: \(Comparison.Method.allCases.map(\.rawValue).joined(separator: ","))."
+  )
   var methods: String = Comparison.Method.allCases.map(\.rawValue).joined(separator: ",")
 
   @Option(help: "Forget this many random training samples (seeded).")
   var forget: Int?
 
-  @Option(name: .customLong("forget-ids"), help: "Forget the sample ids listed in this file (one integer per line; # comments).")
+  @Option(
+    name: .customLong("forget-ids"),
+    help: "Forget the sample ids listed in this file (one integer per line; # comments).")
   var forgetIDs: String?
 
-  @Option(name: .customLong("forget-class"), help: "Forget every training sample of this class (Fashion-MNIST: the class number 0...9, which must be among --classes; other data: the label index).")
+  @Option(
+    name: .customLong("forget-class"),
+    help:
+      "Forget every training sample of this class (Fashion-MNIST: the class number 0...9, which must be among --classes; other data: the label index)."
+  )
   var forgetClass: Int?
 
   @Option(help: "Iterated Newton removal (--forget-class): maximum number of Newton steps.")
@@ -84,7 +103,10 @@ struct Compare: ParsableCommand {
   @Option(help: "Certified removal: noise sigma (default: calibrated from --budget).")
   var sigma: Double?
 
-  @Option(help: "Certified removal: gradient-residual budget eps' used to calibrate sigma when --sigma is not given.")
+  @Option(
+    help:
+      "Certified removal: gradient-residual budget eps' used to calibrate sigma when --sigma is not given."
+  )
   var budget: Double = 0.5
 
   @Option(help: "Certified removal accounting: exact-step | paper.")
@@ -104,19 +126,28 @@ struct Compare: ParsableCommand {
       throw ValidationError("give only one of --forget, --forget-ids and --forget-class")
     }
     guard newtonSteps >= 1 else { throw ValidationError("--newton-steps must be at least 1") }
-    guard networkIterations >= 1 else { throw ValidationError("--network-iterations must be at least 1") }
+    guard networkIterations >= 1 else {
+      throw ValidationError("--network-iterations must be at least 1")
+    }
     guard lambda > 0, lambda.isFinite else { throw ValidationError("--lambda must be positive") }
-    guard epsilon > 0, delta > 0, delta < 1 else { throw ValidationError("--epsilon must be > 0 and --delta in (0, 1)") }
+    guard epsilon > 0, delta > 0, delta < 1 else {
+      throw ValidationError("--epsilon must be > 0 and --delta in (0, 1)")
+    }
     if let sigma, !(sigma > 0) { throw ValidationError("--sigma must be positive") }
     _ = try parsedMethods()
     _ = try parsedModels()
-    guard BudgetAccounting(cliName: accounting) != nil else { throw ValidationError("--accounting must be exact-step or paper") }
+    guard BudgetAccounting(cliName: accounting) != nil else {
+      throw ValidationError("--accounting must be exact-step or paper")
+    }
   }
 
   func parsedMethods() throws -> [Comparison.Method] {
     try methods.split(separator: ",").map { name in
-      guard let m = Comparison.Method(rawValue: String(name).trimmingCharacters(in: .whitespaces)) else {
-        throw ValidationError("unknown method '\(name)'; choose from \(Comparison.Method.allCases.map(\.rawValue).joined(separator: ", "))")
+      guard let m = Comparison.Method(rawValue: String(name).trimmingCharacters(in: .whitespaces))
+      else {
+        throw ValidationError(
+          "unknown method '\(name)'; choose from \(Comparison.Method.allCases.map(\.rawValue).joined(separator: ", "))"
+        )
       }
       return m
     }
@@ -131,9 +162,13 @@ struct Compare: ParsableCommand {
     guard let model else { return nil }
     let activation = self.activation ?? (isMulticlassImages ? "relu" : "tanh")
     let hidden = self.hidden ?? (isMulticlassImages ? "128" : "20")
-    guard let act = Activation(rawValue: activation) else { throw ValidationError("unknown activation '\(activation)'") }
+    guard let act = Activation(rawValue: activation) else {
+      throw ValidationError("unknown activation '\(activation)'")
+    }
     let widths = try hidden.split(separator: ",").map { w -> Int in
-      guard let v = Int(w), v > 0 else { throw ValidationError("--hidden: '\(w)' is not a positive integer") }
+      guard let v = Int(w), v > 0 else {
+        throw ValidationError("--hidden: '\(w)' is not a positive integer")
+      }
       return v
     }
     return try model.split(separator: ",").map { name in
@@ -152,15 +187,18 @@ struct Compare: ParsableCommand {
   func forgottenLabel(_ k: Int) throws -> Int {
     guard data.dataset == "fashion-mnist" else { return k }
     let selected = data.classes.split(separator: ",").compactMap { Int($0) }
-    guard (0...9).contains(k) else { throw CLIError("--forget-class \(k): Fashion-MNIST classes are 0...9") }
+    guard (0...9).contains(k) else {
+      throw CLIError("--forget-class \(k): Fashion-MNIST classes are 0...9")
+    }
     guard let position = selected.firstIndex(of: k) else {
-      throw CLIError("--forget-class \(k) (\(FashionMNIST.classNames[k])) is not among --classes \(data.classes)")
+      throw CLIError(
+        "--forget-class \(k) (\(FashionMNIST.classNames[k])) is not among --classes \(data.classes)"
+      )
     }
     return position
   }
 
   func scenario() throws -> Scenario { try data.scenario(seed: seed) }
-
 
   func run() throws {
     var configuration = Comparison.Configuration()
@@ -181,12 +219,18 @@ struct Compare: ParsableCommand {
     if let forgetIDs { configuration.forget = .ids(try readIDs(forgetIDs)) }
     if let forgetClass { configuration.forget = .wholeClass(try forgottenLabel(forgetClass)) }
     if data.dataset == "fashion-mnist" && data.trainLimit == nil && isMulticlassImages
-      && (configuration.models ?? [.mlp(hidden: [], activation: .relu)]).contains(where: { if case .mlp = $0 { return true } else { return false } })
+      && (configuration.models ?? [.mlp(hidden: [], activation: .relu)]).contains(where: {
+        if case .mlp = $0 { return true } else { return false }
+      })
     {
-      progressLine("note: the MLP on all \(data.classes.split(separator: ",").count * 6000) training images takes a long time; --train-limit N subsamples it")
+      progressLine(
+        "note: the MLP on all \(data.classes.split(separator: ",").count * 6000) training images takes a long time; --train-limit N subsamples it"
+      )
     }
 
-    let result = try runReportingErrors { try Comparison.run(configuration, progress: progressLine) }
+    let result = try runReportingErrors {
+      try Comparison.run(configuration, progress: progressLine)
+    }
     print(ComparisonRendering.text(result))
     if let json {
       try runReportingErrors { try writeJSONAtomically(result, to: json) }
@@ -221,9 +265,13 @@ func readIDs(_ path: String) throws -> [SampleID] {
   }
   var ids = [SampleID]()
   for (number, raw) in text.components(separatedBy: "\n").enumerated() {
-    let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
+    let line =
+      raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(
+        String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
     if line.isEmpty { continue }
-    guard let v = Int(line) else { throw CLIError("\(path):\(number + 1): '\(line)' is not an integer sample id") }
+    guard let v = Int(line) else {
+      throw CLIError("\(path):\(number + 1): '\(line)' is not an integer sample id")
+    }
     ids.append(SampleID(v))
   }
   if ids.isEmpty { throw CLIError("\(path): no sample ids") }

@@ -33,26 +33,39 @@ enum ComparisonRendering {
 
   static func text(_ r: Comparison.Result) -> String {
     var out = "unlearn compare: \(r.scenario)\n"
-    out += "Forgetting \(r.forgottenIDs.count) of \(r.trainCount) training samples (\(r.testCount) test samples).\n"
-    if case .fashionMNIST(_, let trainLimit, let testLimit, _) = r.configuration.scenario, trainLimit != nil || testLimit != nil {
-      out += "SUBSAMPLED for speed: \(trainLimit.map { "\($0) training images (--train-limit)" } ?? "all training images")"
+    out +=
+      "Forgetting \(r.forgottenIDs.count) of \(r.trainCount) training samples (\(r.testCount) test samples).\n"
+    if case .fashionMNIST(_, let trainLimit, let testLimit, _) = r.configuration.scenario,
+      trainLimit != nil || testLimit != nil
+    {
+      out +=
+        "SUBSAMPLED for speed: \(trainLimit.map { "\($0) training images (--train-limit)" } ?? "all training images")"
         + ", \(testLimit.map { "\($0) test images (--test-limit)" } ?? "all test images") of the selected classes.\n"
     }
     if let k = r.configuration.forget.forgottenClass {
       let name = k < r.classNames.count ? r.classNames[k] : String(k)
-      out += "Forgetting the whole class \(k) (\(name)): the retrained model never predicts it, so near-zero\n"
+      out +=
+        "Forgetting the whole class \(k) (\(name)): the retrained model never predicts it, so near-zero\n"
       out += "accuracy on the forgotten class IS the target here (not over-forgetting).\n"
     }
-    out += "Target: indistinguishable from the model retrained without them (the \"reference\" row),\n"
+    out +=
+      "Target: indistinguishable from the model retrained without them (the \"reference\" row),\n"
     out += "not 50% accuracy on the forgotten samples. Accuracy gaps to retrain are in points.\n"
     for summary in r.models {
       let rows = r.rows.filter { $0.model == summary.model }
       let t = summary.originalTraining
-      out += "\n== \(summary.specification) - lambda \(num(summary.regularization)); original trained by \(t.method) to gradient norm \(num(t.gradientNorm)) in \(t.iterations) iterations\(t.converged ? "" : " (NOT converged)")\n"
+      out +=
+        "\n== \(summary.specification) - lambda \(num(summary.regularization)); original trained by \(t.method) to gradient norm \(num(t.gradientNorm)) in \(t.iterations) iterations\(t.converged ? "" : " (NOT converged)")\n"
       if let floor = summary.retrainNoiseFloorDistance {
-        out += "   noise floor: two retrains from different seeds differ by ||dtheta|| = \(num(floor)), test KL \(num(summary.retrainNoiseFloorTestKL ?? 0))\n"
+        out +=
+          "   noise floor: two retrains from different seeds differ by ||dtheta|| = \(num(floor)), test KL \(num(summary.retrainNoiseFloorTestKL ?? 0))\n"
       }
-      var lines = [["method", "test acc", "retain acc", "forget acc", "rho", "||grad||", "KL test", "KL forget", "MIA AUC", "time (1 run)", "speedup", "verdict"]]
+      var lines = [
+        [
+          "method", "test acc", "retain acc", "forget acc", "rho", "||grad||", "KL test",
+          "KL forget", "MIA AUC", "time (1 run)", "speedup", "verdict",
+        ]
+      ]
       for row in rows {
         let e = row.evaluation
         lines.append([
@@ -62,7 +75,8 @@ enum ComparisonRendering {
           pct(e.forgetAccuracy) + gap(e.forgetAccuracyGap),
           num(e.relativeDistance), num(e.gradientResidualNorm), num(e.testKL), num(e.forgetKL),
           String(format: "%.3f", e.membershipAUC), seconds(e.seconds),
-          e.speedup.map { $0 >= 10 ? String(format: "%.0fx", $0) : String(format: "%.2gx", $0) } ?? "-", e.verdict.rawValue,
+          e.speedup.map { $0 >= 10 ? String(format: "%.0fx", $0) : String(format: "%.2gx", $0) }
+            ?? "-", e.verdict.rawValue,
         ])
       }
       out += renderTable(lines)
@@ -75,37 +89,57 @@ enum ComparisonRendering {
       }
       for row in rows {
         if let c = row.report?.certificate {
-          out += "   certificate (\(row.method), \(c.accounting == .paper ? "paper" : "exact-step") accounting, \(c.bound.rawValue) bound): epsilon \(num(c.epsilon)), delta \(num(c.delta)), sigma \(num(c.sigma)), budget eps' \(num(c.budget))\n"
-          out += "     certified residual \(num(c.certifiedResidual)) (tight bound \(num(c.tightBound)), Guo bound \(num(c.guoBound)), worst case \(num(c.worstCaseBound)), solve inexactness \(num(c.solveInexactness)))\n"
-          out += "     measured true residual incl. b \(num(c.trueResidual)); spent \(num(c.spent)), remaining \(num(c.remaining)); \(c.retrained ? "budget exhausted: retrained with a fresh b" : "no retrain needed"); certified: \(c.isCertified ? "yes" : "NO")\n"
+          out +=
+            "   certificate (\(row.method), \(c.accounting == .paper ? "paper" : "exact-step") accounting, \(c.bound.rawValue) bound): epsilon \(num(c.epsilon)), delta \(num(c.delta)), sigma \(num(c.sigma)), budget eps' \(num(c.budget))\n"
+          out +=
+            "     certified residual \(num(c.certifiedResidual)) (tight bound \(num(c.tightBound)), Guo bound \(num(c.guoBound)), worst case \(num(c.worstCaseBound)), solve inexactness \(num(c.solveInexactness)))\n"
+          out +=
+            "     measured true residual incl. b \(num(c.trueResidual)); spent \(num(c.spent)), remaining \(num(c.remaining)); \(c.retrained ? "budget exhausted: retrained with a fresh b" : "no retrain needed"); certified: \(c.isCertified ? "yes" : "NO")\n"
         }
       }
     }
     if let sequential = r.sequentialCertification, let first = sequential.first {
-      out += "\nCertified removal, one request per forgotten sample (\(first.removals) requests; same epsilon, delta, sigma; budget eps' \(num(first.budget))):\n"
-      var lines = [["accounting", "bound", "retrains", "first retrain at", "largest certificate", "largest true residual", "covers truth", "spent at end", "median time"]]
+      out +=
+        "\nCertified removal, one request per forgotten sample (\(first.removals) requests; same epsilon, delta, sigma; budget eps' \(num(first.budget))):\n"
+      var lines = [
+        [
+          "accounting", "bound", "retrains", "first retrain at", "largest certificate",
+          "largest true residual", "covers truth", "spent at end", "median time",
+        ]
+      ]
       for s in sequential {
         lines.append([
-          s.accounting, s.bound, String(s.retrains), s.firstRetrainAt.map { "removal \($0)" } ?? "none",
-          num(s.largestCertificate), num(s.largestTrueResidual), s.everyCertificateCoversTheTruth ? "yes" : "NO",
+          s.accounting, s.bound, String(s.retrains),
+          s.firstRetrainAt.map { "removal \($0)" } ?? "none",
+          num(s.largestCertificate), num(s.largestTrueResidual),
+          s.everyCertificateCoversTheTruth ? "yes" : "NO",
           num(s.finalSpent), seconds(s.medianSeconds),
         ])
       }
       out += renderTable(lines)
-      out += "   paper: Guo et al.'s algorithm (Delta steps, summed data-dependent bounds); exact-step: full-gradient steps,\n"
-      out += "   each model certified by its own step's tight bound plus the solve's inexactness (Certification/Derivation.md).\n"
+      out +=
+        "   paper: Guo et al.'s algorithm (Delta steps, summed data-dependent bounds); exact-step: full-gradient steps,\n"
+      out +=
+        "   each model certified by its own step's tight bound plus the solve's inexactness (Certification/Derivation.md).\n"
     }
     if let o = r.oneVsRestCertification {
       let c = o.certificate
-      out += "\nCertified removal for \(o.heads) classes (one-vs-rest logistic heads, each with its own secret b_k; bounds summed):\n"
-      out += "   epsilon \(num(o.epsilon)), delta \(num(o.delta)), sigma \(num(o.sigma)), budget eps' \(num(c.budget)); \(c.accounting == .paper ? "paper" : "exact-step") accounting\n"
+      out +=
+        "\nCertified removal for \(o.heads) classes (one-vs-rest logistic heads, each with its own secret b_k; bounds summed):\n"
+      out +=
+        "   epsilon \(num(o.epsilon)), delta \(num(o.delta)), sigma \(num(o.sigma)), budget eps' \(num(c.budget)); \(c.accounting == .paper ? "paper" : "exact-step") accounting\n"
       out += "   test accuracy \(pct(o.testAccuracyBefore)) -> \(pct(o.testAccuracyAfter))"
       if let before = o.forgottenClassRecallBefore, let after = o.forgottenClassRecallAfter {
         out += "; forgotten class predicted for \(pct(before)) -> \(pct(after)) of its test images"
       }
-      out += "\n   certified residual \(num(c.certifiedResidual)) (tight \(num(c.tightBound)), Guo \(num(c.guoBound))), true residual \(num(c.trueResidual)); "
-      out += c.retrained ? "the budget could not cover this removal: every head was retrained with a fresh b_k\n" : "within budget, no retrain\n"
-      out += "   [time] training \(seconds(o.trainingSeconds)), removal \(seconds(o.removalSeconds))\n"
+      out +=
+        "\n   certified residual \(num(c.certifiedResidual)) (tight \(num(c.tightBound)), Guo \(num(c.guoBound))), true residual \(num(c.trueResidual)); "
+      out +=
+        c.retrained
+        ? "the budget could not cover this removal: every head was retrained with a fresh b_k\n"
+        : "within budget, no retrain\n"
+      out +=
+        "   [time] training \(seconds(o.trainingSeconds)), removal \(seconds(o.removalSeconds))\n"
     }
     out += patientTable(r)
     out += "\n" + takeaways(r)
@@ -114,7 +148,9 @@ enum ComparisonRendering {
 
   /// Class forgetting: per-class test accuracy, the forgotten class's recall and predicted
   /// share, and the distances to retrain in parameters and predictions.
-  static func classTable(_ r: Comparison.Result, rows: [Comparison.Row], retrainSeconds: Double) -> String {
+  static func classTable(_ r: Comparison.Result, rows: [Comparison.Row], retrainSeconds: Double)
+    -> String
+  {
     guard let k = r.configuration.forget.forgottenClass else { return "" }
     let classCount = rows.first?.evaluation.testAccuracyByClass.count ?? 0
     var header = ["method"]
@@ -132,7 +168,8 @@ enum ComparisonRendering {
       lines.append(line)
     }
     let name = k < r.classNames.count ? r.classNames[k] : String(k)
-    return "   per-class test accuracy (%; [\(k)] = \(name), forgotten), accuracy on the other classes, recall of class \(k),\n"
+    return
+      "   per-class test accuracy (%; [\(k)] = \(name), forgotten), accuracy on the other classes, recall of class \(k),\n"
       + "   share of all test images predicted as \(k), and distance to retrain (parameters; predictions: mean L1, KL).\n"
       + "   Retrain time of this run: \(seconds(retrainSeconds)).\n"
       + renderTable(lines)
@@ -142,7 +179,8 @@ enum ComparisonRendering {
   static func patientTable(_ r: Comparison.Result) -> String {
     guard case .hospital(let seed) = r.configuration.scenario else { return "" }
     let patients = HospitalScenario.patients(seed: seed)
-    var out = "\nThe first 15 forgotten patients (P = predicted diabetic; x marks a wrong prediction):\n"
+    var out =
+      "\nThe first 15 forgotten patients (P = predicted diabetic; x marks a wrong prediction):\n"
     for summary in r.models {
       let rows = r.rows.filter { $0.model == summary.model && $0.method != "retrain" }
       var header = ["id", "age", "glucose", "label", "original", "retrain"]
@@ -152,13 +190,18 @@ enum ComparisonRendering {
         let index = id.rawValue - HospitalScenario.firstPatientID
         guard index >= 0, index < patients.count else { continue }
         let p = patients[index]
-        let x = Matrix(rows: 1, columns: 2, elements: HospitalScenario.scaledFeatures(age: p.age, glucose: p.glucose))
+        let x = Matrix(
+          rows: 1, columns: 2,
+          elements: HospitalScenario.scaledFeatures(age: p.age, glucose: p.glucose))
         func cell(_ theta: [Double]) -> String {
           let prob = summary.specification.probabilities(theta, features: x)[0, 1]
           let predicted = prob >= 0.5 ? 1 : 0
           return String(format: "%.2f", prob) + (predicted == p.label ? " " : " x")
         }
-        var line = [String(id.rawValue), String(format: "%.0f", p.age), String(format: "%.0f", p.glucose), p.label == 1 ? "diabetic" : "healthy"]
+        var line = [
+          String(id.rawValue), String(format: "%.0f", p.age), String(format: "%.0f", p.glucose),
+          p.label == 1 ? "diabetic" : "healthy",
+        ]
         line.append(cell(summary.originalParameters))
         line.append(cell(summary.retrainedParameters))
         line += rows.map { cell($0.parameters) }
@@ -174,25 +217,32 @@ enum ComparisonRendering {
     var out = "What this shows:\n"
     for summary in r.models {
       let rows = r.rows.filter { $0.model == summary.model }
-      guard let reference = rows.first(where: { $0.method == "retrain" })?.evaluation else { continue }
+      guard let reference = rows.first(where: { $0.method == "retrain" })?.evaluation else {
+        continue
+      }
       if let k = r.configuration.forget.forgottenClass {
-        out += "- \(summary.model): the retrained model gets \(pct(reference.forgetAccuracy)) on the forgotten class \(className(r, k)) (it predicts \(pct(reference.predictedAsForgottenClassShare ?? 0)) of all test images as that class) and \(pct(reference.otherClassesTestAccuracy ?? 0)) on the other classes: that is the target.\n"
+        out +=
+          "- \(summary.model): the retrained model gets \(pct(reference.forgetAccuracy)) on the forgotten class \(className(r, k)) (it predicts \(pct(reference.predictedAsForgottenClassShare ?? 0)) of all test images as that class) and \(pct(reference.otherClassesTestAccuracy ?? 0)) on the other classes: that is the target.\n"
         if let one = rows.first(where: { $0.method == "newton-1step" })?.evaluation,
           let many = rows.first(where: { $0.method == "newton-iterated" })
         {
           let steps = many.report?.details["steps"].map { Int($0) } ?? 0
-          out += "  one Newton step: rho \(num(one.relativeDistance)), residual \(num(one.gradientResidualNorm)); \(steps) steps: rho \(num(many.evaluation.relativeDistance)), residual \(num(many.evaluation.gradientResidualNorm)).\n"
+          out +=
+            "  one Newton step: rho \(num(one.relativeDistance)), residual \(num(one.gradientResidualNorm)); \(steps) steps: rho \(num(many.evaluation.relativeDistance)), residual \(num(many.evaluation.gradientResidualNorm)).\n"
         }
       } else {
-        out += "- \(summary.model): the retrained model still gets \(pct(reference.forgetAccuracy)) on the forgotten samples (test \(pct(reference.testAccuracy))): that is the target.\n"
+        out +=
+          "- \(summary.model): the retrained model still gets \(pct(reference.forgetAccuracy)) on the forgotten samples (test \(pct(reference.testAccuracy))): that is the target.\n"
       }
       for row in rows where row.evaluation.verdict == .overForgets {
         let e = row.evaluation
-        out += "  \(row.method) over-forgets: forget accuracy \(pct(e.forgetAccuracy)), test accuracy \(pct(e.testAccuracy)), rho \(num(e.relativeDistance)).\n"
+        out +=
+          "  \(row.method) over-forgets: forget accuracy \(pct(e.forgetAccuracy)), test accuracy \(pct(e.testAccuracy)), rho \(num(e.relativeDistance)).\n"
       }
       for row in rows where row.evaluation.verdict == .closeToRetrain {
         let e = row.evaluation
-        out += "  \(row.method) is close to retrain: rho \(num(e.relativeDistance)), test KL \(num(e.testKL))\(e.speedup.map { $0 >= 1 ? String(format: ", %.3gx faster than retraining", $0) : String(format: ", %.2gx the speed of retraining (slower)", $0) } ?? "").\n"
+        out +=
+          "  \(row.method) is close to retrain: rho \(num(e.relativeDistance)), test KL \(num(e.testKL))\(e.speedup.map { $0 >= 1 ? String(format: ", %.3gx faster than retraining", $0) : String(format: ", %.2gx the speed of retraining (slower)", $0) } ?? "").\n"
       }
     }
     return out
@@ -205,17 +255,24 @@ enum ComparisonRendering {
     for summary in r.models {
       let rows = r.rows.filter { $0.model == summary.model }
       let methods = rows.map(\.method)
-      var accuracy = SVGPlot(title: "\(summary.model): accuracy (dashed: retrain's forget accuracy)", yLabel: "accuracy")
+      var accuracy = SVGPlot(
+        title: "\(summary.model): accuracy (dashed: retrain's forget accuracy)", yLabel: "accuracy")
       accuracy.yRange = 0...1
       accuracy.addBars(
         groups: methods,
-        series: [("test", rows.map(\.evaluation.testAccuracy)), ("forget", rows.map(\.evaluation.forgetAccuracy))],
+        series: [
+          ("test", rows.map(\.evaluation.testAccuracy)),
+          ("forget", rows.map(\.evaluation.forgetAccuracy)),
+        ],
         colors: [SVGPlot.palette[0], SVGPlot.palette[1]])
       if let reference = rows.first(where: { $0.method == "retrain" })?.evaluation {
-        accuracy.add(.horizontalLine(y: reference.forgetAccuracy, color: "#444", dashed: true, label: "retrain forget acc"))
+        accuracy.add(
+          .horizontalLine(
+            y: reference.forgetAccuracy, color: "#444", dashed: true, label: "retrain forget acc"))
       }
       plots.append(accuracy)
-      var distance = SVGPlot(title: "\(summary.model): distance to retrain and time", yLabel: "log10 scale")
+      var distance = SVGPlot(
+        title: "\(summary.model): distance to retrain and time", yLabel: "log10 scale")
       distance.logY = true
       distance.addBars(
         groups: methods,
@@ -229,22 +286,36 @@ enum ComparisonRendering {
         plots.append(boundaryPlot(r, summary: summary, rows: rows, seed: seed))
       }
     }
-    return SVGFigure(text: SVGPlot.compose(plots, columns: 2, title: "unlearn compare: \(r.scenario)"))
+    return SVGFigure(
+      text: SVGPlot.compose(plots, columns: 2, title: "unlearn compare: \(r.scenario)"))
   }
 
   /// Decision boundaries (P(diabetic) = 0.5) in the raw (age, glucose) plane.
-  static func boundaryPlot(_ r: Comparison.Result, summary: Comparison.ModelSummary, rows: [Comparison.Row], seed: UInt64) -> SVGPlot {
-    var plot = SVGPlot(title: "\(summary.model): decision boundaries (circled: forgotten patients)", xLabel: "age (years)", yLabel: "glucose (mg/dL)")
+  static func boundaryPlot(
+    _ r: Comparison.Result, summary: Comparison.ModelSummary, rows: [Comparison.Row], seed: UInt64
+  ) -> SVGPlot {
+    var plot = SVGPlot(
+      title: "\(summary.model): decision boundaries (circled: forgotten patients)",
+      xLabel: "age (years)", yLabel: "glucose (mg/dL)")
     plot.xRange = 10...90
     plot.yRange = 40...220
     let patients = HospitalScenario.patients(seed: seed)
     let forgotten = Set(r.forgottenIDs)
     let healthy = patients.filter { $0.label == 0 }
     let diabetic = patients.filter { $0.label == 1 }
-    plot.add(.points(xs: healthy.map(\.age), ys: healthy.map(\.glucose), color: "#9ecae1", radius: 2.2, label: "healthy", hollow: false))
-    plot.add(.points(xs: diabetic.map(\.age), ys: diabetic.map(\.glucose), color: "#fdae6b", radius: 2.2, label: "diabetic", hollow: false))
+    plot.add(
+      .points(
+        xs: healthy.map(\.age), ys: healthy.map(\.glucose), color: "#9ecae1", radius: 2.2,
+        label: "healthy", hollow: false))
+    plot.add(
+      .points(
+        xs: diabetic.map(\.age), ys: diabetic.map(\.glucose), color: "#fdae6b", radius: 2.2,
+        label: "diabetic", hollow: false))
     let gone = patients.filter { forgotten.contains($0.id) }
-    plot.add(.points(xs: gone.map(\.age), ys: gone.map(\.glucose), color: "#555555", radius: 4, label: "forgotten", hollow: true))
+    plot.add(
+      .points(
+        xs: gone.map(\.age), ys: gone.map(\.glucose), color: "#555555", radius: 4,
+        label: "forgotten", hollow: true))
     var curves: [(String, [Double])] = [("original", summary.originalParameters)]
     curves += rows.map { ($0.method, $0.parameters) }
     for (i, (name, theta)) in curves.enumerated() {
@@ -258,16 +329,27 @@ enum ComparisonRendering {
           break
         }
       }
-      let colors = ["#000000", "#D55E00", "#0072B2", "#CC79A7", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#999999"]
-      plot.add(.line(xs: xs, ys: ys, color: colors[i % colors.count], width: name == "retrain" ? 3.5 : 1.6, dashed: name == "original", label: name + (name == "original" ? " (dashed)" : "")))
+      let colors = [
+        "#000000", "#D55E00", "#0072B2", "#CC79A7", "#E69F00", "#56B4E9", "#009E73", "#F0E442",
+        "#999999",
+      ]
+      plot.add(
+        .line(
+          xs: xs, ys: ys, color: colors[i % colors.count], width: name == "retrain" ? 3.5 : 1.6,
+          dashed: name == "original", label: name + (name == "original" ? " (dashed)" : "")))
     }
     return plot
   }
 
   /// The glucose level where P(diabetic) crosses 0.5 at this age (first crossing from below).
-  static func boundaryGlucose(_ spec: ModelSpecification, _ theta: [Double], age: Double) -> Double? {
+  static func boundaryGlucose(_ spec: ModelSpecification, _ theta: [Double], age: Double) -> Double?
+  {
     func p(_ g: Double) -> Double {
-      spec.probabilities(theta, features: Matrix(rows: 1, columns: 2, elements: HospitalScenario.scaledFeatures(age: age, glucose: g)))[0, 1] - 0.5
+      spec.probabilities(
+        theta,
+        features: Matrix(
+          rows: 1, columns: 2, elements: HospitalScenario.scaledFeatures(age: age, glucose: g)))[
+          0, 1] - 0.5
     }
     var lo = 20.0
     var plo = p(lo)

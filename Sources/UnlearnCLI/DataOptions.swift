@@ -30,16 +30,23 @@ struct DataOptions: ParsableArguments {
     case "hospital": return .hospital(seed: seed)
     case "fashion-mnist":
       let cls = try classes.split(separator: ",").map { c -> Int in
-        guard let v = Int(c), (0...9).contains(v) else { throw ValidationError("--classes: '\(c)' is not a class 0...9") }
+        guard let v = Int(c), (0...9).contains(v) else {
+          throw ValidationError("--classes: '\(c)' is not a class 0...9")
+        }
         return v
       }
       return .fashionMNIST(classes: cls, trainLimit: trainLimit, testLimit: testLimit, seed: seed)
     case let d where d.hasPrefix("csv:"):
-      return .csv(path: String(d.dropFirst(4)), labelColumn: labelColumn, testFraction: testFraction, seed: seed, normalizeRows: normalizeRows)
+      return .csv(
+        path: String(d.dropFirst(4)), labelColumn: labelColumn, testFraction: testFraction,
+        seed: seed, normalizeRows: normalizeRows)
     case let d where d.hasPrefix("libsvm:"):
-      return .libsvm(path: String(d.dropFirst(7)), testFraction: testFraction, seed: seed, normalizeRows: normalizeRows)
+      return .libsvm(
+        path: String(d.dropFirst(7)), testFraction: testFraction, seed: seed,
+        normalizeRows: normalizeRows)
     default:
-      throw ValidationError("unknown --dataset '\(dataset)'; use hospital, fashion-mnist, csv:PATH or libsvm:PATH")
+      throw ValidationError(
+        "unknown --dataset '\(dataset)'; use hospital, fashion-mnist, csv:PATH or libsvm:PATH")
     }
   }
 }

@@ -37,7 +37,9 @@ struct InfluenceCommand: ParsableCommand {
   var json: String?
 
   func validate() throws {
-    guard ["direct", "cg", "lissa"].contains(solver) else { throw ValidationError("--solver must be direct, cg or lissa") }
+    guard ["direct", "cg", "lissa"].contains(solver) else {
+      throw ValidationError("--solver must be direct, cg or lissa")
+    }
     guard top >= 1 else { throw ValidationError("--top must be at least 1") }
     guard testIndex >= 0 else { throw ValidationError("--test-index must be >= 0") }
     guard damping >= 0 else { throw ValidationError("--damping must be >= 0") }
@@ -48,9 +50,14 @@ struct InfluenceCommand: ParsableCommand {
     progressLine("loading \(file.scenario)")
     let (train, test) = try runReportingErrors { try file.scenario.load() }
     guard train.fingerprint == file.dataFingerprint else {
-      throw CLIError(ModelFileError.dataMismatch(path: model, expected: file.dataFingerprint, found: train.fingerprint).description)
+      throw CLIError(
+        ModelFileError.dataMismatch(
+          path: model, expected: file.dataFingerprint, found: train.fingerprint
+        ).description)
     }
-    guard testIndex < test.count else { throw CLIError("--test-index \(testIndex): the test set has \(test.count) rows") }
+    guard testIndex < test.count else {
+      throw CLIError("--test-index \(testIndex): the test set has \(test.count) rows")
+    }
     let ihvp: IHVPSolver =
       switch solver {
       case "cg": .conjugateGradient(.init())
@@ -59,19 +66,29 @@ struct InfluenceCommand: ParsableCommand {
       }
     let point = TestPoint(features: test.features.row(testIndex), target: test.targets[testIndex])
     let ranked = try runReportingErrors {
-      try file.model.accept(InfluenceVisitor(file: file, train: train, point: point, solver: ihvp, damping: damping, top: top))
+      try file.model.accept(
+        InfluenceVisitor(
+          file: file, train: train, point: point, solver: ihvp, damping: damping, top: top))
     }
-    print("influence on test sample \(test.ids[testIndex]) (label \(test.classNames.indices.contains(test.labels[testIndex]) ? test.classNames[test.labels[testIndex]] : String(test.labels[testIndex]))), solver \(ranked.scores.ihvp.solver), residual \(ranked.scores.ihvp.relativeResidual.map(ComparisonRendering.num) ?? "-")")
+    print(
+      "influence on test sample \(test.ids[testIndex]) (label \(test.classNames.indices.contains(test.labels[testIndex]) ? test.classNames[test.labels[testIndex]] : String(test.labels[testIndex]))), solver \(ranked.scores.ihvp.solver), residual \(ranked.scores.ihvp.relativeResidual.map(ComparisonRendering.num) ?? "-")"
+    )
     print("value = predicted change in this test loss if the training sample is removed")
     var lines = [["rank", "helpful id", "value", "harmful id", "value"]]
     for i in 0..<max(ranked.helpful.count, ranked.harmful.count) {
       let h = i < ranked.helpful.count ? ranked.helpful[i] : nil
       let b = i < ranked.harmful.count ? ranked.harmful[i] : nil
-      lines.append([String(i + 1), h.map { String($0.id.rawValue) } ?? "", h.map { ComparisonRendering.num($0.value) } ?? "", b.map { String($0.id.rawValue) } ?? "", b.map { ComparisonRendering.num($0.value) } ?? ""])
+      lines.append([
+        String(i + 1), h.map { String($0.id.rawValue) } ?? "",
+        h.map { ComparisonRendering.num($0.value) } ?? "", b.map { String($0.id.rawValue) } ?? "",
+        b.map { ComparisonRendering.num($0.value) } ?? "",
+      ])
     }
     print(renderTable(lines), terminator: "")
     let t = ranked.scores.timing
-    print("[time] fit \(ComparisonRendering.seconds(t.fitSeconds)), IHVP \(ComparisonRendering.seconds(t.ihvpSeconds)), scoring \(ComparisonRendering.seconds(t.scoringSeconds))")
+    print(
+      "[time] fit \(ComparisonRendering.seconds(t.fitSeconds)), IHVP \(ComparisonRendering.seconds(t.ihvpSeconds)), scoring \(ComparisonRendering.seconds(t.scoringSeconds))"
+    )
     if let json { try runReportingErrors { try writeJSONAtomically(ranked, to: json) } }
   }
 }
@@ -86,7 +103,8 @@ struct InfluenceVisitor: ModelVisitor {
 
   func visit<Model: TwiceDifferentiableModel>(_ model: Model) throws -> RankedInfluences {
     let influence = try InfluenceFunctions(
-      model: model, parameters: file.parameters, dataset: train, regularization: file.regularization,
+      model: model, parameters: file.parameters, dataset: train,
+      regularization: file.regularization,
       removed: file.removedIDs, damping: damping, solver: solver)
     return try influence.topInfluences(on: point, count: top)
   }

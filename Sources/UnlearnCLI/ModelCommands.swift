@@ -32,10 +32,14 @@ struct Train: ParsableCommand {
   @Option(help: "Hidden activation of the MLP: tanh | relu | sigmoid.")
   var activation: String = "tanh"
 
-  @Option(help: "L2 strength lambda (per sample; the objective is sum of losses + lambda n / 2 ||theta||^2).")
+  @Option(
+    help:
+      "L2 strength lambda (per sample; the objective is sum of losses + lambda n / 2 ||theta||^2).")
   var lambda: Double = 1e-3
 
-  @Flag(help: "Train for certified removal (binary logistic only): loss perturbation b ~ N(0, sigma^2 I).")
+  @Flag(
+    help:
+      "Train for certified removal (binary logistic only): loss perturbation b ~ N(0, sigma^2 I).")
   var certified = false
 
   @Option(help: "Certified: epsilon.")
@@ -61,9 +65,15 @@ struct Train: ParsableCommand {
 
   func validate() throws {
     guard lambda > 0, lambda.isFinite else { throw ValidationError("--lambda must be positive") }
-    guard ["logistic", "softmax", "mlp"].contains(model) else { throw ValidationError("unknown --model '\(model)'") }
-    if certified && model != "logistic" { throw ValidationError("--certified needs --model logistic") }
-    guard BudgetAccounting(cliName: accounting) != nil else { throw ValidationError("--accounting must be exact-step or paper") }
+    guard ["logistic", "softmax", "mlp"].contains(model) else {
+      throw ValidationError("unknown --model '\(model)'")
+    }
+    if certified && model != "logistic" {
+      throw ValidationError("--certified needs --model logistic")
+    }
+    guard BudgetAccounting(cliName: accounting) != nil else {
+      throw ValidationError("--accounting must be exact-step or paper")
+    }
   }
 
   func run() throws {
@@ -80,13 +90,18 @@ struct Train: ParsableCommand {
       }
       let remover = try runReportingErrors {
         try CertifiedRemover(
-          model: LogisticRegression(featureCount: train.featureCount), data: train, regularization: lambda,
+          model: LogisticRegression(featureCount: train.featureCount), data: train,
+          regularization: lambda,
           privacy: privacy, accounting: BudgetAccounting(cliName: accounting) ?? .exactStep,
           trainer: NewtonTrainer(gradientTolerance: 1e-10, seed: seed), seed: seed)
       }
       file = ModelFile(remover: remover, scenario: scenario, dataFingerprint: train.fingerprint)
     } else {
-      let state = try runReportingErrors { try spec.accept(TrainVisitor(data: train, regularization: lambda, trainer: spec.defaultTrainer(seed: seed))) }
+      let state = try runReportingErrors {
+        try spec.accept(
+          TrainVisitor(
+            data: train, regularization: lambda, trainer: spec.defaultTrainer(seed: seed)))
+      }
       file = state
       file.trainingSeed = seed
       file.scenario = scenario
@@ -94,9 +109,13 @@ struct Train: ParsableCommand {
     }
     try runReportingErrors { try file.write(to: out) }
     let t = file.training
-    print("trained \(spec): \(t.iterations) iterations, gradient norm \(ComparisonRendering.num(t.gradientNorm)) (sum form)\(t.converged ? "" : " - NOT converged"), \(ComparisonRendering.seconds(t.seconds))")
+    print(
+      "trained \(spec): \(t.iterations) iterations, gradient norm \(ComparisonRendering.num(t.gradientNorm)) (sum form)\(t.converged ? "" : " - NOT converged"), \(ComparisonRendering.seconds(t.seconds))"
+    )
     if let c = file.certification {
-      print("certified: epsilon \(c.privacy.epsilon), delta \(c.privacy.delta), sigma \(ComparisonRendering.num(c.privacy.sigma)), budget \(ComparisonRendering.num(c.privacy.budget)), spent \(ComparisonRendering.num(c.spent)) (\(c.accounting) accounting)")
+      print(
+        "certified: epsilon \(c.privacy.epsilon), delta \(c.privacy.delta), sigma \(ComparisonRendering.num(c.privacy.sigma)), budget \(ComparisonRendering.num(c.privacy.budget)), spent \(ComparisonRendering.num(c.spent)) (\(c.accounting) accounting)"
+      )
     }
     print("wrote \(out)")
   }
@@ -104,16 +123,26 @@ struct Train: ParsableCommand {
   func specification(for train: Dataset) throws -> ModelSpecification {
     switch model {
     case "logistic":
-      guard train.classCount == 2 else { throw CLIError("logistic regression needs 2 classes; the data has \(train.classCount) (use --model softmax)") }
+      guard train.classCount == 2 else {
+        throw CLIError(
+          "logistic regression needs 2 classes; the data has \(train.classCount) (use --model softmax)"
+        )
+      }
       return .logistic(featureCount: train.featureCount, fitsIntercept: false)
     case "softmax": return .softmax(featureCount: train.featureCount, classCount: train.classCount)
     default:
-      guard let act = Activation(rawValue: activation) else { throw ValidationError("unknown activation '\(activation)'") }
+      guard let act = Activation(rawValue: activation) else {
+        throw ValidationError("unknown activation '\(activation)'")
+      }
       let widths = try hidden.split(separator: ",").map { w -> Int in
-        guard let v = Int(w), v > 0 else { throw ValidationError("--hidden: '\(w)' is not a positive integer") }
+        guard let v = Int(w), v > 0 else {
+          throw ValidationError("--hidden: '\(w)' is not a positive integer")
+        }
         return v
       }
-      return .multilayerPerceptron(layerSizes: [train.featureCount] + widths + [train.classCount == 2 ? 1 : train.classCount], hiddenActivation: act)
+      return .multilayerPerceptron(
+        layerSizes: [train.featureCount] + widths + [train.classCount == 2 ? 1 : train.classCount],
+        hiddenActivation: act)
     }
   }
 }
@@ -125,9 +154,11 @@ struct TrainVisitor: ModelVisitor {
   var trainer: any Trainer
 
   func visit<Model: TwiceDifferentiableModel>(_ model: Model) throws -> ModelFile {
-    let state = try TrainedModel.train(model: model, data: data, regularization: regularization, trainer: trainer)
+    let state = try TrainedModel.train(
+      model: model, data: data, regularization: regularization, trainer: trainer)
     return ModelFile(
-      model: try ModelSpecification(model), regularization: regularization, parameters: state.parameters,
+      model: try ModelSpecification(model), regularization: regularization,
+      parameters: state.parameters,
       training: state.training, scenario: .hospital(seed: 0), dataFingerprint: data.fingerprint)
   }
 }
@@ -152,10 +183,13 @@ struct Remove: ParsableCommand {
   @Option(help: "The model file to remove from.")
   var model: String
 
-  @Option(name: .customLong("forget-ids"), help: "File of sample ids to forget (one integer per line; # comments).")
+  @Option(
+    name: .customLong("forget-ids"),
+    help: "File of sample ids to forget (one integer per line; # comments).")
   var forgetIDs: String
 
-  @Option(help: "newton | retrain | certified (default: certified for certified models, else newton).")
+  @Option(
+    help: "newton | retrain | certified (default: certified for certified models, else newton).")
   var method: String?
 
   @Option(help: "The updated model file to write (atomically; may equal --model).")
@@ -170,28 +204,40 @@ struct Remove: ParsableCommand {
     progressLine("loading \(file.scenario)")
     let (train, _) = try runReportingErrors { try file.scenario.load() }
     guard train.fingerprint == file.dataFingerprint else {
-      throw CLIError(ModelFileError.dataMismatch(path: model, expected: file.dataFingerprint, found: train.fingerprint).description)
+      throw CLIError(
+        ModelFileError.dataMismatch(
+          path: model, expected: file.dataFingerprint, found: train.fingerprint
+        ).description)
     }
     let chosen = method ?? (file.certification != nil ? "certified" : "newton")
     let (updated, report) = try runReportingErrors { () throws -> (ModelFile, RemovalReport) in
       switch chosen {
       case "certified":
-        guard file.certification != nil else { throw CLIError("\(model): not a certified model (train it with --certified)") }
+        guard file.certification != nil else {
+          throw CLIError("\(model): not a certified model (train it with --certified)")
+        }
         return try CertifiedRemoval.remove(ids, from: file, data: train)
       case "newton", "retrain":
         if file.certification != nil {
-          throw CLIError("\(model) is a certified model: use --method certified (other methods would void its certificate)")
+          throw CLIError(
+            "\(model) is a certified model: use --method certified (other methods would void its certificate)"
+          )
         }
-        return try file.model.accept(RemoveVisitor(file: file, data: train, ids: ids, method: chosen))
+        return try file.model.accept(
+          RemoveVisitor(file: file, data: train, ids: ids, method: chosen))
       default:
         throw CLIError("unknown --method '\(chosen)'; use newton, retrain or certified")
       }
     }
     try runReportingErrors { try updated.write(to: out) }
     if let json { try runReportingErrors { try writeJSONAtomically(report, to: json) } }
-    print("removed \(report.forgottenCount) samples by \(report.method) in \(ComparisonRendering.seconds(report.seconds)); gradient residual \(ComparisonRendering.num(report.gradientResidualNorm)) (sum form, retained data)")
+    print(
+      "removed \(report.forgottenCount) samples by \(report.method) in \(ComparisonRendering.seconds(report.seconds)); gradient residual \(ComparisonRendering.num(report.gradientResidualNorm)) (sum form, retained data)"
+    )
     if let c = report.certificate {
-      print("certificate: certified residual \(ComparisonRendering.num(c.certifiedResidual)) <= budget \(ComparisonRendering.num(c.budget)): \(c.isCertified ? "certified" : "NOT certified"); spent \(ComparisonRendering.num(c.spent)), remaining \(ComparisonRendering.num(c.remaining)); true residual \(ComparisonRendering.num(c.trueResidual))\(c.retrained ? "; the budget ran out: retrained with a fresh b" : "")")
+      print(
+        "certificate: certified residual \(ComparisonRendering.num(c.certifiedResidual)) <= budget \(ComparisonRendering.num(c.budget)): \(c.isCertified ? "certified" : "NOT certified"); spent \(ComparisonRendering.num(c.spent)), remaining \(ComparisonRendering.num(c.remaining)); true residual \(ComparisonRendering.num(c.trueResidual))\(c.retrained ? "; the budget ran out: retrained with a fresh b" : "")"
+      )
     }
     print("wrote \(out)")
   }
@@ -212,7 +258,8 @@ struct RemoveVisitor: ModelVisitor {
     let retrain = Retrain(trainer: trainer)
     let unlearner: any Unlearner =
       method == "retrain"
-      ? retrain : (model.isConvex ? NewtonRemoval() : NewtonRemoval(curvature: .gaussNewton, steps: 3))
+      ? retrain
+      : (model.isConvex ? NewtonRemoval() : NewtonRemoval(curvature: .gaussNewton, steps: 3))
     let result = try unlearner.unlearn(state, forgetting: ids)
     var updated = file
     updated.parameters = result.state.parameters
@@ -233,7 +280,9 @@ struct Export: ParsableCommand {
   @Option(help: "The model file to export.")
   var model: String
 
-  @Flag(name: .customLong("public"), help: "Drop the secret loss perturbation b (required: the only export there is).")
+  @Flag(
+    name: .customLong("public"),
+    help: "Drop the secret loss perturbation b (required: the only export there is).")
   var isPublic = false
 
   @Option(help: "The file to write (atomically).")
@@ -246,7 +295,9 @@ struct Export: ParsableCommand {
   func run() throws {
     let file = try runReportingErrors { try ModelFile.read(from: model) }
     try runReportingErrors { try file.publicCopy().write(to: out) }
-    print("wrote \(out) (\(file.certification == nil ? "no secret to drop" : "secret perturbation b removed"))")
+    print(
+      "wrote \(out) (\(file.certification == nil ? "no secret to drop" : "secret perturbation b removed"))"
+    )
   }
 }
 
@@ -254,10 +305,14 @@ extension ModelSpecification {
   /// The specification of a model value.
   init<Model: TwiceDifferentiableModel>(_ model: Model) throws {
     switch model {
-    case let m as LogisticRegression: self = .logistic(featureCount: m.featureCount, fitsIntercept: m.fitsIntercept)
-    case let m as SoftmaxRegression: self = .softmax(featureCount: m.featureCount, classCount: m.outputClassCount)
-    case let m as MultilayerPerceptron: self = .multilayerPerceptron(layerSizes: m.layerSizes, hiddenActivation: m.hiddenActivation)
-    case let m as RidgeRegression: self = .ridge(featureCount: m.featureCount, fitsIntercept: m.fitsIntercept)
+    case let m as LogisticRegression:
+      self = .logistic(featureCount: m.featureCount, fitsIntercept: m.fitsIntercept)
+    case let m as SoftmaxRegression:
+      self = .softmax(featureCount: m.featureCount, classCount: m.outputClassCount)
+    case let m as MultilayerPerceptron:
+      self = .multilayerPerceptron(layerSizes: m.layerSizes, hiddenActivation: m.hiddenActivation)
+    case let m as RidgeRegression:
+      self = .ridge(featureCount: m.featureCount, fitsIntercept: m.fitsIntercept)
     default: throw CLIError("cannot store a \(Model.self) in a model file")
     }
   }
@@ -265,15 +320,19 @@ extension ModelSpecification {
 
 /// Certified removal from a model file.
 enum CertifiedRemoval {
-  static func remove(_ ids: [SampleID], from file: ModelFile, data: Dataset) throws -> (ModelFile, RemovalReport) {
+  static func remove(_ ids: [SampleID], from file: ModelFile, data: Dataset) throws -> (
+    ModelFile, RemovalReport
+  ) {
     var remover = try file.certifiedRemover(data: data)
     let start = DispatchTime.now().uptimeNanoseconds
     let certificate = try remover.remove(ids)
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-    var updated = ModelFile(remover: remover, scenario: file.scenario, dataFingerprint: file.dataFingerprint)
+    var updated = ModelFile(
+      remover: remover, scenario: file.scenario, dataFingerprint: file.dataFingerprint)
     updated.removedIDs = file.removedIDs + ids
     let report = RemovalReport(
-      method: "certified", forgottenCount: ids.count, seconds: seconds, gradientResidualNorm: certificate.trueResidual,
+      method: "certified", forgottenCount: ids.count, seconds: seconds,
+      gradientResidualNorm: certificate.trueResidual,
       trainingResidualNorm: file.training.gradientNorm, certificate: certificate)
     return (updated, report)
   }

@@ -5,7 +5,8 @@ import Foundation
 struct NotebookCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "notebook",
-    abstract: "Run executable markdown notebooks (Notebooks-md/) and write each block's output under it.",
+    abstract:
+      "Run executable markdown notebooks (Notebooks-md/) and write each block's output under it.",
     discussion: """
       The ```swift blocks of a notebook are compiled together, in order, as one program against
       the Unlearning library (a generated package under .build/notebooks that depends on this
@@ -24,10 +25,16 @@ struct NotebookCommand: ParsableCommand {
   @Argument(help: "Notebook files, or folders whose *.md files are notebooks.")
   var paths: [String]
 
-  @Flag(help: "Do not write: fail if a notebook does not compile, fails, or its output differs from what is committed.")
+  @Flag(
+    help:
+      "Do not write: fail if a notebook does not compile, fails, or its output differs from what is committed."
+  )
   var check = false
 
-  @Option(help: "Root of the unlearn package the notebooks are compiled against (default: the first folder upwards from the notebook, then from the current directory, holding this package's Package.swift).")
+  @Option(
+    help:
+      "Root of the unlearn package the notebooks are compiled against (default: the first folder upwards from the notebook, then from the current directory, holding this package's Package.swift)."
+  )
   var packageRoot: String?
 
   /// The nearest folder at or above `start` whose Package.swift declares the unlearn package.
@@ -35,7 +42,9 @@ struct NotebookCommand: ParsableCommand {
     var url = URL(fileURLWithPath: start).standardizedFileURL
     while true {
       let manifest = url.appendingPathComponent("Package.swift").path
-      if let text = try? String(contentsOfFile: manifest, encoding: .utf8), text.contains("name: \"unlearn\"") {
+      if let text = try? String(contentsOfFile: manifest, encoding: .utf8),
+        text.contains("name: \"unlearn\"")
+      {
         return url.path
       }
       let parent = url.deletingLastPathComponent()
@@ -46,7 +55,9 @@ struct NotebookCommand: ParsableCommand {
 
   func run() throws {
     let files = try NotebookRunner.expand(paths)
-    guard !files.isEmpty else { throw ValidationError("no notebooks found in \(paths.joined(separator: ", "))") }
+    guard !files.isEmpty else {
+      throw ValidationError("no notebooks found in \(paths.joined(separator: ", "))")
+    }
     var failures = [String]()
     for file in files {
       let folder = (file as NSString).deletingLastPathComponent
@@ -55,14 +66,18 @@ struct NotebookCommand: ParsableCommand {
           ?? Self.findPackageRoot(from: folder.isEmpty ? "." : folder)
           ?? Self.findPackageRoot(from: FileManager.default.currentDirectoryPath)
       else {
-        throw ValidationError("cannot find the unlearn package (Package.swift) above \(file); pass --package-root")
+        throw ValidationError(
+          "cannot find the unlearn package (Package.swift) above \(file); pass --package-root")
       }
       do {
         let changed = try NotebookRunner(packageRoot: root).run(notebook: file, check: check)
         if check && changed {
-          failures.append("\(file): output differs from the committed notebook (run `unlearn notebook \(file)` and review the diff)")
+          failures.append(
+            "\(file): output differs from the committed notebook (run `unlearn notebook \(file)` and review the diff)"
+          )
         } else {
-          FileHandle.standardError.write(Data("notebook: \(file): \(check ? "ok" : (changed ? "updated" : "unchanged"))\n".utf8))
+          FileHandle.standardError.write(
+            Data("notebook: \(file): \(check ? "ok" : (changed ? "updated" : "unchanged"))\n".utf8))
         }
       } catch let error as NotebookError {
         failures.append(error.description)
@@ -97,7 +112,9 @@ struct NotebookRunner {
         throw ValidationError("\(path): no such file or folder")
       }
       if isDirectory.boolValue {
-        let entries = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".md") && $0 != "README.md" }.sorted()
+        let entries = try FileManager.default.contentsOfDirectory(atPath: path).filter {
+          $0.hasSuffix(".md") && $0 != "README.md"
+        }.sorted()
         out += entries.map { (path as NSString).appendingPathComponent($0) }
       } else {
         out.append(path)
@@ -257,14 +274,21 @@ struct NotebookRunner {
       ],
       directory: root)
     guard build.status == 0 else {
-      let errors = build.output.components(separatedBy: "\n").filter { $0.contains("error:") }.prefix(10)
-      throw NotebookError(description: "\(path): the notebook does not compile:\n" + errors.joined(separator: "\n"))
+      let errors = build.output.components(separatedBy: "\n").filter { $0.contains("error:") }
+        .prefix(10)
+      throw NotebookError(
+        description: "\(path): the notebook does not compile:\n" + errors.joined(separator: "\n"))
     }
     FileHandle.standardError.write(Data("notebook: running \(path)\n".utf8))
     let notebookDir = (path as NSString).deletingLastPathComponent
-    let runResult = try Self.execute(["\(scratch)/release/\(target)"], directory: notebookDir.isEmpty ? "." : notebookDir, separateStderr: true)
+    let runResult = try Self.execute(
+      ["\(scratch)/release/\(target)"], directory: notebookDir.isEmpty ? "." : notebookDir,
+      separateStderr: true)
     guard runResult.status == 0 else {
-      throw NotebookError(description: "\(path): the notebook failed (exit \(runResult.status)):\n\(runResult.errorOutput.suffix(2000))")
+      throw NotebookError(
+        description:
+          "\(path): the notebook failed (exit \(runResult.status)):\n\(runResult.errorOutput.suffix(2000))"
+      )
     }
     var outputs = [String](repeating: "", count: blocks.count)
     var current = -1
@@ -321,7 +345,9 @@ struct NotebookRunner {
     var errorOutput: String
   }
 
-  static func execute(_ arguments: [String], directory: String, separateStderr: Bool = false) throws -> ProcessResult {
+  static func execute(_ arguments: [String], directory: String, separateStderr: Bool = false) throws
+    -> ProcessResult
+  {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments

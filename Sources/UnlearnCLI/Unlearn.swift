@@ -10,7 +10,10 @@ public struct Unlearn: ParsableCommand {
       The goal of unlearning is a model indistinguishable from one retrained without the
       forgotten samples, obtained cheaply, with a certificate where one can exist.
       """,
-    subcommands: [Compare.self, Train.self, Remove.self, InfluenceCommand.self, Export.self, Bench.self, NotebookCommand.self],
+    subcommands: [
+      Compare.self, Train.self, Remove.self, InfluenceCommand.self, Export.self, Bench.self,
+      NotebookCommand.self,
+    ],
     defaultSubcommand: nil
   )
 

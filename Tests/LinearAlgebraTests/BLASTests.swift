@@ -51,8 +51,11 @@ struct BLASTests {
     #expect(gram.isApproximatelyEqual(to: expected, relativeTolerance: 1e-13))
     #expect(gram.asymmetry == 0)
     let plain = x.weightedGram()
-    #expect(plain.isApproximatelyEqual(to: Naive.product(x, true, x, false), relativeTolerance: 1e-13))
-    #expect(x.rowGram().isApproximatelyEqual(to: Naive.product(x, false, x, true), relativeTolerance: 1e-13))
+    #expect(
+      plain.isApproximatelyEqual(to: Naive.product(x, true, x, false), relativeTolerance: 1e-13))
+    #expect(
+      x.rowGram().isApproximatelyEqual(
+        to: Naive.product(x, false, x, true), relativeTolerance: 1e-13))
   }
 
   @Test func levelOneOperations() {

@@ -7,7 +7,8 @@ import Testing
 struct CholeskyTests {
   @Test(arguments: [1, 5, 40, 120])
   func reconstructsAndSolves(dimension: Int) throws {
-    let a = try TestData.spdMatrix(dimension: dimension, conditionNumber: 1e3, seed: UInt64(dimension))
+    let a = try TestData.spdMatrix(
+      dimension: dimension, conditionNumber: 1e3, seed: UInt64(dimension))
     let chol = try Cholesky(a)
     #expect(chol.reconstructed().isApproximatelyEqual(to: a, relativeTolerance: 1e-12))
     var g = SeededGenerator(seed: 99)
@@ -18,7 +19,8 @@ struct CholeskyTests {
     let rhs = TestData.gaussianMatrix(rows: dimension, columns: 3, seed: 5)
     let xs = chol.solve(rhs)
     for j in 0..<3 {
-      #expect(xs.column(j).isApproximatelyEqual(to: chol.solve(rhs.column(j)), relativeTolerance: 1e-12))
+      #expect(
+        xs.column(j).isApproximatelyEqual(to: chol.solve(rhs.column(j)), relativeTolerance: 1e-12))
     }
     // log det from the eigenvalues.
     let eig = try SymmetricEigen(a, computeVectors: false)
@@ -39,13 +41,19 @@ struct CholeskyTests {
     var plus = a
     plus.add(outer)
     let fresh = try Cholesky(plus)
-    #expect(Matrix(rows: dimension, columns: dimension, elements: updated.factor)
-      .isApproximatelyEqual(to: Matrix(rows: dimension, columns: dimension, elements: fresh.factor), relativeTolerance: 1e-10))
+    #expect(
+      Matrix(rows: dimension, columns: dimension, elements: updated.factor)
+        .isApproximatelyEqual(
+          to: Matrix(rows: dimension, columns: dimension, elements: fresh.factor),
+          relativeTolerance: 1e-10))
 
     try updated.downdate(removing: x)
     let original = try Cholesky(a)
-    #expect(Matrix(rows: dimension, columns: dimension, elements: updated.factor)
-      .isApproximatelyEqual(to: Matrix(rows: dimension, columns: dimension, elements: original.factor), relativeTolerance: 1e-10))
+    #expect(
+      Matrix(rows: dimension, columns: dimension, elements: updated.factor)
+        .isApproximatelyEqual(
+          to: Matrix(rows: dimension, columns: dimension, elements: original.factor),
+          relativeTolerance: 1e-10))
   }
 
   @Test func downdateThatLosesDefinitenessThrowsAndChangesNothing() throws {
@@ -59,9 +67,13 @@ struct CholeskyTests {
   @Test func nonPositiveDefiniteNamesThePivot() {
     // Leading 2x2 minor is positive, the 3x3 one is not.
     let a = Matrix(rowArrays: [[4, 2, 0], [2, 5, 0], [0, 0, -1]])
-    #expect(throws: LinearAlgebraError.notPositiveDefinite(pivot: 3, dimension: 3)) { try Cholesky(a) }
+    #expect(throws: LinearAlgebraError.notPositiveDefinite(pivot: 3, dimension: 3)) {
+      try Cholesky(a)
+    }
     let b = Matrix(rowArrays: [[0, 1], [1, 2]])
-    #expect(throws: LinearAlgebraError.notPositiveDefinite(pivot: 1, dimension: 2)) { try Cholesky(b) }
+    #expect(throws: LinearAlgebraError.notPositiveDefinite(pivot: 1, dimension: 2)) {
+      try Cholesky(b)
+    }
     var c = Matrix.identity(2)
     c[0, 0] = .nan
     #expect(throws: LinearAlgebraError.self) { try Cholesky(c) }

@@ -9,7 +9,8 @@ struct CholeskyTriangularSolveTests {
   /// forms `||Y_j||^2` against `b_j^T x_j` from a full solve.
   @Test(arguments: [1, 7, 60])
   func forwardSubstitutionMatchesFactor(dimension: Int) throws {
-    let a = try TestData.spdMatrix(dimension: dimension, conditionNumber: 1e3, seed: UInt64(dimension) + 11)
+    let a = try TestData.spdMatrix(
+      dimension: dimension, conditionNumber: 1e3, seed: UInt64(dimension) + 11)
     let chol = try Cholesky(a)
     let b = TestData.gaussianMatrix(rows: dimension, columns: 4, seed: 3)
     let y = chol.solveLower(b)
@@ -18,7 +19,9 @@ struct CholeskyTriangularSolveTests {
       let quadratic = b.column(j).dot(chol.solve(b.column(j)))
       let viaLower = y.column(j).dot(y.column(j))
       #expect(abs(quadratic - viaLower) <= 1e-10 * quadratic)
-      #expect(y.column(j).isApproximatelyEqual(to: chol.solveLower(b.column(j)), relativeTolerance: 1e-13))
+      #expect(
+        y.column(j).isApproximatelyEqual(to: chol.solveLower(b.column(j)), relativeTolerance: 1e-13)
+      )
     }
   }
 }

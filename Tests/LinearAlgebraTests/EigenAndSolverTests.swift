@@ -16,8 +16,10 @@ struct SymmetricEigenTests {
     let vtv = Matrix.product(eig.vectors, eig.vectors, transposeA: true)
     #expect(vtv.isApproximatelyEqual(to: .identity(dimension), relativeTolerance: 1e-12))
     #expect(eig.values == eig.values.sorted())
-    #expect(abs(try SymmetricEigen.largestEigenvalue(of: a) - eig.largest) <= 1e-10 * abs(eig.largest))
-    #expect(abs(try SymmetricEigen.smallestEigenvalue(of: a) - eig.smallest) <= 1e-10 * abs(eig.smallest))
+    #expect(
+      abs(try SymmetricEigen.largestEigenvalue(of: a) - eig.largest) <= 1e-10 * abs(eig.largest))
+    #expect(
+      abs(try SymmetricEigen.smallestEigenvalue(of: a) - eig.smallest) <= 1e-10 * abs(eig.smallest))
   }
 
   @Test(arguments: [(30, 5), (5, 30), (200, 20)])
@@ -45,7 +47,8 @@ struct SymmetricEigenTests {
 struct IterativeSolverTests {
   /// A regularised Gram matrix `X^T X + mu I` (the shape of every Hessian in this package),
   /// with `mu` chosen to give the requested condition number.
-  static func hessianLike(dimension n: Int, conditionNumber: Double, seed: UInt64) throws -> Matrix {
+  static func hessianLike(dimension n: Int, conditionNumber: Double, seed: UInt64) throws -> Matrix
+  {
     let x = TestData.gaussianMatrix(rows: n / 2, columns: n, seed: seed)
     var a = x.weightedGram()
     let top = try SymmetricEigen.largestEigenvalue(of: a)
@@ -67,7 +70,9 @@ struct IterativeSolverTests {
     let residual = try #require(result.relativeResidual)
     #expect(residual <= 1e-9)
     let direct = try Cholesky(a).solve(b)
-    #expect(result.solution.isApproximatelyEqual(to: direct, relativeTolerance: 1e-10 * conditionNumber * 10))
+    #expect(
+      result.solution.isApproximatelyEqual(
+        to: direct, relativeTolerance: 1e-10 * conditionNumber * 10))
   }
 
   /// Log-uniformly spread eigenvalues are CG's worst case in floating point (orthogonality is
@@ -100,9 +105,11 @@ struct IterativeSolverTests {
     let op = ClosureOperator(dimension: n) { a.multiply($0) }
     var g = SeededGenerator(seed: 26)
     let b = g.normalVector(count: n)
-    let result = ConjugateGradient(tolerance: 1e-11).solve(op, b, preconditioner: DiagonalPreconditioner(diagonal: a.diagonal))
+    let result = ConjugateGradient(tolerance: 1e-11).solve(
+      op, b, preconditioner: DiagonalPreconditioner(diagonal: a.diagonal))
     #expect(result.converged)
-    #expect(result.solution.isApproximatelyEqual(to: try Cholesky(a).solve(b), relativeTolerance: 1e-8))
+    #expect(
+      result.solution.isApproximatelyEqual(to: try Cholesky(a).solve(b), relativeTolerance: 1e-8))
   }
 
   @Test func cgReportsNonConvergenceHonestly() throws {
@@ -124,7 +131,8 @@ struct IterativeSolverTests {
     let lissa = LiSSA(scale: LiSSA.recommendedScale(largestEigenvalue: top), depth: 400)
     let result = lissa.solve(a, b)
     #expect(result.converged && !result.diverged)
-    #expect(result.solution.isApproximatelyEqual(to: try Cholesky(a).solve(b), relativeTolerance: 1e-3))
+    #expect(
+      result.solution.isApproximatelyEqual(to: try Cholesky(a).solve(b), relativeTolerance: 1e-3))
   }
 
   @Test func lissaDampingSolvesTheShiftedSystem() throws {
@@ -137,7 +145,9 @@ struct IterativeSolverTests {
     let result = LiSSA(scale: scale, damping: mu, depth: 2000).solve(a, b)
     var shifted = a
     shifted.addToDiagonal(mu * scale)
-    #expect(result.solution.isApproximatelyEqual(to: try Cholesky(shifted).solve(b), relativeTolerance: 1e-6))
+    #expect(
+      result.solution.isApproximatelyEqual(
+        to: try Cholesky(shifted).solve(b), relativeTolerance: 1e-6))
   }
 
   @Test(arguments: [0.45, 0.3, 0.1])

@@ -72,8 +72,14 @@ public enum SyntheticProblems {
     var rows: [([Double], Double)] = []
     for i in 0..<count {
       let diabetic = i >= count / 2
-      let age = diabetic ? g.nextNormal(mean: 55, standardDeviation: 12) : g.nextNormal(mean: 40, standardDeviation: 10)
-      let glucose = diabetic ? g.nextNormal(mean: 150, standardDeviation: 20) : g.nextNormal(mean: 100, standardDeviation: 15)
+      let age =
+        diabetic
+        ? g.nextNormal(mean: 55, standardDeviation: 12)
+        : g.nextNormal(mean: 40, standardDeviation: 10)
+      let glucose =
+        diabetic
+        ? g.nextNormal(mean: 150, standardDeviation: 20)
+        : g.nextNormal(mean: 100, standardDeviation: 15)
       rows.append(([(age - 47.5) / 50, (glucose - 125) / 100], diabetic ? 1 : 0))
     }
     rows.shuffle(using: &g)

@@ -11,8 +11,11 @@ public enum TestData {
 
   /// A symmetric positive definite matrix with eigenvalues spread log-uniformly over
   /// `[1, conditionNumber]` and random eigenvectors.
-  public static func spdMatrix(dimension n: Int, conditionNumber: Double, seed: UInt64) throws -> Matrix {
-    let q = try SymmetricEigen(gaussianMatrix(rows: n, columns: n, seed: seed).weightedGram()).vectors
+  public static func spdMatrix(dimension n: Int, conditionNumber: Double, seed: UInt64) throws
+    -> Matrix
+  {
+    let q = try SymmetricEigen(gaussianMatrix(rows: n, columns: n, seed: seed).weightedGram())
+      .vectors
     let eigenvalues = (0..<n).map { i in
       n == 1 ? 1 : pow10(log10(conditionNumber) * Double(i) / Double(n - 1))
     }

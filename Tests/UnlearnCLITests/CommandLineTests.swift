@@ -11,16 +11,24 @@ struct CommandLineTests {
 
   @Test func rejectsUnknownSubcommandAndBadOptions() {
     #expect(throws: (any Error).self) { try Unlearn.parseAsRoot(["no-such-command"]) }
-    #expect(throws: (any Error).self) { try Unlearn.parseAsRoot(["compare", "--methods", "retrain,magic"]) }
+    #expect(throws: (any Error).self) {
+      try Unlearn.parseAsRoot(["compare", "--methods", "retrain,magic"])
+    }
     #expect(throws: (any Error).self) { try Unlearn.parseAsRoot(["compare", "--lambda", "-1"]) }
-    #expect(throws: (any Error).self) { try Unlearn.parseAsRoot(["compare", "--forget", "3", "--forget-ids", "x"]) }
+    #expect(throws: (any Error).self) {
+      try Unlearn.parseAsRoot(["compare", "--forget", "3", "--forget-ids", "x"])
+    }
   }
 
   @Test func compareWritesJSONThatDecodes() throws {
     let json = Self.temporaryPath("compare.json")
-    var command = try Unlearn.parseAsRoot(["compare", "--model", "logistic", "--methods", "retrain,naive,newton", "--forget", "20", "--json", json])
+    var command = try Unlearn.parseAsRoot([
+      "compare", "--model", "logistic", "--methods", "retrain,naive,newton", "--forget", "20",
+      "--json", json,
+    ])
     try command.run()
-    let result = try JSONDecoder().decode(Comparison.Result.self, from: Data(contentsOf: URL(fileURLWithPath: json)))
+    let result = try JSONDecoder().decode(
+      Comparison.Result.self, from: Data(contentsOf: URL(fileURLWithPath: json)))
     #expect(result.rows.map(\.method) == ["retrain", "naive", "newton"])
     #expect(result.forgottenIDs.count == 20)
   }
@@ -28,7 +36,9 @@ struct CommandLineTests {
   @Test func unknownForgetIDGivesAOneLineError() throws {
     let ids = Self.temporaryPath("ids.txt")
     try "1003\n99999\n".write(toFile: ids, atomically: true, encoding: .utf8)
-    var command = try Unlearn.parseAsRoot(["compare", "--model", "logistic", "--methods", "retrain", "--forget-ids", ids])
+    var command = try Unlearn.parseAsRoot([
+      "compare", "--model", "logistic", "--methods", "retrain", "--forget-ids", ids,
+    ])
     do {
       try command.run()
       Issue.record("expected an error")
@@ -41,4 +51,3 @@ struct CommandLineTests {
     #expect(throws: CLIError("\(ids):2: 'abc' is not an integer sample id")) { try bad.run() }
   }
 }
-

@@ -29,7 +29,11 @@ struct ModelFileRoundTripTests {
     #expect(file.parameters == removed.state.parameters)
     #expect(file.removedIDs == [1003, 1010, 1025])
     // The same request again is refused: those patients are already forgotten.
-    #expect(throws: (any Error).self) { try Self.run(["remove", "--model", updated, "--forget-ids", ids, "--out", Self.path("x.json")]) }
+    #expect(throws: (any Error).self) {
+      try Self.run([
+        "remove", "--model", updated, "--forget-ids", ids, "--out", Self.path("x.json"),
+      ])
+    }
   }
 
   @Test func certifiedRemovalKeepsItsBudgetAcrossCalls() throws {
@@ -60,13 +64,16 @@ struct ModelFileRoundTripTests {
     try Self.run(["export", "--public", "--model", two, "--out", published])
     #expect(try ModelFile.read(from: published).certification?.perturbation == nil)
     #expect(throws: (any Error).self) {
-      try Self.run(["remove", "--model", published, "--forget-ids", first, "--out", Self.path("y.json")])
+      try Self.run([
+        "remove", "--model", published, "--forget-ids", first, "--out", Self.path("y.json"),
+      ])
     }
   }
 
   @Test func corruptModelFileGivesOneLineError() throws {
     let bad = Self.path("bad.json"), ids = Self.path("ids.txt")
-    try "{\"format\": \"unlearn-model\", \"version\": 1, \"model\": 3}".write(toFile: bad, atomically: true, encoding: .utf8)
+    try "{\"format\": \"unlearn-model\", \"version\": 1, \"model\": 3}".write(
+      toFile: bad, atomically: true, encoding: .utf8)
     try "1003\n".write(toFile: ids, atomically: true, encoding: .utf8)
     do {
       try Self.run(["remove", "--model", bad, "--forget-ids", ids, "--out", Self.path("z.json")])

@@ -8,7 +8,8 @@ public enum Scenario: Sendable, Codable, Equatable, CustomStringConvertible {
   /// 0/1 in that order), pixel / 255 then unit-norm rows; optional seeded subsamples.
   case fashionMNIST(classes: [Int], trainLimit: Int?, testLimit: Int?, seed: UInt64)
   /// A CSV file with a header; `testFraction` of the rows (seeded) become the test set.
-  case csv(path: String, labelColumn: String, testFraction: Double, seed: UInt64, normalizeRows: Bool)
+  case csv(
+    path: String, labelColumn: String, testFraction: Double, seed: UInt64, normalizeRows: Bool)
   /// A LIBSVM file; `testFraction` of the rows (seeded) become the test set.
   case libsvm(path: String, testFraction: Double, seed: UInt64, normalizeRows: Bool)
 
@@ -23,8 +24,10 @@ public enum Scenario: Sendable, Codable, Equatable, CustomStringConvertible {
     case .hospital(let seed):
       return HospitalScenario.make(seed: seed)
     case .fashionMNIST(let classes, let trainLimit, let testLimit, let seed):
-      let train = try FashionMNIST.load(split: .train, classes: classes, normalizeRows: true, limit: trainLimit, seed: seed)
-      let test = try FashionMNIST.load(split: .test, classes: classes, normalizeRows: true, limit: testLimit, seed: seed &+ 1)
+      let train = try FashionMNIST.load(
+        split: .train, classes: classes, normalizeRows: true, limit: trainLimit, seed: seed)
+      let test = try FashionMNIST.load(
+        split: .test, classes: classes, normalizeRows: true, limit: testLimit, seed: seed &+ 1)
       return (train, test)
     case .csv(let path, let labelColumn, let testFraction, let seed, let normalize):
       let column: CSVLoader.Column = Int(labelColumn).map { .index($0) } ?? .name(labelColumn)
@@ -36,7 +39,9 @@ public enum Scenario: Sendable, Codable, Equatable, CustomStringConvertible {
     }
   }
 
-  private static func split(_ all: Dataset, testFraction: Double, seed: UInt64, normalize: Bool) throws(DataError) -> (train: Dataset, test: Dataset) {
+  private static func split(_ all: Dataset, testFraction: Double, seed: UInt64, normalize: Bool)
+    throws(DataError) -> (train: Dataset, test: Dataset)
+  {
     guard testFraction >= 0, testFraction < 1 else {
       throw .invalidArgument("test fraction must be in [0, 1), got \(testFraction)")
     }
@@ -50,10 +55,13 @@ public enum Scenario: Sendable, Codable, Equatable, CustomStringConvertible {
 
   public var description: String {
     switch self {
-    case .hospital(let seed): return "hospital (500 synthetic patients, 400 train / 100 test, seed \(seed))"
+    case .hospital(let seed):
+      return "hospital (500 synthetic patients, 400 train / 100 test, seed \(seed))"
     case .fashionMNIST(let classes, let trainLimit, let testLimit, _):
       let names = classes.map { FashionMNIST.classNames[$0] }.joined(separator: " vs ")
-      let sub = [trainLimit.map { "train subsample \($0)" }, testLimit.map { "test subsample \($0)" }].compactMap { $0 }
+      let sub = [
+        trainLimit.map { "train subsample \($0)" }, testLimit.map { "test subsample \($0)" },
+      ].compactMap { $0 }
       return "Fashion-MNIST \(names)" + (sub.isEmpty ? "" : " (\(sub.joined(separator: ", ")))")
     case .csv(let path, let label, _, _, _): return "CSV \(path) (label column \(label))"
     case .libsvm(let path, _, _, _): return "LIBSVM \(path)"

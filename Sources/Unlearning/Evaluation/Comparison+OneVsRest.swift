@@ -25,15 +25,20 @@ extension Comparison {
   /// every head with a fresh `b_k`: that is reported, not hidden).
   public static func oneVsRestCertification(
     train: Dataset, test: Dataset, ids: [SampleID], forgottenClass: Int?, regularization: Double,
-    privacy: PrivacyParameters, accounting: BudgetAccounting, seed: UInt64, progress: (String) -> Void = { _ in }
+    privacy: PrivacyParameters, accounting: BudgetAccounting, seed: UInt64,
+    progress: (String) -> Void = { _ in }
   ) throws -> OneVsRestCertification {
     progress("one-vs-rest certified removal: training \(train.classCount) perturbed logistic heads")
     let trainStart = DispatchTime.now().uptimeNanoseconds
     var remover = try OneVsRestCertifiedRemover(
-      model: LogisticRegression(featureCount: train.featureCount), data: train, regularization: regularization,
-      privacy: privacy, accounting: accounting, trainer: NewtonTrainer(gradientTolerance: 1e-10), seed: seed)
+      model: LogisticRegression(featureCount: train.featureCount), data: train,
+      regularization: regularization,
+      privacy: privacy, accounting: accounting, trainer: NewtonTrainer(gradientTolerance: 1e-10),
+      seed: seed)
     let trainingSeconds = Double(DispatchTime.now().uptimeNanoseconds - trainStart) * 1e-9
-    func accuracy(_ predictions: [Int]) -> Double { Metrics.accuracy(predictions: predictions, labels: test.labels) }
+    func accuracy(_ predictions: [Int]) -> Double {
+      Metrics.accuracy(predictions: predictions, labels: test.labels)
+    }
     func recall(_ predictions: [Int]) -> Double? {
       guard let k = forgottenClass else { return nil }
       let rows = test.labels.indices.filter { test.labels[$0] == k }
@@ -47,7 +52,8 @@ extension Comparison {
     let removalSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
     let after = remover.predictions(features: test.features)
     return OneVsRestCertification(
-      heads: remover.classCount, epsilon: privacy.epsilon, delta: privacy.delta, sigma: privacy.sigma,
+      heads: remover.classCount, epsilon: privacy.epsilon, delta: privacy.delta,
+      sigma: privacy.sigma,
       testAccuracyBefore: accuracy(before), testAccuracyAfter: accuracy(after),
       forgottenClassRecallBefore: recall(before), forgottenClassRecallAfter: recall(after),
       certificate: certificate, trainingSeconds: trainingSeconds, removalSeconds: removalSeconds)

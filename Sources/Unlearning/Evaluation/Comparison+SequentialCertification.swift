@@ -32,7 +32,8 @@ extension Comparison {
   ///
   /// Cost: one certified training per mode plus `ids.count` certified removals per mode.
   public static func sequentialCertification(
-    train: Dataset, ids: [SampleID], regularization: Double, privacy: PrivacyParameters, seed: UInt64,
+    train: Dataset, ids: [SampleID], regularization: Double, privacy: PrivacyParameters,
+    seed: UInt64,
     progress: (String) -> Void = { _ in }
   ) throws -> [SequentialCertification] {
     let modes: [(BudgetAccounting, CertificateBound)] = [(.paper, .guo), (.exactStep, .tight)]
@@ -41,7 +42,8 @@ extension Comparison {
       let name = accounting == .paper ? "paper" : "exact-step"
       progress("certified removal, \(name) accounting: \(ids.count) sequential single removals")
       var remover = try CertifiedRemover(
-        model: LogisticRegression(featureCount: train.featureCount), data: train, regularization: regularization,
+        model: LogisticRegression(featureCount: train.featureCount), data: train,
+        regularization: regularization,
         privacy: privacy, accounting: accounting, bound: bound,
         trainer: NewtonTrainer(gradientTolerance: 1e-10), seed: seed)
       var seconds = [Double]()
@@ -59,11 +61,14 @@ extension Comparison {
         if certificate.trueResidual > certificate.certifiedResidual { covered = false }
       }
       seconds.sort()
-      out.append(SequentialCertification(
-        accounting: name, bound: bound == .guo ? "guo" : "tight", removals: ids.count,
-        retrains: remover.retrainCount, firstRetrainAt: firstRetrain, largestCertificate: largestCertificate,
-        largestTrueResidual: largestTrue, everyCertificateCoversTheTruth: covered, finalSpent: remover.spent,
-        budget: remover.budget, medianSeconds: seconds.isEmpty ? 0 : seconds[seconds.count / 2]))
+      out.append(
+        SequentialCertification(
+          accounting: name, bound: bound == .guo ? "guo" : "tight", removals: ids.count,
+          retrains: remover.retrainCount, firstRetrainAt: firstRetrain,
+          largestCertificate: largestCertificate,
+          largestTrueResidual: largestTrue, everyCertificateCoversTheTruth: covered,
+          finalSpent: remover.spent,
+          budget: remover.budget, medianSeconds: seconds.isEmpty ? 0 : seconds[seconds.count / 2]))
     }
     return out
   }

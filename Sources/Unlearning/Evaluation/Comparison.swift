@@ -21,7 +21,8 @@ public enum Comparison {
       switch self {
       case .logistic: return "logistic"
       case .softmax: return "softmax"
-      case .mlp(let hidden, let a): return "mlp " + hidden.map(String.init).joined(separator: "-") + " " + a.rawValue
+      case .mlp(let hidden, let a):
+        return "mlp " + hidden.map(String.init).joined(separator: "-") + " " + a.rawValue
       }
     }
   }
@@ -100,7 +101,10 @@ public enum Comparison {
     /// The models compared when none are named: logistic and the seed's 2-20-1 MLP for binary
     /// data, softmax and an MLP for multiclass data.
     public func resolvedModels(classCount: Int) -> [ModelChoice] {
-      models ?? (classCount == 2 ? [.logistic, .mlp(hidden: [20], activation: .tanh)] : [.softmax, .mlp(hidden: [128], activation: .relu)])
+      models
+        ?? (classCount == 2
+          ? [.logistic, .mlp(hidden: [20], activation: .tanh)]
+          : [.softmax, .mlp(hidden: [128], activation: .relu)])
     }
   }
 
@@ -159,7 +163,9 @@ public enum Comparison {
   public enum ComparisonError: Error, CustomStringConvertible, Equatable {
     case invalidRequest(String)
     public var description: String {
-      switch self { case .invalidRequest(let s): return s }
+      switch self {
+      case .invalidRequest(let s): return s
+      }
     }
   }
 
@@ -170,7 +176,9 @@ public enum Comparison {
   /// - Throws: `DataError` from loading, ``ComparisonError`` for bad requests (unknown or
   ///   duplicate forget ids, a forget count out of range, a model that does not fit the data),
   ///   `UnlearningError` / `CertificationError` from the methods.
-  public static func run(_ configuration: Configuration, progress: (String) -> Void = { _ in }) throws -> Result {
+  public static func run(_ configuration: Configuration, progress: (String) -> Void = { _ in })
+    throws -> Result
+  {
     progress("loading \(configuration.scenario)")
     let (train, test) = try configuration.scenario.load()
     let forgetIDs = try resolveForget(configuration.forget, train: train, seed: configuration.seed)
@@ -183,38 +191,52 @@ public enum Comparison {
       switch choice {
       case .logistic:
         guard train.classCount == 2 else {
-          throw ComparisonError.invalidRequest("logistic regression needs 2 classes; the data has \(train.classCount) (use --model softmax)")
+          throw ComparisonError.invalidRequest(
+            "logistic regression needs 2 classes; the data has \(train.classCount) (use --model softmax)"
+          )
         }
         let model = LogisticRegression(featureCount: train.featureCount)
         let trainer = NewtonTrainer(gradientTolerance: 1e-10)
         let (summary, modelRows) = try runModel(
-          model, name: "logistic", specification: .logistic(featureCount: train.featureCount, fitsIntercept: false),
+          model, name: "logistic",
+          specification: .logistic(featureCount: train.featureCount, fitsIntercept: false),
           trainer: trainer, secondTrainer: nil, regularization: configuration.regularization,
-          train: train, test: test, forgetIDs: forgetIDs, configuration: configuration, progress: progress)
+          train: train, test: test, forgetIDs: forgetIDs, configuration: configuration,
+          progress: progress)
         summaries.append(summary)
         rows += modelRows
         if configuration.methods.contains(.certified) {
-          rows.append(try runCertified(model, train: train, test: test, forgetIDs: forgetIDs, configuration: configuration, progress: progress))
+          rows.append(
+            try runCertified(
+              model, train: train, test: test, forgetIDs: forgetIDs, configuration: configuration,
+              progress: progress))
           sequential = try sequentialCertification(
             train: train, ids: forgetIDs, regularization: configuration.regularization,
-            privacy: try configuration.privacyParameters(), seed: configuration.seed, progress: progress)
+            privacy: try configuration.privacyParameters(), seed: configuration.seed,
+            progress: progress)
         }
       case .softmax:
-        let model = SoftmaxRegression(featureCount: train.featureCount, classCount: train.classCount)
+        let model = SoftmaxRegression(
+          featureCount: train.featureCount, classCount: train.classCount)
         // Large p: L-BFGS (gradient passes only) instead of Newton on the dense Hessian.
-        let trainer: any Trainer = model.parameterCount > directSolveLimit
+        let trainer: any Trainer =
+          model.parameterCount > directSolveLimit
           ? LBFGSTrainer(memory: 20, gradientTolerance: 1e-9, maximumIterations: 20_000)
           : NewtonTrainer(gradientTolerance: 1e-10)
         let (summary, modelRows) = try runModel(
-          model, name: "softmax", specification: .softmax(featureCount: train.featureCount, classCount: train.classCount),
+          model, name: "softmax",
+          specification: .softmax(featureCount: train.featureCount, classCount: train.classCount),
           trainer: trainer, secondTrainer: nil, regularization: configuration.regularization,
-          train: train, test: test, forgetIDs: forgetIDs, configuration: configuration, progress: progress)
+          train: train, test: test, forgetIDs: forgetIDs, configuration: configuration,
+          progress: progress)
         summaries.append(summary)
         rows += modelRows
         if configuration.methods.contains(.certified) {
           oneVsRest = try oneVsRestCertification(
-            train: train, test: test, ids: forgetIDs, forgottenClass: configuration.forget.forgottenClass,
-            regularization: configuration.regularization, privacy: try configuration.privacyParameters(),
+            train: train, test: test, ids: forgetIDs,
+            forgottenClass: configuration.forget.forgottenClass,
+            regularization: configuration.regularization,
+            privacy: try configuration.privacyParameters(),
             accounting: configuration.accounting, seed: configuration.seed, progress: progress)
         }
       case .mlp(let hidden, let activation):
@@ -222,29 +244,39 @@ public enum Comparison {
         let sizes = [train.featureCount] + hidden + [outputs]
         let model = MultilayerPerceptron(layerSizes: sizes, hiddenActivation: activation)
         let cap = configuration.networkMaximumIterations
-        let trainer = LBFGSTrainer(gradientTolerance: 1e-8, maximumIterations: cap, seed: configuration.seed)
-        let second = LBFGSTrainer(gradientTolerance: 1e-8, maximumIterations: cap, seed: configuration.seed &+ 1)
+        let trainer = LBFGSTrainer(
+          gradientTolerance: 1e-8, maximumIterations: cap, seed: configuration.seed)
+        let second = LBFGSTrainer(
+          gradientTolerance: 1e-8, maximumIterations: cap, seed: configuration.seed &+ 1)
         let (summary, modelRows) = try runModel(
           model, name: choice.description,
           specification: .multilayerPerceptron(layerSizes: sizes, hiddenActivation: activation),
-          trainer: trainer, secondTrainer: second, regularization: configuration.networkRegularization,
-          train: train, test: test, forgetIDs: forgetIDs, configuration: configuration, progress: progress)
+          trainer: trainer, secondTrainer: second,
+          regularization: configuration.networkRegularization,
+          train: train, test: test, forgetIDs: forgetIDs, configuration: configuration,
+          progress: progress)
         summaries.append(summary)
         rows += modelRows
       }
     }
     return Result(
-      configuration: configuration, scenario: configuration.scenario.description, trainCount: train.count,
-      testCount: test.count, classNames: train.classNames, forgottenIDs: forgetIDs, models: summaries, rows: rows,
+      configuration: configuration, scenario: configuration.scenario.description,
+      trainCount: train.count,
+      testCount: test.count, classNames: train.classNames, forgottenIDs: forgetIDs,
+      models: summaries, rows: rows,
       sequentialCertification: sequential, oneVsRestCertification: oneVsRest)
   }
 
   /// The forget ids of a request, validated against the training set.
-  public static func resolveForget(_ request: ForgetRequest, train: Dataset, seed: UInt64) throws -> [SampleID] {
+  public static func resolveForget(_ request: ForgetRequest, train: Dataset, seed: UInt64) throws
+    -> [SampleID]
+  {
     switch request {
     case .random(let count):
       guard count >= 1, count < train.count else {
-        throw ComparisonError.invalidRequest("--forget \(count): must be between 1 and \(train.count - 1) (the training set has \(train.count) samples)")
+        throw ComparisonError.invalidRequest(
+          "--forget \(count): must be between 1 and \(train.count - 1) (the training set has \(train.count) samples)"
+        )
       }
       var generator = SeededGenerator(seed: seed &+ 0x5eed)
       var order = Array(0..<train.count)
@@ -264,19 +296,25 @@ public enum Comparison {
           throw ComparisonError.invalidRequest("forget id \(id) is listed twice")
         }
       }
-      guard ids.count < train.count else { throw ComparisonError.invalidRequest("cannot forget every training sample") }
+      guard ids.count < train.count else {
+        throw ComparisonError.invalidRequest("cannot forget every training sample")
+      }
       return ids
     case .wholeClass(let k):
-      let names = train.classNames.enumerated().map { "\($0.offset) = \($0.element)" }.joined(separator: ", ")
+      let names = train.classNames.enumerated().map { "\($0.offset) = \($0.element)" }.joined(
+        separator: ", ")
       guard k >= 0, k < train.classCount else {
-        throw ComparisonError.invalidRequest("forget class \(k) is not a class of the data (classes: \(names))")
+        throw ComparisonError.invalidRequest(
+          "forget class \(k) is not a class of the data (classes: \(names))")
       }
       let ids = zip(train.ids, train.labels).filter { $0.1 == k }.map(\.0)
       guard !ids.isEmpty else {
-        throw ComparisonError.invalidRequest("forget class \(k) (\(train.classNames[k])) has no training samples")
+        throw ComparisonError.invalidRequest(
+          "forget class \(k) (\(train.classNames[k])) has no training samples")
       }
       guard ids.count < train.count else {
-        throw ComparisonError.invalidRequest("forget class \(k) (\(train.classNames[k])) is the whole training set")
+        throw ComparisonError.invalidRequest(
+          "forget class \(k) (\(train.classNames[k])) is the whole training set")
       }
       return ids
     }
@@ -288,59 +326,85 @@ public enum Comparison {
     forgetIDs: [SampleID], configuration: Configuration, progress: (String) -> Void
   ) throws -> (ModelSummary, [Row]) {
     progress("\(name): training the original model on \(train.count) samples")
-    let original = try TrainedModel.train(model: model, data: train, regularization: regularization, trainer: trainer)
+    let original = try TrainedModel.train(
+      model: model, data: train, regularization: regularization, trainer: trainer)
     progress("\(name): retraining without the \(forgetIDs.count) forgotten samples (the reference)")
-    let retrain = try Retrain(trainer: trainer, seed: trainerSeed(trainer)).unlearn(original, forgetting: forgetIDs)
+    let retrain = try Retrain(trainer: trainer, seed: trainerSeed(trainer)).unlearn(
+      original, forgetting: forgetIDs)
     var secondParameters: [Double]?
     if let secondTrainer {
       progress("\(name): retraining from a second seed (noise floor)")
-      secondParameters = try Retrain(trainer: secondTrainer, seed: trainerSeed(secondTrainer)).unlearn(original, forgetting: forgetIDs).state.parameters
+      secondParameters = try Retrain(trainer: secondTrainer, seed: trainerSeed(secondTrainer))
+        .unlearn(original, forgetting: forgetIDs).state.parameters
     }
     let context = EvaluationContext(
-      model: model, retainedObjective: retrain.state.objective(), retain: try train.removing(ids: forgetIDs),
+      model: model, retainedObjective: retrain.state.objective(),
+      retain: try train.removing(ids: forgetIDs),
       forget: try train.subset(ids: forgetIDs), test: test, originalParameters: original.parameters,
       retrainedParameters: retrain.state.parameters, secondRetrainParameters: secondParameters,
       membershipSeed: configuration.seed, forgottenClass: configuration.forget.forgottenClass)
     let retrainSeconds = retrain.report.seconds
     var rows = [Row]()
-    func add(_ method: String, _ settings: String, _ result: UnlearningResult<Model>, reference: Bool = false, notes: [String] = []) {
+    func add(
+      _ method: String, _ settings: String, _ result: UnlearningResult<Model>,
+      reference: Bool = false, notes: [String] = []
+    ) {
       let evaluation = context.evaluate(
         method: method, parameters: result.state.parameters, seconds: result.report.seconds,
         retrainSeconds: retrainSeconds, isReference: reference)
-      rows.append(Row(
-        model: name, specification: specification, method: method, settings: settings, evaluation: evaluation,
-        report: result.report, parameters: result.state.parameters, notes: notes + result.report.notes))
+      rows.append(
+        Row(
+          model: name, specification: specification, method: method, settings: settings,
+          evaluation: evaluation,
+          report: result.report, parameters: result.state.parameters,
+          notes: notes + result.report.notes))
     }
     let methods = configuration.methods
     if methods.contains(.retrain) {
-      add("retrain", "\(retrain.report.details["iterations"].map { "\(Int($0)) iterations" } ?? "from scratch")", retrain, reference: true)
+      add(
+        "retrain",
+        "\(retrain.report.details["iterations"].map { "\(Int($0)) iterations" } ?? "from scratch")",
+        retrain, reference: true)
     }
     if methods.contains(.naive) {
       progress("\(name): naive deletion")
-      add("naive", "keep the parameters", try NaiveDeletion().unlearn(original, forgetting: forgetIDs))
+      add(
+        "naive", "keep the parameters", try NaiveDeletion().unlearn(original, forgetting: forgetIDs)
+      )
     }
     if methods.contains(.gradientAscent) {
       progress("\(name): gradient ascent (seed settings)")
-      let seedAscent = GradientAscent(learningRate: configuration.ascentLearningRate, multiplier: configuration.ascentMultiplier, epochs: configuration.ascentEpochs)
-      add("gradient-ascent", "lr \(configuration.ascentLearningRate), x\(configuration.ascentMultiplier), \(configuration.ascentEpochs) epochs", try seedAscent.unlearn(original, forgetting: forgetIDs))
+      let seedAscent = GradientAscent(
+        learningRate: configuration.ascentLearningRate, multiplier: configuration.ascentMultiplier,
+        epochs: configuration.ascentEpochs)
+      add(
+        "gradient-ascent",
+        "lr \(configuration.ascentLearningRate), x\(configuration.ascentMultiplier), \(configuration.ascentEpochs) epochs",
+        try seedAscent.unlearn(original, forgetting: forgetIDs))
       // The tuned variant picks the epoch count closest to retrain in predictions. It needs the
       // retrained model, which a real deployment does not have: it shows the best case.
       progress("\(name): gradient ascent (oracle-tuned epochs)")
       var best: (Int, Double, UnlearningResult<Model>)?
       for epochs in [1, 2, 5, 10, 20, 40, 80] {
-        let result = try GradientAscent(learningRate: configuration.ascentLearningRate, multiplier: configuration.ascentMultiplier, epochs: epochs).unlearn(original, forgetting: forgetIDs)
+        let result = try GradientAscent(
+          learningRate: configuration.ascentLearningRate,
+          multiplier: configuration.ascentMultiplier, epochs: epochs
+        ).unlearn(original, forgetting: forgetIDs)
         let e = context.evaluate(method: "", parameters: result.state.parameters)
         let score = e.testKL + e.forgetKL
         if score < (best?.1 ?? .infinity) { best = (epochs, score, result) }
       }
       if let (epochs, _, result) = best {
-        add("gradient-ascent-tuned", "\(epochs) epochs (oracle-tuned on retrain KL)", result,
-            notes: ["epochs chosen with the retrained model as oracle: not available in practice"])
+        add(
+          "gradient-ascent-tuned", "\(epochs) epochs (oracle-tuned on retrain KL)", result,
+          notes: ["epochs chosen with the retrained model as oracle: not available in practice"])
       }
     }
     if methods.contains(.negGradPlus) {
       progress("\(name): NegGrad+")
-      add("neggrad-plus", "beta \(configuration.negGradBeta), lr 0.1, 100 epochs", try NegGradPlus(beta: configuration.negGradBeta).unlearn(original, forgetting: forgetIDs))
+      add(
+        "neggrad-plus", "beta \(configuration.negGradBeta), lr 0.1, 100 epochs",
+        try NegGradPlus(beta: configuration.negGradBeta).unlearn(original, forgetting: forgetIDs))
     }
     if methods.contains(.newton) {
       let large = model.parameterCount > directSolveLimit
@@ -361,59 +425,90 @@ public enum Comparison {
           let mu = configuration.networkDamping * retainedCount
           solver = large ? .conjugateGradient(tolerance: 1e-6, maximumIterations: 200) : .direct
           curvature = .dampedGaussNewton(mu)
-          how = "Gauss-Newton + \(formatShort(mu)) I" + (large ? ", CG on Gauss-Newton products" : ", Cholesky")
+          how =
+            "Gauss-Newton + \(formatShort(mu)) I"
+            + (large ? ", CG on Gauss-Newton products" : ", Cholesky")
         }
         progress("\(name): Newton removal of class \(k), one step (\(how))")
-        add("newton-1step", "1 step, \(how)", try NewtonRemoval(solver: solver, curvature: curvature).unlearn(original, forgetting: forgetIDs))
+        add(
+          "newton-1step", "1 step, \(how)",
+          try NewtonRemoval(solver: solver, curvature: curvature).unlearn(
+            original, forgetting: forgetIDs))
         progress("\(name): iterated Newton removal of class \(k) (up to \(steps) steps, \(how))")
-        add("newton-iterated", "up to \(steps) steps until \(tolText), backtracking line search, \(how)\(large ? " (Eisenstat-Walker inexact solves)" : "")",
-            try NewtonRemoval(
-              solver: solver, curvature: curvature, steps: steps, residualTolerance: tolerance, lineSearch: true,
-              inexactSteps: large)
-              .unlearn(original, forgetting: forgetIDs))
+        add(
+          "newton-iterated",
+          "up to \(steps) steps until \(tolText), backtracking line search, \(how)\(large ? " (Eisenstat-Walker inexact solves)" : "")",
+          try NewtonRemoval(
+            solver: solver, curvature: curvature, steps: steps, residualTolerance: tolerance,
+            lineSearch: true,
+            inexactSteps: large
+          )
+          .unlearn(original, forgetting: forgetIDs))
       } else if model.isConvex {
         progress("\(name): Newton removal")
         if large {
-          add("newton", "1 step, exact Hessian-vector products, CG",
-              try NewtonRemoval(solver: .conjugateGradient(tolerance: 1e-10, maximumIterations: 2000)).unlearn(original, forgetting: forgetIDs))
+          add(
+            "newton", "1 step, exact Hessian-vector products, CG",
+            try NewtonRemoval(solver: .conjugateGradient(tolerance: 1e-10, maximumIterations: 2000))
+              .unlearn(original, forgetting: forgetIDs))
         } else {
-          add("newton", "1 step, exact Hessian, Cholesky", try NewtonRemoval().unlearn(original, forgetting: forgetIDs))
+          add(
+            "newton", "1 step, exact Hessian, Cholesky",
+            try NewtonRemoval().unlearn(original, forgetting: forgetIDs))
         }
       } else {
         progress("\(name): Newton removal (Gauss-Newton)")
         if large {
-          add("newton", "Gauss-Newton, 3 steps, CG",
-              try NewtonRemoval(solver: .conjugateGradient(tolerance: 1e-6, maximumIterations: 200), curvature: .gaussNewton, steps: 3)
-                .unlearn(original, forgetting: forgetIDs))
+          add(
+            "newton", "Gauss-Newton, 3 steps, CG",
+            try NewtonRemoval(
+              solver: .conjugateGradient(tolerance: 1e-6, maximumIterations: 200),
+              curvature: .gaussNewton, steps: 3
+            )
+            .unlearn(original, forgetting: forgetIDs))
         } else {
-          add("newton", "Gauss-Newton, 3 steps", try NewtonRemoval(curvature: .gaussNewton, steps: 3).unlearn(original, forgetting: forgetIDs))
+          add(
+            "newton", "Gauss-Newton, 3 steps",
+            try NewtonRemoval(curvature: .gaussNewton, steps: 3).unlearn(
+              original, forgetting: forgetIDs))
         }
         if model.parameterCount <= 2000 {
           // Damping just large enough to make the retained Hessian positive definite.
           let objective = original.objective().with(weights: try train.weights(removing: forgetIDs))
-          let smallest = try SymmetricEigen.smallestEigenvalue(of: objective.hessian(at: original.parameters))
-          let damping = smallest > 0 ? 0 : 1.1 * (-smallest) + regularization * objective.effectiveCount
+          let smallest = try SymmetricEigen.smallestEigenvalue(
+            of: objective.hessian(at: original.parameters))
+          let damping =
+            smallest > 0 ? 0 : 1.1 * (-smallest) + regularization * objective.effectiveCount
           progress("\(name): Newton removal (exact Hessian, damping \(formatShort(damping)))")
-          add("newton-damped", "exact Hessian + \(formatShort(damping)) I (smallest eigenvalue \(formatShort(smallest))), 3 steps",
-              try NewtonRemoval(curvature: .damped(damping), steps: 3).unlearn(original, forgetting: forgetIDs))
+          add(
+            "newton-damped",
+            "exact Hessian + \(formatShort(damping)) I (smallest eigenvalue \(formatShort(smallest))), 3 steps",
+            try NewtonRemoval(curvature: .damped(damping), steps: 3).unlearn(
+              original, forgetting: forgetIDs))
         }
       }
     }
     let summary = ModelSummary(
-      model: name, specification: specification, regularization: regularization, originalTraining: original.training,
+      model: name, specification: specification, regularization: regularization,
+      originalTraining: original.training,
       retrainSeconds: retrainSeconds,
-      retrainNoiseFloorDistance: secondParameters.map { $0.subtracting(retrain.state.parameters).norm() },
+      retrainNoiseFloorDistance: secondParameters.map {
+        $0.subtracting(retrain.state.parameters).norm()
+      },
       retrainNoiseFloorTestKL: context.noiseFloorTestKL, originalParameters: original.parameters,
       retrainedParameters: retrain.state.parameters)
     return (summary, rows)
   }
 
   static func runCertified(
-    _ model: LogisticRegression, train: Dataset, test: Dataset, forgetIDs: [SampleID], configuration: Configuration,
+    _ model: LogisticRegression, train: Dataset, test: Dataset, forgetIDs: [SampleID],
+    configuration: Configuration,
     progress: (String) -> Void
   ) throws -> Row {
     let privacy = try configuration.privacyParameters()
-    progress("logistic: certified removal: training with loss perturbation (sigma \(formatShort(privacy.sigma)))")
+    progress(
+      "logistic: certified removal: training with loss perturbation (sigma \(formatShort(privacy.sigma)))"
+    )
     let trainer = NewtonTrainer(gradientTolerance: 1e-10)
     var remover = try CertifiedRemover(
       model: model, data: train, regularization: configuration.regularization, privacy: privacy,
@@ -425,22 +520,30 @@ public enum Comparison {
     progress("logistic: certified removal: retraining with the same b (its reference)")
     let retrain = try Retrain(trainer: trainer).unlearn(original, forgetting: forgetIDs)
     let context = EvaluationContext(
-      model: model, retainedObjective: retrain.state.objective(), retain: try train.removing(ids: forgetIDs),
+      model: model, retainedObjective: retrain.state.objective(),
+      retain: try train.removing(ids: forgetIDs),
       forget: try train.subset(ids: forgetIDs), test: test, originalParameters: original.parameters,
       retrainedParameters: retrain.state.parameters, membershipSeed: configuration.seed)
     let evaluation = context.evaluate(
-      method: "certified", parameters: remover.state.parameters, seconds: seconds, retrainSeconds: retrain.report.seconds)
+      method: "certified", parameters: remover.state.parameters, seconds: seconds,
+      retrainSeconds: retrain.report.seconds)
     let report = RemovalReport(
       method: "certified", forgottenCount: forgetIDs.count, seconds: seconds,
-      gradientResidualNorm: certificate.trueResidual, trainingResidualNorm: original.training.gradientNorm,
+      gradientResidualNorm: certificate.trueResidual,
+      trainingResidualNorm: original.training.gradientNorm,
       certificate: certificate)
     return Row(
-      model: "logistic", specification: .logistic(featureCount: train.featureCount, fitsIntercept: false),
+      model: "logistic",
+      specification: .logistic(featureCount: train.featureCount, fitsIntercept: false),
       method: "certified",
-      settings: "eps \(formatShort(privacy.epsilon)), delta \(formatShort(privacy.delta)), sigma \(formatShort(privacy.sigma)), \(configuration.accounting == .paper ? "paper" : "exact-step") accounting",
+      settings:
+        "eps \(formatShort(privacy.epsilon)), delta \(formatShort(privacy.delta)), sigma \(formatShort(privacy.sigma)), \(configuration.accounting == .paper ? "paper" : "exact-step") accounting",
       evaluation: evaluation, report: report, parameters: remover.state.parameters,
-      notes: ["compared with a retrain that uses the same secret b (the certified model's own reference)"]
-        + (certificate.retrained ? ["the budget was exhausted: the remover retrained with a fresh b"] : []))
+      notes: [
+        "compared with a retrain that uses the same secret b (the certified model's own reference)"
+      ]
+        + (certificate.retrained
+          ? ["the budget was exhausted: the remover retrained with a fresh b"] : []))
   }
 
   static func trainerSeed(_ trainer: any Trainer) -> UInt64 {

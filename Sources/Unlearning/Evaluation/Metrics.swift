@@ -10,7 +10,9 @@ public enum Metrics {
 
   /// Fraction of `predictions` equal to `labels` (0 for empty input).
   public static func accuracy(predictions: [Int], labels: [Int]) -> Double {
-    precondition(predictions.count == labels.count, "accuracy: \(predictions.count) predictions for \(labels.count) labels")
+    precondition(
+      predictions.count == labels.count,
+      "accuracy: \(predictions.count) predictions for \(labels.count) labels")
     if labels.isEmpty { return 0 }
     let correct = zip(predictions, labels).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
     return Double(correct) / Double(labels.count)
@@ -85,14 +87,17 @@ public enum Metrics {
   /// Loss-threshold membership-inference AUC (score = `-loss`): forget-set samples are the
   /// positives ("members"), an equal-size sample of test points the negatives. 0.5 means the
   /// attacker cannot tell them apart; the retrained model's value is the control.
-  public static func membershipInferenceAUC(forgetLosses: [Double], testLosses: [Double]) -> Double {
+  public static func membershipInferenceAUC(forgetLosses: [Double], testLosses: [Double]) -> Double
+  {
     rocAUC(positives: forgetLosses.map { -$0 }, negatives: testLosses.map { -$0 })
   }
 
   /// `rho = ||theta_u - theta_r|| / ||theta_o - theta_r||`: 0 means "equal to retrain", 1 means
   /// "no better than doing nothing". Infinite if the original already equals the retrained model
   /// and the unlearned one does not; 0 if all three agree.
-  public static func relativeDistance(unlearned: [Double], retrained: [Double], original: [Double]) -> Double {
+  public static func relativeDistance(unlearned: [Double], retrained: [Double], original: [Double])
+    -> Double
+  {
     let num = unlearned.subtracting(retrained).norm()
     let den = original.subtracting(retrained).norm()
     if den == 0 { return num == 0 ? 0 : .infinity }

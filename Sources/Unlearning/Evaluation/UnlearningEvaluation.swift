@@ -150,15 +150,19 @@ public struct EvaluationContext<Model: TwiceDifferentiableModel>: Sendable {
       testAccuracy: Self.accuracy(model, retrainedParameters, test),
       retainAccuracy: Self.accuracy(model, retrainedParameters, retain),
       forgetAccuracy: Self.accuracy(model, retrainedParameters, forget),
-      originalTestKL: Metrics.meanKLDivergence(testP, model.probabilities(originalParameters, features: test.features)),
-      originalForgetKL: Metrics.meanKLDivergence(forgetP, model.probabilities(originalParameters, features: forget.features)))
+      originalTestKL: Metrics.meanKLDivergence(
+        testP, model.probabilities(originalParameters, features: test.features)),
+      originalForgetKL: Metrics.meanKLDivergence(
+        forgetP, model.probabilities(originalParameters, features: forget.features)))
 
     var tolerance = forget.count > 0 ? 1.0 / Double(forget.count) : 0
     if let second = secondRetrainParameters {
       let spread = abs(Self.accuracy(model, second, forget) - reference.forgetAccuracy)
       tolerance = Swift.max(tolerance, spread)
-      noiseFloorTestKL = Metrics.meanKLDivergence(testP, model.probabilities(second, features: test.features))
-      noiseFloorForgetKL = Metrics.meanKLDivergence(forgetP, model.probabilities(second, features: forget.features))
+      noiseFloorTestKL = Metrics.meanKLDivergence(
+        testP, model.probabilities(second, features: test.features))
+      noiseFloorForgetKL = Metrics.meanKLDivergence(
+        forgetP, model.probabilities(second, features: forget.features))
     } else {
       noiseFloorTestKL = nil
       noiseFloorForgetKL = nil
@@ -167,7 +171,10 @@ public struct EvaluationContext<Model: TwiceDifferentiableModel>: Sendable {
   }
 
   static func accuracy(_ model: Model, _ theta: [Double], _ data: Dataset) -> Double {
-    data.isEmpty ? 0 : Metrics.accuracy(predictions: model.predictions(theta, features: data.features), labels: data.labels)
+    data.isEmpty
+      ? 0
+      : Metrics.accuracy(
+        predictions: model.predictions(theta, features: data.features), labels: data.labels)
   }
 
   /// Evaluates `parameters` produced by `method`.
@@ -182,13 +189,18 @@ public struct EvaluationContext<Model: TwiceDifferentiableModel>: Sendable {
     let testP = model.probabilities(parameters, features: test.features)
     let forgetP = model.probabilities(parameters, features: forget.features)
     let testPredictions = model.predictions(parameters, features: test.features)
-    let testAcc = test.isEmpty ? 0 : Metrics.accuracy(predictions: testPredictions, labels: test.labels)
+    let testAcc =
+      test.isEmpty ? 0 : Metrics.accuracy(predictions: testPredictions, labels: test.labels)
     let retainAcc = Self.accuracy(model, parameters, retain)
     let forgetAcc = Self.accuracy(model, parameters, forget)
-    let rho = Metrics.relativeDistance(unlearned: parameters, retrained: retrainedParameters, original: originalParameters)
+    let rho = Metrics.relativeDistance(
+      unlearned: parameters, retrained: retrainedParameters, original: originalParameters)
     let forgetLosses = model.losses(parameters, features: forget.features, targets: forget.targets)
-    let testLosses = model.losses(parameters, features: membershipNegatives.features, targets: membershipNegatives.targets)
-    let auc = forget.isEmpty || membershipNegatives.isEmpty ? 0.5 : Metrics.membershipInferenceAUC(forgetLosses: forgetLosses, testLosses: testLosses)
+    let testLosses = model.losses(
+      parameters, features: membershipNegatives.features, targets: membershipNegatives.targets)
+    let auc =
+      forget.isEmpty || membershipNegatives.isEmpty
+      ? 0.5 : Metrics.membershipInferenceAUC(forgetLosses: forgetLosses, testLosses: testLosses)
     var evaluation = UnlearningEvaluation(
       method: method, testAccuracy: testAcc, retainAccuracy: retainAcc, forgetAccuracy: forgetAcc,
       testAccuracyGap: testAcc - reference.testAccuracy,
@@ -199,21 +211,27 @@ public struct EvaluationContext<Model: TwiceDifferentiableModel>: Sendable {
       gradientResidualNorm: retainedObjective.gradientNorm(at: parameters),
       forgetKL: Metrics.meanKLDivergence(reference.forgetProbabilities, forgetP),
       testKL: Metrics.meanKLDivergence(reference.testProbabilities, testP),
-      forgetMeanAbsoluteDifference: Metrics.meanAbsoluteProbabilityDifference(forgetP, reference.forgetProbabilities),
-      testMeanAbsoluteDifference: Metrics.meanAbsoluteProbabilityDifference(testP, reference.testProbabilities),
+      forgetMeanAbsoluteDifference: Metrics.meanAbsoluteProbabilityDifference(
+        forgetP, reference.forgetProbabilities),
+      testMeanAbsoluteDifference: Metrics.meanAbsoluteProbabilityDifference(
+        testP, reference.testProbabilities),
       membershipAUC: auc, seconds: seconds,
       speedup: seconds.flatMap { s in retrainSeconds.map { $0 / Swift.max(s, 1e-9) } },
       verdict: .partial)
     evaluation.testAccuracyByClass = Self.accuracyByClass(
-      predictions: testPredictions, labels: test.labels, classCount: Swift.max(test.classCount, model.outputClassCount))
+      predictions: testPredictions, labels: test.labels,
+      classCount: Swift.max(test.classCount, model.outputClassCount))
     if let k = forgottenClass {
       evaluation.forgottenClass = k
-      evaluation.forgottenClassRecall = k < evaluation.testAccuracyByClass.count ? evaluation.testAccuracyByClass[k] : nil
+      evaluation.forgottenClassRecall =
+        k < evaluation.testAccuracyByClass.count ? evaluation.testAccuracyByClass[k] : nil
       evaluation.predictedAsForgottenClassShare =
-        test.isEmpty ? nil : Double(testPredictions.lazy.filter { $0 == k }.count) / Double(test.count)
+        test.isEmpty
+        ? nil : Double(testPredictions.lazy.filter { $0 == k }.count) / Double(test.count)
       let others = zip(testPredictions, test.labels).filter { $0.1 != k }
       evaluation.otherClassesTestAccuracy =
-        others.isEmpty ? nil : Double(others.lazy.filter { $0.0 == $0.1 }.count) / Double(others.count)
+        others.isEmpty
+        ? nil : Double(others.lazy.filter { $0.0 == $0.1 }.count) / Double(others.count)
     }
     evaluation.verdict = isReference ? .reference : verdict(for: evaluation)
     return evaluation
@@ -236,13 +254,19 @@ public struct EvaluationContext<Model: TwiceDifferentiableModel>: Sendable {
     if e.forgetAccuracyGap < -tol || e.testAccuracyGap < -0.01 - 1e-12 { return .overForgets }
     if noiseFloorTestKL == nil {
       if e.relativeDistance >= 0.95 { return .noChange }
-    } else if e.forgetKL >= 0.95 * reference.originalForgetKL && e.testKL >= 0.95 * reference.originalTestKL {
+    } else if e.forgetKL >= 0.95 * reference.originalForgetKL
+      && e.testKL >= 0.95 * reference.originalTestKL
+    {
       // Non-convex: parameters of independent runs are not comparable; judge by predictions.
       return .noChange
     }
-    let accuraciesClose = abs(e.testAccuracyGap) <= Swift.max(tol, 0.01) && abs(e.forgetAccuracyGap) <= tol
+    let accuraciesClose =
+      abs(e.testAccuracyGap) <= Swift.max(tol, 0.01) && abs(e.forgetAccuracyGap) <= tol
     if let floorTest = noiseFloorTestKL, let floorForget = noiseFloorForgetKL {
-      if e.testKL <= 2 * floorTest + 1e-6 && e.forgetKL <= 2 * floorForget + 1e-6 && accuraciesClose { return .closeToRetrain }
+      if e.testKL <= 2 * floorTest + 1e-6 && e.forgetKL <= 2 * floorForget + 1e-6 && accuraciesClose
+      {
+        return .closeToRetrain
+      }
     } else if e.relativeDistance < 0.1 && accuraciesClose {
       return .closeToRetrain
     }

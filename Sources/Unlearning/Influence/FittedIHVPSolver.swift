@@ -42,7 +42,9 @@ public struct FittedIHVPSolver: Sendable {
   ///
   /// - Parameter rhs: `v`, length ``dimension``.
   public func solve(_ rhs: [Double]) -> IterativeSolution {
-    precondition(rhs.count == dimension, "FittedIHVPSolver: right-hand side has \(rhs.count) entries, expected \(dimension)")
+    precondition(
+      rhs.count == dimension,
+      "FittedIHVPSolver: right-hand side has \(rhs.count) entries, expected \(dimension)")
     let operatorView = ClosureOperator(dimension: dimension, apply: exactProduct)
     switch storage {
     case .direct(let factor, let matrix):
@@ -67,7 +69,9 @@ public struct FittedIHVPSolver: Sendable {
   /// - Returns: `X` (`p x k`) and the diagnostics of every column (direct: residuals from
   ///   one `gemm`).
   public func solve(_ rhs: Matrix) -> (solutions: Matrix, diagnostics: [IterativeSolution]) {
-    precondition(rhs.rows == dimension, "FittedIHVPSolver: right-hand sides have \(rhs.rows) rows, expected \(dimension)")
+    precondition(
+      rhs.rows == dimension,
+      "FittedIHVPSolver: right-hand sides have \(rhs.rows) rows, expected \(dimension)")
     if case .direct(let factor, let matrix) = storage {
       let x = factor.solve(rhs)
       var residual = Matrix.product(matrix, x)
@@ -75,7 +79,8 @@ public struct FittedIHVPSolver: Sendable {
       let diagnostics = (0..<rhs.columns).map { j -> IterativeSolution in
         let bn = rhs.column(j).norm()
         let r = residual.column(j).norm() / (bn == 0 ? 1 : bn)
-        return IterativeSolution(solution: x.column(j), iterations: 0, relativeResidual: r, converged: r.isFinite)
+        return IterativeSolution(
+          solution: x.column(j), iterations: 0, relativeResidual: r, converged: r.isFinite)
       }
       return (x, diagnostics)
     }
@@ -92,7 +97,9 @@ public struct FittedIHVPSolver: Sendable {
   /// Direct: `||L^{-1} r||^2` for all rows by one `dtrsm` (`p^2 k` flops; non-negative by
   /// construction). Iterative solvers: one solve per row.
   public func quadraticForms(_ rows: Matrix) -> [Double] {
-    precondition(rows.columns == dimension, "FittedIHVPSolver: rows have \(rows.columns) columns, expected \(dimension)")
+    precondition(
+      rows.columns == dimension,
+      "FittedIHVPSolver: rows have \(rows.columns) columns, expected \(dimension)")
     if case .direct(let factor, _) = storage {
       let y = factor.solveLower(rows.transposed())  // p x k
       var out = [Double](repeating: 0, count: rows.rows)

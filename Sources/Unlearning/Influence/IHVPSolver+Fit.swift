@@ -36,7 +36,8 @@ extension IHVPSolver {
     let meanFactor = 1 / objective.effectiveCount
     // The theta-dependent part of the HVP is prepared once (linear models: two gemv per call).
     let dataProduct = objective.model.preparedLossHessianVectorProduct(
-      parameters, features: objective.features, targets: objective.targets, weights: objective.weights)
+      parameters, features: objective.features, targets: objective.targets,
+      weights: objective.weights)
     let shift = objective.regularization + damping
     let exactProduct: @Sendable ([Double]) -> [Double] = { v in
       var hv = dataProduct(v)
@@ -66,13 +67,16 @@ extension IHVPSolver {
       if let cap = configuration.maximumIterations, cap < 1 {
         throw .invalidConfiguration("CG maximumIterations \(cap) must be >= 1")
       }
-      let cg = ConjugateGradient(tolerance: configuration.tolerance, maximumIterations: configuration.maximumIterations)
+      let cg = ConjugateGradient(
+        tolerance: configuration.tolerance, maximumIterations: configuration.maximumIterations)
       var diagonal: [Double]?
       if configuration.preconditioner == .jacobi {
-        let d = Self.meanFormDiagonal(objective, at: parameters, damping: damping, exactProduct: exactProduct)
+        let d = Self.meanFormDiagonal(
+          objective, at: parameters, damping: damping, exactProduct: exactProduct)
         if let bad = d.firstIndex(where: { !($0 > 0) }) {
           throw .invalidConfiguration(
-            "Jacobi preconditioner needs a positive diagonal; H_J + \(damping) I has \(d[bad]) at index \(bad) (add damping)")
+            "Jacobi preconditioner needs a positive diagonal; H_J + \(damping) I has \(d[bad]) at index \(bad) (add damping)"
+          )
         }
         diagonal = d
         notes.append("Jacobi preconditioner: diagonal of H_J + \(damping) I")
@@ -84,7 +88,9 @@ extension IHVPSolver {
         throw .invalidConfiguration("LiSSA damping \(configuration.damping) must be in [0, 1)")
       }
       guard configuration.depth > 0, configuration.repeats > 0 else {
-        throw .invalidConfiguration("LiSSA depth \(configuration.depth) and repeats \(configuration.repeats) must be positive")
+        throw .invalidConfiguration(
+          "LiSSA depth \(configuration.depth) and repeats \(configuration.repeats) must be positive"
+        )
       }
       if let b = configuration.batchSize, b < 1 {
         throw .invalidConfiguration("LiSSA batchSize \(b) must be >= 1")
@@ -102,7 +108,8 @@ extension IHVPSolver {
         repeats: configuration.repeats, seed: configuration.seed)
       var batch: MiniBatchHessianOperator?
       if let b = configuration.batchSize {
-        batch = MiniBatchHessianOperator(objective: objective, parameters: parameters, damping: damping, batchSize: b)
+        batch = MiniBatchHessianOperator(
+          objective: objective, parameters: parameters, damping: damping, batchSize: b)
         notes.append("mini-batch HVPs of \(b) samples, rescaled to the full-data H_J")
       }
       storage = .lissa(lissa, batch: batch)
@@ -151,7 +158,8 @@ extension IHVPSolver {
   ) -> [Double] {
     let p = objective.parameterCount
     if let linear = objective.model as? any GeneralizedLinearModel {
-      let c = LinearModelTerms(linear, objective: objective, parameters: parameters).weightedCurvatures
+      let c = LinearModelTerms(linear, objective: objective, parameters: parameters)
+        .weightedCurvatures
       var diagonal = objective.features.squaredColumnSums(weights: c)
       if linear.fitsIntercept { diagonal.append(c.reduce(0, +)) }
       diagonal.scale(by: 1 / objective.effectiveCount)
@@ -177,18 +185,24 @@ extension IHVPSolver {
     case .fixed(let scale):
       return (scale, "fixed by the caller")
     case .exactEigenvalue:
-      return (try exactScale(objective, parameters, damping), "1.1 x exact lambda_max(H_J + damping I)")
+      return (
+        try exactScale(objective, parameters, damping), "1.1 x exact lambda_max(H_J + damping I)"
+      )
     case .traceBound:
       guard let linear else {
-        throw .scaleUnavailable("the trace bound needs a generalized linear model, not \(Model.self)")
+        throw .scaleUnavailable(
+          "the trace bound needs a generalized linear model, not \(Model.self)")
       }
       return (traceScale(linear, objective, parameters, damping), "1.1 x trace bound on lambda_max")
     case .automatic:
       if p <= 2000 {
-        return (try exactScale(objective, parameters, damping), "1.1 x exact lambda_max(H_J + damping I)")
+        return (
+          try exactScale(objective, parameters, damping), "1.1 x exact lambda_max(H_J + damping I)"
+        )
       }
       guard let linear else {
-        throw .scaleUnavailable("p = \(p) > 2000 is too large for an exact eigenvalue of \(Model.self)")
+        throw .scaleUnavailable(
+          "p = \(p) > 2000 is too large for an exact eigenvalue of \(Model.self)")
       }
       return (traceScale(linear, objective, parameters, damping), "1.1 x trace bound on lambda_max")
     }
@@ -209,7 +223,8 @@ extension IHVPSolver {
     _ linear: any GeneralizedLinearModel, _ objective: Objective<Model>, _ parameters: [Double],
     _ damping: Double
   ) -> Double {
-    let c = LinearModelTerms(linear, objective: objective, parameters: parameters).weightedCurvatures
+    let c = LinearModelTerms(linear, objective: objective, parameters: parameters)
+      .weightedCurvatures
     var squaredNorms = objective.features.rowNorms().map { $0 * $0 }
     if linear.fitsIntercept { for i in squaredNorms.indices { squaredNorms[i] += 1 } }
     let trace = c.dot(squaredNorms) / objective.effectiveCount

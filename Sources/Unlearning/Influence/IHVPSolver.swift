@@ -51,7 +51,10 @@ public enum IHVPSolver: Sendable, Codable, Hashable {
     ///     error of influence functions, and cheap for well-conditioned `H_J`).
     ///   - maximumIterations: a cap (`nil`: `2 p + 10`, CG's finite termination plus slack).
     ///   - preconditioner: `.none` or `.jacobi` (the diagonal of `H_J + damping I`).
-    public init(tolerance: Double = 1e-10, maximumIterations: Int? = nil, preconditioner: Preconditioning = .none) {
+    public init(
+      tolerance: Double = 1e-10, maximumIterations: Int? = nil,
+      preconditioner: Preconditioning = .none
+    ) {
       self.tolerance = tolerance
       self.maximumIterations = maximumIterations
       self.preconditioner = preconditioner

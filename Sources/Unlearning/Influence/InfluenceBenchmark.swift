@@ -28,7 +28,8 @@ public enum InfluenceBenchmark {
 
     /// Creates a row.
     public init(
-      solver: String, fitSeconds: Double, ihvpSeconds: Double, scoringSeconds: Double, iterations: Int,
+      solver: String, fitSeconds: Double, ihvpSeconds: Double, scoringSeconds: Double,
+      iterations: Int,
       relativeResidual: Double?, relativeDeviationFromReference: Double, notes: [String]
     ) {
       self.solver = solver
@@ -61,23 +62,28 @@ public enum InfluenceBenchmark {
   ///   - solvers: the solvers; the first is the reference for the deviation column.
   /// - Throws: ``InfluenceError`` from any solver (e.g. LiSSA divergence).
   public static func run(
-    train: Dataset, testPoint: TestPoint, regularization: Double, solvers: [IHVPSolver] = defaultSolvers
+    train: Dataset, testPoint: TestPoint, regularization: Double,
+    solvers: [IHVPSolver] = defaultSolvers
   ) throws(InfluenceError) -> [Row] {
     let model = LogisticRegression(featureCount: train.featureCount)
-    let objective = Objective(model: model, features: train.features, targets: train.targets, regularization: regularization)
+    let objective = Objective(
+      model: model, features: train.features, targets: train.targets, regularization: regularization
+    )
     let theta = NewtonTrainer(gradientTolerance: 1e-9).train(objective).parameters
     var rows: [Row] = []
     var reference: [Double]?
     for solver in solvers {
       let influence = try InfluenceFunctions(
-        model: model, parameters: theta, dataset: train, regularization: regularization, solver: solver)
+        model: model, parameters: theta, dataset: train, regularization: regularization,
+        solver: solver)
       let scores = try influence.influences(on: testPoint)
       let base = reference ?? scores.values
       if reference == nil { reference = scores.values }
       let deviation = scores.values.subtracting(base).norm() / Swift.max(base.norm(), 1e-300)
       rows.append(
         Row(
-          solver: solver.name, fitSeconds: scores.timing.fitSeconds, ihvpSeconds: scores.timing.ihvpSeconds,
+          solver: solver.name, fitSeconds: scores.timing.fitSeconds,
+          ihvpSeconds: scores.timing.ihvpSeconds,
           scoringSeconds: scores.timing.scoringSeconds, iterations: scores.ihvp.iterations,
           relativeResidual: scores.ihvp.relativeResidual, relativeDeviationFromReference: deviation,
           notes: influence.fittedSolver.notes))

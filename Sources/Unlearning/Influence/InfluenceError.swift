@@ -19,7 +19,8 @@ public enum InfluenceError: Error, Equatable, Sendable, CustomStringConvertible 
 
   public var description: String {
     switch self {
-    case .hessianNotPositiveDefinite(let smallest, let negative, let zero, let p, let damping, let suggested):
+    case .hessianNotPositiveDefinite(
+      let smallest, let negative, let zero, let p, let damping, let suggested):
       return "the damped Hessian H_J + \(damping) I (mean form, p = \(p)) is not positive definite:"
         + " smallest eigenvalue \(smallest), inertia \(negative) negative / \(zero) zero /"
         + " \(p - negative - zero) positive; use damping >= \(suggested)"

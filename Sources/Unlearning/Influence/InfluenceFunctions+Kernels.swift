@@ -9,7 +9,9 @@ extension InfluenceFunctions {
     let targets = rows.map { objective.targets[$0] }
     var gradients: Matrix
     if let linear = objective.model as? any GeneralizedLinearModel {
-      let first = LinearModelTerms(linear, features: features, targets: targets, weights: nil, parameters: parameters).first
+      let first = LinearModelTerms(
+        linear, features: features, targets: targets, weights: nil, parameters: parameters
+      ).first
       if linear.fitsIntercept {
         let d = features.columns
         gradients = Matrix(rows: rows.count, columns: d + 1)
@@ -22,7 +24,8 @@ extension InfluenceFunctions {
       }
       gradients.scaleRows(by: first)
     } else {
-      gradients = objective.model.perSampleGradients(parameters, features: features, targets: targets)
+      gradients = objective.model.perSampleGradients(
+        parameters, features: features, targets: targets)
     }
     if removalRegularization == .rescaled {
       let shift = parameters.scaled(by: objective.regularization)
@@ -43,7 +46,8 @@ extension InfluenceFunctions {
     let n = sampleCount
     let m = directions.columns
     let p = objective.parameterCount
-    precondition(directions.rows == p, "removalGradientProducts: \(directions.rows) rows, expected \(p)")
+    precondition(
+      directions.rows == p, "removalGradientProducts: \(directions.rows) rows, expected \(p)")
     var products: Matrix
     if let linear = objective.model as? any GeneralizedLinearModel {
       let d = linear.featureCount
@@ -60,7 +64,8 @@ extension InfluenceFunctions {
         }
       }
       let terms = LinearModelTerms(
-        linear, features: objective.features, targets: objective.targets, weights: nil, parameters: parameters)
+        linear, features: objective.features, targets: objective.targets, weights: nil,
+        parameters: parameters)
       products.scaleRows(by: terms.first)
     } else {
       products = Matrix(rows: n, columns: m)
@@ -69,7 +74,8 @@ extension InfluenceFunctions {
         let end = Swift.min(start + blockSize, n)
         let rows = Array(start..<end)
         let block = objective.model.perSampleGradients(
-          parameters, features: objective.features.rows(at: rows), targets: rows.map { objective.targets[$0] })
+          parameters, features: objective.features.rows(at: rows),
+          targets: rows.map { objective.targets[$0] })
         let part = Matrix.product(block, directions)
         products.elements.replaceSubrange((start * m)..<(end * m), with: part.elements)
         start = end

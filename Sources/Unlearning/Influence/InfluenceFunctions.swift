@@ -83,7 +83,8 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
   ) throws(InfluenceError) {
     let n = features.rows
     guard features.columns == model.featureCount else {
-      throw .shapeMismatch("features have \(features.columns) columns, the model expects \(model.featureCount)")
+      throw .shapeMismatch(
+        "features have \(features.columns) columns, the model expects \(model.featureCount)")
     }
     guard targets.count == n else { throw .shapeMismatch("\(targets.count) targets for \(n) rows") }
     guard parameters.count == model.parameterCount else {
@@ -94,7 +95,9 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
     }
     guard blockSize >= 1 else { throw .invalidConfiguration("blockSize \(blockSize) must be >= 1") }
     if let weights {
-      guard weights.count == n else { throw .shapeMismatch("\(weights.count) weights for \(n) rows") }
+      guard weights.count == n else {
+        throw .shapeMismatch("\(weights.count) weights for \(n) rows")
+      }
       if let bad = weights.firstIndex(where: { !($0 >= 0 && $0.isFinite) }) {
         throw .invalidConfiguration("weight \(weights[bad]) of row \(bad) must be finite and >= 0")
       }
@@ -104,10 +107,13 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
     var rowByID: [SampleID: Int] = [:]
     rowByID.reserveCapacity(n)
     for (row, id) in ids.enumerated() {
-      guard rowByID.updateValue(row, forKey: id) == nil else { throw .data(.duplicateID(id, location: nil)) }
+      guard rowByID.updateValue(row, forKey: id) == nil else {
+        throw .data(.duplicateID(id, location: nil))
+      }
     }
     let objective = Objective(
-      model: model, features: features, targets: targets, weights: weights, regularization: regularization)
+      model: model, features: features, targets: targets, weights: weights,
+      regularization: regularization)
     self.objective = objective
     self.parameters = parameters
     self.ids = ids
@@ -158,7 +164,9 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
   /// - Parameter ids: the samples to remove (distinct, present).
   /// - Throws: ``InfluenceError/data(_:)`` for an unknown or repeated id,
   ///   ``InfluenceError/solverDiverged(method:iterations:reason:)``.
-  public func parameterChange(removing ids: [SampleID]) throws(InfluenceError) -> ParameterChangePrediction {
+  public func parameterChange(removing ids: [SampleID]) throws(InfluenceError)
+    -> ParameterChangePrediction
+  {
     let rows = try rowIndices(of: ids)
     let scoring = Stopwatch()
     var rhs = [Double](repeating: 0, count: objective.parameterCount)
@@ -175,7 +183,9 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
     let diagnostics = try diagnostics(of: solution)
     return ParameterChangePrediction(
       removed: ids, change: solution.solution, ihvp: diagnostics,
-      timing: InfluenceTiming(fitSeconds: fittedSolver.fitSeconds, ihvpSeconds: ihvpSeconds, scoringSeconds: scoringSeconds))
+      timing: InfluenceTiming(
+        fitSeconds: fittedSolver.fitSeconds, ihvpSeconds: ihvpSeconds,
+        scoringSeconds: scoringSeconds))
   }
 
   // MARK: - Test-loss influences
@@ -203,9 +213,13 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
   ///   - testTargets: `m` targets.
   /// - Throws: ``InfluenceError/shapeMismatch(_:)``,
   ///   ``InfluenceError/solverDiverged(method:iterations:reason:)``.
-  public func testLossChanges(testFeatures: Matrix, testTargets: [Double]) throws(InfluenceError) -> [InfluenceScores] {
+  public func testLossChanges(testFeatures: Matrix, testTargets: [Double]) throws(InfluenceError)
+    -> [InfluenceScores]
+  {
     guard testFeatures.columns == objective.model.featureCount else {
-      throw .shapeMismatch("test features have \(testFeatures.columns) columns, the model expects \(objective.model.featureCount)")
+      throw .shapeMismatch(
+        "test features have \(testFeatures.columns) columns, the model expects \(objective.model.featureCount)"
+      )
     }
     guard testTargets.count == testFeatures.rows else {
       throw .shapeMismatch("\(testTargets.count) test targets for \(testFeatures.rows) test rows")
@@ -213,7 +227,8 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
     let m = testFeatures.rows
     if m == 0 { return [] }
     let solving = Stopwatch()
-    let testGradients = objective.model.perSampleGradients(parameters, features: testFeatures, targets: testTargets)
+    let testGradients = objective.model.perSampleGradients(
+      parameters, features: testFeatures, targets: testTargets)
     let (directions, solutions) = fittedSolver.solve(testGradients.transposed())
     let ihvpSeconds = solving.seconds
     var diagnostics: [IHVPDiagnostics] = []
@@ -239,7 +254,9 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
   ///
   /// - Throws: as ``influences(on:)``; ``InfluenceError/invalidConfiguration(_:)`` for a
   ///   negative count.
-  public func topInfluences(on testPoint: TestPoint, count: Int) throws(InfluenceError) -> RankedInfluences {
+  public func topInfluences(on testPoint: TestPoint, count: Int) throws(InfluenceError)
+    -> RankedInfluences
+  {
     guard count >= 0 else { throw .invalidConfiguration("count \(count) must be >= 0") }
     let scores = try influences(on: testPoint)
     let order = scores.values.indices.sorted { scores.values[$0] > scores.values[$1] }
@@ -265,7 +282,8 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
     var start = 0
     while start < sampleCount {
       let end = Swift.min(start + blockSize, sampleCount)
-      out.append(contentsOf: fittedSolver.quadraticForms(removalGradients(rows: Array(start..<end))))
+      out.append(
+        contentsOf: fittedSolver.quadraticForms(removalGradients(rows: Array(start..<end))))
       start = end
     }
     return out
@@ -289,7 +307,9 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
     if solution.diverged {
       throw .solverDiverged(
         method: fittedSolver.solver.name, iterations: solution.iterations,
-        reason: fittedSolver.lissaScale.map { "scale \($0) is below lambda_max / 2 or the estimate blew up" }
+        reason: fittedSolver.lissaScale.map {
+          "scale \($0) is below lambda_max / 2 or the estimate blew up"
+        }
           ?? "the operator is not positive definite or overflowed")
     }
     return IHVPDiagnostics(

@@ -41,7 +41,9 @@ public struct IHVPDiagnostics: Sendable, Codable, Equatable {
   public var converged: Bool
 
   /// Creates diagnostics.
-  public init(solver: String, damping: Double, iterations: Int, relativeResidual: Double?, converged: Bool) {
+  public init(
+    solver: String, damping: Double, iterations: Int, relativeResidual: Double?, converged: Bool
+  ) {
     self.solver = solver
     self.damping = damping
     self.iterations = iterations
@@ -81,7 +83,8 @@ public struct ParameterChangePrediction: Sendable, Codable, Equatable {
   public var timing: InfluenceTiming
 
   /// Creates a prediction (filled by ``InfluenceFunctions``).
-  public init(removed: [SampleID], change: [Double], ihvp: IHVPDiagnostics, timing: InfluenceTiming) {
+  public init(removed: [SampleID], change: [Double], ihvp: IHVPDiagnostics, timing: InfluenceTiming)
+  {
     self.removed = removed
     self.change = change
     self.ihvp = ihvp

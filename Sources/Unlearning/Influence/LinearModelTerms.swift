@@ -10,7 +10,9 @@ struct LinearModelTerms {
   init<Model: TwiceDifferentiableModel>(
     _ linear: any GeneralizedLinearModel, objective: Objective<Model>, parameters: [Double]
   ) {
-    self.init(linear, features: objective.features, targets: objective.targets, weights: objective.weights, parameters: parameters)
+    self.init(
+      linear, features: objective.features, targets: objective.targets, weights: objective.weights,
+      parameters: parameters)
   }
 
   init(
@@ -33,12 +35,15 @@ extension Matrix {
   /// `blockRows` are squared elementwise into scratch, then one transposed `gemv` per block.
   /// Memory `O(blockRows * columns)`, cost `O(rows * columns)`.
   func squaredColumnSums(weights: [Double], blockRows: Int = 1024) -> [Double] {
-    precondition(weights.count == rows, "squaredColumnSums: \(weights.count) weights for \(rows) rows")
+    precondition(
+      weights.count == rows, "squaredColumnSums: \(weights.count) weights for \(rows) rows")
     var out = [Double](repeating: 0, count: columns)
     var start = 0
     while start < rows {
       let end = Swift.min(start + blockRows, rows)
-      var block = Matrix(rows: end - start, columns: columns, elements: Array(elements[(start * columns)..<(end * columns)]))
+      var block = Matrix(
+        rows: end - start, columns: columns,
+        elements: Array(elements[(start * columns)..<(end * columns)]))
       block.elements.withUnsafeMutableBufferPointer { b in
         for k in b.indices { b[k] *= b[k] }
       }

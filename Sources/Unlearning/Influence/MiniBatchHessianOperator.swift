@@ -21,7 +21,8 @@ struct MiniBatchHessianOperator: StochasticLinearOperator, Sendable {
     objective: Objective<Model>, parameters: [Double], damping: Double, batchSize: Int
   ) {
     let weights = objective.weights
-    let active = weights.map { w in w.indices.filter { w[$0] > 0 } } ?? Array(0..<objective.features.rows)
+    let active =
+      weights.map { w in w.indices.filter { w[$0] > 0 } } ?? Array(0..<objective.features.rows)
     self.dimension = objective.parameterCount
     self.batchSize = batchSize
     self.activeRows = active
@@ -39,8 +40,12 @@ struct MiniBatchHessianOperator: StochasticLinearOperator, Sendable {
   }
 
   func apply(_ v: [Double], using generator: inout SeededGenerator) -> [Double] {
-    precondition(v.count == dimension, "MiniBatchHessianOperator: vector has \(v.count) entries, expected \(dimension)")
-    let rows = (0..<batchSize).map { _ in activeRows[Int.random(in: 0..<activeRows.count, using: &generator)] }
+    precondition(
+      v.count == dimension,
+      "MiniBatchHessianOperator: vector has \(v.count) entries, expected \(dimension)")
+    let rows = (0..<batchSize).map { _ in
+      activeRows[Int.random(in: 0..<activeRows.count, using: &generator)]
+    }
     var out = product(rows, v)
     out.scale(by: batchScale)
     out.add(v, scaledBy: shift)

@@ -31,7 +31,9 @@ public struct LogisticRegression: CertifiableModel, Hashable, Codable {
   ///     certified removal assumes `||x|| <= 1`, which a constant feature breaks (see
   ///     ``gradientNormBound``).
   ///   - curvatureLipschitzConstant: `gamma` for certificates (default 1/4, the paper's value).
-  public init(featureCount: Int, fitsIntercept: Bool = false, curvatureLipschitzConstant: Double = 0.25) {
+  public init(
+    featureCount: Int, fitsIntercept: Bool = false, curvatureLipschitzConstant: Double = 0.25
+  ) {
     precondition(featureCount >= 0, "LogisticRegression: negative feature count")
     precondition(curvatureLipschitzConstant > 0, "LogisticRegression: gamma must be positive")
     self.featureCount = featureCount
@@ -53,7 +55,9 @@ public struct LogisticRegression: CertifiableModel, Hashable, Codable {
   public func lossDerivatives(linearPredictors z: [Double], targets: [Double]) -> (
     values: [Double], first: [Double], second: [Double]
   ) {
-    precondition(z.count == targets.count, "LogisticRegression: \(targets.count) targets for \(z.count) predictors")
+    precondition(
+      z.count == targets.count,
+      "LogisticRegression: \(targets.count) targets for \(z.count) predictors")
     let n = z.count
     var values = [Double](repeating: 0, count: n)
     var first = values

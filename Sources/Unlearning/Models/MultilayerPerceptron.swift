@@ -31,7 +31,8 @@ public struct MultilayerPerceptron: TwiceDifferentiableModel, Hashable, Codable 
   ///     `[2, 20, 1]` with `.tanh`.
   ///   - hiddenActivation: tanh (default), ReLU or sigmoid.
   public init(layerSizes: [Int], hiddenActivation: Activation = .tanh) {
-    precondition(layerSizes.count >= 2, "MultilayerPerceptron: need at least input and output sizes")
+    precondition(
+      layerSizes.count >= 2, "MultilayerPerceptron: need at least input and output sizes")
     precondition(layerSizes.allSatisfy { $0 > 0 }, "MultilayerPerceptron: widths must be positive")
     self.layerSizes = layerSizes
     self.hiddenActivation = hiddenActivation

@@ -44,17 +44,24 @@ public struct Objective<Model: TwiceDifferentiableModel>: Sendable {
     precondition(
       features.columns == model.featureCount,
       "Objective: \(features.columns) feature columns, model expects \(model.featureCount)")
-    precondition(targets.count == features.rows, "Objective: \(targets.count) targets for \(features.rows) rows")
+    precondition(
+      targets.count == features.rows,
+      "Objective: \(targets.count) targets for \(features.rows) rows")
     if let weights {
-      precondition(weights.count == features.rows, "Objective: \(weights.count) weights for \(features.rows) rows")
-      precondition(weights.allSatisfy { $0 >= 0 && $0.isFinite }, "Objective: weights must be finite and >= 0")
+      precondition(
+        weights.count == features.rows,
+        "Objective: \(weights.count) weights for \(features.rows) rows")
+      precondition(
+        weights.allSatisfy { $0 >= 0 && $0.isFinite }, "Objective: weights must be finite and >= 0")
     }
     if let perturbation {
       precondition(
         perturbation.count == model.parameterCount,
-        "Objective: perturbation has \(perturbation.count) entries, expected \(model.parameterCount)")
+        "Objective: perturbation has \(perturbation.count) entries, expected \(model.parameterCount)"
+      )
     }
-    precondition(regularization >= 0 && regularization.isFinite, "Objective: regularization must be >= 0")
+    precondition(
+      regularization >= 0 && regularization.isFinite, "Objective: regularization must be >= 0")
     self.model = model
     self.features = features
     self.targets = targets

@@ -28,7 +28,9 @@ public struct RidgeRegression: GeneralizedLinearModel, Hashable, Codable {
   public func lossDerivatives(linearPredictors z: [Double], targets: [Double]) -> (
     values: [Double], first: [Double], second: [Double]
   ) {
-    precondition(z.count == targets.count, "RidgeRegression: \(targets.count) targets for \(z.count) predictors")
+    precondition(
+      z.count == targets.count,
+      "RidgeRegression: \(targets.count) targets for \(z.count) predictors")
     let r = zip(z, targets).map { $0 - $1 }
     return (r.map { 0.5 * $0 * $0 }, r, [Double](repeating: 1, count: r.count))
   }

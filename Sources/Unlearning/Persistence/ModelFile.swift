@@ -44,7 +44,10 @@ public struct ModelFile: Sendable, Codable, Equatable {
     /// Seed for the next fresh `b` (so a budget-triggered retrain is reproducible).
     public var nextPerturbationSeed: UInt64
 
-    public init(privacy: PrivacyParameters, accounting: String, perturbation: [Double]?, spent: Double, retrainCount: Int, nextPerturbationSeed: UInt64) {
+    public init(
+      privacy: PrivacyParameters, accounting: String, perturbation: [Double]?, spent: Double,
+      retrainCount: Int, nextPerturbationSeed: UInt64
+    ) {
       self.privacy = privacy
       self.accounting = accounting
       self.perturbation = perturbation
@@ -55,8 +58,10 @@ public struct ModelFile: Sendable, Codable, Equatable {
   }
 
   public init(
-    model: ModelSpecification, regularization: Double, parameters: [Double], training: TrainingResult,
-    scenario: Scenario, dataFingerprint: String, removedIDs: [SampleID] = [], certification: CertificationState? = nil
+    model: ModelSpecification, regularization: Double, parameters: [Double],
+    training: TrainingResult,
+    scenario: Scenario, dataFingerprint: String, removedIDs: [SampleID] = [],
+    certification: CertificationState? = nil
   ) {
     self.model = model
     self.regularization = regularization
@@ -96,7 +101,9 @@ public struct ModelFile: Sendable, Codable, Equatable {
     do {
       data = try Data(contentsOf: URL(fileURLWithPath: path))
     } catch {
-      throw .unreadable(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file")
+      throw .unreadable(
+        path: path,
+        reason: FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file")
     }
     // Check the header first so a wrong version gets a precise message.
     struct Header: Decodable { var format: String?; var version: Int? }
@@ -104,7 +111,11 @@ public struct ModelFile: Sendable, Codable, Equatable {
       throw .corrupt(path: path, reason: "not a JSON object")
     }
     guard header.format == formatName else {
-      throw .corrupt(path: path, reason: "field \"format\" is \(header.format.map { "\"\($0)\"" } ?? "missing"), expected \"\(formatName)\"")
+      throw .corrupt(
+        path: path,
+        reason:
+          "field \"format\" is \(header.format.map { "\"\($0)\"" } ?? "missing"), expected \"\(formatName)\""
+      )
     }
     guard header.version == currentVersion else {
       throw .unsupportedVersion(path: path, found: header.version ?? -1, supported: currentVersion)
@@ -113,11 +124,23 @@ public struct ModelFile: Sendable, Codable, Equatable {
     do {
       file = try JSONDecoder().decode(ModelFile.self, from: data)
     } catch let DecodingError.keyNotFound(key, context) {
-      throw .corrupt(path: path, reason: "missing field \"\((context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."))\"")
+      throw .corrupt(
+        path: path,
+        reason:
+          "missing field \"\((context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."))\""
+      )
     } catch let DecodingError.typeMismatch(_, context) {
-      throw .corrupt(path: path, reason: "field \"\(context.codingPath.map(\.stringValue).joined(separator: "."))\" has the wrong type")
+      throw .corrupt(
+        path: path,
+        reason:
+          "field \"\(context.codingPath.map(\.stringValue).joined(separator: "."))\" has the wrong type"
+      )
     } catch let DecodingError.dataCorrupted(context) {
-      throw .corrupt(path: path, reason: "field \"\(context.codingPath.map(\.stringValue).joined(separator: "."))\": \(context.debugDescription)")
+      throw .corrupt(
+        path: path,
+        reason:
+          "field \"\(context.codingPath.map(\.stringValue).joined(separator: "."))\": \(context.debugDescription)"
+      )
     } catch {
       throw .corrupt(path: path, reason: "\(error)")
     }
@@ -127,16 +150,25 @@ public struct ModelFile: Sendable, Codable, Equatable {
       throw .corrupt(path: path, reason: error.description)
     }
     guard file.parameters.count == file.model.parameterCount else {
-      throw .corrupt(path: path, reason: "field \"parameters\" has \(file.parameters.count) entries, the model needs \(file.model.parameterCount)")
+      throw .corrupt(
+        path: path,
+        reason:
+          "field \"parameters\" has \(file.parameters.count) entries, the model needs \(file.model.parameterCount)"
+      )
     }
     if let bad = file.parameters.firstIndex(where: { !$0.isFinite }) {
       throw .corrupt(path: path, reason: "field \"parameters\" entry \(bad) is not finite")
     }
     guard file.regularization > 0, file.regularization.isFinite else {
-      throw .corrupt(path: path, reason: "field \"regularization\" must be positive, got \(file.regularization)")
+      throw .corrupt(
+        path: path, reason: "field \"regularization\" must be positive, got \(file.regularization)")
     }
     if let b = file.certification?.perturbation, b.count != file.model.parameterCount {
-      throw .corrupt(path: path, reason: "field \"certification.perturbation\" has \(b.count) entries, expected \(file.model.parameterCount)")
+      throw .corrupt(
+        path: path,
+        reason:
+          "field \"certification.perturbation\" has \(b.count) entries, expected \(file.model.parameterCount)"
+      )
     }
     if Set(file.removedIDs).count != file.removedIDs.count {
       throw .corrupt(path: path, reason: "field \"removedIDs\" lists an id twice")
@@ -161,10 +193,12 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
     case .unwritable(let path, let reason): return "\(path): cannot write model file (\(reason))"
     case .corrupt(let path, let reason): return "\(path): corrupt model file: \(reason)"
     case .unsupportedVersion(let path, let found, let supported):
-      return "\(path): model file version \(found) is not supported (this build reads version \(supported))"
+      return
+        "\(path): model file version \(found) is not supported (this build reads version \(supported))"
     case .invalidField(let field, let reason): return "invalid \(field): \(reason)"
     case .dataMismatch(let path, let expected, let found):
-      return "\(path): the training data has fingerprint \(found), but the model was trained on \(expected); refusing to remove from different data"
+      return
+        "\(path): the training data has fingerprint \(found), but the model was trained on \(expected); refusing to remove from different data"
     }
   }
 }

@@ -14,7 +14,8 @@ extension ModelSpecification {
     case .softmax(let d, let k):
       return try visitor.visit(SoftmaxRegression(featureCount: d, classCount: k))
     case .multilayerPerceptron(let sizes, let activation):
-      return try visitor.visit(MultilayerPerceptron(layerSizes: sizes, hiddenActivation: activation))
+      return try visitor.visit(
+        MultilayerPerceptron(layerSizes: sizes, hiddenActivation: activation))
     case .ridge(let d, let intercept):
       return try visitor.visit(RidgeRegression(featureCount: d, fitsIntercept: intercept))
     }
@@ -24,7 +25,8 @@ extension ModelSpecification {
   /// convex models, L-BFGS to `1e-8 n` (seeded initialisation) for networks.
   public func defaultTrainer(seed: UInt64) -> any Trainer {
     switch self {
-    case .multilayerPerceptron: return LBFGSTrainer(gradientTolerance: 1e-8, maximumIterations: 5000, seed: seed)
+    case .multilayerPerceptron:
+      return LBFGSTrainer(gradientTolerance: 1e-8, maximumIterations: 5000, seed: seed)
     default: return NewtonTrainer(gradientTolerance: 1e-10, seed: seed)
     }
   }

@@ -8,10 +8,14 @@ public enum ModelSpecification: Sendable, Codable, Equatable, CustomStringConver
   /// The number of parameters the model has.
   public var parameterCount: Int {
     switch self {
-    case .logistic(let d, let intercept): return LogisticRegression(featureCount: d, fitsIntercept: intercept).parameterCount
-    case .softmax(let d, let k): return SoftmaxRegression(featureCount: d, classCount: k).parameterCount
-    case .multilayerPerceptron(let sizes, let a): return MultilayerPerceptron(layerSizes: sizes, hiddenActivation: a).parameterCount
-    case .ridge(let d, let intercept): return RidgeRegression(featureCount: d, fitsIntercept: intercept).parameterCount
+    case .logistic(let d, let intercept):
+      return LogisticRegression(featureCount: d, fitsIntercept: intercept).parameterCount
+    case .softmax(let d, let k):
+      return SoftmaxRegression(featureCount: d, classCount: k).parameterCount
+    case .multilayerPerceptron(let sizes, let a):
+      return MultilayerPerceptron(layerSizes: sizes, hiddenActivation: a).parameterCount
+    case .ridge(let d, let intercept):
+      return RidgeRegression(featureCount: d, fitsIntercept: intercept).parameterCount
     }
   }
 
@@ -39,7 +43,9 @@ public enum ModelSpecification: Sendable, Codable, Equatable, CustomStringConver
     case .logistic(let d, _), .ridge(let d, _):
       guard d > 0 else { throw .invalidField("model.featureCount", "must be positive, got \(d)") }
     case .softmax(let d, let k):
-      guard d > 0, k >= 2 else { throw .invalidField("model", "softmax needs featureCount > 0 and classCount >= 2") }
+      guard d > 0, k >= 2 else {
+        throw .invalidField("model", "softmax needs featureCount > 0 and classCount >= 2")
+      }
     case .multilayerPerceptron(let sizes, _):
       guard sizes.count >= 2, sizes.allSatisfy({ $0 > 0 }) else {
         throw .invalidField("model.layerSizes", "needs at least 2 positive sizes, got \(sizes)")
@@ -49,7 +55,8 @@ public enum ModelSpecification: Sendable, Codable, Equatable, CustomStringConver
 
   public var description: String {
     switch self {
-    case .logistic(let d, let intercept): return "logistic regression (d = \(d)\(intercept ? ", intercept" : ""))"
+    case .logistic(let d, let intercept):
+      return "logistic regression (d = \(d)\(intercept ? ", intercept" : ""))"
     case .softmax(let d, let k): return "softmax regression (d = \(d), K = \(k))"
     case .multilayerPerceptron(let sizes, let a):
       return "MLP \(sizes.map(String.init).joined(separator: "-")) (\(a.rawValue))"
@@ -63,13 +70,17 @@ extension ModelSpecification {
   public func probabilities(_ parameters: [Double], features: Matrix) -> Matrix {
     switch self {
     case .logistic(let d, let intercept):
-      return LogisticRegression(featureCount: d, fitsIntercept: intercept).probabilities(parameters, features: features)
+      return LogisticRegression(featureCount: d, fitsIntercept: intercept).probabilities(
+        parameters, features: features)
     case .softmax(let d, let k):
-      return SoftmaxRegression(featureCount: d, classCount: k).probabilities(parameters, features: features)
+      return SoftmaxRegression(featureCount: d, classCount: k).probabilities(
+        parameters, features: features)
     case .multilayerPerceptron(let sizes, let a):
-      return MultilayerPerceptron(layerSizes: sizes, hiddenActivation: a).probabilities(parameters, features: features)
+      return MultilayerPerceptron(layerSizes: sizes, hiddenActivation: a).probabilities(
+        parameters, features: features)
     case .ridge(let d, let intercept):
-      return RidgeRegression(featureCount: d, fitsIntercept: intercept).probabilities(parameters, features: features)
+      return RidgeRegression(featureCount: d, fitsIntercept: intercept).probabilities(
+        parameters, features: features)
     }
   }
 

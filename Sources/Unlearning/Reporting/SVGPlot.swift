@@ -10,8 +10,10 @@ import Foundation
 public struct SVGPlot: Sendable {
   /// One drawable element in data coordinates.
   public enum Mark: Sendable {
-    case points(xs: [Double], ys: [Double], color: String, radius: Double, label: String?, hollow: Bool)
-    case line(xs: [Double], ys: [Double], color: String, width: Double, dashed: Bool, label: String?)
+    case points(
+      xs: [Double], ys: [Double], color: String, radius: Double, label: String?, hollow: Bool)
+    case line(
+      xs: [Double], ys: [Double], color: String, width: Double, dashed: Bool, label: String?)
     /// A filled rectangle (data coordinates), e.g. one cell of a decision map.
     case rectangle(x0: Double, y0: Double, x1: Double, y1: Double, color: String, opacity: Double)
     case horizontalLine(y: Double, color: String, dashed: Bool, label: String?)
@@ -40,14 +42,19 @@ public struct SVGPlot: Sendable {
 
   /// Grouped bars: `series[s][g]` is the height of series `s` in group `g`; groups are placed at
   /// x = 0, 1, 2, ... and labelled with `groups`.
-  public mutating func addBars(groups: [String], series: [(name: String, values: [Double])], colors: [String]) {
+  public mutating func addBars(
+    groups: [String], series: [(name: String, values: [Double])], colors: [String]
+  ) {
     categories = groups
     let k = Double(max(series.count, 1))
     let barWidth = 0.8 / k
     for (s, entry) in series.enumerated() {
       for (g, value) in entry.values.enumerated() where value.isFinite {
         let x0 = Double(g) - 0.4 + Double(s) * barWidth
-        add(.rectangle(x0: x0, y0: 0, x1: x0 + barWidth * 0.92, y1: value, color: colors[s % colors.count], opacity: 0.9))
+        add(
+          .rectangle(
+            x0: x0, y0: 0, x1: x0 + barWidth * 0.92, y1: value, color: colors[s % colors.count],
+            opacity: 0.9))
       }
     }
     legendEntries += series.enumerated().map { ($0.element.name, colors[$0.offset % colors.count]) }
@@ -57,7 +64,9 @@ public struct SVGPlot: Sendable {
   var legendEntries: [(String, String)] = []
 
   /// The palette used across the project's figures (colour-blind friendly).
-  public static let palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+  public static let palette = [
+    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000",
+  ]
 
   // MARK: - Rendering
 
@@ -108,11 +117,16 @@ public struct SVGPlot: Sendable {
   public func render() -> String {
     let (xr, yrRaw) = dataBounds()
     let yr: ClosedRange<Double> =
-      logY ? (Foundation.log10(max(yrRaw.lowerBound, 1e-300)).rounded(.down))...(Foundation.log10(max(yrRaw.upperBound, 1e-300)).rounded(.up)) : yrRaw
+      logY
+      ? (Foundation.log10(max(yrRaw.lowerBound, 1e-300)).rounded(.down))...(Foundation.log10(
+        max(yrRaw.upperBound, 1e-300)
+      ).rounded(.up)) : yrRaw
     let left = margin.left, top = margin.top
     let plotW = width - margin.left - margin.right
     let plotH = height - margin.top - margin.bottom
-    func px(_ x: Double) -> Double { left + (x - xr.lowerBound) / (xr.upperBound - xr.lowerBound) * plotW }
+    func px(_ x: Double) -> Double {
+      left + (x - xr.lowerBound) / (xr.upperBound - xr.lowerBound) * plotW
+    }
     func py(_ y: Double) -> Double {
       let v = logY ? Foundation.log10(max(y, 1e-300)) : y
       let span = yr.upperBound - yr.lowerBound
@@ -125,25 +139,35 @@ public struct SVGPlot: Sendable {
       <text x="\(f(width / 2))" y="22" text-anchor="middle" font-size="15" font-weight="bold">\(Self.escape(title))</text>
 
       """
-    s += "<clipPath id=\"plot\"><rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\"/></clipPath>\n"
+    s +=
+      "<clipPath id=\"plot\"><rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\"/></clipPath>\n"
     // Grid and ticks.
-    let yTicks: [Double] = logY ? Array(stride(from: yr.lowerBound, through: yr.upperBound, by: 1)).map { Foundation.pow(10, $0) } : Self.niceTicks(yr)
+    let yTicks: [Double] =
+      logY
+      ? Array(stride(from: yr.lowerBound, through: yr.upperBound, by: 1)).map {
+        Foundation.pow(10, $0)
+      } : Self.niceTicks(yr)
     for t in yTicks {
       let y = py(t)
-      s += "<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(left + plotW))\" y2=\"\(f(y))\" stroke=\"#e5e5e5\"/>\n"
-      s += "<text x=\"\(f(left - 6))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(Self.tickLabel(t, log: logY))</text>\n"
+      s +=
+        "<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(left + plotW))\" y2=\"\(f(y))\" stroke=\"#e5e5e5\"/>\n"
+      s +=
+        "<text x=\"\(f(left - 6))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(Self.tickLabel(t, log: logY))</text>\n"
     }
     if categories.isEmpty {
       for t in Self.niceTicks(xr) {
         let x = px(t)
-        s += "<line x1=\"\(f(x))\" y1=\"\(f(top))\" x2=\"\(f(x))\" y2=\"\(f(top + plotH))\" stroke=\"#f0f0f0\"/>\n"
-        s += "<text x=\"\(f(x))\" y=\"\(f(top + plotH + 16))\" text-anchor=\"middle\">\(Self.tickLabel(t, log: false))</text>\n"
+        s +=
+          "<line x1=\"\(f(x))\" y1=\"\(f(top))\" x2=\"\(f(x))\" y2=\"\(f(top + plotH))\" stroke=\"#f0f0f0\"/>\n"
+        s +=
+          "<text x=\"\(f(x))\" y=\"\(f(top + plotH + 16))\" text-anchor=\"middle\">\(Self.tickLabel(t, log: false))</text>\n"
       }
     } else {
       for (g, name) in categories.enumerated() {
         let x = px(Double(g))
         let y = top + plotH + 14
-        s += "<text x=\"\(f(x))\" y=\"\(f(y))\" text-anchor=\"end\" font-size=\"11\" transform=\"rotate(-30 \(f(x)) \(f(y)))\">\(Self.escape(name))</text>\n"
+        s +=
+          "<text x=\"\(f(x))\" y=\"\(f(y))\" text-anchor=\"end\" font-size=\"11\" transform=\"rotate(-30 \(f(x)) \(f(y)))\">\(Self.escape(name))</text>\n"
       }
     }
     s += "<g clip-path=\"url(#plot)\">\n"
@@ -152,7 +176,8 @@ public struct SVGPlot: Sendable {
       case .rectangle(let x0, let y0, let x1, let y1, let c, let o):
         let (a, b) = (px(min(x0, x1)), px(max(x0, x1)))
         let (c0, c1) = (py(max(y0, y1)), py(min(y0, y1)))
-        s += "<rect x=\"\(f(a))\" y=\"\(f(c0))\" width=\"\(f(b - a))\" height=\"\(f(c1 - c0))\" fill=\"\(c)\" fill-opacity=\"\(f(o))\"/>\n"
+        s +=
+          "<rect x=\"\(f(a))\" y=\"\(f(c0))\" width=\"\(f(b - a))\" height=\"\(f(c1 - c0))\" fill=\"\(c)\" fill-opacity=\"\(f(o))\"/>\n"
       default: break
       }
     }
@@ -160,31 +185,42 @@ public struct SVGPlot: Sendable {
       switch m {
       case .points(let xs, let ys, let c, let r, _, let hollow):
         for (x, y) in zip(xs, ys) where x.isFinite && y.isFinite {
-          s += hollow
+          s +=
+            hollow
             ? "<circle cx=\"\(f(px(x)))\" cy=\"\(f(py(y)))\" r=\"\(f(r))\" fill=\"none\" stroke=\"\(c)\" stroke-width=\"1.5\"/>\n"
             : "<circle cx=\"\(f(px(x)))\" cy=\"\(f(py(y)))\" r=\"\(f(r))\" fill=\"\(c)\" fill-opacity=\"0.8\"/>\n"
         }
       case .line(let xs, let ys, let c, let w, let dashed, _):
-        let pts = zip(xs, ys).filter { $0.0.isFinite && $0.1.isFinite && (!logY || $0.1 > 0) }.map { "\(f(px($0.0))),\(f(py($0.1)))" }
+        let pts = zip(xs, ys).filter { $0.0.isFinite && $0.1.isFinite && (!logY || $0.1 > 0) }.map {
+          "\(f(px($0.0))),\(f(py($0.1)))"
+        }
         if pts.count > 1 {
-          s += "<polyline points=\"\(pts.joined(separator: " "))\" fill=\"none\" stroke=\"\(c)\" stroke-width=\"\(f(w))\"\(dashed ? " stroke-dasharray=\"6,4\"" : "")/>\n"
+          s +=
+            "<polyline points=\"\(pts.joined(separator: " "))\" fill=\"none\" stroke=\"\(c)\" stroke-width=\"\(f(w))\"\(dashed ? " stroke-dasharray=\"6,4\"" : "")/>\n"
         }
       case .horizontalLine(let y, let c, let dashed, _):
-        s += "<line x1=\"\(f(left))\" y1=\"\(f(py(y)))\" x2=\"\(f(left + plotW))\" y2=\"\(f(py(y)))\" stroke=\"\(c)\" stroke-width=\"1.5\"\(dashed ? " stroke-dasharray=\"6,4\"" : "")/>\n"
+        s +=
+          "<line x1=\"\(f(left))\" y1=\"\(f(py(y)))\" x2=\"\(f(left + plotW))\" y2=\"\(f(py(y)))\" stroke=\"\(c)\" stroke-width=\"1.5\"\(dashed ? " stroke-dasharray=\"6,4\"" : "")/>\n"
       case .text(let x, let y, let t, let c):
-        s += "<text x=\"\(f(px(x)))\" y=\"\(f(py(y)))\" fill=\"\(c)\" font-size=\"11\">\(Self.escape(t))</text>\n"
+        s +=
+          "<text x=\"\(f(px(x)))\" y=\"\(f(py(y)))\" fill=\"\(c)\" font-size=\"11\">\(Self.escape(t))</text>\n"
       case .rectangle: break
       }
     }
     s += "</g>\n"
-    s += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\" fill=\"none\" stroke=\"#333\"/>\n"
-    s += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 18))\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>\n"
-    s += "<text transform=\"translate(16,\(f(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(Self.escape(yLabel))</text>\n"
+    s +=
+      "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\" fill=\"none\" stroke=\"#333\"/>\n"
+    s +=
+      "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 18))\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>\n"
+    s +=
+      "<text transform=\"translate(16,\(f(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(Self.escape(yLabel))</text>\n"
     for (i, entry) in legendNames.enumerated() {
       let y = top + 10 + Double(i) * 18
       let x = width - margin.right + 12
-      s += "<rect x=\"\(f(x))\" y=\"\(f(y - 9))\" width=\"12\" height=\"12\" fill=\"\(entry.1)\"/>\n"
-      s += "<text x=\"\(f(x + 18))\" y=\"\(f(y + 1))\" font-size=\"11\">\(Self.escape(entry.0))</text>\n"
+      s +=
+        "<rect x=\"\(f(x))\" y=\"\(f(y - 9))\" width=\"12\" height=\"12\" fill=\"\(entry.1)\"/>\n"
+      s +=
+        "<text x=\"\(f(x + 18))\" y=\"\(f(y + 1))\" font-size=\"11\">\(Self.escape(entry.0))</text>\n"
     }
     s += "</svg>\n"
     return s
@@ -196,7 +232,8 @@ public struct SVGPlot: Sendable {
   }
 
   static func escape(_ s: String) -> String {
-    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+      .replacingOccurrences(of: ">", with: "&gt;")
   }
 
   static func tickLabel(_ t: Double, log: Bool) -> String {
@@ -237,18 +274,23 @@ extension SVGPlot {
     let top = title == nil ? 0.0 : 36
     let width = Int(cellWidth * Double(columns))
     let height = Int(top + cellHeight * Double(rows))
-    var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\">\n"
+    var s =
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\">\n"
     s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
     if let title {
-      s += "<text x=\"\(width / 2)\" y=\"24\" text-anchor=\"middle\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"17\" font-weight=\"bold\">\(escape(title))</text>\n"
+      s +=
+        "<text x=\"\(width / 2)\" y=\"24\" text-anchor=\"middle\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"17\" font-weight=\"bold\">\(escape(title))</text>\n"
     }
     for (i, plot) in plots.enumerated() {
       let x = Double(i % columns) * cellWidth
       let y = top + Double(i / columns) * cellHeight
       var inner = plot.render()
       // Give each nested plot its own clip-path id.
-      inner = inner.replacingOccurrences(of: "id=\"plot\"", with: "id=\"plot\(i)\"").replacingOccurrences(of: "url(#plot)", with: "url(#plot\(i))")
-      inner = inner.replacingOccurrences(of: "<svg xmlns=\"http://www.w3.org/2000/svg\" ", with: "<svg x=\"\(Int(x))\" y=\"\(Int(y))\" ")
+      inner = inner.replacingOccurrences(of: "id=\"plot\"", with: "id=\"plot\(i)\"")
+        .replacingOccurrences(of: "url(#plot)", with: "url(#plot\(i))")
+      inner = inner.replacingOccurrences(
+        of: "<svg xmlns=\"http://www.w3.org/2000/svg\" ",
+        with: "<svg x=\"\(Int(x))\" y=\"\(Int(y))\" ")
       s += inner
     }
     s += "</svg>\n"

@@ -42,7 +42,9 @@ public struct AdamTrainer: Trainer, Hashable, Codable {
     seed: UInt64 = 0
   ) {
     precondition(learningRate > 0 && epochs >= 0, "AdamTrainer: bad learning rate or epochs")
-    precondition((0..<1).contains(beta1) && (0..<1).contains(beta2) && epsilon > 0, "AdamTrainer: bad constants")
+    precondition(
+      (0..<1).contains(beta1) && (0..<1).contains(beta2) && epsilon > 0,
+      "AdamTrainer: bad constants")
     precondition(batchSize.map { $0 >= 1 } ?? true, "AdamTrainer: batch size must be positive")
     self.learningRate = learningRate
     self.epochs = epochs

@@ -16,8 +16,13 @@ public struct GradientDescentTrainer: Trainer, Hashable, Codable {
   public var seed: UInt64
 
   /// Creates a gradient-descent trainer (defaults: the seed's MLP settings).
-  public init(learningRate: Double = 0.1, epochs: Int = 200, gradientTolerance: Double = 1e-9, seed: UInt64 = 0) {
-    precondition(learningRate > 0 && epochs >= 0 && gradientTolerance >= 0, "GradientDescentTrainer: bad configuration")
+  public init(
+    learningRate: Double = 0.1, epochs: Int = 200, gradientTolerance: Double = 1e-9,
+    seed: UInt64 = 0
+  ) {
+    precondition(
+      learningRate > 0 && epochs >= 0 && gradientTolerance >= 0,
+      "GradientDescentTrainer: bad configuration")
     self.learningRate = learningRate
     self.epochs = epochs
     self.gradientTolerance = gradientTolerance

@@ -26,7 +26,9 @@ public struct LBFGSTrainer: Trainer, Hashable, Codable {
     memory: Int = 10, gradientTolerance: Double = 1e-9, maximumIterations: Int = 10_000,
     seed: UInt64 = 0
   ) {
-    precondition(memory >= 1 && gradientTolerance >= 0 && maximumIterations >= 0, "LBFGSTrainer: bad configuration")
+    precondition(
+      memory >= 1 && gradientTolerance >= 0 && maximumIterations >= 0,
+      "LBFGSTrainer: bad configuration")
     self.memory = memory
     self.gradientTolerance = gradientTolerance
     self.maximumIterations = maximumIterations

@@ -46,7 +46,8 @@ public struct NewtonTrainer: Trainer, Hashable, Codable {
     reusesFactorization: Bool = true, inexactTolerance: Double = 1e-3,
     maximumInnerIterations: Int = 8
   ) {
-    precondition(gradientTolerance >= 0 && maximumIterations >= 0, "NewtonTrainer: bad configuration")
+    precondition(
+      gradientTolerance >= 0 && maximumIterations >= 0, "NewtonTrainer: bad configuration")
     self.gradientTolerance = gradientTolerance
     self.maximumIterations = maximumIterations
     self.seed = seed
@@ -121,7 +122,9 @@ public struct NewtonTrainer: Trainer, Hashable, Codable {
       theta = point.theta
       iterations += 1
     }
-    if reuse { notes.append("\(factorizations) Hessian factorization(s) for \(iterations) step(s)") }
+    if reuse {
+      notes.append("\(factorizations) Hessian factorization(s) for \(iterations) step(s)")
+    }
     if dampedSteps > 0 {
       notes.append("\(dampedSteps) damped Newton step(s): the Hessian was not positive definite")
     }

@@ -39,7 +39,9 @@ extension Objective {
   /// The starting point: `start` (checked) or the model's initial parameters.
   func startingPoint(_ start: [Double]?, seed: UInt64) -> [Double] {
     guard let start else { return model.initialParameters(seed: seed) }
-    precondition(start.count == parameterCount, "Trainer: start has \(start.count) entries, expected \(parameterCount)")
+    precondition(
+      start.count == parameterCount,
+      "Trainer: start has \(start.count) entries, expected \(parameterCount)")
     return start
   }
 

@@ -14,7 +14,9 @@ struct ClassForgettingTests {
     let problem = SyntheticProblems.multiclass(count: 240, features: 4, classes: 3, seed: seed)
     var features = problem.features
     if let intercept {
-      features = Matrix(rows: problem.count, columns: 5) { i, j in j < 4 ? problem.features[i, j] : intercept }
+      features = Matrix(rows: problem.count, columns: 5) { i, j in
+        j < 4 ? problem.features[i, j] : intercept
+      }
     }
     return try Dataset(features: features, labels: problem.targets.map { Int($0) }, classCount: 3)
   }
@@ -34,19 +36,26 @@ struct ClassForgettingTests {
     let data = try Self.threeClassData()
     let model = SoftmaxRegression(featureCount: 4, classCount: 3)
     let trainer = NewtonTrainer(gradientTolerance: 1e-13)
-    let original = try TrainedModel.train(model: model, data: data, regularization: 1e-2, trainer: trainer)
+    let original = try TrainedModel.train(
+      model: model, data: data, regularization: 1e-2, trainer: trainer)
     let forget = Self.ids(of: 2, in: data)
     #expect(forget.count == 80)
-    let retrained = try Retrain(trainer: trainer).unlearn(original, forgetting: forget).state.parameters
+    let retrained = try Retrain(trainer: trainer).unlearn(original, forgetting: forget).state
+      .parameters
 
-    let solver: NewtonRemoval.Solver = conjugateGradient ? .conjugateGradient(tolerance: 1e-12, maximumIterations: 500) : .direct
+    let solver: NewtonRemoval.Solver =
+      conjugateGradient ? .conjugateGradient(tolerance: 1e-12, maximumIterations: 500) : .direct
     let one = try NewtonRemoval(solver: solver).unlearn(original, forgetting: forget)
-    let many = try NewtonRemoval(solver: solver, steps: 30, residualTolerance: 1e-11 * 160, lineSearch: true)
-      .unlearn(original, forgetting: forget)
+    let many = try NewtonRemoval(
+      solver: solver, steps: 30, residualTolerance: 1e-11 * 160, lineSearch: true
+    )
+    .unlearn(original, forgetting: forget)
     let oneError = Self.relativeError(one.state.parameters, retrained)
     let manyError = Self.relativeError(many.state.parameters, retrained)
     let steps = many.report.details["steps"] ?? 0
-    print("class forgetting, softmax 3 classes (\(conjugateGradient ? "CG" : "Cholesky")): relative distance to retrain after 1 step \(oneError), after \(Int(steps)) steps \(manyError); residuals \(one.report.gradientResidualNorm) vs \(many.report.gradientResidualNorm)")
+    print(
+      "class forgetting, softmax 3 classes (\(conjugateGradient ? "CG" : "Cholesky")): relative distance to retrain after 1 step \(oneError), after \(Int(steps)) steps \(manyError); residuals \(one.report.gradientResidualNorm) vs \(many.report.gradientResidualNorm)"
+    )
     #expect(manyError <= 1e-6)
     #expect(steps > 1)
     // A whole class is a large removal: one step is measurably worse.
@@ -55,8 +64,11 @@ struct ClassForgettingTests {
     #expect(many.report.gradientResidualNorm < 1e-3 * one.report.gradientResidualNorm)
     // The iterated model, like retrain, never predicts the forgotten class on its own samples.
     let forgetRows = try data.subset(ids: forget)
-    let predictedAsTwo = model.predictions(many.state.parameters, features: forgetRows.features).filter { $0 == 2 }.count
-    let retrainPredictedAsTwo = model.predictions(retrained, features: forgetRows.features).filter { $0 == 2 }.count
+    let predictedAsTwo = model.predictions(many.state.parameters, features: forgetRows.features)
+      .filter { $0 == 2 }.count
+    let retrainPredictedAsTwo = model.predictions(retrained, features: forgetRows.features).filter {
+      $0 == 2
+    }.count
     #expect(predictedAsTwo == retrainPredictedAsTwo)
   }
 
@@ -66,12 +78,14 @@ struct ClassForgettingTests {
     let data = try Self.threeClassData(seed: 5)
     let model = MultilayerPerceptron(layerSizes: [4, 3, 3], hiddenActivation: .tanh)
     let original = try TrainedModel.train(
-      model: model, data: data, regularization: 1e-2, trainer: LBFGSTrainer(gradientTolerance: 1e-6, maximumIterations: 300, seed: 3))
+      model: model, data: data, regularization: 1e-2,
+      trainer: LBFGSTrainer(gradientTolerance: 1e-6, maximumIterations: 300, seed: 3))
     let forget = Self.ids(of: 1, in: data)
     let theta = original.parameters
     let mu = 0.5
     let cg = try NewtonRemoval(
-      solver: .conjugateGradient(tolerance: 1e-13, maximumIterations: 1000), curvature: .dampedGaussNewton(mu)
+      solver: .conjugateGradient(tolerance: 1e-13, maximumIterations: 1000),
+      curvature: .dampedGaussNewton(mu)
     ).unlearn(original, forgetting: forget)
 
     // Independent dense solve: the matrix from p Gauss-Newton products with e_j, Cholesky.
@@ -85,7 +99,9 @@ struct ClassForgettingTests {
       for i in 0..<p { matrix[i, j] = column[i] }
     }
     var asymmetry = 0.0
-    for i in 0..<p { for j in 0..<p { asymmetry = max(asymmetry, abs(matrix[i, j] - matrix[j, i])) } }
+    for i in 0..<p {
+      for j in 0..<p { asymmetry = max(asymmetry, abs(matrix[i, j] - matrix[j, i])) }
+    }
     #expect(asymmetry < 1e-9)
     matrix.addToDiagonal(mu)
     let dense = try Cholesky(matrix).solve(objective.gradient(at: theta).scaled(by: -1))
@@ -93,19 +109,31 @@ struct ClassForgettingTests {
     #expect(step.norm() > 1e-3)
     #expect(step.subtracting(dense).norm() <= 1e-8 * dense.norm())
     // The dense path of the same curvature agrees too.
-    let direct = try NewtonRemoval(curvature: .dampedGaussNewton(mu)).unlearn(original, forgetting: forget)
-    #expect(direct.state.parameters.subtracting(theta).subtracting(dense).norm() <= 1e-10 * dense.norm())
+    let direct = try NewtonRemoval(curvature: .dampedGaussNewton(mu)).unlearn(
+      original, forgetting: forget)
+    #expect(
+      direct.state.parameters.subtracting(theta).subtracting(dense).norm() <= 1e-10 * dense.norm())
   }
 
   @Test func classThatIsNotPresentIsAClearError() throws {
     let (train, _) = HospitalScenario.make(seed: 42)
-    #expect(throws: Comparison.ComparisonError.invalidRequest("forget class 3 is not a class of the data (classes: 0 = healthy, 1 = diabetic)")) {
+    #expect(
+      throws: Comparison.ComparisonError.invalidRequest(
+        "forget class 3 is not a class of the data (classes: 0 = healthy, 1 = diabetic)")
+    ) {
       try Comparison.resolveForget(.wholeClass(3), train: train, seed: 1)
     }
-    #expect(throws: Comparison.ComparisonError.self) { try Comparison.resolveForget(.wholeClass(-1), train: train, seed: 1) }
+    #expect(throws: Comparison.ComparisonError.self) {
+      try Comparison.resolveForget(.wholeClass(-1), train: train, seed: 1)
+    }
     // A declared class without training samples.
-    let empty = try Dataset(features: Matrix(rows: 4, columns: 1, elements: [1, 2, 3, 4]), labels: [0, 2, 0, 2], classCount: 3)
-    #expect(throws: Comparison.ComparisonError.invalidRequest("forget class 1 (1) has no training samples")) {
+    let empty = try Dataset(
+      features: Matrix(rows: 4, columns: 1, elements: [1, 2, 3, 4]), labels: [0, 2, 0, 2],
+      classCount: 3)
+    #expect(
+      throws: Comparison.ComparisonError.invalidRequest(
+        "forget class 1 (1) has no training samples")
+    ) {
       try Comparison.resolveForget(.wholeClass(1), train: empty, seed: 1)
     }
     let ids = try Comparison.resolveForget(.wholeClass(2), train: empty, seed: 1)
@@ -119,18 +147,22 @@ struct ClassForgettingTests {
     let (train, test) = data.split(testCount: 60, seed: 2)
     let model = SoftmaxRegression(featureCount: 5, classCount: 3)
     let trainer = NewtonTrainer(gradientTolerance: 1e-12)
-    let original = try TrainedModel.train(model: model, data: train, regularization: 1e-3, trainer: trainer)
+    let original = try TrainedModel.train(
+      model: model, data: train, regularization: 1e-3, trainer: trainer)
     let forget = Self.ids(of: 0, in: train)
     let retrain = try Retrain(trainer: trainer).unlearn(original, forgetting: forget)
     let context = EvaluationContext(
-      model: model, retainedObjective: retrain.state.objective(), retain: try train.removing(ids: forget),
+      model: model, retainedObjective: retrain.state.objective(),
+      retain: try train.removing(ids: forget),
       forget: try train.subset(ids: forget), test: test, originalParameters: original.parameters,
       retrainedParameters: retrain.state.parameters, forgottenClass: 0)
-    let reference = context.evaluate(method: "retrain", parameters: retrain.state.parameters, isReference: true)
+    let reference = context.evaluate(
+      method: "retrain", parameters: retrain.state.parameters, isReference: true)
     #expect(reference.forgetAccuracy == 0)
     #expect(reference.forgottenClassRecall == 0 && reference.predictedAsForgottenClassShare == 0)
     #expect(reference.verdict == .reference)
-    let iterated = try NewtonRemoval(steps: 30, residualTolerance: 1e-10, lineSearch: true).unlearn(original, forgetting: forget)
+    let iterated = try NewtonRemoval(steps: 30, residualTolerance: 1e-10, lineSearch: true).unlearn(
+      original, forgetting: forget)
     let e = context.evaluate(method: "newton-iterated", parameters: iterated.state.parameters)
     #expect(e.forgetAccuracy == 0)
     #expect(e.verdict == .closeToRetrain)
@@ -152,13 +184,18 @@ struct ClassForgettingTests {
     let data = try Self.threeClassData(seed: 21, intercept: 5)
     var csv = "a,b,c,d,e,label\n"
     for i in 0..<data.count {
-      csv += (0..<5).map { String(data.features[i, $0]) }.joined(separator: ",") + ",c\(data.labels[i])\n"
+      csv +=
+        (0..<5).map { String(data.features[i, $0]) }.joined(separator: ",")
+        + ",c\(data.labels[i])\n"
     }
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("class-forgetting-\(getpid()).csv").path
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "class-forgetting-\(getpid()).csv"
+    ).path
     try csv.write(toFile: path, atomically: true, encoding: .utf8)
     defer { try? FileManager.default.removeItem(atPath: path) }
     var configuration = Comparison.Configuration()
-    configuration.scenario = .csv(path: path, labelColumn: "label", testFraction: 0.25, seed: 3, normalizeRows: false)
+    configuration.scenario = .csv(
+      path: path, labelColumn: "label", testFraction: 0.25, seed: 3, normalizeRows: false)
     configuration.models = [.softmax]
     configuration.methods = [.retrain, .naive, .gradientAscent, .newton]
     configuration.forget = .wholeClass(1)
@@ -176,7 +213,9 @@ struct ClassForgettingTests {
     #expect(iterated.relativeDistance < 1e-6)
     #expect(iterated.relativeDistance < one.relativeDistance)
     #expect(iterated.verdict == .closeToRetrain)
-    #expect(iterated.forgottenClass == 1 && iterated.forgottenClassRecall == reference.forgottenClassRecall)
+    #expect(
+      iterated.forgottenClass == 1
+        && iterated.forgottenClassRecall == reference.forgottenClassRecall)
     #expect(rows["naive"]?.verdict == .noChange)
     for (method, e) in rows where method != "retrain" {
       // Nothing is "over-forgetting" merely for matching retrain's near-zero class accuracy.

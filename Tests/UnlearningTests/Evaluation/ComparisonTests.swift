@@ -11,9 +11,15 @@ struct ComparisonTests {
     #expect(result.trainCount == 400 && result.testCount == 100 && result.forgottenIDs.count == 80)
     #expect(Set(result.forgottenIDs).count == 80)
     let logistic = result.rows.filter { $0.model == "logistic" }.map(\.method)
-    #expect(logistic == ["retrain", "naive", "gradient-ascent", "gradient-ascent-tuned", "neggrad-plus", "newton", "certified"])
+    #expect(
+      logistic == [
+        "retrain", "naive", "gradient-ascent", "gradient-ascent-tuned", "neggrad-plus", "newton",
+        "certified",
+      ])
     let mlp = result.rows.filter { $0.model.hasPrefix("mlp") }.map(\.method)
-    #expect(mlp.contains("retrain") && mlp.contains("gradient-ascent") && mlp.contains("newton") && mlp.contains("naive"))
+    #expect(
+      mlp.contains("retrain") && mlp.contains("gradient-ascent") && mlp.contains("newton")
+        && mlp.contains("naive"))
   }
 
   @Test func retrainIsExactlyTheReference() throws {
@@ -42,9 +48,11 @@ struct ComparisonTests {
 
   @Test func seedGradientAscentOverForgetsOnTheNetwork() throws {
     let result = try #require(Self.result)
-    let row = try #require(result.rows.first { $0.model.hasPrefix("mlp") && $0.method == "gradient-ascent" })
+    let row = try #require(
+      result.rows.first { $0.model.hasPrefix("mlp") && $0.method == "gradient-ascent" })
     #expect(row.evaluation.verdict == .overForgets)
-    let reference = try #require(result.rows.first { $0.model.hasPrefix("mlp") && $0.method == "retrain" })
+    let reference = try #require(
+      result.rows.first { $0.model.hasPrefix("mlp") && $0.method == "retrain" })
     // The retrained network still classifies the forgotten patients well; ascent does not.
     #expect(reference.evaluation.forgetAccuracy > 0.8)
     #expect(row.evaluation.forgetAccuracy < reference.evaluation.forgetAccuracy - 0.1)
@@ -61,9 +69,15 @@ struct ComparisonTests {
 
   @Test func badForgetRequestsAreRejected() throws {
     let (train, _) = HospitalScenario.make(seed: 42)
-    #expect(throws: Comparison.ComparisonError.self) { try Comparison.resolveForget(.random(count: 0), train: train, seed: 1) }
-    #expect(throws: Comparison.ComparisonError.self) { try Comparison.resolveForget(.random(count: 400), train: train, seed: 1) }
-    #expect(throws: Comparison.ComparisonError.invalidRequest("forget id 7 is not in the training set")) {
+    #expect(throws: Comparison.ComparisonError.self) {
+      try Comparison.resolveForget(.random(count: 0), train: train, seed: 1)
+    }
+    #expect(throws: Comparison.ComparisonError.self) {
+      try Comparison.resolveForget(.random(count: 400), train: train, seed: 1)
+    }
+    #expect(
+      throws: Comparison.ComparisonError.invalidRequest("forget id 7 is not in the training set")
+    ) {
       try Comparison.resolveForget(.ids([7]), train: train, seed: 1)
     }
     let id = train.ids[3]

@@ -54,7 +54,8 @@ struct MetricsTests {
     let neg = (0..<150).map { _ in (g.nextNormal() * 3).rounded() }
     var pairs = 0.0
     for a in pos { for b in neg { pairs += a > b ? 1 : (a == b ? 0.5 : 0) } }
-    #expect(abs(Metrics.rocAUC(positives: pos, negatives: neg) - pairs / Double(200 * 150)) <= 1e-12)
+    #expect(
+      abs(Metrics.rocAUC(positives: pos, negatives: neg) - pairs / Double(200 * 150)) <= 1e-12)
   }
 
   @Test func aucOfIdenticalDistributionsIsNearOneHalf() {
@@ -65,9 +66,12 @@ struct MetricsTests {
   }
 
   @Test func relativeDistanceAndAccuracy() {
-    #expect(Metrics.relativeDistance(unlearned: [1, 1], retrained: [1, 1], original: [0, 0]) == 0)
-    #expect(Metrics.relativeDistance(unlearned: [0, 0], retrained: [3, 4], original: [0, 0]) == 1)
-    #expect(Metrics.relativeDistance(unlearned: [3, 4], retrained: [3, 4], original: [3, 4]) == 0)
+    #expect(
+      Metrics.relativeDistance(unlearned: [1, 1], retrained: [1, 1], original: [0, 0]) == 0)
+    #expect(
+      Metrics.relativeDistance(unlearned: [0, 0], retrained: [3, 4], original: [0, 0]) == 1)
+    #expect(
+      Metrics.relativeDistance(unlearned: [3, 4], retrained: [3, 4], original: [3, 4]) == 0)
     #expect(Metrics.accuracy(predictions: [0, 1, 1, 0], labels: [0, 1, 0, 0]) == 0.75)
   }
 

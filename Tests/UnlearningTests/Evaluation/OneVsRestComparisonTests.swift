@@ -15,7 +15,8 @@ struct OneVsRestComparisonTests {
       labels.append(k)
     }
     let data = try Dataset(
-      features: Matrix(rowArrays: rows), labels: labels, ids: (0..<count).map { SampleID($0 + idOffset) }, classCount: 3)
+      features: Matrix(rowArrays: rows), labels: labels,
+      ids: (0..<count).map { SampleID($0 + idOffset) }, classCount: 3)
     return data.normalizingRows()
   }
 
@@ -25,7 +26,8 @@ struct OneVsRestComparisonTests {
     let forget = train.ids.enumerated().filter { train.labels[$0.offset] == 2 }.map(\.element)
     let result = try Comparison.oneVsRestCertification(
       train: train, test: test, ids: forget, forgottenClass: 2, regularization: 1e-2,
-      privacy: try PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: 0.5), accounting: .exactStep, seed: 4)
+      privacy: try PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: 0.5), accounting: .exactStep,
+      seed: 4)
     #expect(result.heads == 3)
     #expect(result.certificate.trueResidual <= result.certificate.certifiedResidual)
     #expect(result.certificate.certifiedResidual <= result.certificate.budget)

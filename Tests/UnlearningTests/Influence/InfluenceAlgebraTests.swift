@@ -16,9 +16,11 @@ struct InfluenceAlgebraTests {
     h.addToDiagonal(damping)
     let chol = try Cholesky(h)
     let testGradient = objective.model.perSampleGradients(
-      theta, features: Matrix(rows: 1, columns: test.features.count, elements: test.features), targets: [test.target]
+      theta, features: Matrix(rows: 1, columns: test.features.count, elements: test.features),
+      targets: [test.target]
     ).row(0)
-    let g = objective.model.perSampleGradients(theta, features: objective.features, targets: objective.targets)
+    let g = objective.model.perSampleGradients(
+      theta, features: objective.features, targets: objective.targets)
     var scores: [Double] = [], selfs: [Double] = []
     for i in 0..<g.rows {
       var r = g.row(i)
@@ -31,7 +33,8 @@ struct InfluenceAlgebraTests {
     return (scores, selfs)
   }
 
-  @Test("logistic: s_test scores and self-influences equal brute force (weights, both conventions, all solvers)",
+  @Test(
+    "logistic: s_test scores and self-influences equal brute force (weights, both conventions, all solvers)",
     arguments: RemovalRegularization.allCases, ["direct", "cg", "cg-jacobi"])
   func logisticMatchesBruteForce(convention: RemovalRegularization, solverName: String) throws {
     let (base, theta0) = InfluenceSolverTests.logistic(count: 300, features: 12, lambda: 1e-2)
@@ -46,8 +49,10 @@ struct InfluenceAlgebraTests {
       default: .conjugateGradient(.init(tolerance: 1e-13, preconditioner: .jacobi))
       }
     let influence = try InfluenceFunctions(
-      model: objective.model, parameters: theta, features: objective.features, targets: objective.targets,
-      regularization: objective.regularization, weights: weights, solver: solver, removalRegularization: convention)
+      model: objective.model, parameters: theta, features: objective.features,
+      targets: objective.targets,
+      regularization: objective.regularization, weights: weights, solver: solver,
+      removalRegularization: convention)
     let test = TestPoint(features: objective.features.row(5), target: 1 - objective.targets[5])
     let oracle = try Self.bruteForce(objective, theta, test, damping: 0, convention: convention)
     let scores = try influence.influences(on: test)
@@ -58,7 +63,8 @@ struct InfluenceAlgebraTests {
     #expect(selfs.allSatisfy { $0 >= 0 })  // convex: H_J is positive definite
   }
 
-  @Test("MLP (damped, per-sample-gradient path): scores equal brute force and do not depend on the block size",
+  @Test(
+    "MLP (damped, per-sample-gradient path): scores equal brute force and do not depend on the block size",
     arguments: [1, 7, 64, 1024])
   func perceptronBlocks(blockSize: Int) throws {
     let (objective, theta) = InfluenceSolverTests.perceptron()
@@ -69,21 +75,28 @@ struct InfluenceAlgebraTests {
     let oracle = try Self.bruteForce(objective, theta, test, damping: damping, convention: .fixed)
     for solver in [IHVPSolver.direct, .conjugateGradient(.init(tolerance: 1e-13))] {
       let influence = try InfluenceFunctions(
-        model: objective.model, parameters: theta, features: objective.features, targets: objective.targets,
-        regularization: objective.regularization, damping: damping, solver: solver, blockSize: blockSize)
+        model: objective.model, parameters: theta, features: objective.features,
+        targets: objective.targets,
+        regularization: objective.regularization, damping: damping, solver: solver,
+        blockSize: blockSize)
       let scores = try influence.influences(on: test)
       #expect(scores.ihvp.damping == damping)
       #expect(scores.values.isApproximatelyEqual(to: oracle.scores, relativeTolerance: 1e-9))
-      #expect(influence.selfInfluences().isApproximatelyEqual(to: oracle.selfInfluences, relativeTolerance: 1e-9))
+      #expect(
+        influence.selfInfluences().isApproximatelyEqual(
+          to: oracle.selfInfluences, relativeTolerance: 1e-9))
     }
   }
 
-  @Test("group influence is the sum of individual influences; several test points at once equal one at a time")
+  @Test(
+    "group influence is the sum of individual influences; several test points at once equal one at a time"
+  )
   func groupIsSum() throws {
     let (objective, theta) = InfluenceSolverTests.logistic(count: 300, features: 12)
     for solver in [IHVPSolver.direct, .conjugateGradient(.init(tolerance: 1e-13))] {
       let influence = try InfluenceFunctions(
-        model: objective.model, parameters: theta, features: objective.features, targets: objective.targets,
+        model: objective.model, parameters: theta, features: objective.features,
+        targets: objective.targets,
         regularization: objective.regularization, solver: solver)
       let group: [SampleID] = [4, 17, 99, 250]
       let together = try influence.parameterChange(removing: group).change
@@ -94,7 +107,8 @@ struct InfluenceAlgebraTests {
       let targets = [0.0, 1.0, 1.0]
       let batch = try influence.testLossChanges(testFeatures: tests, testTargets: targets)
       for j in 0..<3 {
-        let single = try influence.influences(on: TestPoint(features: tests.row(j), target: targets[j]))
+        let single = try influence.influences(
+          on: TestPoint(features: tests.row(j), target: targets[j]))
         #expect(batch[j].values.isApproximatelyEqual(to: single.values, relativeTolerance: 1e-10))
       }
     }
@@ -109,22 +123,27 @@ struct InfluenceAlgebraTests {
     duplicated.appendRows(of: data.features.rows(at: [z]))
     let duplicatedTargets = data.targets + [data.targets[z]]
     let lambda = 1e-2
-    let objectiveDuplicated = Objective(model: model, features: duplicated, targets: duplicatedTargets, regularization: lambda)
+    let objectiveDuplicated = Objective(
+      model: model, features: duplicated, targets: duplicatedTargets, regularization: lambda)
     var weights = [Double](repeating: 1, count: 200)
     weights[z] = 2
-    let objectiveWeighted = Objective(model: model, features: data.features, targets: data.targets, weights: weights, regularization: lambda)
+    let objectiveWeighted = Objective(
+      model: model, features: data.features, targets: data.targets, weights: weights,
+      regularization: lambda)
     let trainer = NewtonTrainer(gradientTolerance: 1e-12)
     let thetaDuplicated = trainer.train(objectiveDuplicated).parameters
     let thetaWeighted = trainer.train(objectiveWeighted).parameters
     #expect(thetaDuplicated.isApproximatelyEqual(to: thetaWeighted, relativeTolerance: 1e-9))
 
     let influenceDuplicated = try InfluenceFunctions(
-      model: model, parameters: thetaDuplicated, features: duplicated, targets: duplicatedTargets, regularization: lambda)
+      model: model, parameters: thetaDuplicated, features: duplicated, targets: duplicatedTargets,
+      regularization: lambda)
     let influenceWeighted = try InfluenceFunctions(
       model: model, parameters: thetaWeighted, features: data.features, targets: data.targets,
       regularization: lambda, weights: weights)
     let one = try influenceDuplicated.parameterChange(removing: [SampleID(z)]).change
-    let both = try influenceDuplicated.parameterChange(removing: [SampleID(z), SampleID(200)]).change
+    let both = try influenceDuplicated.parameterChange(removing: [SampleID(z), SampleID(200)])
+      .change
     let weighted = try influenceWeighted.parameterChange(removing: [SampleID(z)]).change
     #expect(both.isApproximatelyEqual(to: one.scaled(by: 2), relativeTolerance: 1e-12))
     #expect(weighted.isApproximatelyEqual(to: both, relativeTolerance: 1e-8))
@@ -140,7 +159,8 @@ struct InfluenceAlgebraTests {
     let (objective, theta) = InfluenceSolverTests.logistic(count: 300, features: 12)
     let ids = (0..<300).map { SampleID(1000 + $0) }
     let influence = try InfluenceFunctions(
-      model: objective.model, parameters: theta, features: objective.features, targets: objective.targets,
+      model: objective.model, parameters: theta, features: objective.features,
+      targets: objective.targets,
       ids: ids, regularization: objective.regularization)
     let test = TestPoint(features: objective.features.row(8), target: objective.targets[8])
     let ranked = try influence.topInfluences(on: test, count: 5)
@@ -148,7 +168,8 @@ struct InfluenceAlgebraTests {
     #expect(ranked.helpful.count == 5 && ranked.harmful.count == 5)
     #expect(ranked.helpful.first?.value == values.max())
     #expect(ranked.harmful.first?.value == values.min())
-    #expect(ranked.helpful.allSatisfy { $0.value > 0 } && ranked.harmful.allSatisfy { $0.value < 0 })
+    #expect(
+      ranked.helpful.allSatisfy { $0.value > 0 } && ranked.harmful.allSatisfy { $0.value < 0 })
     for entry in ranked.helpful + ranked.harmful {
       #expect(values[entry.id.rawValue - 1000] == entry.value)
     }
@@ -157,24 +178,35 @@ struct InfluenceAlgebraTests {
     var weights = [Double](repeating: 1, count: 300)
     weights[row] = 0
     let retrain = Objective(
-      model: objective.model, features: objective.features, targets: objective.targets, weights: weights,
+      model: objective.model, features: objective.features, targets: objective.targets,
+      weights: weights,
       regularization: objective.regularization * 300 / 299)
     let retrained = NewtonTrainer(gradientTolerance: 1e-10).train(retrain, from: theta).parameters
-    #expect(InfluenceLeaveOneOutTests.testLoss(objective.model, retrained, test) > InfluenceLeaveOneOutTests.testLoss(objective.model, theta, test))
+    #expect(
+      InfluenceLeaveOneOutTests.testLoss(objective.model, retrained, test)
+        > InfluenceLeaveOneOutTests.testLoss(objective.model, theta, test))
   }
 
   @Test("bad input is a typed error naming the problem")
   func errors() throws {
     let (objective, theta) = InfluenceSolverTests.logistic(count: 50, features: 4)
     let influence = try InfluenceFunctions(
-      model: objective.model, parameters: theta, features: objective.features, targets: objective.targets,
+      model: objective.model, parameters: theta, features: objective.features,
+      targets: objective.targets,
       regularization: objective.regularization)
-    #expect(throws: InfluenceError.data(.unknownID(SampleID(999)))) { _ = try influence.parameterChange(removing: [999]) }
-    #expect(throws: InfluenceError.data(.duplicateID(SampleID(3), location: nil))) { _ = try influence.parameterChange(removing: [3, 3]) }
-    #expect(throws: InfluenceError.self) { _ = try influence.influences(on: TestPoint(features: [1, 2], target: 0)) }
+    #expect(throws: InfluenceError.data(.unknownID(SampleID(999)))) {
+      _ = try influence.parameterChange(removing: [999])
+    }
+    #expect(throws: InfluenceError.data(.duplicateID(SampleID(3), location: nil))) {
+      _ = try influence.parameterChange(removing: [3, 3])
+    }
+    #expect(throws: InfluenceError.self) {
+      _ = try influence.influences(on: TestPoint(features: [1, 2], target: 0))
+    }
     #expect(throws: InfluenceError.self) {
       _ = try InfluenceFunctions(
-        model: objective.model, parameters: [1, 2], features: objective.features, targets: objective.targets,
+        model: objective.model, parameters: [1, 2], features: objective.features,
+        targets: objective.targets,
         regularization: 1e-2)
     }
     #expect(throws: InfluenceError.self) {
@@ -185,7 +217,8 @@ struct InfluenceAlgebraTests {
   @Test("solver configurations round-trip through JSON")
   func codable() throws {
     let solvers: [IHVPSolver] = [
-      .direct, .conjugateGradient(.init(tolerance: 1e-9, maximumIterations: 50, preconditioner: .jacobi)),
+      .direct,
+      .conjugateGradient(.init(tolerance: 1e-9, maximumIterations: 50, preconditioner: .jacobi)),
       .lissa(.init(scale: .fixed(3), damping: 0.01, depth: 20, repeats: 2, batchSize: 8, seed: 4)),
       .lissa(.init(scale: .traceBound)),
     ]

@@ -15,31 +15,43 @@ struct InfluenceLeaveOneOutTests {
     let train = all.features.rows(at: Array(0..<2000))
     let targets = Array(all.targets[0..<2000])
     let objective = Objective(
-      model: LogisticRegression(featureCount: 50), features: train, targets: targets, regularization: 1e-3)
+      model: LogisticRegression(featureCount: 50), features: train, targets: targets,
+      regularization: 1e-3)
     let trained = NewtonTrainer(gradientTolerance: 1e-10).train(objective)
     try #require(trained.converged)
     // The test point the model gets most wrong (Koh & Liang's choice of an interesting point).
     let testFeatures = all.features.rows(at: Array(2000..<2200))
     let testTargets = Array(all.targets[2000..<2200])
-    let losses = objective.model.losses(trained.parameters, features: testFeatures, targets: testTargets)
+    let losses = objective.model.losses(
+      trained.parameters, features: testFeatures, targets: testTargets)
     let worst = losses.indices.max { losses[$0] < losses[$1] } ?? 0
-    return (objective, trained.parameters, TestPoint(features: testFeatures.row(worst), target: testTargets[worst]))
+    return (
+      objective, trained.parameters,
+      TestPoint(features: testFeatures.row(worst), target: testTargets[worst])
+    )
   }
 
-  static func testLoss<M: TwiceDifferentiableModel>(_ model: M, _ theta: [Double], _ point: TestPoint) -> Double {
-    model.losses(theta, features: Matrix(rows: 1, columns: point.features.count, elements: point.features), targets: [point.target])[0]
+  static func testLoss<M: TwiceDifferentiableModel>(
+    _ model: M, _ theta: [Double], _ point: TestPoint
+  ) -> Double {
+    model.losses(
+      theta, features: Matrix(rows: 1, columns: point.features.count, elements: point.features),
+      targets: [point.target])[0]
   }
 
-  @Test("logistic n = 2000, d = 50: top-100 predicted vs retrained, Pearson and Spearman >= 0.99",
+  @Test(
+    "logistic n = 2000, d = 50: top-100 predicted vs retrained, Pearson and Spearman >= 0.99",
     arguments: RemovalRegularization.allCases)
   func logisticLeaveOneOut(convention: RemovalRegularization) throws {
     let (objective, theta, test) = try Self.logisticProblem()
     let n = objective.features.rows
     let influence = try InfluenceFunctions(
-      model: objective.model, parameters: theta, features: objective.features, targets: objective.targets,
+      model: objective.model, parameters: theta, features: objective.features,
+      targets: objective.targets,
       regularization: objective.regularization, removalRegularization: convention)
     let scores = try influence.influences(on: test)
-    let top = scores.values.indices.sorted { abs(scores.values[$0]) > abs(scores.values[$1]) }.prefix(100)
+    let top = scores.values.indices.sorted { abs(scores.values[$0]) > abs(scores.values[$1]) }
+      .prefix(100)
     let baseLoss = Self.testLoss(objective.model, theta, test)
     var predictedLoss: [Double] = [], actualLoss: [Double] = []
     var predictedTheta: [Double] = [], actualTheta: [Double] = []
@@ -51,7 +63,8 @@ struct InfluenceLeaveOneOutTests {
       let retrainObjective =
         convention == .fixed
         ? Objective(
-          model: objective.model, features: objective.features, targets: objective.targets, weights: weights,
+          model: objective.model, features: objective.features, targets: objective.targets,
+          weights: weights,
           regularization: objective.regularization * Double(n) / Double(n - 1))
         : objective.with(weights: weights)
       let retrained = NewtonTrainer(gradientTolerance: 1e-10).train(retrainObjective, from: theta)
@@ -59,13 +72,16 @@ struct InfluenceLeaveOneOutTests {
       actualLoss.append(Self.testLoss(objective.model, retrained.parameters, test) - baseLoss)
       predictedLoss.append(scores.values[row])
       actualTheta.append(contentsOf: retrained.parameters.subtracting(theta))
-      predictedTheta.append(contentsOf: try influence.parameterChange(removing: [SampleID(row)]).change)
+      predictedTheta.append(
+        contentsOf: try influence.parameterChange(removing: [SampleID(row)]).change)
     }
     let lossPearson = Metrics.pearson(predictedLoss, actualLoss)
     let lossSpearman = Metrics.spearman(predictedLoss, actualLoss)
     let thetaPearson = Metrics.pearson(predictedTheta, actualTheta)
     let thetaSpearman = Metrics.spearman(predictedTheta, actualTheta)
-    print("INFLUENCE logistic \(convention): test loss Pearson \(lossPearson) Spearman \(lossSpearman); parameters Pearson \(thetaPearson) Spearman \(thetaSpearman)")
+    print(
+      "INFLUENCE logistic \(convention): test loss Pearson \(lossPearson) Spearman \(lossSpearman); parameters Pearson \(thetaPearson) Spearman \(thetaSpearman)"
+    )
     #expect(lossPearson >= 0.99)
     #expect(lossSpearman >= 0.99)
     #expect(thetaPearson >= 0.99)
@@ -76,7 +92,8 @@ struct InfluenceLeaveOneOutTests {
   /// `A^{-1} x_i e_i / (1 - h_ii)` with `A = X^T X + lambda n I = n H_J`,
   /// `h_ii = x_i^T A^{-1} x_i`, while the influence prediction is `(1/n) H_J^{-1} x_i e_i =
   /// A^{-1} x_i e_i`. Checked against retrains by dense solves on the retained rows.
-  @Test("ridge: influence x 1/(1 - h_ii) = exact leave-one-out (to 1e-10)", arguments: [false, true])
+  @Test(
+    "ridge: influence x 1/(1 - h_ii) = exact leave-one-out (to 1e-10)", arguments: [false, true])
   func ridgeIdentity(intercept: Bool) throws {
     let data = SyntheticProblems.regression(count: 60, features: 6, seed: 5, noise: 0.5)
     let model = RidgeRegression(featureCount: 6, fitsIntercept: intercept)
@@ -87,13 +104,17 @@ struct InfluenceLeaveOneOutTests {
       let objective = Objective(
         model: model, features: data.features, targets: data.targets, weights: weights,
         regularization: lambda * Double(n) / (weights.map { $0.reduce(0, +) } ?? Double(n)))
-      let h = try Cholesky(objective.hessian(at: [Double](repeating: 0, count: model.parameterCount)))
-      return h.solve(objective.gradient(at: [Double](repeating: 0, count: model.parameterCount)).scaled(by: -1))
+      let h = try Cholesky(
+        objective.hessian(at: [Double](repeating: 0, count: model.parameterCount)))
+      return h.solve(
+        objective.gradient(at: [Double](repeating: 0, count: model.parameterCount)).scaled(by: -1))
     }
     let theta = try fit(nil)
     let influence = try InfluenceFunctions(
-      model: model, parameters: theta, features: data.features, targets: data.targets, regularization: lambda)
-    let full = Objective(model: model, features: data.features, targets: data.targets, regularization: lambda)
+      model: model, parameters: theta, features: data.features, targets: data.targets,
+      regularization: lambda)
+    let full = Objective(
+      model: model, features: data.features, targets: data.targets, regularization: lambda)
     let a = try Cholesky(full.hessian(at: theta))  // sum form: X~^T X~ + lambda n I
     for row in [0, 7, 33, 59] {
       var weights = [Double](repeating: 1, count: n)
@@ -120,7 +141,8 @@ struct InfluenceLeaveOneOutTests {
       let gradient = objective.gradient(at: theta)
       if gradient.norm() <= 1e-10 * objective.effectiveCount { return theta }
       let step = ConjugateGradient(tolerance: 1e-12).solve(
-        objective.hessianOperator(at: theta), gradient.scaled(by: -1), preconditioner: preconditioner)
+        objective.hessianOperator(at: theta), gradient.scaled(by: -1),
+        preconditioner: preconditioner)
       theta.add(step.solution)
     }
     let norm = objective.gradient(at: theta).norm()
@@ -128,22 +150,26 @@ struct InfluenceLeaveOneOutTests {
     return theta
   }
 
-  @Test("Fashion-MNIST 0 vs 6, 2000 train, lambda 1e-3: top-50 Pearson >= 0.99",
+  @Test(
+    "Fashion-MNIST 0 vs 6, 2000 train, lambda 1e-3: top-50 Pearson >= 0.99",
     .enabled(if: FashionMNIST.isAvailable()))
   func fashionMNIST() throws {
     let train = try FashionMNIST.load(split: .train, classes: [0, 6], limit: 2000, seed: 3)
     let testSet = try FashionMNIST.load(split: .test, classes: [0, 6], limit: 200, seed: 3)
     let model = LogisticRegression(featureCount: train.featureCount)
-    let objective = Objective(model: model, features: train.features, targets: train.targets, regularization: 1e-3)
+    let objective = Objective(
+      model: model, features: train.features, targets: train.targets, regularization: 1e-3)
     let trained = NewtonTrainer(gradientTolerance: 1e-10).train(objective)
     try #require(trained.converged)
     let theta = trained.parameters
     let losses = model.losses(theta, features: testSet.features, targets: testSet.targets)
     let worst = losses.indices.max { losses[$0] < losses[$1] } ?? 0
     let test = TestPoint(features: testSet.features.row(worst), target: testSet.targets[worst])
-    let influence = try InfluenceFunctions(model: model, parameters: theta, dataset: train, regularization: 1e-3)
+    let influence = try InfluenceFunctions(
+      model: model, parameters: theta, dataset: train, regularization: 1e-3)
     let scores = try influence.influences(on: test)
-    let top = scores.values.indices.sorted { abs(scores.values[$0]) > abs(scores.values[$1]) }.prefix(50)
+    let top = scores.values.indices.sorted { abs(scores.values[$0]) > abs(scores.values[$1]) }
+      .prefix(50)
     let factor = try Cholesky(objective.hessian(at: theta))
     let n = train.count
     let baseLoss = Self.testLoss(model, theta, test)
@@ -159,7 +185,9 @@ struct InfluenceLeaveOneOutTests {
       predicted.append(scores.values[row])
     }
     let pearson = Metrics.pearson(predicted, actual)
-    print("INFLUENCE fashion-mnist top-50: Pearson \(pearson), Spearman \(Metrics.spearman(predicted, actual))")
+    print(
+      "INFLUENCE fashion-mnist top-50: Pearson \(pearson), Spearman \(Metrics.spearman(predicted, actual))"
+    )
     #expect(pearson >= 0.99)
   }
 }

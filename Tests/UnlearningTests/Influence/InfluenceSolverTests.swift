@@ -7,7 +7,9 @@ import Unlearning
 @Suite("InfluenceSolvers")
 struct InfluenceSolverTests {
   /// Logistic regression with an intercept, trained by Newton.
-  static func logistic(count n: Int = 400, features d: Int = 20, lambda: Double = 1e-2, seed: UInt64 = 7)
+  static func logistic(
+    count n: Int = 400, features d: Int = 20, lambda: Double = 1e-2, seed: UInt64 = 7
+  )
     -> (Objective<LogisticRegression>, [Double])
   {
     let data = SyntheticProblems.binary(count: n, features: d, seed: seed)
@@ -22,7 +24,9 @@ struct InfluenceSolverTests {
     return (0..<count).map { _ in g.normalVector(count: dimension) }
   }
 
-  @Test("direct solve equals a dense solve of H_sum / n_eff + mu I (weights, damping)", arguments: [0.0, 0.3])
+  @Test(
+    "direct solve equals a dense solve of H_sum / n_eff + mu I (weights, damping)",
+    arguments: [0.0, 0.3])
   func directMatchesDense(damping: Double) throws {
     let (base, theta) = Self.logistic()
     var weights = [Double](repeating: 1, count: base.features.rows)
@@ -46,13 +50,16 @@ struct InfluenceSolverTests {
     }
   }
 
-  @Test("CG (plain and Jacobi) agrees with direct to 1e-8 relative",
+  @Test(
+    "CG (plain and Jacobi) agrees with direct to 1e-8 relative",
     arguments: IHVPSolver.Preconditioning.allCases)
   func conjugateGradientMatchesDirect(preconditioner: IHVPSolver.Preconditioning) throws {
     let (objective, theta) = Self.logistic(lambda: 1e-3)
     let direct = try IHVPSolver.direct.fit(objective, at: theta)
-    let cg = try IHVPSolver.conjugateGradient(.init(tolerance: 1e-12, preconditioner: preconditioner))
-      .fit(objective, at: theta)
+    let cg = try IHVPSolver.conjugateGradient(
+      .init(tolerance: 1e-12, preconditioner: preconditioner)
+    )
+    .fit(objective, at: theta)
     for v in Self.rightHandSides(dimension: objective.parameterCount, count: 4, seed: 2) {
       let a = direct.solve(v).solution
       let b = cg.solve(v)
@@ -61,12 +68,15 @@ struct InfluenceSolverTests {
     }
   }
 
-  @Test("LiSSA with the default scale rule agrees with direct to 1e-2; mini-batch LiSSA estimates the full-data inverse")
+  @Test(
+    "LiSSA with the default scale rule agrees with direct to 1e-2; mini-batch LiSSA estimates the full-data inverse"
+  )
   func lissaMatchesDirect() throws {
     let (objective, theta) = Self.logistic(count: 400, features: 10, lambda: 5e-2)
     let direct = try IHVPSolver.direct.fit(objective, at: theta)
     let full = try IHVPSolver.lissa(.init(depth: 300)).fit(objective, at: theta)
-    let batch = try IHVPSolver.lissa(.init(depth: 300, repeats: 20, batchSize: 40, seed: 9)).fit(objective, at: theta)
+    let batch = try IHVPSolver.lissa(.init(depth: 300, repeats: 20, batchSize: 40, seed: 9)).fit(
+      objective, at: theta)
     for v in Self.rightHandSides(dimension: objective.parameterCount, count: 3, seed: 3) {
       let exact = direct.solve(v).solution
       let estimate = full.solve(v)
@@ -80,16 +90,19 @@ struct InfluenceSolverTests {
     }
   }
 
-  @Test("the LiSSA trace bound is at least the exact lambda_max (random problems)", arguments: [1, 2, 3, 4, 5] as [UInt64])
+  @Test(
+    "the LiSSA trace bound is at least the exact lambda_max (random problems)",
+    arguments: [1, 2, 3, 4, 5] as [UInt64])
   func traceBoundIsAnUpperBound(seed: UInt64) throws {
     let (objective, theta) = Self.logistic(count: 120, features: 8, lambda: 1e-3, seed: seed)
     let exact = try IHVPSolver.lissa(.init(scale: .exactEigenvalue)).fit(objective, at: theta)
     let bound = try IHVPSolver.lissa(.init(scale: .traceBound)).fit(objective, at: theta)
-    let lambdaMax = try SymmetricEigen.largestEigenvalue(of: {
-      var h = objective.hessian(at: theta)
-      h.scale(by: 1 / objective.effectiveCount)
-      return h
-    }())
+    let lambdaMax = try SymmetricEigen.largestEigenvalue(
+      of: {
+        var h = objective.hessian(at: theta)
+        h.scale(by: 1 / objective.effectiveCount)
+        return h
+      }())
     let exactScale = try #require(exact.lissaScale)
     let boundScale = try #require(bound.lissaScale)
     #expect(abs(exactScale - 1.1 * lambdaMax) <= 1e-10 * lambdaMax)
@@ -99,12 +112,17 @@ struct InfluenceSolverTests {
   @Test("LiSSA with a scale below lambda_max / 2 reports divergence as an error")
   func lissaDivergenceIsReported() throws {
     let (objective, theta) = Self.logistic(count: 200, features: 10, lambda: 1e-2)
-    let lambdaMax = try SymmetricEigen.largestEigenvalue(of: objective.hessian(at: theta)) / objective.effectiveCount
+    let lambdaMax =
+      try SymmetricEigen.largestEigenvalue(of: objective.hessian(at: theta))
+      / objective.effectiveCount
     let influence = try InfluenceFunctions(
-      model: objective.model, parameters: theta, features: objective.features, targets: objective.targets,
-      regularization: objective.regularization, solver: .lissa(.init(scale: .fixed(0.2 * lambdaMax), depth: 500)))
+      model: objective.model, parameters: theta, features: objective.features,
+      targets: objective.targets,
+      regularization: objective.regularization,
+      solver: .lissa(.init(scale: .fixed(0.2 * lambdaMax), depth: 500)))
     #expect(throws: InfluenceError.self) {
-      _ = try influence.influences(on: TestPoint(features: objective.features.row(0), target: objective.targets[0]))
+      _ = try influence.influences(
+        on: TestPoint(features: objective.features.row(0), target: objective.targets[0]))
     }
   }
 
@@ -112,12 +130,15 @@ struct InfluenceSolverTests {
   static func perceptron() -> (Objective<MultilayerPerceptron>, [Double]) {
     let data = SyntheticProblems.binary(count: 60, features: 4, seed: 21)
     let model = MultilayerPerceptron(layerSizes: [4, 6, 1], hiddenActivation: .tanh)
-    let objective = Objective(model: model, features: data.features, targets: data.targets, regularization: 1e-4)
+    let objective = Objective(
+      model: model, features: data.features, targets: data.targets, regularization: 1e-4)
     let trained = LBFGSTrainer(gradientTolerance: 1e-6, maximumIterations: 300).train(objective)
     return (objective, trained.parameters)
   }
 
-  @Test("MLP: damped exact-HVP CG matches the direct solve of the dense damped Hessian; undamped direct reports the inertia")
+  @Test(
+    "MLP: damped exact-HVP CG matches the direct solve of the dense damped Hessian; undamped direct reports the inertia"
+  )
   func perceptronDamped() throws {
     let (objective, theta) = Self.perceptron()
     var dense = objective.hessian(at: theta)
@@ -125,16 +146,22 @@ struct InfluenceSolverTests {
     let eigen = try SymmetricEigen(dense, computeVectors: false)
     let damping = Swift.max(0, -eigen.smallest) + 0.05
     let direct = try IHVPSolver.direct.fit(objective, at: theta, damping: damping)
-    let cg = try IHVPSolver.conjugateGradient(.init(tolerance: 1e-13)).fit(objective, at: theta, damping: damping)
+    let cg = try IHVPSolver.conjugateGradient(.init(tolerance: 1e-13)).fit(
+      objective, at: theta, damping: damping)
     for v in Self.rightHandSides(dimension: objective.parameterCount, count: 3, seed: 4) {
-      #expect(cg.solve(v).solution.isApproximatelyEqual(to: direct.solve(v).solution, relativeTolerance: 1e-8))
+      #expect(
+        cg.solve(v).solution.isApproximatelyEqual(
+          to: direct.solve(v).solution, relativeTolerance: 1e-8))
     }
     if eigen.smallest < 0 {
       do {
         _ = try IHVPSolver.direct.fit(objective, at: theta)
         Issue.record("an indefinite Hessian was factored")
       } catch let error {
-        guard case .hessianNotPositiveDefinite(let smallest, let negative, _, let p, _, let suggested) = error else {
+        guard
+          case .hessianNotPositiveDefinite(let smallest, let negative, _, let p, _, let suggested) =
+            error
+        else {
           Issue.record("wrong error \(error)")
           return
         }
@@ -145,7 +172,9 @@ struct InfluenceSolverTests {
         _ = try IHVPSolver.direct.fit(objective, at: theta, damping: suggested)
       }
     } else {
-      Issue.record("the test MLP Hessian is positive definite; pick another point (smallest \(eigen.smallest))")
+      Issue.record(
+        "the test MLP Hessian is positive definite; pick another point (smallest \(eigen.smallest))"
+      )
     }
   }
 }

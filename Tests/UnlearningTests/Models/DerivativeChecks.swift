@@ -23,7 +23,9 @@ enum DerivativeChecks {
     return (0..<n).map { i in i % 4 == 3 ? 0 : 2 * g.nextUniform() }
   }
 
-  static func run<M: TwiceDifferentiableModel>(_ objective: Objective<M>, at theta: [Double], seed: UInt64)
+  static func run<M: TwiceDifferentiableModel>(
+    _ objective: Objective<M>, at theta: [Double], seed: UInt64
+  )
     -> DerivativeReport
   {
     var g = SeededGenerator(seed: seed)
@@ -51,7 +53,10 @@ enum DerivativeChecks {
       perSampleGradientError: FiniteDifferences.relativeError(summed, analytic))
   }
 
-  static func expectAccurate(_ r: DerivativeReport, fdTolerance: Double = 1e-6, sourceLocation: SourceLocation = #_sourceLocation) {
+  static func expectAccurate(
+    _ r: DerivativeReport, fdTolerance: Double = 1e-6,
+    sourceLocation: SourceLocation = #_sourceLocation
+  ) {
     #expect(r.gradientError <= fdTolerance, "\(r)", sourceLocation: sourceLocation)
     #expect(r.hvpVersusFiniteDifference <= fdTolerance, "\(r)", sourceLocation: sourceLocation)
     #expect(r.hvpVersusDenseHessian <= 1e-12, "\(r)", sourceLocation: sourceLocation)

@@ -6,7 +6,8 @@ import Unlearning
 @Suite("LogisticRegression")
 struct LogisticRegressionTests {
   static let cases: [(intercept: Bool, weighted: Bool, perturbed: Bool, seed: UInt64)] = [
-    (false, false, false, 1), (false, true, true, 2), (true, false, true, 3), (true, true, false, 4),
+    (false, false, false, 1), (false, true, true, 2), (true, false, true, 3),
+    (true, true, false, 4),
   ]
 
   @Test("Gradient, HVP, dense Hessian and per-sample gradients are exact", arguments: cases)

@@ -6,8 +6,9 @@ import Unlearning
 struct MultilayerPerceptronTests {
   static let shapes: [[Int]] = [[3, 5, 1], [3, 4, 6, 1], [3, 5, 3], [3, 4, 3, 4]]
 
-  @Test("Gradient, R-operator HVP, dense Hessian, per-sample gradients are exact",
-        arguments: Activation.allCases, shapes)
+  @Test(
+    "Gradient, R-operator HVP, dense Hessian, per-sample gradients are exact",
+    arguments: Activation.allCases, shapes)
   func derivatives(activation: Activation, layerSizes: [Int]) {
     let classes = max(layerSizes.last ?? 1, 2)
     let data = SyntheticProblems.multiclass(count: 24, features: 3, classes: classes, seed: 11)
@@ -27,7 +28,8 @@ struct MultilayerPerceptronTests {
     let data = SyntheticProblems.multiclass(count: 20, features: 3, classes: 3, seed: 2)
     let model = MultilayerPerceptron(layerSizes: [3, 4, 3], hiddenActivation: activation)
     let theta = model.initialParameters(seed: 8)
-    let objective = Objective(model: model, features: data.features, targets: data.targets, regularization: 0)
+    let objective = Objective(
+      model: model, features: data.features, targets: data.targets, regularization: 0)
     let p = model.parameterCount
     var gn = Matrix(rows: p, columns: p)
     var e = [Double](repeating: 0, count: p)

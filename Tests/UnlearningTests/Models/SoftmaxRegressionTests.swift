@@ -26,7 +26,8 @@ struct SoftmaxRegressionTests {
     let theta = g.normalVector(count: 12)
     let p = model.probabilities(theta, features: data.features)
     for i in 0..<p.rows { #expect(abs(p.row(i).reduce(0, +) - 1) < 1e-14) }
-    let objective = Objective(model: model, features: data.features, targets: data.targets, regularization: 1e-3)
+    let objective = Objective(
+      model: model, features: data.features, targets: data.targets, regularization: 1e-3)
     let smallest = try SymmetricEigen.smallestEigenvalue(of: objective.hessian(at: theta))
     #expect(smallest >= 1e-3 * 60 * (1 - 1e-10))
   }

@@ -14,7 +14,9 @@ struct ModelFileTests {
       parameters: [0.5, -1.25], training: training, scenario: .hospital(seed: 42),
       dataFingerprint: "0123456789abcdef", removedIDs: [1003, 1010],
       certification: privacy.map {
-        .init(privacy: $0, accounting: "exact-step", perturbation: [0.1, 0.2], spent: 0.01, retrainCount: 0, nextPerturbationSeed: 9)
+        .init(
+          privacy: $0, accounting: "exact-step", perturbation: [0.1, 0.2], spent: 0.01,
+          retrainCount: 0, nextPerturbationSeed: 9)
       })
   }
 
@@ -75,7 +77,8 @@ struct ModelFileTests {
     duplicated.removedIDs = [1003, 1003]
     try duplicated.write(to: path)
     #expect(throws: ModelFileError.self) { try ModelFile.read(from: path) }
-    #expect(throws: ModelFileError.unreadable(path: "/nonexistent/x.json", reason: "no such file")) {
+    #expect(throws: ModelFileError.unreadable(path: "/nonexistent/x.json", reason: "no such file"))
+    {
       try ModelFile.read(from: "/nonexistent/x.json")
     }
   }

@@ -9,8 +9,9 @@ func accuracy(_ predictions: [Int], _ targets: [Double]) -> Double {
 
 @Suite("GradientDescentTrainer")
 struct GradientDescentTrainerTests {
-  @Test("The seed's MLP (2 -> 20 tanh -> 1, lr 0.1, 200 epochs) reaches ~94% test accuracy",
-        arguments: [UInt64(42), 7])
+  @Test(
+    "The seed's MLP (2 -> 20 tanh -> 1, lr 0.1, 200 epochs) reaches ~94% test accuracy",
+    arguments: [UInt64(42), 7])
   func seedNetwork(seed: UInt64) {
     let (train, test) = SyntheticProblems.hospital(seed: seed)
     let model = MultilayerPerceptron(layerSizes: [2, 20, 1], hiddenActivation: .tanh)
@@ -18,7 +19,9 @@ struct GradientDescentTrainerTests {
       model: model, features: train.features, targets: train.targets, regularization: 1e-4)
     let result = GradientDescentTrainer(seed: seed).train(objective)
     let acc = accuracy(model.predictions(result.parameters, features: test.features), test.targets)
-    print("GD seed \(seed): test accuracy \(acc), gradient norm \(result.gradientNorm), \(result.seconds) s")
+    print(
+      "GD seed \(seed): test accuracy \(acc), gradient norm \(result.gradientNorm), \(result.seconds) s"
+    )
     #expect(result.iterations == 200 && result.method == "gradient-descent")
     #expect(!result.converged)  // a fixed epoch budget is not a stationary point, and says so
     #expect(acc >= 0.88)
@@ -56,14 +59,18 @@ struct AdamTrainerTests {
 
 @Suite("LBFGSTrainer")
 struct LBFGSTrainerTests {
-  @Test("Smooth MLP: L-BFGS reaches a near-stationary point", arguments: [Activation.tanh, .sigmoid])
+  @Test(
+    "Smooth MLP: L-BFGS reaches a near-stationary point", arguments: [Activation.tanh, .sigmoid])
   func mlpNearStationary(activation: Activation) {
     let (train, _) = SyntheticProblems.hospital()
     let objective = Objective(
       model: MultilayerPerceptron(layerSizes: [2, 8, 1], hiddenActivation: activation),
       features: train.features, targets: train.targets, regularization: 1e-3)
-    let result = LBFGSTrainer(gradientTolerance: 1e-7, maximumIterations: 5000, seed: 1).train(objective)
-    #expect(result.converged, "\(activation): \(result.gradientNorm) after \(result.iterations), \(result.notes)")
+    let result = LBFGSTrainer(gradientTolerance: 1e-7, maximumIterations: 5000, seed: 1).train(
+      objective)
+    #expect(
+      result.converged,
+      "\(activation): \(result.gradientNorm) after \(result.iterations), \(result.notes)")
   }
 
   @Test("ReLU MLP (not twice differentiable at kinks): the result states whether it converged")
@@ -72,7 +79,8 @@ struct LBFGSTrainerTests {
     let objective = Objective(
       model: MultilayerPerceptron(layerSizes: [2, 8, 1], hiddenActivation: .relu),
       features: train.features, targets: train.targets, regularization: 1e-3)
-    let result = LBFGSTrainer(gradientTolerance: 1e-7, maximumIterations: 5000, seed: 1).train(objective)
+    let result = LBFGSTrainer(gradientTolerance: 1e-7, maximumIterations: 5000, seed: 1).train(
+      objective)
     #expect(result.converged == (result.gradientNorm <= result.gradientTolerance))
     #expect(result.converged || !result.notes.isEmpty || result.iterations == 5000)
     #expect(abs(objective.gradientNorm(at: result.parameters) - result.gradientNorm) <= 1e-12)

@@ -11,7 +11,9 @@ struct NewtonTrainerTests {
       regularization: 1e-3)
   }
 
-  @Test("Logistic n = 2000, d = 50: gradient norm <= 1e-9 n, agrees with L-BFGS", arguments: [UInt64(1), 2])
+  @Test(
+    "Logistic n = 2000, d = 50: gradient norm <= 1e-9 n, agrees with L-BFGS",
+    arguments: [UInt64(1), 2])
   func logisticConvergesAndAgreesWithLBFGS(seed: UInt64) {
     let objective = Self.logisticObjective(seed: seed)
     let newton = NewtonTrainer().train(objective)
@@ -38,7 +40,8 @@ struct NewtonTrainerTests {
       targets: kept.map { objective.targets[$0] }, regularization: objective.regularization)
     let direct = NewtonTrainer().train(reduced)
     #expect(weighted.converged && direct.converged)
-    #expect(weighted.parameters.isApproximatelyEqual(to: direct.parameters, relativeTolerance: 1e-10))
+    #expect(
+      weighted.parameters.isApproximatelyEqual(to: direct.parameters, relativeTolerance: 1e-10))
   }
 
   @Test("With perturbation and intercept: converges; the gradient includes b")
@@ -47,7 +50,8 @@ struct NewtonTrainerTests {
     var g = SeededGenerator(seed: 5)
     let objective = Objective(
       model: LogisticRegression(featureCount: 10, fitsIntercept: true), features: data.features,
-      targets: data.targets, regularization: 1e-2, perturbation: g.normalVector(count: 11, standardDeviation: 3))
+      targets: data.targets, regularization: 1e-2,
+      perturbation: g.normalVector(count: 11, standardDeviation: 3))
     let result = NewtonTrainer().train(objective)
     #expect(result.converged)
     #expect(abs(objective.gradientNorm(at: result.parameters) - result.gradientNorm) <= 1e-12)
@@ -82,6 +86,8 @@ struct NewtonTrainerTests {
       targets: train.targets, regularization: 1e-4)
     let result = NewtonTrainer(maximumIterations: 30).train(objective)
     #expect(result.converged == (result.gradientNorm <= result.gradientTolerance))
-    if result.notes.isEmpty == false { #expect(result.notes.contains { $0.contains("damped") || $0.contains("stopped") }) }
+    if result.notes.isEmpty == false {
+      #expect(result.notes.contains { $0.contains("damped") || $0.contains("stopped") })
+    }
   }
 }
