@@ -20,6 +20,8 @@ struct FastRemovalEngine: Sendable {
   var gradient: [Double]
   var factor: Cholesky
   var factorCurvature: [Double]
+  /// `lambda n_0`, the regulariser in the factored matrix.
+  var factorShift: Double
   /// Requests served by the current factor.
   var requestsSinceRefresh = 0
   var statistics = FastRemovalStatistics()
@@ -55,6 +57,7 @@ struct FastRemovalEngine: Sendable {
     gradient = g
     factorCurvature = derivatives.second
     factor = try Self.factorize(objective, curvature: derivatives.second)
+    factorShift = objective.curvatureShift
     statistics.dataPasses = 2
     statistics.refreshes = 1
   }
@@ -86,8 +89,32 @@ struct FastRemovalEngine: Sendable {
     let curvature = objective.model.lossDerivatives(linearPredictors: z, targets: objective.targets).second
     factor = try Self.factorize(objective, curvature: curvature)
     factorCurvature = curvature
+    factorShift = objective.curvatureShift
     requestsSinceRefresh = 0
     statistics.refreshes += 1
+  }
+
+  /// Applies `(A - s I)^{-1}` to `b`, with `A = L L^T` the factored matrix and
+  /// `s = lambda (n_0 - n_R) = factorShift - shift >= 0` the regulariser the removed rows took
+  /// with them, by the Neumann series `sum_k s^k A^{-(k+1)} b` (`A >= lambda n_0 I`, so the ratio
+  /// is at most `s / (lambda n_0) = (n_0 - n_R) / n_0`), truncated when the ratio's power drops
+  /// below `1e-10` (at most 6 terms; one `O(d^2)` solve each). Symmetric positive definite, so it
+  /// is also a valid PCG preconditioner. With `s = 0` it is one solve.
+  func preconditionedSolve(_ b: [Double], shift: Double) -> [Double] {
+    let s = Swift.max(factorShift - shift, 0)
+    var y = factor.solve(b)
+    guard s > 0 else { return y }
+    let ratio = s / factorShift
+    var term = y
+    var power = ratio
+    for _ in 0..<6 {
+      term = factor.solve(term)
+      term.scale(by: s)
+      y.add(term)
+      power *= ratio
+      if power < 1e-10 { break }
+    }
+    return y
   }
 
   /// Downdates the factor by the rank-1 terms `sqrt(loss''(z0_j)) x_j` of the removed rows.
@@ -186,7 +213,7 @@ struct FastRemovalEngine: Sendable {
         policy.relativeTolerance * rhsNorm)
       return (step, inexactness <= target)
     }
-    var evaluation = evaluate(factor.solve(rhs), objective: objective, at: theta, curvature: curvature)
+    var evaluation = evaluate(preconditionedSolve(rhs, shift: objective.curvatureShift), objective: objective, at: theta, curvature: curvature)
     var (step, accepted) = certify(evaluation, iterations: 0)
     if !accepted && policy.maximumRefinements > 0 {
       // PCG on the correction H delta = rhs - H v, preconditioned by the factor.
@@ -196,7 +223,7 @@ struct FastRemovalEngine: Sendable {
       let shift = objective.curvatureShift
       var delta = [Double](repeating: 0, count: rhs.count)
       var r = rhs.subtracting(evaluation.hessianProduct)
-      var s = factor.solve(r)
+      var s = preconditionedSolve(r, shift: shift)
       var p = s
       var rs = r.dot(s)
       var iterations = 0
@@ -213,7 +240,7 @@ struct FastRemovalEngine: Sendable {
         r.add(hp, scaledBy: -alpha)
         iterations += 1
         if r.norm() <= 0.5 * target { break }
-        s = factor.solve(r)
+        s = preconditionedSolve(r, shift: shift)
         let rsNext = r.dot(s)
         p.scale(by: rsNext / rs)
         p.add(s)
@@ -226,7 +253,7 @@ struct FastRemovalEngine: Sendable {
     if !accepted && !refreshed {
       try refresh(objective, predictors: z)
       refreshed = true
-      evaluation = evaluate(factor.solve(rhs), objective: objective, at: theta, curvature: curvature)
+      evaluation = evaluate(preconditionedSolve(rhs, shift: objective.curvatureShift), objective: objective, at: theta, curvature: curvature)
       (step, _) = certify(evaluation, iterations: step.iterations)
     }
     return (step, evaluation, refreshed)
