@@ -40,6 +40,7 @@ extension CertifiedRemover {
     let downdated = engine.downdate(rows: rows, features: objective.features)
     var forceRefresh = !downdated || engine.requestsSinceRefresh >= engine.policy.refreshInterval
     var predictors = engine.predictors
+    let acceptableCharge = accounting == .exactStep ? engine.policy.budgetFraction * budget : 0
     let charge: (CertifiedNewtonStepper.Step) -> Double = { [bound] step in
       bound == .guo ? step.guo : step.tight
     }
@@ -48,7 +49,7 @@ extension CertifiedRemover {
     case .paper:
       let result = try engine.step(
         objective, at: theta, predictors: predictors, rhs: delta, spectralNorm: spectralNorm,
-        forceRefresh: forceRefresh, charge: charge)
+        forceRefresh: forceRefresh, acceptableCharge: acceptableCharge, charge: charge)
       last = result.step
       refreshed = refreshed || result.refreshed
       stepsTaken = 1
@@ -70,7 +71,7 @@ extension CertifiedRemover {
         let result = try engine.step(
           objective, at: candidate, predictors: candidatePredictors,
           rhs: candidateGradient.scaled(by: -1), spectralNorm: spectralNorm,
-          forceRefresh: forceRefresh, charge: charge)
+          forceRefresh: forceRefresh, acceptableCharge: acceptableCharge, charge: charge)
         forceRefresh = false
         refreshed = refreshed || result.refreshed
         last = result.step

@@ -98,8 +98,9 @@ struct FastRemovalEngine: Sendable {
   /// `s = lambda (n_0 - n_R) = factorShift - shift >= 0` the regulariser the removed rows took
   /// with them, by the Neumann series `sum_k s^k A^{-(k+1)} b` (`A >= lambda n_0 I`, so the ratio
   /// is at most `s / (lambda n_0) = (n_0 - n_R) / n_0`), truncated when the ratio's power drops
-  /// below `1e-10` (at most 6 terms; one `O(d^2)` solve each). Symmetric positive definite, so it
-  /// is also a valid PCG preconditioner. With `s = 0` it is one solve.
+  /// below `1e-6` (at most 4 terms; one `O(d^2)` solve each): the curvature drift since the
+  /// refresh dominates the preconditioner's error long before that. Symmetric positive definite,
+  /// so it is also a valid PCG preconditioner. With `s = 0` it is one solve.
   func preconditionedSolve(_ b: [Double], shift: Double) -> [Double] {
     let s = Swift.max(factorShift - shift, 0)
     var y = factor.solve(b)
@@ -107,12 +108,12 @@ struct FastRemovalEngine: Sendable {
     let ratio = s / factorShift
     var term = y
     var power = ratio
-    for _ in 0..<6 {
+    for _ in 0..<3 {
       term = factor.solve(term)
       term.scale(by: s)
       y.add(term)
       power *= ratio
-      if power < 1e-10 { break }
+      if power < 1e-6 { break }
     }
     return y
   }
@@ -181,9 +182,12 @@ struct FastRemovalEngine: Sendable {
   ///   - predictors: `X theta`.
   ///   - forceRefresh: refresh before solving (count limit or failed downdate).
   ///   - charge: the charged remainder bound of a step (tight or Guo).
+  ///   - acceptableCharge: also accept a step whose bound plus inexactness is at most this
+  ///     (exact-step: ``FastRemovalPolicy/budgetFraction`` times the budget; paper: 0).
   mutating func step<Model: CertifiableModel>(
     _ objective: Objective<Model>, at theta: [Double], predictors z: [Double], rhs: [Double],
-    spectralNorm: Double, forceRefresh: Bool, charge: (CertifiedNewtonStepper.Step) -> Double
+    spectralNorm: Double, forceRefresh: Bool, acceptableCharge: Double,
+    charge: (CertifiedNewtonStepper.Step) -> Double
   ) throws(UnlearningError) -> (step: CertifiedNewtonStepper.Step, evaluation: Evaluation, refreshed: Bool) {
     let policy = self.policy
     var refreshed = false
@@ -207,18 +211,18 @@ struct FastRemovalEngine: Sendable {
       let inexactness = e.hessianProduct.subtracting(rhs).norm()
       let step = CertifiedNewtonStepper.Step(
         step: e.step, tight: tight, guo: guo, inexactness: inexactness, iterations: iterations)
+      let remainder = charge(step)
       let target = Swift.max(
-        policy.inexactnessFraction * charge(CertifiedNewtonStepper.Step(
-          step: [], tight: tight, guo: guo, inexactness: 0, iterations: 0)),
-        policy.relativeTolerance * rhsNorm)
-      return (step, inexactness <= target)
+        policy.inexactnessFraction * remainder, policy.relativeTolerance * rhsNorm)
+      return (step, inexactness <= target || remainder + inexactness <= acceptableCharge)
     }
     var evaluation = evaluate(preconditionedSolve(rhs, shift: objective.curvatureShift), objective: objective, at: theta, curvature: curvature)
     var (step, accepted) = certify(evaluation, iterations: 0)
     if !accepted && policy.maximumRefinements > 0 {
       // PCG on the correction H delta = rhs - H v, preconditioned by the factor.
       let target = Swift.max(
-        policy.inexactnessFraction * charge(step), policy.relativeTolerance * rhsNorm)
+        policy.inexactnessFraction * charge(step), policy.relativeTolerance * rhsNorm,
+        acceptableCharge - charge(step))
       let x = objective.features
       let shift = objective.curvatureShift
       var delta = [Double](repeating: 0, count: rhs.count)

@@ -15,7 +15,8 @@
 ///
 ///     ||H v - rhs|| <= max(inexactnessFraction * remainderBound(v), relativeTolerance * ||rhs||)
 ///
-/// (`remainderBound` the charged tight or Guo term). Otherwise up to ``maximumRefinements``
+/// (`remainderBound` the charged tight or Guo term), or, in exact-step mode, when
+/// `remainderBound(v) + ||H v - rhs|| <= budgetFraction * epsilon'`. Otherwise up to ``maximumRefinements``
 /// preconditioned-CG iterations refine `v` (two passes each, plus two to re-evaluate); if the
 /// step is still not accepted, the Hessian is rebuilt and refactored at the current parameters
 /// (a **refresh**, `O(n d^2 + d^3 / 3)`) and the step is solved with the fresh factor. A refresh
@@ -24,11 +25,18 @@
 /// ``RemovalCertificate/refreshed``.
 public struct FastRemovalPolicy: Sendable, Codable, Hashable {
   /// Accept a step when its measured inexactness is at most this fraction of its charged
-  /// remainder bound (default `0.1`: the charge is at most 1.1 times an exact solve's).
+  /// remainder bound (default `0.5`: a request is charged at most 1.5 times its remainder bound,
+  /// an exact solve's charge being the bound alone).
   public var inexactnessFraction: Double
   /// Also accept a step whose inexactness is at most this multiple of `||rhs||` (default
   /// `1e-10`). Set ``inexactnessFraction`` to 0 to demand this accuracy always.
   public var relativeTolerance: Double
+  /// Exact-step mode only: also accept a step whose whole charge (remainder bound plus
+  /// inexactness) is at most this fraction of the budget `epsilon'` (default `0.01`). Exact-step
+  /// certificates do not accumulate (the next full-gradient step corrects the residual), so this
+  /// trades a certificate that stays far below the budget for fewer passes; `0` disables it.
+  /// Paper mode ignores it (its charges add up).
+  public var budgetFraction: Double
   /// Preconditioned-CG iterations on exact Hessian-vector products before a refresh (default 2).
   public var maximumRefinements: Int
   /// Refresh (rebuild and refactor the Hessian) after this many requests since the last refresh
@@ -40,19 +48,21 @@ public struct FastRemovalPolicy: Sendable, Codable, Hashable {
   /// - Parameters:
   ///   - inexactnessFraction: `>= 0`; see ``inexactnessFraction``.
   ///   - relativeTolerance: `>= 0`; see ``relativeTolerance``.
+  ///   - budgetFraction: `>= 0`; see ``budgetFraction``.
   ///   - maximumRefinements: `>= 0` PCG iterations before a refresh.
   ///   - refreshInterval: `>= 1` requests between count-triggered refreshes.
   public init(
-    inexactnessFraction: Double = 0.1, relativeTolerance: Double = 1e-10,
-    maximumRefinements: Int = 2, refreshInterval: Int = 200
+    inexactnessFraction: Double = 0.5, relativeTolerance: Double = 1e-10,
+    budgetFraction: Double = 0.01, maximumRefinements: Int = 2, refreshInterval: Int = 200
   ) {
     self.inexactnessFraction = inexactnessFraction
     self.relativeTolerance = relativeTolerance
+    self.budgetFraction = budgetFraction
     self.maximumRefinements = maximumRefinements
     self.refreshInterval = refreshInterval
   }
 
-  /// The default policy (fraction 0.1, tolerance 1e-10, 2 refinements, refresh every 200).
+  /// The default policy (fraction 0.5, tolerance 1e-10, budget fraction 0.01, 2 refinements, refresh every 200).
   public static var `default`: FastRemovalPolicy { FastRemovalPolicy() }
 
   /// Checks the fields; the remover calls it at creation.
@@ -62,6 +72,9 @@ public struct FastRemovalPolicy: Sendable, Codable, Hashable {
     }
     guard relativeTolerance >= 0, relativeTolerance.isFinite else {
       throw .invalidParameter("relativeTolerance must be finite and >= 0, got \(relativeTolerance)")
+    }
+    guard budgetFraction >= 0, budgetFraction.isFinite else {
+      throw .invalidParameter("budgetFraction must be finite and >= 0, got \(budgetFraction)")
     }
     guard maximumRefinements >= 0 else {
       throw .invalidParameter("maximumRefinements must be >= 0, got \(maximumRefinements)")
