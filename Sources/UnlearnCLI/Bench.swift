@@ -37,6 +37,7 @@ struct Bench: ParsableCommand {
     if groups.contains("linalg") { try LinearAlgebraBench.run(repeats: repeats, into: &report) }
     if groups.contains("training") { try TrainingBench.run(repeats: repeats, into: &report) }
     if groups.contains("influence") { try InfluenceBench.run(into: &report) }
+    if groups.contains("certified-kernels") { try CertifiedBench.kernels(data: try fashionMNISTPair(), into: &report) }
     if groups.contains("certified") { try CertifiedBench.run(repeats: repeats, removals: removals, into: &report) }
     print(report.table())
     if let json { try writeJSONAtomically(report, to: json) }

@@ -33,6 +33,7 @@ extension CertifiedRemover {
     var certified = spent
     var allowance = CertifiedNewtonStepper.floatingPointAllowance(objective, at: theta)
 
+    engine.refreshPredictorsIfDue(features: objective.features, at: theta)
     // O(m d): Delta = g_D - g_R from the cached predictors, and the retained gradient.
     let delta = engine.removalDelta(
       rows: rows, objective: objective, regularization: next.regularization, at: theta)

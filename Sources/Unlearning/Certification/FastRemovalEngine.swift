@@ -13,7 +13,9 @@
 ///
 /// Only exact quantities enter a certificate: `H v` (exact HVP at `theta`), `t = X_R v`, and
 /// the gradient after the step are computed fresh by two passes over `X` per evaluation; the
-/// factor is only a preconditioner.
+/// factor is only a preconditioner. The predictors are carried as `z' = z + t` (exact up to one
+/// rounding per update) and recomputed as `X theta` every ``predictorRecomputeInterval``
+/// updates, so their round-off stays inside the floating-point allowance.
 struct FastRemovalEngine: Sendable {
   let policy: FastRemovalPolicy
   var predictors: [Double]
@@ -24,6 +26,14 @@ struct FastRemovalEngine: Sendable {
   var factorShift: Double
   /// Requests served by the current factor.
   var requestsSinceRefresh = 0
+  /// Evaluations since ``predictors`` was last computed as `X theta` directly (each evaluation
+  /// forms `z' = z + t`, adding one rounding per entry).
+  var predictorUpdates = 0
+  /// ``predictors`` is recomputed as `X theta` (one pass) once this many incremental updates
+  /// have accumulated, which keeps its round-off below `64 * 1.2e-16 * max|z|` per entry: the
+  /// gradient error this induces, `<= ||X|| sup|loss''| ||delta z||`, stays far below the
+  /// floating-point allowance `1e-13 n_R` that every charge includes.
+  static let predictorRecomputeInterval = 64
   var statistics = FastRemovalStatistics()
 
   /// The exact quantities of a candidate step `v` at `theta`.
@@ -147,19 +157,29 @@ struct FastRemovalEngine: Sendable {
     return delta
   }
 
-  /// Evaluates a step `v` at `theta` (predictors `z`, weighted curvature `c = w * loss''(z)`):
-  /// pass 1 `[t, z'] = X [v, theta + v]` (one `dgemm` with 2 columns), pass 2
-  /// `[H v - lambda n_R v, g' - lambda n_R theta' - b] = X^T [c * t, w * loss'(z')]`.
+  /// Recomputes ``predictors`` as `X theta` (one pass) when enough incremental updates have
+  /// accumulated (see ``predictorRecomputeInterval``).
+  mutating func refreshPredictorsIfDue(features: Matrix, at theta: [Double]) {
+    guard predictorUpdates >= Self.predictorRecomputeInterval else { return }
+    predictors = features.multiply(theta)
+    predictorUpdates = 0
+    statistics.dataPasses += 1
+  }
+
+  /// Evaluates a step `v` at `theta` (predictors `z = X theta`, weighted curvature
+  /// `c = w * loss''(z)`): pass 1 `t = X v` (`gemv`; `z' = z + t`), pass 2
+  /// `[H v - lambda n_R v, g' - lambda n_R theta' - b] = X^T [c * t, w * loss'(z')]` (one `dgemm`
+  /// with 2 columns: about 1.3 `gemv`s, cheaper than two).
   mutating func evaluate<Model: CertifiableModel>(
-    _ v: [Double], objective: Objective<Model>, at theta: [Double], curvature c: [Double]
+    _ v: [Double], objective: Objective<Model>, at theta: [Double], predictors z0: [Double],
+    curvature c: [Double]
   ) -> Evaluation {
     let x = objective.features
     let (n, d) = (x.rows, x.columns)
     let next = theta.adding(v)
-    let columns = Matrix(rows: 2, columns: d, elements: v + next)
-    let projections = Matrix.product(columns, x, transposeB: true)  // 2 x n
-    let t = Array(projections.elements[0..<n])
-    let z = Array(projections.elements[n..<(2 * n)])
+    let t = x.multiply(v)
+    let z = z0.adding(t)
+    predictorUpdates += 1
     let first = objective.model.lossDerivatives(linearPredictors: z, targets: objective.targets).first
     var scaled = t
     for i in scaled.indices { scaled[i] *= c[i] }
@@ -216,7 +236,7 @@ struct FastRemovalEngine: Sendable {
         policy.inexactnessFraction * remainder, policy.relativeTolerance * rhsNorm)
       return (step, inexactness <= target || remainder + inexactness <= acceptableCharge)
     }
-    var evaluation = evaluate(preconditionedSolve(rhs, shift: objective.curvatureShift), objective: objective, at: theta, curvature: curvature)
+    var evaluation = evaluate(preconditionedSolve(rhs, shift: objective.curvatureShift), objective: objective, at: theta, predictors: z, curvature: curvature)
     var (step, accepted) = certify(evaluation, iterations: 0)
     if !accepted && policy.maximumRefinements > 0 {
       // PCG on the correction H delta = rhs - H v, preconditioned by the factor.
@@ -251,13 +271,13 @@ struct FastRemovalEngine: Sendable {
         rs = rsNext
       }
       statistics.refinementIterations += iterations
-      evaluation = evaluate(evaluation.step.adding(delta), objective: objective, at: theta, curvature: curvature)
+      evaluation = evaluate(evaluation.step.adding(delta), objective: objective, at: theta, predictors: z, curvature: curvature)
       (step, accepted) = certify(evaluation, iterations: iterations)
     }
     if !accepted && !refreshed {
       try refresh(objective, predictors: z)
       refreshed = true
-      evaluation = evaluate(preconditionedSolve(rhs, shift: objective.curvatureShift), objective: objective, at: theta, curvature: curvature)
+      evaluation = evaluate(preconditionedSolve(rhs, shift: objective.curvatureShift), objective: objective, at: theta, predictors: z, curvature: curvature)
       (step, _) = certify(evaluation, iterations: step.iterations)
     }
     return (step, evaluation, refreshed)
