@@ -108,7 +108,7 @@ struct FastRemovalEngine: Sendable {
   /// `s = lambda (n_0 - n_R) = factorShift - shift >= 0` the regulariser the removed rows took
   /// with them, by the Neumann series `sum_k s^k A^{-(k+1)} b` (`A >= lambda n_0 I`, so the ratio
   /// is at most `s / (lambda n_0) = (n_0 - n_R) / n_0`), truncated when the ratio's power drops
-  /// below `1e-6` (at most 4 terms; one `O(d^2)` solve each): the curvature drift since the
+  /// below `1e-4` (at most 4 terms; one `O(d^2)` solve each): the curvature drift since the
   /// refresh dominates the preconditioner's error long before that. Symmetric positive definite,
   /// so it is also a valid PCG preconditioner. With `s = 0` it is one solve.
   func preconditionedSolve(_ b: [Double], shift: Double) -> [Double] {
@@ -123,7 +123,7 @@ struct FastRemovalEngine: Sendable {
       term.scale(by: s)
       y.add(term)
       power *= ratio
-      if power < 1e-6 { break }
+      if power < 1e-4 { break }
     }
     return y
   }
