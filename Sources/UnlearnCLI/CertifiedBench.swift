@@ -82,7 +82,8 @@ enum CertifiedBench {
         if accounting == .paper && label.hasPrefix("fast") { fastMedian = median }
         report.rows.append(
           BenchRow(
-            group: "certified", name: "\(accounting.rawValue): \(label), per single removal (\(requests) sequential)",
+            group: "certified",
+            name: "\(accounting.rawValue): \(label), per single removal (\(requests) sequential)",
             medianSeconds: median, minimumSeconds: seconds.min() ?? .nan, samples: requests,
             figures: figures))
       }
@@ -114,7 +115,8 @@ enum CertifiedBench {
         figures: ["fast path speedup (paper)": retrain.median / fastMedian]))
 
     for accounting in [BudgetAccounting.paper, .exactStep] {
-      benchProgress("certified: \(accounting.rawValue), \(removals) sequential removals (fast path)")
+      benchProgress(
+        "certified: \(accounting.rawValue), \(removals) sequential removals (fast path)")
       var remover = try CertifiedRemover(
         model: model, data: data, regularization: lambda, privacy: privacy,
         accounting: accounting, solver: .fastSequential(.default), seed: 7)
@@ -131,8 +133,10 @@ enum CertifiedBench {
       report.rows.append(
         BenchRow(
           group: "certified",
-          name: "\(accounting.rawValue) (\(remover.bound.rawValue) bound): \(removals) sequential removals, fast path",
-          medianSeconds: medianOf(seconds), minimumSeconds: seconds.min() ?? .nan, samples: removals,
+          name:
+            "\(accounting.rawValue) (\(remover.bound.rawValue) bound): \(removals) sequential removals, fast path",
+          medianSeconds: medianOf(seconds), minimumSeconds: seconds.min() ?? .nan,
+          samples: removals,
           figures: [
             "removals before first retrain": Double(firstRetrain ?? removals),
             "first retrain reached": firstRetrain == nil ? 0 : 1,
@@ -169,7 +173,8 @@ enum CertifiedBench {
     let gemm2TWide = timeMedian(repeats: 20) { _ = Matrix.product(x, wide, transposeA: true) }
     report.rows.append(
       BenchRow(
-        group: "certified", name: "one pass over X (12000x784): X v (gemv)", medianSeconds: gemv.median,
+        group: "certified", name: "one pass over X (12000x784): X v (gemv)",
+        medianSeconds: gemv.median,
         minimumSeconds: gemv.minimum, samples: 20,
         figures: [
           "X^T u (gemv) s": gemvT.median, "X [v1 v2] (dgemm 2 cols) s": gemm2.median,
@@ -188,7 +193,9 @@ enum CertifiedBench {
 
   /// `VmHWM` from `/proc/self/status` in MiB (NaN when unavailable).
   static func peakResidentMebibytes() -> Double {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return .nan }
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
+      return .nan
+    }
     for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
       let fields = line.split(separator: " ", omittingEmptySubsequences: true)
       if fields.count >= 2, let kib = Double(fields[1]) { return kib / 1024 }

@@ -29,7 +29,8 @@ extension CertifiedRemover {
     var retrained = false
     var refreshed = false
     var stepsTaken = 0
-    var last = CertifiedNewtonStepper.Step(step: [], tight: 0, guo: 0, inexactness: 0, iterations: 0)
+    var last = CertifiedNewtonStepper.Step(
+      step: [], tight: 0, guo: 0, inexactness: 0, iterations: 0)
     var certified = spent
     var allowance = CertifiedNewtonStepper.floatingPointAllowance(objective, at: theta)
 

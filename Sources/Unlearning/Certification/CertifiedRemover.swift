@@ -153,7 +153,9 @@ public struct CertifiedRemover<Model: CertifiableModel>: Sendable {
   /// saved budget state; a later budget-triggered retrain draws its fresh `b` from
   /// `SeededGenerator(seed: nextPerturbationSeed)`. `||X||_2` is recomputed from the full data.
   /// Continuing in-process and restoring give the same parameters and certificates for every
-  /// removal that does not retrain (a retrain draws from the restored stream).
+  /// removal that does not retrain (a retrain draws from the restored stream), except with
+  /// ``CertifiedRemovalSolver/fastSequential(_:)``: a restored remover starts from a fresh
+  /// factor, so its steps differ from the in-process ones within the charged inexactness.
   ///
   /// - Throws: the requirements of the training initialiser (row norms, lambda, labels), and
   ///   ``CertificationError/invalidParameter(_:)`` when `b` is missing or `spent` is invalid.

@@ -54,13 +54,17 @@ struct FastRemovalEngine: Sendable {
   /// fresh factor (one weighted Gram, `O(n d^2)`, and `dpotrf`).
   ///
   /// - Throws: ``UnlearningError/notPositiveDefinite(_:)`` if the Hessian cannot be factored.
-  init<Model: CertifiableModel>(policy: FastRemovalPolicy, objective: Objective<Model>, at theta: [Double])
+  init<Model: CertifiableModel>(
+    policy: FastRemovalPolicy, objective: Objective<Model>, at theta: [Double]
+  )
     throws(UnlearningError)
   {
     self.policy = policy
     let z = objective.features.multiply(theta)
-    let derivatives = objective.model.lossDerivatives(linearPredictors: z, targets: objective.targets)
-    var g = objective.features.multiply(Self.weighted(derivatives.first, objective.weights), transposed: true)
+    let derivatives = objective.model.lossDerivatives(
+      linearPredictors: z, targets: objective.targets)
+    var g = objective.features.multiply(
+      Self.weighted(derivatives.first, objective.weights), transposed: true)
     g.add(theta, scaledBy: objective.curvatureShift)
     if let b = objective.perturbation { g.add(b) }
     predictors = z
@@ -81,7 +85,8 @@ struct FastRemovalEngine: Sendable {
   }
 
   /// Factors `X^T diag(w * curvature) X + lambda n_R I`.
-  static func factorize<Model>(_ objective: Objective<Model>, curvature: [Double]) throws(UnlearningError)
+  static func factorize<Model>(_ objective: Objective<Model>, curvature: [Double])
+    throws(UnlearningError)
     -> Cholesky
   {
     var hessian = objective.features.weightedGram(weights: weighted(curvature, objective.weights))
@@ -95,8 +100,11 @@ struct FastRemovalEngine: Sendable {
 
   /// Rebuilds and refactors the Hessian at `theta` (given by its predictors `z = X theta`) on the
   /// objective's retain set.
-  mutating func refresh<Model: CertifiableModel>(_ objective: Objective<Model>, predictors z: [Double]) throws(UnlearningError) {
-    let curvature = objective.model.lossDerivatives(linearPredictors: z, targets: objective.targets).second
+  mutating func refresh<Model: CertifiableModel>(
+    _ objective: Objective<Model>, predictors z: [Double]
+  ) throws(UnlearningError) {
+    let curvature = objective.model.lossDerivatives(linearPredictors: z, targets: objective.targets)
+      .second
     factor = try Self.factorize(objective, curvature: curvature)
     factorCurvature = curvature
     factorShift = objective.curvatureShift
@@ -180,10 +188,12 @@ struct FastRemovalEngine: Sendable {
     let t = x.multiply(v)
     let z = z0.adding(t)
     predictorUpdates += 1
-    let first = objective.model.lossDerivatives(linearPredictors: z, targets: objective.targets).first
+    let first = objective.model.lossDerivatives(linearPredictors: z, targets: objective.targets)
+      .first
     var scaled = t
     for i in scaled.indices { scaled[i] *= c[i] }
-    let residuals = Matrix(rows: 2, columns: n, elements: scaled + Self.weighted(first, objective.weights))
+    let residuals = Matrix(
+      rows: 2, columns: n, elements: scaled + Self.weighted(first, objective.weights))
     let products = Matrix.product(residuals, x)  // 2 x d
     var hv = Array(products.elements[0..<d])
     hv.add(v, scaledBy: objective.curvatureShift)
@@ -208,7 +218,9 @@ struct FastRemovalEngine: Sendable {
     _ objective: Objective<Model>, at theta: [Double], predictors z: [Double], rhs: [Double],
     spectralNorm: Double, forceRefresh: Bool, acceptableCharge: Double,
     charge: (CertifiedNewtonStepper.Step) -> Double
-  ) throws(UnlearningError) -> (step: CertifiedNewtonStepper.Step, evaluation: Evaluation, refreshed: Bool) {
+  ) throws(UnlearningError) -> (
+    step: CertifiedNewtonStepper.Step, evaluation: Evaluation, refreshed: Bool
+  ) {
     let policy = self.policy
     var refreshed = false
     if forceRefresh {
@@ -224,9 +236,11 @@ struct FastRemovalEngine: Sendable {
       if let w = objective.weights { for i in t.indices where w[i] == 0 { t[i] = 0 } }
       let model = objective.model
       let tight = ResidualBounds.tight(
-        thirdDerivativeBound: model.thirdDerivativeBound, spectralNorm: spectralNorm, projectedStep: t)
+        thirdDerivativeBound: model.thirdDerivativeBound, spectralNorm: spectralNorm,
+        projectedStep: t)
       let guo = ResidualBounds.guo(
-        gamma: model.curvatureLipschitzConstant, spectralNorm: spectralNorm, stepNorm: e.step.norm(),
+        gamma: model.curvatureLipschitzConstant, spectralNorm: spectralNorm,
+        stepNorm: e.step.norm(),
         projectedStep: t)
       let inexactness = e.hessianProduct.subtracting(rhs).norm()
       let step = CertifiedNewtonStepper.Step(
@@ -236,7 +250,9 @@ struct FastRemovalEngine: Sendable {
         policy.inexactnessFraction * remainder, policy.relativeTolerance * rhsNorm)
       return (step, inexactness <= target || remainder + inexactness <= acceptableCharge)
     }
-    var evaluation = evaluate(preconditionedSolve(rhs, shift: objective.curvatureShift), objective: objective, at: theta, predictors: z, curvature: curvature)
+    var evaluation = evaluate(
+      preconditionedSolve(rhs, shift: objective.curvatureShift), objective: objective, at: theta,
+      predictors: z, curvature: curvature)
     var (step, accepted) = certify(evaluation, iterations: 0)
     if !accepted && policy.maximumRefinements > 0 {
       // PCG on the correction H delta = rhs - H v, preconditioned by the factor.
@@ -271,13 +287,17 @@ struct FastRemovalEngine: Sendable {
         rs = rsNext
       }
       statistics.refinementIterations += iterations
-      evaluation = evaluate(evaluation.step.adding(delta), objective: objective, at: theta, predictors: z, curvature: curvature)
+      evaluation = evaluate(
+        evaluation.step.adding(delta), objective: objective, at: theta, predictors: z,
+        curvature: curvature)
       (step, accepted) = certify(evaluation, iterations: iterations)
     }
     if !accepted && !refreshed {
       try refresh(objective, predictors: z)
       refreshed = true
-      evaluation = evaluate(preconditionedSolve(rhs, shift: objective.curvatureShift), objective: objective, at: theta, predictors: z, curvature: curvature)
+      evaluation = evaluate(
+        preconditionedSolve(rhs, shift: objective.curvatureShift), objective: objective, at: theta,
+        predictors: z, curvature: curvature)
       (step, _) = certify(evaluation, iterations: step.iterations)
     }
     return (step, evaluation, refreshed)

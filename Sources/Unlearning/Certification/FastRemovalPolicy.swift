@@ -68,7 +68,8 @@ public struct FastRemovalPolicy: Sendable, Codable, Hashable {
   /// Checks the fields; the remover calls it at creation.
   func validate() throws(CertificationError) {
     guard inexactnessFraction >= 0, inexactnessFraction.isFinite else {
-      throw .invalidParameter("inexactnessFraction must be finite and >= 0, got \(inexactnessFraction)")
+      throw .invalidParameter(
+        "inexactnessFraction must be finite and >= 0, got \(inexactnessFraction)")
     }
     guard relativeTolerance >= 0, relativeTolerance.isFinite else {
       throw .invalidParameter("relativeTolerance must be finite and >= 0, got \(relativeTolerance)")

@@ -15,7 +15,9 @@ extension CertificationTests {
       inexactnessFraction: 1e12, relativeTolerance: 0, maximumRefinements: 0, refreshInterval: .max)
 
     /// `sum_{i in R} w_i l''(x_i^T theta0) x_i x_i^T + shift I` by naive loops.
-    static func naiveHessian(_ data: Dataset, weights: [Double], at theta: [Double], shift: Double) -> Matrix {
+    static func naiveHessian(_ data: Dataset, weights: [Double], at theta: [Double], shift: Double)
+      -> Matrix
+    {
       let d = data.featureCount
       var h = Matrix(rows: d, columns: d)
       for i in 0..<data.count where weights[i] != 0 {
@@ -63,7 +65,8 @@ extension CertificationTests {
         // The true residual measured from scratch (b included).
         let measured = fast.state.gradientResidualNorm()
         #expect(Swift.abs(f.trueResidual - measured) <= 1e-9 * measured + 1e-12)
-        #expect(measured <= f.certifiedResidual, "removal \(k): \(measured) > \(f.certifiedResidual)")
+        #expect(
+          measured <= f.certifiedResidual, "removal \(k): \(measured) > \(f.certifiedResidual)")
         #expect(measured <= f.spent)
         #expect(Swift.abs(f.tightBound - e.tightBound) <= 1e-6 * e.tightBound)
       }
@@ -85,7 +88,8 @@ extension CertificationTests {
         ids.removeFirst(batch.count)
         let c = try fast.remove(batch)
         let measured = fast.state.gradientResidualNorm()
-        #expect(measured <= c.certifiedResidual, "removal \(k): \(measured) > \(c.certifiedResidual)")
+        #expect(
+          measured <= c.certifiedResidual, "removal \(k): \(measured) > \(c.certifiedResidual)")
         #expect(c.certifiedResidual <= c.budget)
         if !c.retrained {
           let charged = fast.bound == .guo ? c.guoBound : c.tightBound
@@ -111,7 +115,10 @@ extension CertificationTests {
       #expect(
         Self.relativeGap(
           initial.lower,
-          try Cholesky(Self.naiveHessian(data, weights: fast.state.weights, at: theta0, shift: lambda * Double(n))).lower
+          try Cholesky(
+            Self.naiveHessian(
+              data, weights: fast.state.weights, at: theta0, shift: lambda * Double(n))
+          ).lower
         ) <= 1e-10)
       var ids = CertificationProblems.randomIDs(data, count: 20, seed: 83)
       _ = try fast.remove(Array(ids.prefix(6)))  // a batch: 6 rank-1 downdates
@@ -127,7 +134,8 @@ extension CertificationTests {
       #expect(fast.state.retainedCount == n - 20)
     }
 
-    @Test("Refresh every k requests: refreshed exactly then, to the Hessian at the pre-step parameters")
+    @Test(
+      "Refresh every k requests: refreshed exactly then, to the Hessian at the pre-step parameters")
     func refreshOnCount() throws {
       let (n, d, lambda) = (500, 10, 1e-2)
       let data = try CertificationProblems.binary(count: n, features: d, seed: 91)
