@@ -20,11 +20,15 @@ struct Bench: ParsableCommand {
   @Option(help: "Write all measurements as JSON to this file.")
   var json: String?
 
-  @Option(help: "Comma-separated groups to run: linalg, training, influence (Fashion-MNIST groups need dataset-fashion-mnist).")
-  var only: String = "linalg,training,influence"
+  @Option(help: "Comma-separated groups to run: linalg, training, influence, certified (Fashion-MNIST groups need dataset-fashion-mnist).")
+  var only: String = "linalg,training,influence,certified"
+
+  @Option(help: "Sequential single removals for the certified group's removals-before-retrain count (issue 11).")
+  var removals: Int = 500
 
   func validate() throws {
     guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+    guard removals >= 1 else { throw ValidationError("--removals must be at least 1") }
   }
 
   func run() throws {
@@ -33,6 +37,8 @@ struct Bench: ParsableCommand {
     if groups.contains("linalg") { try LinearAlgebraBench.run(repeats: repeats, into: &report) }
     if groups.contains("training") { try TrainingBench.run(repeats: repeats, into: &report) }
     if groups.contains("influence") { try InfluenceBench.run(into: &report) }
+    if groups.contains("certified-kernels") { try CertifiedBench.kernels(data: try fashionMNISTPair(), into: &report) }
+    if groups.contains("certified") { try CertifiedBench.run(repeats: repeats, removals: removals, into: &report) }
     print(report.table())
     if let json { try writeJSONAtomically(report, to: json) }
   }

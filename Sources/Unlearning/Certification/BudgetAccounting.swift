@@ -37,6 +37,13 @@ public enum CertifiedRemovalSolver: Sendable, Codable, Hashable {
   /// `maximumIterations`, the Hessian is re-formed and re-factored at the current point
   /// (MATH.md section 6, "fast sequential removal"). Cost per removal usually `O(n d + d^2)`.
   case preconditionedConjugateGradient(tolerance: Double, maximumIterations: Int)
+  /// Fast sequential removal (binary ``CertifiedRemover`` only; MATH.md section 6): a cached,
+  /// downdated Cholesky factor of an earlier Hessian, the cached predictors `X theta` and the
+  /// cached full gradient. A request costs `O(m d^2)` for the downdates, one `O(d^2)` solve and
+  /// two passes over `X` (`t = X v`, then `X^T [D t, r']`, which give the exact `H v`,
+  /// the tight bound and the new gradient), plus refinements and refreshes as the policy says.
+  /// Other removers treat it as ``default``.
+  case fastSequential(FastRemovalPolicy)
 
   /// PCG with relative tolerance `1e-10` and at most 25 iterations before re-factoring.
   public static var `default`: CertifiedRemovalSolver {

@@ -54,10 +54,19 @@ struct CertifiedNewtonStepper: Sendable {
   ) throws(UnlearningError) -> Step {
     var v: [Double]
     var iterations = 0
+    var pcg: (tolerance: Double, maximumIterations: Int)?
     switch solver {
-    case .direct:
-      v = try refactor(objective, at: theta).solve(rhs)
+    case .direct: pcg = nil
     case .preconditionedConjugateGradient(let tolerance, let maximumIterations):
+      pcg = (tolerance, maximumIterations)
+    case .fastSequential:
+      // The fast engine is binary-remover only; elsewhere it means the default PCG.
+      pcg = (1e-10, 25)
+    }
+    switch pcg {
+    case nil:
+      v = try refactor(objective, at: theta).solve(rhs)
+    case .some((let tolerance, let maximumIterations)):
       if let factor {
         let solution = ConjugateGradient(tolerance: tolerance, maximumIterations: maximumIterations)
           .solve(objective.hessianOperator(at: theta), rhs, preconditioner: factor)

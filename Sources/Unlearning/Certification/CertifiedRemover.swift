@@ -17,7 +17,7 @@
 /// nothing. Publish ``publishableModel`` (no `b`), never ``state``.
 public struct CertifiedRemover<Model: CertifiableModel>: Sendable {
   /// The full state, including the secret perturbation `b`. Do not publish it.
-  public private(set) var state: TrainedModel<Model>
+  public internal(set) var state: TrainedModel<Model>
   /// `(epsilon, delta, sigma)`.
   public let privacy: PrivacyParameters
   /// The accounting mode (default ``BudgetAccounting/exactStep``).
@@ -31,15 +31,26 @@ public struct CertifiedRemover<Model: CertifiableModel>: Sendable {
   public let spectralNorm: Double
   /// Budget used by the current model (paper: `r_0 + sum beta_t`; exact-step: the current
   /// model's certified residual).
-  public private(set) var spent: Double
+  public internal(set) var spent: Double
   /// How many times the budget forced a retrain.
-  public private(set) var retrainCount: Int
+  public internal(set) var retrainCount: Int
   /// Every certificate issued, oldest first.
-  public private(set) var certificates: [RemovalCertificate]
+  public internal(set) var certificates: [RemovalCertificate]
 
   let trainer: any Trainer
   var generator: SeededGenerator
   var stepper: CertifiedNewtonStepper
+  /// The fast sequential engine (``CertifiedRemovalSolver/fastSequential(_:)``), else `nil`.
+  var fast: FastRemovalEngine?
+
+  /// The fast path's cached Cholesky factor (``FastRemovalPolicy``): of
+  /// `sum_{i in R} loss''(z0_i) x_i x_i^T + lambda n_0 I` with `z0 = X theta0` at the last
+  /// refresh's parameters and `n_0` the retained count then, `R` the current retain set. `nil`
+  /// for the other solvers.
+  public var fastFactor: Cholesky? { fast?.factor }
+
+  /// Work counters of the fast path, or `nil` for the other solvers.
+  public var fastStatistics: FastRemovalStatistics? { fast?.statistics }
 
   /// Trains the certified model and prepares the remover.
   ///
@@ -102,6 +113,7 @@ public struct CertifiedRemover<Model: CertifiableModel>: Sendable {
     self.trainer = trainer
     self.generator = generator
     self.stepper = CertifiedNewtonStepper(spectralNorm: spectralNorm, solver: solver)
+    self.fast = try Self.fastEngine(solver: solver, state: state)
   }
 
   /// Checks the certification requirements and returns `||X||_2` (an exact upper bound).
@@ -141,7 +153,9 @@ public struct CertifiedRemover<Model: CertifiableModel>: Sendable {
   /// saved budget state; a later budget-triggered retrain draws its fresh `b` from
   /// `SeededGenerator(seed: nextPerturbationSeed)`. `||X||_2` is recomputed from the full data.
   /// Continuing in-process and restoring give the same parameters and certificates for every
-  /// removal that does not retrain (a retrain draws from the restored stream).
+  /// removal that does not retrain (a retrain draws from the restored stream), except with
+  /// ``CertifiedRemovalSolver/fastSequential(_:)``: a restored remover starts from a fresh
+  /// factor, so its steps differ from the in-process ones within the charged inexactness.
   ///
   /// - Throws: the requirements of the training initialiser (row norms, lambda, labels), and
   ///   ``CertificationError/invalidParameter(_:)`` when `b` is missing or `spent` is invalid.
@@ -174,6 +188,7 @@ public struct CertifiedRemover<Model: CertifiableModel>: Sendable {
     self.trainer = trainer
     self.generator = SeededGenerator(seed: nextPerturbationSeed)
     self.stepper = CertifiedNewtonStepper(spectralNorm: spectralNorm, solver: solver)
+    self.fast = try Self.fastEngine(solver: solver, state: state)
   }
 
   /// A seed for the generator of the next fresh `b`, to save with the model (see
@@ -215,6 +230,7 @@ public struct CertifiedRemover<Model: CertifiableModel>: Sendable {
   ///   exceeds the budget. The remover is unchanged when it throws.
   public mutating func remove(_ ids: [SampleID]) throws -> RemovalCertificate {
     let rows = try state.rowsToForget(ids)
+    if !rows.isEmpty, let engine = fast { return try removeFast(rows: rows, engine: engine) }
     let before = state.retainedCount
     var next = state.removing(rows: rows)
     var stepper = self.stepper

@@ -56,7 +56,48 @@ public struct RemovalCertificate: Sendable, Codable, Equatable {
   public var retainedCount: Int
   /// Number of binary heads (1, or `K` for one-vs-rest).
   public var headCount: Int
+  /// Whether the fast sequential path rebuilt and refactored its cached Hessian during this
+  /// request (``FastRemovalPolicy``); always `false` for the other solvers. Decodes as `false`
+  /// when absent (certificates written before the field existed).
+  public var refreshed: Bool = false
 
   /// Whether the published model is certified: `certifiedResidual <= budget`.
   public var isCertified: Bool { certifiedResidual <= budget }
+}
+
+extension RemovalCertificate {
+  private enum CodingKeys: String, CodingKey {
+    case accounting, bound, epsilon, delta, sigma, budget, tightBound, guoBound, worstCaseBound
+    case solveInexactness, certifiedResidual, spent, remaining, trueResidual
+    case floatingPointAllowance, retrained, stepsTaken, removedCount, retainedCount, headCount
+    case refreshed
+  }
+
+  /// Decodes a certificate; a missing `refreshed` (older files) reads as `false`.
+  ///
+  /// - Throws: `DecodingError` for a missing or mistyped field other than `refreshed`.
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    accounting = try c.decode(BudgetAccounting.self, forKey: .accounting)
+    bound = try c.decode(CertificateBound.self, forKey: .bound)
+    epsilon = try c.decode(Double.self, forKey: .epsilon)
+    delta = try c.decode(Double.self, forKey: .delta)
+    sigma = try c.decode(Double.self, forKey: .sigma)
+    budget = try c.decode(Double.self, forKey: .budget)
+    tightBound = try c.decode(Double.self, forKey: .tightBound)
+    guoBound = try c.decode(Double.self, forKey: .guoBound)
+    worstCaseBound = try c.decode(Double.self, forKey: .worstCaseBound)
+    solveInexactness = try c.decode(Double.self, forKey: .solveInexactness)
+    certifiedResidual = try c.decode(Double.self, forKey: .certifiedResidual)
+    spent = try c.decode(Double.self, forKey: .spent)
+    remaining = try c.decode(Double.self, forKey: .remaining)
+    trueResidual = try c.decode(Double.self, forKey: .trueResidual)
+    floatingPointAllowance = try c.decode(Double.self, forKey: .floatingPointAllowance)
+    retrained = try c.decode(Bool.self, forKey: .retrained)
+    stepsTaken = try c.decode(Int.self, forKey: .stepsTaken)
+    removedCount = try c.decode(Int.self, forKey: .removedCount)
+    retainedCount = try c.decode(Int.self, forKey: .retainedCount)
+    headCount = try c.decode(Int.self, forKey: .headCount)
+    refreshed = try c.decodeIfPresent(Bool.self, forKey: .refreshed) ?? false
+  }
 }
