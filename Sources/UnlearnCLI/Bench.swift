@@ -20,10 +20,16 @@ struct Bench: ParsableCommand {
   @Option(help: "Write all measurements as JSON to this file.")
   var json: String?
 
-  @Option(help: "Comma-separated groups to run: linalg, training, influence, certified (Fashion-MNIST groups need dataset-fashion-mnist).")
+  @Option(
+    help:
+      "Comma-separated groups to run: linalg, training, influence, certified (Fashion-MNIST groups need dataset-fashion-mnist)."
+  )
   var only: String = "linalg,training,influence,certified"
 
-  @Option(help: "Sequential single removals for the certified group's removals-before-retrain count (issue 11).")
+  @Option(
+    help:
+      "Sequential single removals for the certified group's removals-before-retrain count (issue 11)."
+  )
   var removals: Int = 500
 
   func validate() throws {
@@ -37,8 +43,12 @@ struct Bench: ParsableCommand {
     if groups.contains("linalg") { try LinearAlgebraBench.run(repeats: repeats, into: &report) }
     if groups.contains("training") { try TrainingBench.run(repeats: repeats, into: &report) }
     if groups.contains("influence") { try InfluenceBench.run(into: &report) }
-    if groups.contains("certified-kernels") { try CertifiedBench.kernels(data: try fashionMNISTPair(), into: &report) }
-    if groups.contains("certified") { try CertifiedBench.run(repeats: repeats, removals: removals, into: &report) }
+    if groups.contains("certified-kernels") {
+      try CertifiedBench.kernels(data: try fashionMNISTPair(), into: &report)
+    }
+    if groups.contains("certified") {
+      try CertifiedBench.run(repeats: repeats, removals: removals, into: &report)
+    }
     print(report.table())
     if let json { try writeJSONAtomically(report, to: json) }
   }
@@ -67,7 +77,10 @@ struct BenchReport: Codable {
     var lines = [header]
     for r in rows {
       let figs = r.figures.sorted { $0.key < $1.key }.map { "\($0.key)=\(formatFigure($0.value))" }
-      lines.append([r.group, r.name, formatSeconds(r.medianSeconds), formatSeconds(r.minimumSeconds), figs.joined(separator: "  ")])
+      lines.append([
+        r.group, r.name, formatSeconds(r.medianSeconds), formatSeconds(r.minimumSeconds),
+        figs.joined(separator: "  "),
+      ])
     }
     out += renderTable(lines)
     return out
@@ -75,7 +88,9 @@ struct BenchReport: Codable {
 }
 
 /// Times `body` `repeats` times after one warm-up and returns (median, min) seconds.
-func timeMedian(repeats: Int, warmup: Bool = true, _ body: () throws -> Void) rethrows -> (median: Double, minimum: Double) {
+func timeMedian(repeats: Int, warmup: Bool = true, _ body: () throws -> Void) rethrows -> (
+  median: Double, minimum: Double
+) {
   if warmup { try body() }
   var samples = [Double]()
   for _ in 0..<repeats {
@@ -106,7 +121,9 @@ func renderTable(_ lines: [[String]]) -> String {
   guard let header = lines.first else { return "" }
   var widths = header.map { $0.count }
   for line in lines {
-    for (i, cell) in line.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+    for (i, cell) in line.enumerated() where i < widths.count {
+      widths[i] = max(widths[i], cell.count)
+    }
   }
   func render(_ line: [String]) -> String {
     line.enumerated().map { i, cell in
@@ -138,7 +155,10 @@ enum LinearAlgebraBench {
     var c = Matrix(rows: n, columns: n)
     let gemm = timeMedian(repeats: repeats) { Matrix.gemm(a, b, into: &c) }
     let gemmRate = 2 * pow(Double(n), 3) / gemm.median / 1e9
-    report.rows.append(BenchRow(group: "linalg", name: "gemm 1024x1024x1024", medianSeconds: gemm.median, minimumSeconds: gemm.minimum, samples: repeats, figures: ["GFLOP/s": gemmRate]))
+    report.rows.append(
+      BenchRow(
+        group: "linalg", name: "gemm 1024x1024x1024", medianSeconds: gemm.median,
+        minimumSeconds: gemm.minimum, samples: repeats, figures: ["GFLOP/s": gemmRate]))
 
     progress("weighted Gram 12000 x 784")
     let x = TestMatrices.gaussian(rows: 12000, columns: 784, seed: 3)
@@ -148,17 +168,28 @@ enum LinearAlgebraBench {
     let gramTime = timeMedian(repeats: repeats) { gram = x.weightedGram(weights: w) }
     // syrk does n d^2 useful flops (half of the equivalent gemm's 2 n d^2).
     let gramRate = 12000.0 * 784 * 784 / gramTime.median / 1e9
-    report.rows.append(BenchRow(group: "linalg", name: "weighted Gram X^T diag(w) X, 12000x784", medianSeconds: gramTime.median, minimumSeconds: gramTime.minimum, samples: repeats, figures: ["GFLOP/s": gramRate, "ratio to gemm rate": gramRate / gemmRate]))
+    report.rows.append(
+      BenchRow(
+        group: "linalg", name: "weighted Gram X^T diag(w) X, 12000x784",
+        medianSeconds: gramTime.median, minimumSeconds: gramTime.minimum, samples: repeats,
+        figures: ["GFLOP/s": gramRate, "ratio to gemm rate": gramRate / gemmRate]))
 
     progress("Cholesky 784")
     gram.addToDiagonal(12.0)
     var chol = try Cholesky(gram)
     let cholTime = try timeMedian(repeats: repeats) { chol = try Cholesky(gram) }
-    report.rows.append(BenchRow(group: "linalg", name: "Cholesky dpotrf d=784", medianSeconds: cholTime.median, minimumSeconds: cholTime.minimum, samples: repeats, figures: ["GFLOP/s": pow(784.0, 3) / 3 / cholTime.median / 1e9]))
+    report.rows.append(
+      BenchRow(
+        group: "linalg", name: "Cholesky dpotrf d=784", medianSeconds: cholTime.median,
+        minimumSeconds: cholTime.minimum, samples: repeats,
+        figures: ["GFLOP/s": pow(784.0, 3) / 3 / cholTime.median / 1e9]))
 
     let rhs = x.row(0)
     let solveTime = timeMedian(repeats: max(repeats, 20)) { _ = chol.solve(rhs) }
-    report.rows.append(BenchRow(group: "linalg", name: "Cholesky solve (1 rhs) d=784", medianSeconds: solveTime.median, minimumSeconds: solveTime.minimum, samples: max(repeats, 20)))
+    report.rows.append(
+      BenchRow(
+        group: "linalg", name: "Cholesky solve (1 rhs) d=784", medianSeconds: solveTime.median,
+        minimumSeconds: solveTime.minimum, samples: max(repeats, 20)))
 
     let row = x.row(1).scaled(by: 0.05)
     var updated = chol
@@ -166,7 +197,10 @@ enum LinearAlgebraBench {
       updated.update(adding: row)
       try updated.downdate(removing: row)
     }
-    report.rows.append(BenchRow(group: "linalg", name: "rank-1 update + downdate d=784", medianSeconds: downTime.median, minimumSeconds: downTime.minimum, samples: max(repeats, 20)))
+    report.rows.append(
+      BenchRow(
+        group: "linalg", name: "rank-1 update + downdate d=784", medianSeconds: downTime.median,
+        minimumSeconds: downTime.minimum, samples: max(repeats, 20)))
   }
 }
 
@@ -191,7 +225,8 @@ enum TrainingBench {
     let data = try fashionMNISTPair()
     let model = LogisticRegression(featureCount: data.featureCount)
     for lambda in [1e-4, 1e-3] {
-      let objective = Objective(model: model, features: data.features, targets: data.targets, regularization: lambda)
+      let objective = Objective(
+        model: model, features: data.features, targets: data.targets, regularization: lambda)
       let trainers: [(String, any Trainer)] = [
         ("Newton", NewtonTrainer(gradientTolerance: 1e-8)),
         ("L-BFGS", LBFGSTrainer(gradientTolerance: 1e-8)),
@@ -199,10 +234,15 @@ enum TrainingBench {
       for (name, trainer) in trainers {
         var result: TrainingResult?
         let t = timeMedian(repeats: repeats) { result = trainer.train(objective) }
-        report.rows.append(BenchRow(
-          group: "training", name: "\(name) logistic 12000x784 lambda=\(lambda) to 1e-8*n",
-          medianSeconds: t.median, minimumSeconds: t.minimum, samples: repeats,
-          figures: ["iterations": Double(result?.iterations ?? 0), "gradient norm": result?.gradientNorm ?? .nan, "converged": (result?.converged ?? false) ? 1 : 0]))
+        report.rows.append(
+          BenchRow(
+            group: "training", name: "\(name) logistic 12000x784 lambda=\(lambda) to 1e-8*n",
+            medianSeconds: t.median, minimumSeconds: t.minimum, samples: repeats,
+            figures: [
+              "iterations": Double(result?.iterations ?? 0),
+              "gradient norm": result?.gradientNorm ?? .nan,
+              "converged": (result?.converged ?? false) ? 1 : 0,
+            ]))
       }
     }
   }

@@ -6,7 +6,8 @@ import Unlearning
 /// scoring pass timed separately (one run each; the model is trained once).
 enum InfluenceBench {
   static func run(into report: inout BenchReport) throws {
-    FileHandle.standardError.write(Data("bench: influence (Fashion-MNIST 0 vs 6, all training samples)\n".utf8))
+    FileHandle.standardError.write(
+      Data("bench: influence (Fashion-MNIST 0 vs 6, all training samples)\n".utf8))
     let train = try FashionMNIST.load(split: .train, classes: [0, 6])
     let test = try FashionMNIST.load(split: .test, classes: [0, 6], limit: 1, seed: 1)
     let point = TestPoint(features: test.features.row(0), target: test.targets[0])
@@ -18,7 +19,8 @@ enum InfluenceBench {
           medianSeconds: seconds, minimumSeconds: seconds, samples: 1,
           figures: [
             "fit s": row.fitSeconds, "ihvp s": row.ihvpSeconds, "scoring s": row.scoringSeconds,
-            "iterations": Double(row.iterations), "deviation from direct": row.relativeDeviationFromReference,
+            "iterations": Double(row.iterations),
+            "deviation from direct": row.relativeDeviationFromReference,
           ]))
     }
   }

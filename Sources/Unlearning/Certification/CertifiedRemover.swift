@@ -165,13 +165,16 @@ public struct CertifiedRemover<Model: CertifiableModel>: Sendable {
     solver: CertifiedRemovalSolver = .default, maximumSteps: Int = 4,
     trainer: some Trainer = NewtonTrainer()
   ) throws {
-    let spectralNorm = try Self.validate(model: state.model, data: state.data, regularization: state.regularization)
+    let spectralNorm = try Self.validate(
+      model: state.model, data: state.data, regularization: state.regularization)
     guard let b = state.perturbation, b.count == state.model.parameterCount else {
-      throw CertificationError.invalidParameter("the saved state has no perturbation b: cannot continue certified removal")
+      throw CertificationError.invalidParameter(
+        "the saved state has no perturbation b: cannot continue certified removal")
     }
     _ = b
     guard spent >= 0, spent.isFinite, retrainCount >= 0 else {
-      throw CertificationError.invalidParameter("saved budget state is invalid (spent \(spent), retrains \(retrainCount))")
+      throw CertificationError.invalidParameter(
+        "saved budget state is invalid (spent \(spent), retrains \(retrainCount))")
     }
     guard maximumSteps >= 1 else {
       throw CertificationError.invalidParameter("maximumSteps must be >= 1, got \(maximumSteps)")

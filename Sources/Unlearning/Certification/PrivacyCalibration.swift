@@ -16,9 +16,15 @@ public struct PrivacyParameters: Sendable, Codable, Equatable {
 
   /// Parameters with `sigma` given directly.
   public init(epsilon: Double, delta: Double, sigma: Double) throws(CertificationError) {
-    guard epsilon > 0, epsilon.isFinite else { throw .invalidParameter("epsilon must be positive, got \(epsilon)") }
-    guard delta > 0, delta < 1 else { throw .invalidParameter("delta must be in (0, 1), got \(delta)") }
-    guard sigma > 0, sigma.isFinite else { throw .invalidParameter("sigma must be positive, got \(sigma)") }
+    guard epsilon > 0, epsilon.isFinite else {
+      throw .invalidParameter("epsilon must be positive, got \(epsilon)")
+    }
+    guard delta > 0, delta < 1 else {
+      throw .invalidParameter("delta must be in (0, 1), got \(delta)")
+    }
+    guard sigma > 0, sigma.isFinite else {
+      throw .invalidParameter("sigma must be positive, got \(sigma)")
+    }
     self.epsilon = epsilon
     self.delta = delta
     self.sigma = sigma
@@ -27,8 +33,12 @@ public struct PrivacyParameters: Sendable, Codable, Equatable {
   /// Parameters with `sigma` calibrated so that the gradient-residual budget is `budget`:
   /// `sigma = c(delta) * budget / epsilon`.
   public init(epsilon: Double, delta: Double, budget: Double) throws(CertificationError) {
-    guard budget > 0, budget.isFinite else { throw .invalidParameter("budget must be positive, got \(budget)") }
-    guard delta > 0, delta < 1 else { throw .invalidParameter("delta must be in (0, 1), got \(delta)") }
+    guard budget > 0, budget.isFinite else {
+      throw .invalidParameter("budget must be positive, got \(budget)")
+    }
+    guard delta > 0, delta < 1 else {
+      throw .invalidParameter("delta must be in (0, 1), got \(delta)")
+    }
     try self.init(epsilon: epsilon, delta: delta, sigma: Self.c(delta: delta) * budget / epsilon)
   }
 
@@ -72,7 +82,9 @@ public enum ResidualBounds {
   ///     of the full data).
   ///   - stepNorm: `||v||`.
   ///   - projectedStep: `t = X_R v` (one entry per retained sample; removed rows excluded).
-  public static func guo(gamma: Double = 0.25, spectralNorm: Double, stepNorm: Double, projectedStep t: [Double]) -> Double {
+  public static func guo(
+    gamma: Double = 0.25, spectralNorm: Double, stepNorm: Double, projectedStep t: [Double]
+  ) -> Double {
     gamma * spectralNorm * stepNorm * t.norm()
   }
 
@@ -86,7 +98,9 @@ public enum ResidualBounds {
   /// <= ||X_R||_2 (g3 / 2) sqrt(sum t_i^4)`. Never above ``guo(gamma:spectralNorm:stepNorm:projectedStep:)``
   /// with `gamma = 1/4`: `g3 / 2 < 1/4` and `||t||_4^2 <= max|t_i| ||t||_2 <= ||v|| ||t||_2` for
   /// `||x_i|| <= 1`.
-  public static func tight(thirdDerivativeBound g3: Double, spectralNorm: Double, projectedStep t: [Double]) -> Double {
+  public static func tight(
+    thirdDerivativeBound g3: Double, spectralNorm: Double, projectedStep t: [Double]
+  ) -> Double {
     var s = 0.0
     for ti in t { s += ti * ti * ti * ti }
     return 0.5 * g3 * spectralNorm * s.squareRoot()
@@ -109,7 +123,8 @@ public enum CertificationError: Error, Equatable, Sendable, CustomStringConverti
     switch self {
     case .invalidParameter(let s): return "invalid certification parameter: \(s)"
     case .rowNormTooLarge(let row, let norm):
-      return "row \(row) has norm \(norm) > 1: certified removal requires ||x|| <= 1 (normalise the rows)"
+      return
+        "row \(row) has norm \(norm) > 1: certified removal requires ||x|| <= 1 (normalise the rows)"
     case .nonPositiveRegularization(let l):
       return "certified removal requires lambda > 0, got \(l)"
     case .trainingResidualExceedsBudget(let residual, let budget):

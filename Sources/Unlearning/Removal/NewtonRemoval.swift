@@ -78,7 +78,8 @@ public struct NewtonRemoval: Unlearner {
   ///   - inexactSteps: CG solves with the Eisenstat-Walker forcing term (see ``inexactSteps``).
   public init(
     solver: Solver = .direct, curvature: Curvature = .exact, mode: Mode = .fullGradient,
-    steps: Int = 1, residualTolerance: Double = 0, lineSearch: Bool = false, inexactSteps: Bool = false
+    steps: Int = 1, residualTolerance: Double = 0, lineSearch: Bool = false,
+    inexactSteps: Bool = false
   ) {
     precondition(steps >= 1, "NewtonRemoval: steps must be >= 1")
     precondition(residualTolerance >= 0, "NewtonRemoval: residualTolerance must be >= 0")
@@ -125,7 +126,9 @@ public struct NewtonRemoval: Unlearner {
           rhs = gradient.scaled(by: -1)
         }
         var forcing: Double?
-        if inexactSteps, initialNorm > 0 { forcing = Swift.min(0.5, (norm / initialNorm).squareRoot()) }
+        if inexactSteps, initialNorm > 0 {
+          forcing = Swift.min(0.5, (norm / initialNorm).squareRoot())
+        }
         let solution = try solve(objective, at: theta, rhs, forcing: forcing)
         cgIterations += solution.iterations
         worstRelativeResidual = Swift.max(worstRelativeResidual, solution.relativeResidual)
@@ -204,7 +207,9 @@ public struct NewtonRemoval: Unlearner {
   }
 
   /// - Parameter forcing: CG only: solve to relative residual `max(tolerance, forcing)`.
-  func solve<Model>(_ objective: Objective<Model>, at theta: [Double], _ rhs: [Double], forcing: Double? = nil) throws
+  func solve<Model>(
+    _ objective: Objective<Model>, at theta: [Double], _ rhs: [Double], forcing: Double? = nil
+  ) throws
     -> StepSolution
   {
     let p = objective.parameterCount
@@ -231,7 +236,8 @@ public struct NewtonRemoval: Unlearner {
       let v = factor.solve(rhs)
       return StepSolution(step: v, iterations: 0, relativeResidual: 0, converged: true)
     case .conjugateGradient(let tolerance, let maximumIterations):
-      let cg = ConjugateGradient(tolerance: Swift.max(tolerance, forcing ?? 0), maximumIterations: maximumIterations)
+      let cg = ConjugateGradient(
+        tolerance: Swift.max(tolerance, forcing ?? 0), maximumIterations: maximumIterations)
       let solution: IterativeSolution
       switch curvature {
       case .exact: solution = cg.solve(objective.hessianOperator(at: theta), rhs)
@@ -239,7 +245,8 @@ public struct NewtonRemoval: Unlearner {
         solution = cg.solve(ShiftedOperator(objective.hessianOperator(at: theta), shift: mu), rhs)
       case .gaussNewton: solution = cg.solve(objective.gaussNewtonOperator(at: theta), rhs)
       case .dampedGaussNewton(let mu):
-        solution = cg.solve(ShiftedOperator(objective.gaussNewtonOperator(at: theta), shift: mu), rhs)
+        solution = cg.solve(
+          ShiftedOperator(objective.gaussNewtonOperator(at: theta), shift: mu), rhs)
       }
       if !solution.converged && solution.iterations < maximumIterations {
         // CG stopped early: a direction of non-positive curvature (or overflow).

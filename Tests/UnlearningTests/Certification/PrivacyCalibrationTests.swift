@@ -24,15 +24,26 @@ struct PrivacyCalibrationTests {
   }
 
   @Test func invalidParametersThrow() {
-    #expect(throws: CertificationError.self) { try PrivacyParameters(epsilon: 0, delta: 1e-4, sigma: 1) }
-    #expect(throws: CertificationError.self) { try PrivacyParameters(epsilon: 1, delta: 1.5, sigma: 1) }
-    #expect(throws: CertificationError.self) { try PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: -1) }
-    #expect(throws: CertificationError.self) { try PrivacyParameters(epsilon: 1, delta: 1e-4, budget: .nan) }
+    #expect(throws: CertificationError.self) {
+      try PrivacyParameters(epsilon: 0, delta: 1e-4, sigma: 1)
+    }
+    #expect(throws: CertificationError.self) {
+      try PrivacyParameters(epsilon: 1, delta: 1.5, sigma: 1)
+    }
+    #expect(throws: CertificationError.self) {
+      try PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: -1)
+    }
+    #expect(throws: CertificationError.self) {
+      try PrivacyParameters(epsilon: 1, delta: 1e-4, budget: .nan)
+    }
   }
 
   @Test func worstCaseBoundFormula() {
     #expect(abs(ResidualBounds.worstCase(removed: 1, of: 101, regularization: 0.1) - 1) < 1e-14)
-    #expect(abs(ResidualBounds.worstCase(removed: 3, of: 103, regularization: 0.5) - 4 * 0.25 * 9 / (0.25 * 100)) < 1e-15)
+    #expect(
+      abs(
+        ResidualBounds.worstCase(removed: 3, of: 103, regularization: 0.5) - 4 * 0.25 * 9
+          / (0.25 * 100)) < 1e-15)
   }
 
   @Test func tightBoundNeverExceedsGuosForUnitRows() {
@@ -45,7 +56,8 @@ struct PrivacyCalibrationTests {
       let v = g.normalVector(count: d).scaled(by: pow(10, -3 * g.nextUniform()))
       let t = x.multiply(v)
       let norm = (try? x.spectralNormUpperBound()) ?? .infinity
-      let tight = ResidualBounds.tight(thirdDerivativeBound: 1 / (6 * 3.0.squareRoot()), spectralNorm: norm, projectedStep: t)
+      let tight = ResidualBounds.tight(
+        thirdDerivativeBound: 1 / (6 * 3.0.squareRoot()), spectralNorm: norm, projectedStep: t)
       let guo = ResidualBounds.guo(spectralNorm: norm, stepNorm: v.norm(), projectedStep: t)
       #expect(tight <= guo)
     }
