@@ -49,7 +49,7 @@ struct ModelFileRoundTripTests {
     var remover = try CertifiedRemover(
       model: LogisticRegression(featureCount: 2), data: train, regularization: 1e-3,
       privacy: PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: 1),
-      trainer: NewtonTrainer(gradientTolerance: 1e-10, seed: 42), seed: 42)
+      solver: .default, trainer: NewtonTrainer(gradientTolerance: 1e-10, seed: 42), seed: 42)
     _ = try remover.remove([1003, 1010])
     let certificate = try remover.remove([1025])
     let file = try ModelFile.read(from: two)
