@@ -67,7 +67,11 @@ public struct CertifiedRemover<Model: CertifiableModel>: Sendable {
   ///   - accounting: `.exactStep` (default) or `.paper`.
   ///   - bound: the charged bound; `nil` picks `.guo` for paper mode and `.tight` for
   ///     exact-step.
-  ///   - solver: how Newton systems are solved (default PCG on a cached factor).
+  ///   - solver: how Newton systems are solved. Default: the fast sequential path
+  ///     (``CertifiedRemovalSolver/fastSequential(_:)``: a cached Cholesky factor downdated as
+  ///     rows leave, two passes over the data per request, every step's inexactness charged
+  ///     exactly); pass `.default` (PCG with a fresh factor when needed) or `.direct` for
+  ///     steps that match a fresh Newton solve to round-off.
   ///   - maximumSteps: exact-step mode's step limit per request (default 4).
   ///   - trainer: the optimiser for training and retrains; it must reach a residual well below
   ///     the budget (default ``NewtonTrainer``, `1e-9 n` relative).
@@ -79,7 +83,7 @@ public struct CertifiedRemover<Model: CertifiableModel>: Sendable {
   public init(
     model: Model, data: Dataset, regularization: Double, privacy: PrivacyParameters,
     accounting: BudgetAccounting = .exactStep, bound: CertificateBound? = nil,
-    solver: CertifiedRemovalSolver = .default, maximumSteps: Int = 4,
+    solver: CertifiedRemovalSolver = .fastSequential(.default), maximumSteps: Int = 4,
     trainer: some Trainer = NewtonTrainer(), seed: UInt64 = 0
   ) throws {
     let spectralNorm = try Self.validate(model: model, data: data, regularization: regularization)

@@ -78,7 +78,7 @@ extension CertificationTests {
       let privacy = try PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: 2)
       let remover = try CertifiedRemover(
         model: LogisticRegression(featureCount: 40), data: data, regularization: 1e-2,
-        privacy: privacy, seed: 77)
+        privacy: privacy, solver: .default, seed: 77)
       var g = SeededGenerator(seed: 77)
       let expected = g.normalVector(count: 40, standardDeviation: 2)
       #expect(remover.state.perturbation == expected)
@@ -149,7 +149,7 @@ extension CertificationTests {
       for batch in [1, 10] {
         var remover = try CertifiedRemover(
           model: LogisticRegression(featureCount: d), data: data, regularization: lambda,
-          privacy: privacy, accounting: .paper, seed: seed)
+          privacy: privacy, accounting: .paper, solver: .default, seed: seed)
         let thetaNorm = remover.state.parameters.norm()
         let r0 = remover.spent
         let ids = CertificationProblems.randomIDs(data, count: batch, seed: seed + 100)
@@ -170,7 +170,7 @@ extension CertificationTests {
         // Exact-step on the same request: its certificate also covers the measured residual.
         var exact = try CertifiedRemover(
           model: LogisticRegression(featureCount: d), data: data, regularization: lambda,
-          privacy: privacy, accounting: .exactStep, seed: seed)
+          privacy: privacy, accounting: .exactStep, solver: .default, seed: seed)
         let exactCertificate = try exact.remove(ids)
         #expect(exactCertificate.trueResidual <= exactCertificate.certifiedResidual)
         #expect(exactCertificate.tightBound <= exactCertificate.guoBound)
@@ -183,7 +183,7 @@ extension CertificationTests {
       var remover = try CertifiedRemover(
         model: LogisticRegression(featureCount: 20), data: data, regularization: 1e-3,
         privacy: try CertificationProblems.privacy(sigma: 1, budget: 50), accounting: .paper,
-        seed: 32)
+        solver: .default, seed: 32)
       var previousSpent = remover.spent
       for (k, id) in CertificationProblems.randomIDs(data, count: 60, seed: 33).enumerated() {
         let certificate = try remover.remove([id])
@@ -204,7 +204,7 @@ extension CertificationTests {
       let data = try CertificationProblems.binary(count: 1200, features: 15, seed: 41)
       var remover = try CertifiedRemover(
         model: LogisticRegression(featureCount: 15), data: data, regularization: 1e-3,
-        privacy: try CertificationProblems.privacy(sigma: 1, budget: 0.5), seed: 42)
+        privacy: try CertificationProblems.privacy(sigma: 1, budget: 0.5), solver: .default, seed: 42)
       var ids = CertificationProblems.randomIDs(data, count: 290, seed: 43)
       var count = 0
       while count < 200 {
@@ -233,13 +233,13 @@ extension CertificationTests {
       var probe = try CertifiedRemover(
         model: model, data: data, regularization: lambda,
         privacy: try CertificationProblems.privacy(sigma: sigma, budget: 100), accounting: .paper,
-        seed: 52)
+        solver: .default, seed: 52)
       let typical = try probe.remove([data.ids[0]]).guoBound
       var remover = try CertifiedRemover(
         model: model, data: data, regularization: lambda,
         privacy: try CertificationProblems.privacy(
           sigma: sigma, budget: probe.certificates[0].spent - typical + 3.5 * typical),
-        accounting: .paper, seed: 52)
+        accounting: .paper, solver: .default, seed: 52)
       var retrains = 0
       for id in CertificationProblems.randomIDs(data, count: 12, seed: 53) {
         let before = remover
@@ -304,24 +304,24 @@ extension CertificationTests {
       ) {
         _ = try CertifiedRemover(
           model: LogisticRegression(featureCount: 4), data: raw, regularization: 1e-2,
-          privacy: privacy)
+          privacy: privacy, solver: .default)
       }
       let data = raw.normalizingRows()
       for lambda in [0.0, -1e-3] {
         #expect(throws: CertificationError.nonPositiveRegularization(lambda)) {
           _ = try CertifiedRemover(
             model: LogisticRegression(featureCount: 4), data: data, regularization: lambda,
-            privacy: privacy)
+            privacy: privacy, solver: .default)
         }
       }
       #expect(throws: CertificationError.self) {
         _ = try CertifiedRemover(
           model: LogisticRegression(featureCount: 4, fitsIntercept: true), data: data,
-          regularization: 1e-2, privacy: privacy)
+          regularization: 1e-2, privacy: privacy, solver: .default)
       }
       _ = try CertifiedRemover(
         model: LogisticRegression(featureCount: 4), data: data, regularization: 1e-2,
-        privacy: privacy)
+        privacy: privacy, solver: .default)
     }
 
     @Test("Unknown, duplicate, already-forgotten ids throw naming the id and change nothing")
@@ -329,7 +329,7 @@ extension CertificationTests {
       let data = try CertificationProblems.binary(count: 200, features: 5, seed: 71)
       var remover = try CertifiedRemover(
         model: LogisticRegression(featureCount: 5), data: data, regularization: 1e-2,
-        privacy: try PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: 1))
+        privacy: try PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: 1), solver: .default)
       _ = try remover.remove([SampleID(3)])
       let snapshot = remover
       #expect(throws: UnlearningError.unknownID(SampleID(5000))) {
