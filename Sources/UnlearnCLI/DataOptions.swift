@@ -31,7 +31,7 @@ struct DataOptions: ParsableArguments {
     case "fashion-mnist":
       let cls = try classes.split(separator: ",").map { c -> Int in
         guard let v = Int(c), (0...9).contains(v) else {
-          throw ValidationError("--classes: '\(c)' is not a class 0...9")
+          throw CLIError("--classes: '\(c)' is not a class 0...9")
         }
         return v
       }
@@ -45,7 +45,7 @@ struct DataOptions: ParsableArguments {
         path: String(d.dropFirst(7)), testFraction: testFraction, seed: seed,
         normalizeRows: normalizeRows)
     default:
-      throw ValidationError(
+      throw CLIError(
         "unknown --dataset '\(dataset)'; use hospital, fashion-mnist, csv:PATH or libsvm:PATH")
     }
   }
