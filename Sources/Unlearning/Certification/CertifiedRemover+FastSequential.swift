@@ -94,9 +94,8 @@ extension CertifiedRemover {
       }
     }
     if retrained {
-      next.perturbation = generator.normalVector(
-        count: next.model.parameterCount, standardDeviation: privacy.sigma)
-      next.retrain(trainer: trainer)
+      Self.retrainWithFreshPerturbation(
+        &next, generator: &generator, sigma: privacy.sigma, trainer: trainer)
       objective = next.objective()
       theta = next.parameters
       var fresh = try FastRemovalEngine(policy: engine.policy, objective: objective, at: theta)

@@ -206,6 +206,18 @@ public struct CertifiedRemover<Model: CertifiableModel>: Sendable {
     return copy.next()
   }
 
+  /// The budget-exhausted fallback shared by both solver paths: draws a fresh
+  /// `b ~ N(0, sigma^2 I)` from `generator` and retrains `state` from scratch on its retained
+  /// rows.
+  static func retrainWithFreshPerturbation(
+    _ state: inout TrainedModel<Model>, generator: inout SeededGenerator, sigma: Double,
+    trainer: any Trainer
+  ) {
+    state.perturbation = generator.normalVector(
+      count: state.model.parameterCount, standardDeviation: sigma)
+    state.retrain(trainer: trainer)
+  }
+
   /// The budget `epsilon'`.
   public var budget: Double { privacy.budget }
 
@@ -284,9 +296,8 @@ public struct CertifiedRemover<Model: CertifiableModel>: Sendable {
         }
       }
       if retrained {
-        next.perturbation = generator.normalVector(
-          count: next.model.parameterCount, standardDeviation: privacy.sigma)
-        next.retrain(trainer: trainer)
+        Self.retrainWithFreshPerturbation(
+          &next, generator: &generator, sigma: privacy.sigma, trainer: trainer)
         objective = next.objective()
         theta = next.parameters
         stepper.factor = nil
