@@ -204,7 +204,8 @@ extension CertificationTests {
       let data = try CertificationProblems.binary(count: 1200, features: 15, seed: 41)
       var remover = try CertifiedRemover(
         model: LogisticRegression(featureCount: 15), data: data, regularization: 1e-3,
-        privacy: try CertificationProblems.privacy(sigma: 1, budget: 0.5), solver: .default, seed: 42)
+        privacy: try CertificationProblems.privacy(sigma: 1, budget: 0.5), solver: .default,
+        seed: 42)
       var ids = CertificationProblems.randomIDs(data, count: 290, seed: 43)
       var count = 0
       while count < 200 {
