@@ -40,7 +40,7 @@ public enum CertifiedRemovalSolver: Sendable, Codable, Hashable {
   /// Fast sequential removal (binary ``CertifiedRemover`` only; MATH.md section 6): a cached,
   /// downdated Cholesky factor of an earlier Hessian, the cached predictors `X theta` and the
   /// cached full gradient. A request costs `O(m d^2)` for the downdates, one `O(d^2)` solve and
-  /// two passes over `X` (`t = X v`, then `X^T [D t, r']`, which give the exact `H v`,
+  /// one fused pass over `X` (`t = X v`, then `X^T [D t, r']` block by block, giving the exact `H v`,
   /// the tight bound and the new gradient), plus refinements and refreshes as the policy says.
   /// Other removers treat it as ``default``.
   case fastSequential(FastRemovalPolicy)

@@ -69,7 +69,7 @@ public struct CertifiedRemover<Model: CertifiableModel>: Sendable {
   ///     exact-step.
   ///   - solver: how Newton systems are solved. Default: the fast sequential path
   ///     (``CertifiedRemovalSolver/fastSequential(_:)``: a cached Cholesky factor downdated as
-  ///     rows leave, two passes over the data per request, every step's inexactness charged
+  ///     rows leave, one fused pass over the data per request, every step's inexactness charged
   ///     exactly); pass `.default` (PCG with a fresh factor when needed) or `.direct` for
   ///     steps that match a fresh Newton solve to round-off.
   ///   - maximumSteps: exact-step mode's step limit per request (default 4).

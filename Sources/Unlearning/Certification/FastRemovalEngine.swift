@@ -12,7 +12,7 @@
 ///   `loss''(z0)`.
 ///
 /// Only exact quantities enter a certificate: `H v` (exact HVP at `theta`), `t = X_R v`, and
-/// the gradient after the step are computed fresh by two passes over `X` per evaluation; the
+/// the gradient after the step are computed fresh by one fused pass over `X` per evaluation; the
 /// factor is only a preconditioner. The predictors are carried as `z' = z + t` (exact up to one
 /// rounding per update) and recomputed as `X theta` every ``predictorRecomputeInterval``
 /// updates, so their round-off stays inside the floating-point allowance.
@@ -175,32 +175,42 @@ struct FastRemovalEngine: Sendable {
   }
 
   /// Evaluates a step `v` at `theta` (predictors `z = X theta`, weighted curvature
-  /// `c = w * loss''(z)`): pass 1 `t = X v` (`gemv`; `z' = z + t`), pass 2
-  /// `[H v - lambda n_R v, g' - lambda n_R theta' - b] = X^T [c * t, w * loss'(z')]` (one `dgemm`
-  /// with 2 columns: about 1.3 `gemv`s, cheaper than two).
+  /// `c = w * loss''(z)`) in ONE fused pass over the rows of `X`
+  /// (``LinearAlgebra/Matrix/fusedProductPass(_:outputs:blockRows:fill:)``): per block of rows,
+  /// `t_B = X_B v` (`gemv`; `z' = z + t`), then
+  /// `[H v - lambda n_R v, g' - lambda n_R theta' - b] += [c * t, w * loss'(z')]_B^T X_B`
+  /// (`dgemm` with 2 rows) while the block is still in cache. `X` is read from memory once.
   mutating func evaluate<Model: CertifiableModel>(
     _ v: [Double], objective: Objective<Model>, at theta: [Double], predictors z0: [Double],
     curvature c: [Double]
   ) -> Evaluation {
     let x = objective.features
-    let (n, d) = (x.rows, x.columns)
+    let d = x.columns
     let next = theta.adding(v)
-    let t = x.multiply(v)
+    let targets = objective.targets
+    let weights = objective.weights
+    let model = objective.model
+    let (t, products) = x.fusedProductPass(v, outputs: 2) { rows, tBlock, u in
+      let count = rows.count
+      var zBlock = [Double]()
+      zBlock.reserveCapacity(count)
+      for i in rows { zBlock.append(z0[i] + tBlock[i]) }
+      let first = model.lossDerivatives(linearPredictors: zBlock, targets: Array(targets[rows]))
+        .first
+      for (offset, i) in rows.enumerated() {
+        u[offset] = c[i] * tBlock[i]
+        let w = weights?[i] ?? 1
+        u[count + offset] = w == 0 ? 0 : w * first[offset]
+      }
+    }
     let z = z0.adding(t)
     predictorUpdates += 1
-    let first = objective.model.lossDerivatives(linearPredictors: z, targets: objective.targets)
-      .first
-    var scaled = t
-    for i in scaled.indices { scaled[i] *= c[i] }
-    let residuals = Matrix(
-      rows: 2, columns: n, elements: scaled + Self.weighted(first, objective.weights))
-    let products = Matrix.product(residuals, x)  // 2 x d
     var hv = Array(products.elements[0..<d])
     hv.add(v, scaledBy: objective.curvatureShift)
     var g = Array(products.elements[d..<(2 * d)])
     g.add(next, scaledBy: objective.curvatureShift)
     if let b = objective.perturbation { g.add(b) }
-    statistics.dataPasses += 2
+    statistics.dataPasses += 1
     return Evaluation(step: v, projected: t, predictors: z, hessianProduct: hv, gradient: g)
   }
 

@@ -10,14 +10,14 @@
 /// `H v` at the current parameters measures the solve inexactness `||H v - rhs||`, which is
 /// charged).
 ///
-/// Per request: `v = H~^{-1} rhs`, then `H v` and the new gradient from two passes over `X`.
+/// Per request: `v = H~^{-1} rhs`, then `H v` and the new gradient from one fused pass over `X` (each block of rows read once).
 /// A step is **accepted** when
 ///
 ///     ||H v - rhs|| <= max(inexactnessFraction * remainderBound(v), relativeTolerance * ||rhs||)
 ///
 /// (`remainderBound` the charged tight or Guo term), or, in exact-step mode, when
 /// `remainderBound(v) + ||H v - rhs|| <= budgetFraction * epsilon'`. Otherwise up to ``maximumRefinements``
-/// preconditioned-CG iterations refine `v` (two passes each, plus two to re-evaluate); if the
+/// preconditioned-CG iterations refine `v` (two passes each, plus one fused pass to re-evaluate); if the
 /// step is still not accepted, the Hessian is rebuilt and refactored at the current parameters
 /// (a **refresh**, `O(n d^2 + d^3 / 3)`) and the step is solved with the fresh factor. A refresh
 /// also happens before the request when ``refreshInterval`` requests have been served since the

@@ -99,7 +99,8 @@ extension CertificationTests {
             "removal \(k): inexactness \(c.solveInexactness) vs bound \(charged)")
         }
       }
-      #expect((fast.fastStatistics?.dataPasses ?? 0) >= 200)
+      // At least one fused pass over X per request (the fast path really ran).
+      #expect((fast.fastStatistics?.dataPasses ?? 0) >= 100)
     }
 
     @Test("The downdated factor equals a fresh factorisation of the downdated matrix to 1e-10")
