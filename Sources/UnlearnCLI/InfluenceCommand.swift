@@ -46,15 +46,7 @@ struct InfluenceCommand: ParsableCommand {
   }
 
   func run() throws {
-    let file = try runReportingErrors { try ModelFile.read(from: model) }
-    progressLine("loading \(file.scenario)")
-    let (train, test) = try runReportingErrors { try file.scenario.load() }
-    guard train.fingerprint == file.dataFingerprint else {
-      throw CLIError(
-        ModelFileError.dataMismatch(
-          path: model, expected: file.dataFingerprint, found: train.fingerprint
-        ).description)
-    }
+    let (file, train, test) = try loadModelAndData(model)
     guard testIndex < test.count else {
       throw CLIError("--test-index \(testIndex): the test set has \(test.count) rows")
     }

@@ -199,16 +199,8 @@ struct Remove: ParsableCommand {
   var json: String?
 
   func run() throws {
-    let file = try runReportingErrors { try ModelFile.read(from: model) }
     let ids = try readIDs(forgetIDs)
-    progressLine("loading \(file.scenario)")
-    let (train, _) = try runReportingErrors { try file.scenario.load() }
-    guard train.fingerprint == file.dataFingerprint else {
-      throw CLIError(
-        ModelFileError.dataMismatch(
-          path: model, expected: file.dataFingerprint, found: train.fingerprint
-        ).description)
-    }
+    let (file, train, _) = try loadModelAndData(model)
     let chosen = method ?? (file.certification != nil ? "certified" : "newton")
     let (updated, report) = try runReportingErrors { () throws -> (ModelFile, RemovalReport) in
       switch chosen {
@@ -336,4 +328,19 @@ enum CertifiedRemoval {
       trainingResidualNorm: file.training.gradientNorm, certificate: certificate)
     return (updated, report)
   }
+}
+
+/// Reads a model file and loads the data it was trained on (from the scenario it records),
+/// refusing data whose fingerprint differs from the recorded one.
+func loadModelAndData(_ path: String) throws -> (file: ModelFile, train: Dataset, test: Dataset) {
+  let file = try runReportingErrors { try ModelFile.read(from: path) }
+  progressLine("loading \(file.scenario)")
+  let (train, test) = try runReportingErrors { try file.scenario.load() }
+  guard train.fingerprint == file.dataFingerprint else {
+    throw CLIError(
+      ModelFileError.dataMismatch(
+        path: path, expected: file.dataFingerprint, found: train.fingerprint
+      ).description)
+  }
+  return (file, train, test)
 }

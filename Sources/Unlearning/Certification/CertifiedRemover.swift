@@ -105,14 +105,28 @@ public struct CertifiedRemover<Model: CertifiableModel>: Sendable {
       throw CertificationError.trainingResidualExceedsBudget(
         residual: residual, budget: privacy.budget)
     }
+    try self.init(
+      validated: state, privacy: privacy, accounting: accounting, bound: bound,
+      solver: solver, maximumSteps: maximumSteps, spectralNorm: spectralNorm, spent: residual,
+      retrainCount: 0, trainer: trainer, generator: generator)
+  }
+
+  /// The one place the stored state is assigned, after either public initialiser has trained
+  /// or restored and validated it.
+  private init(
+    validated state: TrainedModel<Model>, privacy: PrivacyParameters,
+    accounting: BudgetAccounting, bound: CertificateBound?, solver: CertifiedRemovalSolver,
+    maximumSteps: Int, spectralNorm: Double, spent: Double, retrainCount: Int,
+    trainer: any Trainer, generator: SeededGenerator
+  ) throws {
     self.state = state
     self.privacy = privacy
     self.accounting = accounting
     self.bound = bound ?? (accounting == .paper ? .guo : .tight)
     self.maximumSteps = maximumSteps
     self.spectralNorm = spectralNorm
-    self.spent = residual
-    self.retrainCount = 0
+    self.spent = spent
+    self.retrainCount = retrainCount
     self.certificates = []
     self.trainer = trainer
     self.generator = generator
@@ -183,19 +197,11 @@ public struct CertifiedRemover<Model: CertifiableModel>: Sendable {
     guard maximumSteps >= 1 else {
       throw CertificationError.invalidParameter("maximumSteps must be >= 1, got \(maximumSteps)")
     }
-    self.state = state
-    self.privacy = privacy
-    self.accounting = accounting
-    self.bound = bound ?? (accounting == .paper ? .guo : .tight)
-    self.maximumSteps = maximumSteps
-    self.spectralNorm = spectralNorm
-    self.spent = spent
-    self.retrainCount = retrainCount
-    self.certificates = []
-    self.trainer = trainer
-    self.generator = SeededGenerator(seed: nextPerturbationSeed)
-    self.stepper = CertifiedNewtonStepper(spectralNorm: spectralNorm, solver: solver)
-    self.fast = try Self.fastEngine(solver: solver, state: state)
+    try self.init(
+      validated: state, privacy: privacy, accounting: accounting, bound: bound,
+      solver: solver, maximumSteps: maximumSteps, spectralNorm: spectralNorm, spent: spent,
+      retrainCount: retrainCount, trainer: trainer,
+      generator: SeededGenerator(seed: nextPerturbationSeed))
   }
 
   /// A seed for the generator of the next fresh `b`, to save with the model (see
