@@ -1,4 +1,6 @@
-/// The certificate of one certified removal request (single id or batch), MATH.md section 6.
+import Foundation
+
+/// The certificate of one certified removal request (single id or batch), Docs/Math.md section 6.
 ///
 /// All residuals are **sum form** and include the loss perturbation `b`. The published model is
 /// `(epsilon, delta)`-certified when ``certifiedResidual`` `<= budget` (`epsilon'`), with `b`
@@ -22,14 +24,14 @@ public struct RemovalCertificate: Sendable, Codable, Equatable {
   public var sigma: Double
   /// The gradient-residual budget `epsilon' = sigma epsilon / c`.
   public var budget: Double
-  /// `(g3 / 2) ||X||_2 ||X_R v||_4^2` of the last step (summed over heads for one-vs-rest).
+  /// `(g3 / 2) ||X||_2 ||X_R v||_4^2` of the last step (root sum of squares over heads).
   public var tightBound: Double
-  /// `gamma ||X||_2 ||v|| ||X_R v||` of the last step (summed over heads).
+  /// `gamma ||X||_2 ||v|| ||X_R v||` of the last step (root sum of squares over heads).
   public var guoBound: Double
-  /// `4 gamma m^2 C^2 / (lambda^2 (n - m))` (times the head count for one-vs-rest); reference
+  /// `4 gamma m^2 C^2 / (lambda^2 (n - m))` (times `sqrt(K)` for `K` heads); reference
   /// only.
   public var worstCaseBound: Double
-  /// `||H v - rhs||` of the last step (summed over heads).
+  /// `||H v - rhs||` of the last step (root sum of squares over heads).
   public var solveInexactness: Double
   /// The residual bound of the published model that is charged: exact-step mode, the last
   /// step's bound plus its inexactness; paper mode, ``spent``; after a retrain, the new training
@@ -40,7 +42,7 @@ public struct RemovalCertificate: Sendable, Codable, Equatable {
   public var spent: Double
   /// `budget - spent`.
   public var remaining: Double
-  /// The measured `||grad L_b(theta^-; R)||` (`b` included; summed over heads).
+  /// The measured `||grad L_b(theta^-; R)||` (`b` included; the stacked gradient of all heads).
   public var trueResidual: Double
   /// The round-off allowance added to each charged term:
   /// `1e-13 (n_R + lambda n_R ||theta|| + ||b||)`, a generous bound on the error of evaluating
@@ -63,6 +65,19 @@ public struct RemovalCertificate: Sendable, Codable, Equatable {
 
   /// Whether the published model is certified: `certifiedResidual <= budget`.
   public var isCertified: Bool { certifiedResidual <= budget }
+}
+
+extension RemovalCertificate: CustomStringConvertible {
+  /// One line: the verdict, the certified residual against the budget, the measured residual,
+  /// and whether the budget forced a retrain.
+  public var description: String {
+    func f(_ x: Double) -> String { String(format: "%.3g", x) }
+    return (isCertified ? "certified" : "NOT certified")
+      + " (epsilon \(f(epsilon)), delta \(f(delta))): residual bound \(f(certifiedResidual))"
+      + " <= budget \(f(budget)) [\(accounting.rawValue), \(bound.rawValue) bound]"
+      + "; measured residual \(f(trueResidual)); removed \(removedCount), retained \(retainedCount)"
+      + (retrained ? "; budget exhausted: retrained with a fresh b" : "")
+  }
 }
 
 extension RemovalCertificate {

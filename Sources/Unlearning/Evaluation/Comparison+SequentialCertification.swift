@@ -2,7 +2,7 @@ import Foundation
 
 extension Comparison {
   /// How far one privacy budget goes when the forget set arrives as one request per sample:
-  /// the figure MATH.md section 6's two accounting modes differ on.
+  /// the figure the two accounting modes of Docs/Math.md section 6 differ on.
   public struct SequentialCertification: Sendable, Codable, Equatable {
     /// `paper` or `exact-step`.
     public var accounting: String
@@ -30,35 +30,36 @@ extension Comparison {
   /// (paper with Guo's bound, as published; exact-step with the tight bound, the default) and
   /// reports retrains and certificates.
   ///
-  /// Requests are served by the fast sequential path (``CertifiedRemovalSolver/fastSequential(_:)``:
-  /// a cached, downdated Cholesky factor and two passes over the data per request), whose
-  /// certificates charge the exact inexactness of every step.
+  /// Requests are served by ``CertifiedRemoval`` with the default solver (a cached, downdated
+  /// Cholesky factor and one fused pass over the data per request), whose certificates charge
+  /// the exact inexactness of every step.
   ///
   /// Cost: one certified training per mode plus `ids.count` certified removals per mode.
   public static func sequentialCertification(
     train: Dataset, ids: [SampleID], regularization: Double, privacy: PrivacyParameters,
-    seed: UInt64,
-    progress: (String) -> Void = { _ in }
+    perturbation: PerturbationSource = .system, progress: (String) -> Void = { _ in }
   ) throws -> [SequentialCertification] {
     let modes: [(BudgetAccounting, CertificateBound)] = [(.paper, .guo), (.exactStep, .tight)]
     var out = [SequentialCertification]()
     for (accounting, bound) in modes {
       let name = accounting == .paper ? "paper" : "exact-step"
       progress("certified removal, \(name) accounting: \(ids.count) sequential single removals")
-      var remover = try CertifiedRemover(
+      let trainer = NewtonTrainer(gradientTolerance: 1e-10)
+      var state = try TrainedModel.trainCertified(
         model: LogisticRegression(featureCount: train.featureCount), data: train,
-        regularization: regularization,
-        privacy: privacy, accounting: accounting, bound: bound, solver: .fastSequential(.default),
-        trainer: NewtonTrainer(gradientTolerance: 1e-10), seed: seed)
+        regularization: regularization, privacy: privacy, accounting: accounting, bound: bound,
+        trainer: trainer, perturbation: perturbation)
+      let method = CertifiedRemoval(trainer: trainer)
       var seconds = [Double]()
       var firstRetrain: Int?
       var largestCertificate = 0.0
       var largestTrue = 0.0
       var covered = true
       for (k, id) in ids.enumerated() {
-        let start = DispatchTime.now().uptimeNanoseconds
-        let certificate = try remover.remove([id])
-        seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+        let result = try method.unlearn(state, forgetting: id)
+        state = result.state
+        seconds.append(result.report.seconds)
+        guard let certificate = result.report.certificate else { continue }
         if certificate.retrained && firstRetrain == nil { firstRetrain = k + 1 }
         largestCertificate = Swift.max(largestCertificate, certificate.certifiedResidual)
         largestTrue = Swift.max(largestTrue, certificate.trueResidual)
@@ -68,11 +69,11 @@ extension Comparison {
       out.append(
         SequentialCertification(
           accounting: name, bound: bound == .guo ? "guo" : "tight", removals: ids.count,
-          retrains: remover.retrainCount, firstRetrainAt: firstRetrain,
+          retrains: state.certification?.retrainCount ?? 0, firstRetrainAt: firstRetrain,
           largestCertificate: largestCertificate,
           largestTrueResidual: largestTrue, everyCertificateCoversTheTruth: covered,
-          finalSpent: remover.spent,
-          budget: remover.budget, medianSeconds: seconds.isEmpty ? 0 : seconds[seconds.count / 2]))
+          finalSpent: state.certification?.spent ?? 0,
+          budget: privacy.budget, medianSeconds: seconds.isEmpty ? 0 : seconds[seconds.count / 2]))
     }
     return out
   }

@@ -1,12 +1,13 @@
 import Foundation
 
 /// Runs every unlearning method on a scenario against the retrained reference and reports
-/// the metrics of EVALUATION.md: the engine behind `unlearn compare`.
+/// the metrics of Docs/Math.md section 8: the engine behind `unlearn compare`.
 ///
 /// For each model: train the original on the full training set, retrain on the retained set
 /// (the reference; for networks also from a second seed, the noise floor), then run each
 /// method from the original and evaluate it against the reference. Certified removal trains
-/// its own perturbed model (secret `b`) and is judged against a retrain with the same `b`.
+/// its own perturbed model (secret `b`): its rows form their own group, judged against a
+/// visible "retrain (same b)" row, with the gaps to the plain retrain recorded as well.
 public enum Comparison {
   /// A model family to compare on.
   public enum ModelChoice: Sendable, Codable, Equatable, CustomStringConvertible {
@@ -72,6 +73,9 @@ public enum Comparison {
     public var sigma: Double? = nil
     public var budget: Double = 0.5
     public var accounting: BudgetAccounting = .exactStep
+    /// Where certified removal's secret `b` comes from (default: the system's cryptographic
+    /// generator; notebooks that must print identical text pass the seeded, non-private source).
+    public var perturbation: PerturbationSource = .system
     /// Gradient ascent's settings (the seed tutorial's by default).
     public var ascentLearningRate: Double = 0.1
     public var ascentMultiplier: Double = 0.7
@@ -120,6 +124,12 @@ public enum Comparison {
     /// The parameters the method produced (for plots and patient tables).
     public var parameters: [Double]
     public var notes: [String]
+    /// The row this one is judged against: `"retrain"`, or `"retrain (same b)"` for certified
+    /// removal, whose model carries its own secret `b`.
+    public var reference: String = "retrain"
+    /// Rows judged against another reference: accuracy gaps (test, retain, forget; fractions)
+    /// to the plain `"retrain"` row of the comparison as well, so both are visible.
+    public var accuracyGapsToRetrain: [Double]? = nil
   }
 
   /// Per-model facts shared by its rows.
@@ -155,8 +165,6 @@ public enum Comparison {
     /// paper and exact-step accountings (same epsilon, delta, sigma); `nil` when certified
     /// removal was not run.
     public var sequentialCertification: [SequentialCertification]?
-    /// Multiclass data with certified removal requested: the one-vs-rest certified remover.
-    public var oneVsRestCertification: OneVsRestCertification?
   }
 
   /// Errors of the comparison set-up (bad requests), one line each.
@@ -186,7 +194,6 @@ public enum Comparison {
     var rows = [Row]()
     var summaries = [ModelSummary]()
     var sequential: [SequentialCertification]?
-    var oneVsRest: OneVsRestCertification?
     for choice in models {
       switch choice {
       case .logistic:
@@ -206,14 +213,17 @@ public enum Comparison {
         summaries.append(summary)
         rows += modelRows
         if configuration.methods.contains(.certified) {
-          rows.append(
-            try runCertified(
-              model, train: train, test: test, forgetIDs: forgetIDs, configuration: configuration,
-              progress: progress))
+          let (certifiedSummary, certifiedRows) = try runCertified(
+            model, name: "certified logistic",
+            specification: .logistic(featureCount: train.featureCount, fitsIntercept: false),
+            train: train, test: test, forgetIDs: forgetIDs, publicRetrain: modelRows.first,
+            configuration: configuration, progress: progress)
+          summaries.append(certifiedSummary)
+          rows += certifiedRows
           sequential = try sequentialCertification(
             train: train, ids: forgetIDs, regularization: configuration.regularization,
-            privacy: try configuration.privacyParameters(), seed: configuration.seed,
-            progress: progress)
+            privacy: try configuration.privacyParameters(),
+            perturbation: configuration.perturbation, progress: progress)
         }
       case .softmax:
         let model = SoftmaxRegression(
@@ -232,12 +242,16 @@ public enum Comparison {
         summaries.append(summary)
         rows += modelRows
         if configuration.methods.contains(.certified) {
-          oneVsRest = try oneVsRestCertification(
-            train: train, test: test, ids: forgetIDs,
-            forgottenClass: configuration.forget.forgottenClass,
-            regularization: configuration.regularization,
-            privacy: try configuration.privacyParameters(),
-            accounting: configuration.accounting, seed: configuration.seed, progress: progress)
+          let heads = try OneVsRest(
+            head: LogisticRegression(featureCount: train.featureCount),
+            classCount: train.classCount)
+          let (certifiedSummary, certifiedRows) = try runCertified(
+            heads, name: "certified one-vs-rest",
+            specification: .oneVsRest(featureCount: train.featureCount, classCount: train.classCount),
+            train: train, test: test, forgetIDs: forgetIDs, publicRetrain: modelRows.first,
+            configuration: configuration, progress: progress)
+          summaries.append(certifiedSummary)
+          rows += certifiedRows
         }
       case .mlp(let hidden, let activation):
         let outputs = train.classCount == 2 ? 1 : train.classCount
@@ -263,8 +277,7 @@ public enum Comparison {
       configuration: configuration, scenario: configuration.scenario.description,
       trainCount: train.count,
       testCount: test.count, classNames: train.classNames, forgottenIDs: forgetIDs,
-      models: summaries, rows: rows,
-      sequentialCertification: sequential, oneVsRestCertification: oneVsRest)
+      models: summaries, rows: rows, sequentialCertification: sequential)
   }
 
   /// The forget ids of a request, validated against the training set.
@@ -414,16 +427,16 @@ public enum Comparison {
         let steps = configuration.iteratedNewtonSteps
         let tolerance = configuration.newtonResidualTolerance * retainedCount
         let tolText = "||grad|| <= \(formatShort(configuration.newtonResidualTolerance)) n_R"
-        let solver: NewtonRemoval.Solver
+        let solver: NewtonSolver
         let curvature: NewtonRemoval.Curvature
         let how: String
         if model.isConvex {
-          solver = large ? .conjugateGradient(tolerance: 1e-10, maximumIterations: 2000) : .direct
+          solver = large ? .conjugateGradient(tolerance: 1e-10, maximumIterations: 2000) : .cholesky
           curvature = .exact
           how = large ? "exact Hessian-vector products, CG" : "exact Hessian, Cholesky"
         } else {
           let mu = configuration.networkDamping * retainedCount
-          solver = large ? .conjugateGradient(tolerance: 1e-6, maximumIterations: 200) : .direct
+          solver = large ? .conjugateGradient(tolerance: 1e-6, maximumIterations: 200) : .cholesky
           curvature = .dampedGaussNewton(mu)
           how =
             "Gauss-Newton + \(formatShort(mu)) I"
@@ -500,50 +513,68 @@ public enum Comparison {
     return (summary, rows)
   }
 
-  static func runCertified(
-    _ model: LogisticRegression, train: Dataset, test: Dataset, forgetIDs: [SampleID],
-    configuration: Configuration,
+  /// Certified removal as ordinary rows of its own model family: the certified model carries
+  /// a secret `b`, so its reference is a retrain with the same `b` ("retrain (same b)", a
+  /// visible row); the accuracy gaps to the plain retrain are recorded too.
+  static func runCertified<M: CertifiableModel>(
+    _ model: M, name: String, specification: ModelSpecification, train: Dataset, test: Dataset,
+    forgetIDs: [SampleID], publicRetrain: Row?, configuration: Configuration,
     progress: (String) -> Void
-  ) throws -> Row {
+  ) throws -> (ModelSummary, [Row]) {
     let privacy = try configuration.privacyParameters()
     progress(
-      "logistic: certified removal: training with loss perturbation (sigma \(formatShort(privacy.sigma)))"
-    )
+      "\(name): training with a secret loss perturbation b (sigma \(formatShort(privacy.sigma)))")
     let trainer = NewtonTrainer(gradientTolerance: 1e-10)
-    var remover = try CertifiedRemover(
+    let original = try TrainedModel.trainCertified(
       model: model, data: train, regularization: configuration.regularization, privacy: privacy,
-      accounting: configuration.accounting, trainer: trainer, seed: configuration.seed)
-    let original = remover.state
-    let start = DispatchTime.now().uptimeNanoseconds
-    let certificate = try remover.remove(forgetIDs)
-    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-    progress("logistic: certified removal: retraining with the same b (its reference)")
+      accounting: configuration.accounting, trainer: trainer,
+      perturbation: configuration.perturbation)
+    progress("\(name): retraining with the same b (the certified model's reference)")
     let retrain = try Retrain(trainer: trainer).unlearn(original, forgetting: forgetIDs)
+    progress("\(name): certified removal")
+    let certified = try CertifiedRemoval(trainer: trainer).unlearn(original, forgetting: forgetIDs)
     let context = EvaluationContext(
       model: model, retainedObjective: retrain.state.objective(),
       retain: try train.removing(ids: forgetIDs),
       forget: try train.subset(ids: forgetIDs), test: test, originalParameters: original.parameters,
-      retrainedParameters: retrain.state.parameters, membershipSeed: configuration.seed)
-    let evaluation = context.evaluate(
-      method: "certified", parameters: remover.state.parameters, seconds: seconds,
-      retrainSeconds: retrain.report.seconds)
-    let report = RemovalReport(
-      method: "certified", forgottenCount: forgetIDs.count, seconds: seconds,
-      gradientResidualNorm: certificate.trueResidual,
-      trainingResidualNorm: original.training.gradientNorm,
-      certificate: certificate)
-    return Row(
-      model: "logistic",
-      specification: .logistic(featureCount: train.featureCount, fitsIntercept: false),
-      method: "certified",
-      settings:
-        "eps \(formatShort(privacy.epsilon)), delta \(formatShort(privacy.delta)), sigma \(formatShort(privacy.sigma)), \(configuration.accounting == .paper ? "paper" : "exact-step") accounting",
-      evaluation: evaluation, report: report, parameters: remover.state.parameters,
-      notes: [
-        "compared with a retrain that uses the same secret b (the certified model's own reference)"
-      ]
-        + (certificate.retrained
-          ? ["the budget was exhausted: the remover retrained with a fresh b"] : []))
+      retrainedParameters: retrain.state.parameters, membershipSeed: configuration.seed,
+      forgottenClass: configuration.forget.forgottenClass)
+    let reference = "retrain (same b)"
+    func row(_ method: String, _ result: UnlearningResult<M>, settings: String, isReference: Bool)
+      -> Row
+    {
+      let evaluation = context.evaluate(
+        method: method, parameters: result.state.parameters, seconds: result.report.seconds,
+        retrainSeconds: retrain.report.seconds, isReference: isReference)
+      let gaps = publicRetrain.map { p in
+        [
+          evaluation.testAccuracy - p.evaluation.testAccuracy,
+          evaluation.retainAccuracy - p.evaluation.retainAccuracy,
+          evaluation.forgetAccuracy - p.evaluation.forgetAccuracy,
+        ]
+      }
+      return Row(
+        model: name, specification: specification, method: method, settings: settings,
+        evaluation: evaluation, report: result.report, parameters: result.state.parameters,
+        notes: result.report.notes, reference: isReference ? "retrain" : reference,
+        accuracyGapsToRetrain: gaps)
+    }
+    let accounting = configuration.accounting.rawValue
+    let rows = [
+      row(
+        reference, retrain, settings: "retrained from scratch with the certified model's secret b",
+        isReference: true),
+      row(
+        "certified", certified,
+        settings:
+          "eps \(formatShort(privacy.epsilon)), delta \(formatShort(privacy.delta)), sigma \(formatShort(privacy.sigma)), \(accounting) accounting, solver \(original.certification?.solver.name ?? "-")",
+        isReference: false),
+    ]
+    let summary = ModelSummary(
+      model: name, specification: specification, regularization: configuration.regularization,
+      originalTraining: original.training, retrainSeconds: retrain.report.seconds,
+      originalParameters: original.parameters, retrainedParameters: retrain.state.parameters)
+    return (summary, rows)
   }
 
   static func trainerSeed(_ trainer: any Trainer) -> UInt64 {

@@ -11,7 +11,7 @@ import RealModule
 /// Parameter layout: `w` (`d` entries), then the intercept `c` when ``fitsIntercept`` (`p = d`
 /// or `d + 1`). The dense Hessian of the sum-form objective is one weighted Gram call plus
 /// `lambda * n_eff * I` (see ``Objective``). Value type, `Sendable`.
-public struct LogisticRegression: CertifiableModel, Hashable, Codable {
+public struct LogisticRegression: GeneralizedLinearModel, Hashable, Codable {
   /// Number of input features `d`.
   public let featureCount: Int
   /// Whether a bias on a constant-1 feature is appended (the last parameter).

@@ -1,94 +1,143 @@
 import Foundation
 
-/// A trained model on disk: versioned JSON, written atomically.
+import Foundation
+
+/// A trained model's private state on disk: versioned JSON (format version 2), mapping
+/// one-to-one onto a ``TrainedModel`` plus where its training data comes from.
 ///
-/// Holds the architecture, lambda, the parameters, the training summary, where the training
-/// data comes from (and its fingerprint, checked before any removal), the ids removed so far,
-/// and, for certified models, the certification state **including the secret perturbation `b`**.
-/// ``publicCopy()`` drops `b` (and anything derived from it that must stay private) for
-/// publication.
+/// Holds the architecture, lambda, the current parameters, a training summary that describes
+/// no earlier parameters, the data reference (scenario and fingerprint, checked before any
+/// removal), the ids removed so far, the seed of the trainer's initialisation, and for
+/// certified models the secret perturbation `b` and the ``CertificationState``. Keep it
+/// private (files are written 0600).
 public struct ModelFile: Sendable, Codable, Equatable {
   /// The `format` field every model file carries.
   public static let formatName = "unlearn-model"
   /// The version this build writes and reads.
-  public static let currentVersion = 1
+  public static let currentVersion = 2
 
+  /// ``formatName``.
   public var format: String = ModelFile.formatName
+  /// ``currentVersion``.
   public var version: Int = ModelFile.currentVersion
+  /// The architecture.
   public var model: ModelSpecification
   /// lambda (sum form: the regulariser is `(lambda / 2) n_R ||theta||^2`).
   public var regularization: Double
+  /// The current parameters `theta` (length `model.parameterCount`).
   public var parameters: [Double]
-  public var training: TrainingResult
+  /// How the model was last (re)trained (nothing that describes earlier parameters).
+  public var training: TrainingSummary
+  /// Where the training data comes from.
   public var scenario: Scenario
   /// ``Dataset/fingerprint`` of the full training set.
   public var dataFingerprint: String
   /// Ids removed since training, in removal order.
   public var removedIDs: [SampleID]
-  /// Certified removal state, for certified models.
-  public var certification: CertificationState?
   /// Seed of the trainer's initialisation (networks): a retrain uses the same seed.
   public var trainingSeed: UInt64?
+  /// The secret loss perturbation `b` of a certified model (stacked over heads), else `nil`.
+  public var perturbation: [Double]?
+  /// The certification state of a certified model, else `nil`.
+  public var certification: CertificationState?
 
-  /// The state certified removal carries between calls.
-  public struct CertificationState: Sendable, Codable, Equatable {
-    public var privacy: PrivacyParameters
-    /// `paper` or `exact-step`.
-    public var accounting: String
-    /// The secret loss perturbation `b`; `nil` in a public copy.
-    public var perturbation: [Double]?
-    /// Budget spent (paper accounting: running sum; exact-step: the current model's
-    /// certified residual).
-    public var spent: Double
-    public var retrainCount: Int
-    /// Seed for the next fresh `b` (so a budget-triggered retrain is reproducible).
-    public var nextPerturbationSeed: UInt64
+  /// What a model file keeps of a training run: no parameters and no objective value (both
+  /// would describe a model trained on data that may since have been forgotten).
+  public struct TrainingSummary: Sendable, Codable, Equatable {
+    /// The optimiser, e.g. `"newton"`.
+    public var method: String
+    /// Its iterations.
+    public var iterations: Int
+    /// Whether it reached its tolerance.
+    public var converged: Bool
+    /// Wall-clock seconds.
+    public var seconds: Double
 
-    public init(
-      privacy: PrivacyParameters, accounting: String, perturbation: [Double]?, spent: Double,
-      retrainCount: Int, nextPerturbationSeed: UInt64
-    ) {
-      self.privacy = privacy
-      self.accounting = accounting
-      self.perturbation = perturbation
-      self.spent = spent
-      self.retrainCount = retrainCount
-      self.nextPerturbationSeed = nextPerturbationSeed
+    /// The summary of a training run.
+    public init(_ result: TrainingResult) {
+      method = result.method
+      iterations = result.iterations
+      converged = result.converged
+      seconds = result.seconds
     }
   }
 
-  public init(
-    model: ModelSpecification, regularization: Double, parameters: [Double],
-    training: TrainingResult,
-    scenario: Scenario, dataFingerprint: String, removedIDs: [SampleID] = [],
-    certification: CertificationState? = nil
-  ) {
-    self.model = model
-    self.regularization = regularization
-    self.parameters = parameters
-    self.training = training
+  /// The file of a trained state.
+  ///
+  /// - Throws: ``UnlearningError/unsupported(_:)`` for a model type a file cannot hold.
+  public init<Model: TwiceDifferentiableModel>(
+    state: TrainedModel<Model>, scenario: Scenario, trainingSeed: UInt64? = nil,
+    removalOrder: [SampleID]? = nil
+  ) throws(UnlearningError) {
+    model = try ModelSpecification(state.model)
+    regularization = state.regularization
+    parameters = state.parameters
+    training = TrainingSummary(state.training)
     self.scenario = scenario
-    self.dataFingerprint = dataFingerprint
-    self.removedIDs = removedIDs
-    self.certification = certification
+    dataFingerprint = state.data.fingerprint
+    removedIDs = removalOrder ?? state.removedIDs.sorted()
+    self.trainingSeed = trainingSeed
+    perturbation = state.perturbation
+    certification = state.certification
   }
 
-  /// A copy safe to publish: without the secret perturbation `b`.
-  public func publicCopy() -> ModelFile {
-    var copy = self
-    copy.certification?.perturbation = nil
-    return copy
+  /// Rebuilds the state on `data` (the full training set; its fingerprint must match) and
+  /// hands it to `visitor` with the concrete model type. Nothing is recomputed: the
+  /// certification state is used as stored.
+  ///
+  /// - Throws: ``ModelFileError/dataMismatch(path:expected:found:)`` (with `path` as given),
+  ///   ``ModelFileError/invalidField(_:_:)`` when the data does not fit the model (features,
+  ///   classes, removed ids), and whatever `visitor` throws.
+  public func withState<Visitor: StateVisitor>(
+    data: Dataset, path: String, _ visitor: Visitor
+  ) throws -> Visitor.Output {
+    guard data.fingerprint == dataFingerprint else {
+      throw ModelFileError.dataMismatch(
+        path: path, expected: dataFingerprint, found: data.fingerprint)
+    }
+    guard data.featureCount == model.featureCount else {
+      throw ModelFileError.invalidField(
+        "model.featureCount",
+        "the model expects \(model.featureCount) features, the data has \(data.featureCount)")
+    }
+    switch model {
+    case .softmax(_, let k), .oneVsRest(_, let k):
+      guard k == data.classCount else {
+        throw ModelFileError.invalidField(
+          "model.classCount", "the model has \(k) classes, the data has \(data.classCount)")
+      }
+    case .logistic:
+      guard data.classCount == 2 else {
+        throw ModelFileError.invalidField(
+          "model", "logistic regression needs 2 classes, the data has \(data.classCount)")
+      }
+    default: break
+    }
+    for id in removedIDs where data.rowIndex(of: id) == nil {
+      throw ModelFileError.invalidField("removedIDs", "id \(id) is not in the training data")
+    }
+    return try model.accept(StateBuilder(file: self, data: data, visitor: visitor))
   }
 
-  /// Writes pretty-printed JSON atomically (temporary file, then rename).
-  public func write(to path: String) throws(ModelFileError) {
+  /// The file's bytes: pretty-printed JSON with sorted keys.
+  public func encoded() throws(ModelFileError) -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     do {
-      let data = try encoder.encode(self)
-      try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+      return try encoder.encode(self)
     } catch {
-      throw .unwritable(path: path, reason: "\(error.localizedDescription)")
+      throw .unwritable(path: "-", reason: "\(error)")
+    }
+  }
+
+  /// Writes pretty-printed JSON atomically (temporary file, then rename), private: mode 0600.
+  public func write(to path: String) throws(ModelFileError) {
+    do {
+      try SecureFile.writeAtomically(encoded(), to: path, mode: 0o600)
+    } catch let error as ModelFileError {
+      throw error
+    } catch {
+      throw .unwritable(path: path, reason: "\(error)")
     }
   }
 
@@ -120,6 +169,12 @@ public struct ModelFile: Sendable, Codable, Equatable {
     guard header.version == currentVersion else {
       throw .unsupportedVersion(path: path, found: header.version ?? -1, supported: currentVersion)
     }
+    let file = try decode(data, path: path)
+    try file.validate(path: path)
+    return file
+  }
+
+  static func decode(_ data: Data, path: String) throws(ModelFileError) -> ModelFile {
     let file: ModelFile
     do {
       file = try JSONDecoder().decode(ModelFile.self, from: data)
@@ -144,6 +199,12 @@ public struct ModelFile: Sendable, Codable, Equatable {
     } catch {
       throw .corrupt(path: path, reason: "\(error)")
     }
+    return file
+  }
+
+  /// Checks every field: shapes, finiteness, the certification state and `b`.
+  func validate(path: String) throws(ModelFileError) {
+    let file = self
     do {
       try file.model.validate()
     } catch {
@@ -163,17 +224,63 @@ public struct ModelFile: Sendable, Codable, Equatable {
       throw .corrupt(
         path: path, reason: "field \"regularization\" must be positive, got \(file.regularization)")
     }
-    if let b = file.certification?.perturbation, b.count != file.model.parameterCount {
-      throw .corrupt(
-        path: path,
-        reason:
-          "field \"certification.perturbation\" has \(b.count) entries, expected \(file.model.parameterCount)"
-      )
+    if let b = file.perturbation {
+      guard b.count == file.model.parameterCount else {
+        throw .corrupt(
+          path: path,
+          reason:
+            "field \"perturbation\" has \(b.count) entries, expected \(file.model.parameterCount)")
+      }
+      if let bad = b.firstIndex(where: { !$0.isFinite }) {
+        throw .corrupt(path: path, reason: "field \"perturbation\" entry \(bad) is not finite")
+      }
     }
     if Set(file.removedIDs).count != file.removedIDs.count {
       throw .corrupt(path: path, reason: "field \"removedIDs\" lists an id twice")
     }
-    return file
+    if let c = file.certification {
+      func bad(_ field: String, _ why: String) -> ModelFileError {
+        .corrupt(path: path, reason: "field \"certification.\(field)\" \(why)")
+      }
+      guard file.model.isCertifiable else {
+        throw .corrupt(
+          path: path, reason: "a \(file.model.kind) model cannot carry a certification state")
+      }
+      guard file.perturbation != nil else {
+        throw .corrupt(
+          path: path,
+          reason: "field \"perturbation\" is missing: a certified state needs its secret b")
+      }
+      do {
+        _ = try PrivacyParameters(
+          epsilon: c.privacy.epsilon, delta: c.privacy.delta, sigma: c.privacy.sigma)
+      } catch {
+        throw bad("privacy", "is invalid: \(error)")
+      }
+      let heads: Int
+      if case .oneVsRest(_, let k) = file.model { heads = k } else { heads = 1 }
+      guard c.headSpent.count == heads else {
+        throw bad("headSpent", "has \(c.headSpent.count) entries, expected \(heads)")
+      }
+      guard c.headSpent.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
+        throw bad("headSpent", "must be finite and >= 0")
+      }
+      guard c.spent <= c.budget else {
+        throw bad("headSpent", "exceeds the budget \(c.budget): the state is not certified")
+      }
+      guard c.spectralNorm > 0, c.spectralNorm.isFinite else {
+        throw bad("spectralNorm", "must be positive and finite")
+      }
+      guard c.maximumSteps >= 1 else { throw bad("maximumSteps", "must be >= 1") }
+      guard c.retrainCount >= 0, c.perturbationDraws >= 1 else {
+        throw bad("retrainCount", "or perturbationDraws is out of range")
+      }
+      do {
+        try c.solver.validate()
+      } catch {
+        throw bad("solver", "is invalid: \(error)")
+      }
+    }
   }
 }
 
@@ -193,6 +300,10 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
     case .unwritable(let path, let reason): return "\(path): cannot write model file (\(reason))"
     case .corrupt(let path, let reason): return "\(path): corrupt model file: \(reason)"
     case .unsupportedVersion(let path, let found, let supported):
+      if found == 1 {
+        return
+          "\(path): model file version 1 is not supported (this build reads version \(supported), which stores the certification state); retrain it with `unlearn train`"
+      }
       return
         "\(path): model file version \(found) is not supported (this build reads version \(supported))"
     case .invalidField(let field, let reason): return "invalid \(field): \(reason)"
@@ -200,5 +311,33 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
       return
         "\(path): the training data has fingerprint \(found), but the model was trained on \(expected); refusing to remove from different data"
     }
+  }
+}
+
+/// Generic code over "whatever state a model file describes": ``ModelFile/withState(data:path:_:)``
+/// calls ``visit(_:)`` with the concrete model type.
+public protocol StateVisitor {
+  /// What the visit returns.
+  associatedtype Output
+  /// Called with the rebuilt state.
+  func visit<Model: TwiceDifferentiableModel>(_ state: TrainedModel<Model>) throws -> Output
+}
+
+private struct StateBuilder<Visitor: StateVisitor>: ModelVisitor {
+  let file: ModelFile
+  let data: Dataset
+  let visitor: Visitor
+
+  func visit<Model: TwiceDifferentiableModel>(_ model: Model) throws -> Visitor.Output {
+    let t = file.training
+    let state = TrainedModel(
+      model: model, parameters: file.parameters, data: data, removedIDs: Set(file.removedIDs),
+      regularization: file.regularization, perturbation: file.perturbation,
+      training: TrainingResult(
+        parameters: file.parameters, iterations: t.iterations, gradientNorm: .nan,
+        gradientTolerance: .nan, objectiveValue: .nan, seconds: t.seconds, converged: t.converged,
+        method: t.method),
+      certification: file.certification)
+    return try visitor.visit(state)
   }
 }

@@ -8,21 +8,13 @@
 ///   model was an exact optimum). Only the first step uses `Delta`; later steps are full-gradient.
 ///
 /// `H = hess L(theta; R) = sum_{i in R} hess loss_i + lambda n_R I` (or its damped / Gauss-Newton
-/// replacement, see ``Curvature``). ``Solver/direct`` forms the dense Hessian
+/// replacement, see ``Curvature``). ``NewtonSolver/cholesky`` forms the dense Hessian
 /// (``Objective/hessian(at:)``, linear models `O(n p^2)`) and solves by Cholesky (`O(p^3 / 3)`);
-/// ``Solver/conjugateGradient(tolerance:maximumIterations:)`` runs CG on exact
+/// ``NewtonSolver/conjugateGradient(tolerance:maximumIterations:)`` runs CG on exact
 /// Hessian-vector products (`O(n p)` each). `steps > 1` iterates and stops early once
 /// `||grad L_b(theta; R)|| <= residualTolerance` (large removals, e.g. a whole class).
 /// For ridge regression one step is exact: it equals retraining to round-off.
 public struct NewtonRemoval: Unlearner {
-  /// How the Newton system is solved.
-  public enum Solver: Sendable, Hashable, Codable {
-    /// Dense Hessian and Cholesky (`p` up to a few thousand).
-    case direct
-    /// Conjugate gradient on Hessian-vector products to relative residual `tolerance`.
-    case conjugateGradient(tolerance: Double, maximumIterations: Int)
-  }
-
   /// Which curvature matrix replaces `H`.
   public enum Curvature: Sendable, Hashable, Codable {
     /// The exact Hessian (must be positive definite: convex models, or an MLP at a minimum).
@@ -47,8 +39,9 @@ public struct NewtonRemoval: Unlearner {
     case delta
   }
 
-  /// The linear solver.
-  public var solver: Solver
+  /// The linear solver (``NewtonSolver/downdatedFactor(_:)`` is certified removal's and
+  /// means ``NewtonSolver/cholesky`` here).
+  public var solver: NewtonSolver
   /// The curvature.
   public var curvature: Curvature
   /// The right-hand side.
@@ -69,7 +62,7 @@ public struct NewtonRemoval: Unlearner {
   /// Creates a Newton removal.
   ///
   /// - Parameters:
-  ///   - solver: `.direct` (default) or CG.
+  ///   - solver: `.cholesky` (default) or `.conjugateGradient`.
   ///   - curvature: `.exact` (default), `.damped(mu)`, `.gaussNewton`.
   ///   - mode: `.fullGradient` (default) or `.delta`.
   ///   - steps: `>= 1`; more than one iterates Newton on the retained objective.
@@ -77,7 +70,7 @@ public struct NewtonRemoval: Unlearner {
   ///   - lineSearch: backtrack each step on the retained objective (damped Newton).
   ///   - inexactSteps: CG solves with the Eisenstat-Walker forcing term (see ``inexactSteps``).
   public init(
-    solver: Solver = .direct, curvature: Curvature = .exact, mode: Mode = .fullGradient,
+    solver: NewtonSolver = .cholesky, curvature: Curvature = .exact, mode: Mode = .fullGradient,
     steps: Int = 1, residualTolerance: Double = 0, lineSearch: Bool = false,
     inexactSteps: Bool = false
   ) {
@@ -121,7 +114,7 @@ public struct NewtonRemoval: Unlearner {
         if step > 0 && norm <= residualTolerance { break }
         var rhs: [Double]
         if step == 0 && mode == .delta {
-          rhs = Self.delta(removed, rows: rows, at: theta)
+          rhs = Self.delta(objective, rows: rows, at: theta)
         } else {
           rhs = gradient.scaled(by: -1)
         }
@@ -185,16 +178,19 @@ public struct NewtonRemoval: Unlearner {
     }
   }
 
-  /// `Delta = m lambda theta + sum_{j in F} grad loss_j(theta)` (the `m x d` forget rows are
-  /// copied once).
-  static func delta<Model>(_ state: TrainedModel<Model>, rows: [Int], at theta: [Double])
+  /// `Delta = m lambda theta + sum_{j in F} grad loss_j(theta)`, the full-data gradient minus
+  /// the retained one (`g_D - g_R`; Docs/Math.md section 3): the one place it is computed, for
+  /// Newton removal and certified removal. `objective` supplies the model, features and targets
+  /// (its weights are ignored); the `m x d` forget rows are copied once. Cost `O(m p)`.
+  static func delta<Model>(_ objective: Objective<Model>, rows: [Int], at theta: [Double])
     -> [Double]
   {
-    let forget = state.data.features.rows(at: rows)
-    let targets = rows.map { Double(state.data.labels[$0]) }
-    var delta = state.model.lossAndGradient(theta, features: forget, targets: targets, weights: nil)
-      .gradient
-    delta.add(theta, scaledBy: Double(rows.count) * state.regularization)
+    let forget = objective.features.rows(at: rows)
+    let targets = rows.map { objective.targets[$0] }
+    var delta = objective.model.lossAndGradient(
+      theta, features: forget, targets: targets, weights: nil
+    ).gradient
+    delta.add(theta, scaledBy: Double(rows.count) * objective.regularization)
     return delta
   }
 
@@ -214,7 +210,7 @@ public struct NewtonRemoval: Unlearner {
   {
     let p = objective.parameterCount
     switch solver {
-    case .direct:
+    case .cholesky, .downdatedFactor:
       var matrix: Matrix
       switch curvature {
       case .exact: matrix = objective.hessian(at: theta)
@@ -227,13 +223,7 @@ public struct NewtonRemoval: Unlearner {
         matrix = denseMatrix(dimension: p) { objective.gaussNewtonVectorProduct(at: theta, $0) }
         matrix.addToDiagonal(mu)
       }
-      let factor: Cholesky
-      do {
-        factor = try Cholesky(matrix)
-      } catch {
-        throw UnlearningError.notPositiveDefinite(Self.indefiniteMessage(matrix))
-      }
-      let v = factor.solve(rhs)
+      let v = try NewtonSolver.factor(matrix).solve(rhs)
       return StepSolution(step: v, iterations: 0, relativeResidual: 0, converged: true)
     case .conjugateGradient(let tolerance, let maximumIterations):
       let cg = ConjugateGradient(
@@ -254,7 +244,7 @@ public struct NewtonRemoval: Unlearner {
         if p <= 2000 {
           var matrix = objective.hessian(at: theta)
           if case .damped(let mu) = curvature { matrix.addToDiagonal(mu) }
-          message = Self.indefiniteMessage(matrix)
+          message = NewtonSolver.indefiniteMessage(matrix)
         }
         throw UnlearningError.notPositiveDefinite(message)
       }
@@ -262,12 +252,5 @@ public struct NewtonRemoval: Unlearner {
         step: solution.solution, iterations: solution.iterations,
         relativeResidual: solution.relativeResidual ?? .nan, converged: solution.converged)
     }
-  }
-
-  /// "smallest eigenvalue ..." plus the advice to damp.
-  static func indefiniteMessage(_ matrix: Matrix) -> String {
-    let smallest = (try? SymmetricEigen.smallestEigenvalue(of: matrix)) ?? .nan
-    return "the curvature matrix has smallest eigenvalue \(smallest); use curvature: .damped(mu)"
-      + " with mu > \(Swift.abs(smallest)) or .gaussNewton"
   }
 }

@@ -8,8 +8,8 @@
 ///     L_b(theta; R) = sum_i w_i loss_i(theta) + (lambda / 2) n_R ||theta||^2 + b^T theta,
 ///     n_R = sum_i w_i = retainedCount,
 ///
-/// is ``objective()`` with no `n x d` copy (MATH.md section 1; the regulariser rescales with the
-/// retained count automatically). A value type: an unlearner returns a new state and leaves its
+/// is ``objective()`` with no `n x d` copy (Docs/Math.md section 1; the regulariser rescales with
+/// the retained count automatically). A value type: an unlearner returns a new state and leaves its
 /// input untouched.
 public struct TrainedModel<Model: TwiceDifferentiableModel>: Sendable {
   /// The model (architecture and loss).
@@ -30,6 +30,12 @@ public struct TrainedModel<Model: TwiceDifferentiableModel>: Sendable {
   public var perturbation: [Double]?
   /// Summary of the last (re)training.
   public var training: TrainingResult
+  /// The certified-removal state (privacy parameters, accounting, budget spent, certificates)
+  /// of a model trained by ``trainCertified(model:data:regularization:privacy:accounting:bound:solver:maximumSteps:trainer:perturbation:)``;
+  /// `nil` otherwise.
+  public var certification: CertificationState?
+  /// Certified removal's per-head solver caches (rebuilt when they do not match the state).
+  var certifiedCache: CertifiedCache?
 
   /// Creates a state from its parts; ``weights`` are derived from `removedIDs` (ids not in
   /// `data` are ignored by the weights).
@@ -42,9 +48,11 @@ public struct TrainedModel<Model: TwiceDifferentiableModel>: Sendable {
   ///   - regularization: `lambda`.
   ///   - perturbation: `b` or `nil`.
   ///   - training: the training summary.
+  ///   - certification: the certified-removal state, or `nil`.
   public init(
     model: Model, parameters: [Double], data: Dataset, removedIDs: Set<SampleID> = [],
-    regularization: Double, perturbation: [Double]? = nil, training: TrainingResult
+    regularization: Double, perturbation: [Double]? = nil, training: TrainingResult,
+    certification: CertificationState? = nil
   ) {
     precondition(
       parameters.count == model.parameterCount,
@@ -59,6 +67,7 @@ public struct TrainedModel<Model: TwiceDifferentiableModel>: Sendable {
     self.regularization = regularization
     self.perturbation = perturbation
     self.training = training
+    self.certification = certification
   }
 
   /// `n_R`, the number of retained rows. `O(n)`.
@@ -127,9 +136,31 @@ extension TrainedModel {
   /// Re-minimises the retained objective (same `b`, current weights) from `start` (default: the
   /// model's initial parameters, seed 0), replacing ``parameters`` and ``training``.
   mutating func retrain(trainer: some Trainer, start: [Double]? = nil) {
-    let result = trainer.train(objective(), from: start)
+    let result =
+      trainHeadwise(trainer: trainer, start: start) ?? trainer.train(objective(), from: start)
     parameters = result.parameters
     training = result
+    certifiedCache = nil
+  }
+
+  /// Predicted classes of the rows of `features` (`n x d`) under the current parameters.
+  public func predictions(_ features: Matrix) -> [Int] {
+    model.predictions(parameters, features: features)
+  }
+
+  /// The share of `data`'s rows predicted correctly (in `[0, 1]`). Cost: one prediction pass.
+  public func accuracy(on data: Dataset) -> Double {
+    Metrics.accuracy(predictions: predictions(data.features), labels: data.labels)
+  }
+
+  /// A model retrained from scratch on the current retain set (same `b`): the reference a
+  /// removal is judged against. Cost: a full training run.
+  public func retrained(trainer: some Trainer = NewtonTrainer(gradientTolerance: 1e-10))
+    -> TrainedModel
+  {
+    var copy = self
+    copy.retrain(trainer: trainer)
+    return copy
   }
 
   /// The row positions of a forget request, in request order, after checking every id.

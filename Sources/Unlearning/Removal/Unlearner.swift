@@ -20,6 +20,15 @@ public protocol Unlearner: Sendable {
   ) throws -> UnlearningResult<Model>
 }
 
+extension Unlearner {
+  /// Forgets one sample: `unlearn(state, forgetting: [id])`.
+  public func unlearn<Model: TwiceDifferentiableModel>(
+    _ state: TrainedModel<Model>, forgetting id: SampleID
+  ) throws -> UnlearningResult<Model> {
+    try unlearn(state, forgetting: [id])
+  }
+}
+
 /// The outcome of an unlearning request: the new state and what was done.
 public struct UnlearningResult<Model: TwiceDifferentiableModel>: Sendable {
   /// The state after forgetting (removed rows have weight 0).
@@ -39,6 +48,13 @@ struct UnlearningOutcome<Model: TwiceDifferentiableModel> {
   var state: TrainedModel<Model>
   var notes: [String] = []
   var details: [String: Double] = [:]
+  /// The certificate, for certified removal.
+  var certificate: RemovalCertificate? = nil
+  /// The residual after removal when the method measured it exactly itself (else the frame
+  /// computes it).
+  var residual: Double? = nil
+  /// The residual before removal, when the method measured it.
+  var trainingResidual: Double? = nil
 }
 
 extension UnlearningResult {
@@ -52,8 +68,8 @@ extension UnlearningResult {
     body: (TrainedModel<Model>, [Int]) throws -> UnlearningOutcome<Model>
   ) throws -> UnlearningResult {
     let rows = try state.rowsToForget(ids)
-    let trainingResidual = state.gradientResidualNorm()
     if rows.isEmpty {
+      let trainingResidual = state.gradientResidualNorm()
       return UnlearningResult(
         state: state,
         report: RemovalReport(
@@ -67,7 +83,8 @@ extension UnlearningResult {
       state: outcome.state,
       report: RemovalReport(
         method: method, forgottenCount: rows.count, seconds: seconds,
-        gradientResidualNorm: outcome.state.gradientResidualNorm(),
-        trainingResidualNorm: trainingResidual, notes: outcome.notes, details: outcome.details))
+        gradientResidualNorm: outcome.residual ?? outcome.state.gradientResidualNorm(),
+        trainingResidualNorm: outcome.trainingResidual ?? state.gradientResidualNorm(),
+        notes: outcome.notes, details: outcome.details, certificate: outcome.certificate))
   }
 }

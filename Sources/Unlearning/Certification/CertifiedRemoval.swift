@@ -1,0 +1,343 @@
+/// Everything certified removal carries between requests, stored in
+/// ``TrainedModel/certification`` and persisted with the model: nothing is recomputed on load.
+///
+/// The secret perturbation `b` itself is ``TrainedModel/perturbation`` (stacked head after head
+/// for a multi-head model).
+public struct CertificationState: Sendable, Codable, Equatable {
+  /// `(epsilon, delta, sigma)`.
+  public var privacy: PrivacyParameters
+  /// How sequential removals are charged.
+  public var accounting: BudgetAccounting
+  /// The remainder bound charged.
+  public var bound: CertificateBound
+  /// How Newton systems are solved (default ``NewtonSolver/default``, the downdated factor).
+  public var solver: NewtonSolver
+  /// Exact-step accounting: full-gradient steps per request before a retrain.
+  public var maximumSteps: Int
+  /// An upper bound on `||X||_2` of the full training data (valid for every retain set),
+  /// computed once at training.
+  public var spectralNorm: Double
+  /// The budget used by each head's current parameters (paper: the running sums; exact-step:
+  /// each head's certified residual). The model's is their root sum of squares, ``spent``.
+  public var headSpent: [Double]
+  /// Budget-triggered retrains so far (each with a fresh `b`).
+  public var retrainCount: Int
+  /// Every certificate issued, oldest first.
+  public var certificates: [RemovalCertificate]
+  /// Where `b` comes from.
+  public var perturbationSource: PerturbationSource
+  /// How many `b` vectors have been drawn (1 after training; one more per retrain).
+  public var perturbationDraws: Int
+
+  /// The budget `epsilon'`.
+  public var budget: Double { privacy.budget }
+  /// The certified residual bound of the current parameters: `sqrt(sum_k spent_k^2)`.
+  public var spent: Double { rootSumOfSquares(headSpent) }
+  /// `budget - spent`.
+  public var remaining: Double { budget - spent }
+}
+
+/// `sqrt(sum x_i^2)` (0 for an empty list).
+func rootSumOfSquares(_ values: [Double]) -> Double {
+  values.reduce(0) { $0 + $1 * $1 }.squareRoot()
+}
+
+/// Certified removal (Guo, Goldstein, Hannun, van der Maaten, ICML 2020) as an ``Unlearner``,
+/// with rigorous certificates (Docs/Math.md section 6).
+///
+/// The state must come from ``TrainedModel/trainCertified(model:data:regularization:privacy:accounting:bound:solver:maximumSteps:trainer:perturbation:)``
+/// (a ``CertifiableModel`` with a ``CertificationState``); other states are refused with
+/// ``UnlearningError/unsupported(_:)``. Each request (one id or a batch) takes Newton steps on
+/// the retained objective of every head, charges rigorous bounds on the gradient residual of
+/// the result against the budget `epsilon' = sigma epsilon / c`, retrains every head with a
+/// fresh `b` when the budget would be exceeded, and returns the ``RemovalCertificate`` in
+/// ``RemovalReport/certificate``. Per-head bounds combine by the root of the sum of squares.
+///
+/// Cost per request with the default solver: `O(m d^2)` downdates, one `O(d^2)` solve and one
+/// fused pass over `X` per head, plus refinements and refreshes as ``FastRemovalPolicy`` says.
+public struct CertifiedRemoval: Unlearner {
+  /// The optimiser of budget-triggered retrains (default: Newton to `1e-10 n`).
+  public var trainer: any Trainer
+
+  /// Creates the method.
+  ///
+  /// - Parameter trainer: the optimiser for retrains with a fresh `b`; it must reach a residual
+  ///   well below the budget.
+  public init(trainer: some Trainer = NewtonTrainer(gradientTolerance: 1e-10)) {
+    self.trainer = trainer
+  }
+
+  /// `"certified"`.
+  public var name: String { "certified" }
+
+  /// Removes `ids` and certifies the result.
+  ///
+  /// - Throws: ``UnlearningError`` for bad ids (naming the id), an uncertified state or model;
+  ///   ``CertificationError/trainingResidualExceedsBudget(residual:budget:)`` if even a retrain
+  ///   exceeds the budget. The input is unchanged (a value type).
+  public func unlearn<Model: TwiceDifferentiableModel>(
+    _ state: TrainedModel<Model>, forgetting ids: [SampleID]
+  ) throws -> UnlearningResult<Model> {
+    guard let certifiable = state.model as? any CertifiableModel else {
+      throw UnlearningError.unsupported(
+        "certified removal needs logistic regression or one-vs-rest logistic heads, not \(Model.self)"
+      )
+    }
+    guard state.certification != nil, state.perturbation != nil else {
+      throw UnlearningError.unsupported(
+        "this model was not trained for certified removal (train it with trainCertified / --certified)"
+      )
+    }
+    return try open(certifiable, state: state, ids: ids)
+  }
+
+  private func open<M: CertifiableModel, Model: TwiceDifferentiableModel>(
+    _ model: M, state: TrainedModel<Model>, ids: [SampleID]
+  ) throws -> UnlearningResult<Model> {
+    // Model == M at run time: the casts cannot fail.
+    let typed = state as! TrainedModel<M>
+    let result = try UnlearningResult.run(method: name, state: typed, ids: ids) { removed, rows in
+      try CertifiedEngine(trainer: trainer).remove(rows: rows, from: typed, removed: removed)
+    }
+    return result as! UnlearningResult<Model>
+  }
+}
+
+/// The request loop shared by every head count.
+struct CertifiedEngine {
+  let trainer: any Trainer
+
+  /// The objective of head `k` on the given weights and perturbation.
+  static func headObjective<M: CertifiableModel>(
+    _ model: M, data: Dataset, weights: [Double], regularization: Double, perturbation: [Double],
+    head k: Int
+  ) -> Objective<M.Head> {
+    let targets = data.labels.map(Double.init)
+    return Objective(
+      model: model.head, features: data.features, targets: model.headTargets(targets, head: k),
+      weights: weights, regularization: regularization,
+      perturbation: Array(perturbation[model.headRange(k)]))
+  }
+
+  /// The cached solvers of a state, rebuilt when the cache does not describe it.
+  static func solvers<M: CertifiableModel>(for state: TrainedModel<M>) throws(UnlearningError)
+    -> [HeadNewtonSolver<M.Head>]
+  {
+    if let cache = state.certifiedCache, cache.parameters == state.parameters,
+      cache.removedCount == state.removedIDs.count,
+      let solvers = cache.heads as? [HeadNewtonSolver<M.Head>]
+    {
+      return solvers
+    }
+    guard let certification = state.certification, let b = state.perturbation else {
+      throw .unsupported("this model was not trained for certified removal")
+    }
+    return try (0..<state.model.headCount).map { k throws(UnlearningError) in
+      try HeadNewtonSolver(
+        strategy: certification.solver,
+        objective: headObjective(
+          state.model, data: state.data, weights: state.weights,
+          regularization: state.regularization, perturbation: b, head: k),
+        at: Array(state.parameters[state.model.headRange(k)]))
+    }
+  }
+
+  /// One request: `removed` is `state` with the rows weighted 0, parameters unchanged.
+  func remove<M: CertifiableModel>(
+    rows: [Int], from state: TrainedModel<M>, removed: TrainedModel<M>
+  ) throws -> UnlearningOutcome<M> {
+    guard var certification = state.certification, var b = state.perturbation else {
+      throw UnlearningError.unsupported("this model was not trained for certified removal")
+    }
+    let model = state.model
+    let heads = model.headCount
+    let budget = certification.budget
+    let spectralNorm = certification.spectralNorm
+    var solvers = try Self.solvers(for: state)
+    let trainingResidual = rootSumOfSquares(solvers.map { $0.gradient.norm() })
+    var next = removed
+    var objectives = (0..<heads).map {
+      Self.headObjective(
+        model, data: next.data, weights: next.weights, regularization: next.regularization,
+        perturbation: b, head: $0)
+    }
+    var thetas = (0..<heads).map { Array(state.parameters[model.headRange($0)]) }
+    var predictors: [[Double]] = []
+    var gradients: [[Double]] = []
+    var forceRefresh: [Bool] = []
+    var deltas: [[Double]] = []
+    for k in 0..<heads {
+      solvers[k].refreshPredictorsIfDue(features: next.data.features, at: thetas[k])
+      let delta = NewtonRemoval.delta(objectives[k], rows: rows, at: thetas[k])
+      deltas.append(delta)
+      gradients.append(solvers[k].gradient.subtracting(delta))
+      predictors.append(solvers[k].predictors)
+      let downdated = solvers[k].downdate(rows: rows, features: next.data.features)
+      var due = false
+      if case .downdatedFactor(let policy) = certification.solver {
+        due = solvers[k].requestsSinceRefresh >= policy.refreshInterval
+      }
+      forceRefresh.append(!downdated || due)
+    }
+    let bound = certification.bound
+    let charge: (HeadNewtonSolver<M.Head>.Step) -> Double = { step in
+      bound == .guo ? step.guo : step.tight
+    }
+    var acceptable = 0.0
+    if certification.accounting == .exactStep, case .downdatedFactor(let policy) = certification.solver {
+      acceptable = policy.budgetFraction * budget / Double(heads).squareRoot()
+    }
+    var last = [HeadNewtonSolver<M.Head>.Step](repeating: .none, count: heads)
+    var allowances = (0..<heads).map {
+      HeadNewtonSolver.floatingPointAllowance(objectives[$0], at: thetas[$0])
+    }
+    var refreshed = false
+    var stepsTaken = 0
+    var retrained = false
+    var headSpent = certification.headSpent
+
+    switch certification.accounting {
+    case .paper:
+      var proposed = headSpent
+      var candidates = thetas
+      var candidatePredictors = predictors
+      var candidateGradients = gradients
+      for k in 0..<heads {
+        let result = try solvers[k].step(
+          objectives[k], at: thetas[k], predictors: predictors[k], rhs: deltas[k],
+          spectralNorm: spectralNorm, forceRefresh: forceRefresh[k], acceptableCharge: 0,
+          charge: charge)
+        last[k] = result.step
+        refreshed = refreshed || result.refreshed
+        proposed[k] += charge(result.step) + result.step.inexactness + allowances[k]
+        candidates[k].add(result.step.step)
+        candidatePredictors[k] = result.evaluation.predictors
+        candidateGradients[k] = result.evaluation.gradient
+      }
+      stepsTaken = 1
+      if rootSumOfSquares(proposed) <= budget {
+        headSpent = proposed
+        thetas = candidates
+        predictors = candidatePredictors
+        gradients = candidateGradients
+      } else {
+        retrained = true
+      }
+    case .exactStep:
+      var candidates = thetas
+      var candidatePredictors = predictors
+      var candidateGradients = gradients
+      var certified = headSpent
+      repeat {
+        for k in 0..<heads {
+          let result = try solvers[k].step(
+            objectives[k], at: candidates[k], predictors: candidatePredictors[k],
+            rhs: candidateGradients[k].scaled(by: -1), spectralNorm: spectralNorm,
+            forceRefresh: forceRefresh[k] && stepsTaken == 0, acceptableCharge: acceptable,
+            charge: charge)
+          last[k] = result.step
+          refreshed = refreshed || result.refreshed
+          candidates[k].add(result.step.step)
+          candidatePredictors[k] = result.evaluation.predictors
+          candidateGradients[k] = result.evaluation.gradient
+          allowances[k] = HeadNewtonSolver.floatingPointAllowance(objectives[k], at: candidates[k])
+          certified[k] = charge(result.step) + result.step.inexactness + allowances[k]
+        }
+        stepsTaken += 1
+      } while rootSumOfSquares(certified) > budget && stepsTaken < certification.maximumSteps
+      if rootSumOfSquares(certified) <= budget {
+        headSpent = certified
+        thetas = candidates
+        predictors = candidatePredictors
+        gradients = candidateGradients
+      } else {
+        retrained = true
+      }
+    }
+
+    if retrained {
+      let counters = solvers.map(\.statistics)
+      b = certification.perturbationSource.drawPerturbation(
+        count: model.parameterCount, sigma: certification.privacy.sigma,
+        draw: certification.perturbationDraws)
+      certification.perturbationDraws += 1
+      next.perturbation = b
+      next.retrain(trainer: trainer)
+      objectives = (0..<heads).map {
+        Self.headObjective(
+          model, data: next.data, weights: next.weights, regularization: next.regularization,
+          perturbation: b, head: $0)
+      }
+      thetas = (0..<heads).map { Array(next.parameters[model.headRange($0)]) }
+      solvers = try (0..<heads).map { k throws(UnlearningError) in
+        var solver = try HeadNewtonSolver(
+          strategy: certification.solver, objective: objectives[k], at: thetas[k])
+        solver.statistics = solver.statistics + counters[k]
+        return solver
+      }
+      refreshed = true
+      predictors = solvers.map(\.predictors)
+      gradients = solvers.map(\.gradient)
+      allowances = (0..<heads).map {
+        HeadNewtonSolver.floatingPointAllowance(objectives[$0], at: thetas[$0])
+      }
+      headSpent = (0..<heads).map { gradients[$0].norm() + allowances[$0] }
+      guard rootSumOfSquares(headSpent) <= budget else {
+        throw CertificationError.trainingResidualExceedsBudget(
+          residual: rootSumOfSquares(headSpent), budget: budget)
+      }
+      certification.retrainCount += 1
+    } else {
+      next.parameters = thetas.flatMap { $0 }
+    }
+    for k in 0..<heads {
+      solvers[k].predictors = predictors[k]
+      solvers[k].gradient = gradients[k]
+      solvers[k].requestsSinceRefresh += 1
+    }
+    let m = rows.count
+    let before = state.retainedCount
+    let trueResidual = rootSumOfSquares(gradients.map { $0.norm() })
+    let certificate = RemovalCertificate(
+      accounting: certification.accounting, bound: bound, epsilon: certification.privacy.epsilon,
+      delta: certification.privacy.delta, sigma: certification.privacy.sigma, budget: budget,
+      tightBound: rootSumOfSquares(last.map(\.tight)),
+      guoBound: rootSumOfSquares(last.map(\.guo)),
+      worstCaseBound: Double(heads).squareRoot()
+        * ResidualBounds.worstCase(
+          removed: m, of: before, regularization: state.regularization,
+          gamma: model.head.curvatureLipschitzConstant,
+          gradientBound: model.head.gradientNormBound),
+      solveInexactness: rootSumOfSquares(last.map(\.inexactness)),
+      certifiedResidual: rootSumOfSquares(headSpent), spent: rootSumOfSquares(headSpent),
+      remaining: budget - rootSumOfSquares(headSpent), trueResidual: trueResidual,
+      floatingPointAllowance: rootSumOfSquares(allowances), retrained: retrained,
+      stepsTaken: stepsTaken, removedCount: m, retainedCount: before - m, headCount: heads,
+      refreshed: refreshed)
+    certification.headSpent = headSpent
+    certification.certificates.append(certificate)
+    next.certification = certification
+    next.certifiedCache = CertifiedCache(
+      heads: solvers, parameters: next.parameters, removedCount: next.removedIDs.count)
+    var notes: [String] = []
+    if retrained { notes.append("the budget ran out: every head retrained with a fresh b") }
+    let counters = solvers.map(\.statistics).reduce(RemovalWorkCounters(), +)
+    return UnlearningOutcome(
+      state: next, notes: notes,
+      details: [
+        "steps": Double(stepsTaken), "data passes": Double(counters.dataPasses),
+        "refreshes": Double(counters.refreshes),
+      ],
+      certificate: certificate, residual: trueResidual, trainingResidual: trainingResidual)
+  }
+}
+
+/// The per-head solver caches of a certified state (not persisted: rebuilt on first use after
+/// loading, at the cost of two passes over `X` and, for the downdated strategy, one factor per
+/// head). Valid only for the parameters and removal count it records.
+struct CertifiedCache: @unchecked Sendable {
+  /// `[HeadNewtonSolver<Head>]` of the state's head type.
+  var heads: Any
+  var parameters: [Double]
+  var removedCount: Int
+}

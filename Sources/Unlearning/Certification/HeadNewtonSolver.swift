@@ -1,0 +1,362 @@
+/// The one Newton-solve state machine of certified removal, for one binary GLM head without
+/// intercept (`p = d`, `z = X theta`); Docs/Math.md section 6.
+///
+/// Cache, at the current parameters `theta` and retain set `R`:
+/// - ``predictors`` `z = X theta` (all `n` rows, removed ones included);
+/// - ``gradient`` `g = grad L_b(theta; R)` (sum form, `b` included), measured by the last
+///   evaluation;
+/// - ``factor``: the Cholesky factor of an earlier Hessian (a preconditioner only). With
+///   ``NewtonSolver/downdatedFactor(_:)`` it is
+///   `H~ = sum_{i in R} loss''(z0_i) x_i x_i^T + lambda n_0 I` at the last refresh (`z0`, `n_0`
+///   then), with every row removed since then downdated by its rank-1 term
+///   `sqrt(loss''(z0_j)) x_j`.
+///
+/// Only exact quantities enter a certificate, whatever the strategy: `H v` (exact HVP at
+/// `theta`), `t = X_R v` and the gradient after the step come from one fused pass over `X` per
+/// evaluation. The predictors are carried as `z' = z + t` and recomputed as `X theta` every
+/// ``predictorRecomputeInterval`` updates, so their round-off stays far inside the
+/// floating-point allowance.
+struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
+  /// One step's result.
+  struct Step {
+    /// `v`.
+    var step: [Double]
+    /// `(g3 / 2) ||X|| ||X_R v||_4^2`.
+    var tight: Double
+    /// `gamma ||X|| ||v|| ||X_R v||`.
+    var guo: Double
+    /// `||H v - rhs||`, measured.
+    var inexactness: Double
+    /// CG iterations.
+    var iterations: Int
+
+    static var none: Step { Step(step: [], tight: 0, guo: 0, inexactness: 0, iterations: 0) }
+  }
+
+  /// The exact quantities of a candidate step `v` at `theta`.
+  struct Evaluation {
+    var step: [Double]
+    /// `t = X v` (all rows; removed rows are masked when bounding).
+    var projected: [Double]
+    /// `z' = X (theta + v)`.
+    var predictors: [Double]
+    /// `H(theta) v` on the retain set (exact, sum form).
+    var hessianProduct: [Double]
+    /// `grad L_b(theta + v; R)`.
+    var gradient: [Double]
+  }
+
+  let strategy: NewtonSolver
+  var predictors: [Double]
+  var gradient: [Double]
+  var factor: Cholesky?
+  /// `loss''(z0)` of every row at the factor's parameters (for downdates).
+  var factorCurvature: [Double] = []
+  /// `lambda n_0`, the regulariser in the factored matrix.
+  var factorShift: Double = 0
+  /// Requests served by the current factor.
+  var requestsSinceRefresh = 0
+  /// Evaluations since ``predictors`` was last computed as `X theta`.
+  var predictorUpdates = 0
+  /// `||z' - z||` drift control: see ``predictorRecomputeInterval``.
+  static var predictorRecomputeInterval: Int { 64 }
+  var statistics = RemovalWorkCounters()
+
+  /// Builds the cache at `theta` on the objective's retain set: `z` and `g` (two passes), and
+  /// for the downdated strategy a fresh factor (one weighted Gram, `O(n d^2)`, and `dpotrf`).
+  init(strategy: NewtonSolver, objective: Objective<Head>, at theta: [Double])
+    throws(UnlearningError)
+  {
+    self.strategy = strategy
+    let z = objective.features.multiply(theta)
+    let derivatives = objective.model.lossDerivatives(
+      linearPredictors: z, targets: objective.targets)
+    var g = objective.features.multiply(
+      Self.weighted(derivatives.first, objective.weights), transposed: true)
+    g.add(theta, scaledBy: objective.curvatureShift)
+    if let b = objective.perturbation { g.add(b) }
+    predictors = z
+    gradient = g
+    statistics.dataPasses = 2
+    if case .downdatedFactor = strategy {
+      try refresh(objective, curvature: derivatives.second)
+    }
+  }
+
+  /// `w_i * values_i` (removed rows exactly 0).
+  static func weighted(_ values: [Double], _ weights: [Double]?) -> [Double] {
+    guard let weights else { return values }
+    var out = values
+    for i in out.indices { out[i] = weights[i] == 0 ? 0 : weights[i] * values[i] }
+    return out
+  }
+
+  /// Forms `X^T diag(w * curvature) X + lambda n_R I` and factors it.
+  mutating func refresh(_ objective: Objective<Head>, curvature: [Double])
+    throws(UnlearningError)
+  {
+    var hessian = objective.features.weightedGram(weights: Self.weighted(curvature, objective.weights))
+    hessian.addToDiagonal(objective.curvatureShift)
+    factor = try NewtonSolver.factor(hessian)
+    factorCurvature = curvature
+    factorShift = objective.curvatureShift
+    requestsSinceRefresh = 0
+    statistics.refreshes += 1
+  }
+
+  /// ``refresh(_:curvature:)`` at the predictors `z`.
+  mutating func refresh(_ objective: Objective<Head>, predictors z: [Double])
+    throws(UnlearningError)
+  {
+    try refresh(
+      objective,
+      curvature: objective.model.lossDerivatives(linearPredictors: z, targets: objective.targets)
+        .second)
+  }
+
+  /// Applies `(A - s I)^{-1}` to `b`, with `A = L L^T` the factored matrix and
+  /// `s = factorShift - shift >= 0` the regulariser the removed rows took with them, by the
+  /// Neumann series `sum_k s^k A^{-(k+1)} b` (ratio at most `(n_0 - n_R) / n_0`), truncated once
+  /// the ratio's power drops below `1e-4` (at most 4 `O(d^2)` solves). Symmetric positive
+  /// definite, so a valid PCG preconditioner; with `s = 0` one solve.
+  func preconditionedSolve(_ b: [Double], shift: Double) -> [Double] {
+    guard let factor else { return b }
+    let s = Swift.max(factorShift - shift, 0)
+    var y = factor.solve(b)
+    guard s > 0 else { return y }
+    let ratio = s / factorShift
+    var term = y
+    var power = ratio
+    for _ in 0..<3 {
+      term = factor.solve(term)
+      term.scale(by: s)
+      y.add(term)
+      power *= ratio
+      if power < 1e-4 { break }
+    }
+    return y
+  }
+
+  /// Downdated strategy: removes the rank-1 terms `sqrt(loss''(z0_j)) x_j` of the removed rows
+  /// from the factor. Returns `false` when a downdate would lose positive definiteness (the
+  /// factor then needs a refresh). Other strategies: nothing to do.
+  mutating func downdate(rows: [Int], features: Matrix) -> Bool {
+    guard case .downdatedFactor = strategy, factor != nil else { return true }
+    for j in rows {
+      let scale = factorCurvature[j].squareRoot()
+      guard scale > 0 else { continue }
+      do {
+        try factor!.downdate(removing: features.row(j).scaled(by: scale))
+      } catch {
+        return false
+      }
+    }
+    return true
+  }
+
+  /// Recomputes ``predictors`` as `X theta` (one pass) when enough incremental updates have
+  /// accumulated.
+  mutating func refreshPredictorsIfDue(features: Matrix, at theta: [Double]) {
+    guard predictorUpdates >= Self.predictorRecomputeInterval else { return }
+    predictors = features.multiply(theta)
+    predictorUpdates = 0
+    statistics.dataPasses += 1
+  }
+
+  /// Evaluates a step `v` at `theta` (predictors `z`, weighted curvature `c = w * loss''(z)`) in
+  /// ONE fused pass over the rows of `X`: per block of rows `t_B = X_B v`, then
+  /// `[H v - lambda n_R v, g' - lambda n_R theta' - b] += [c * t, w * loss'(z + t)]_B^T X_B`
+  /// while the block is in cache.
+  mutating func evaluate(
+    _ v: [Double], objective: Objective<Head>, at theta: [Double], predictors z0: [Double],
+    curvature c: [Double]
+  ) -> Evaluation {
+    let x = objective.features
+    let d = x.columns
+    let next = theta.adding(v)
+    let targets = objective.targets
+    let weights = objective.weights
+    let model = objective.model
+    let (t, products) = x.fusedProductPass(v, outputs: 2) { rows, tBlock, u in
+      let count = rows.count
+      var zBlock = [Double]()
+      zBlock.reserveCapacity(count)
+      for i in rows { zBlock.append(z0[i] + tBlock[i]) }
+      let first = model.lossDerivatives(linearPredictors: zBlock, targets: Array(targets[rows]))
+        .first
+      for (offset, i) in rows.enumerated() {
+        u[offset] = c[i] * tBlock[i]
+        let w = weights?[i] ?? 1
+        u[count + offset] = w == 0 ? 0 : w * first[offset]
+      }
+    }
+    let z = z0.adding(t)
+    predictorUpdates += 1
+    var hv = Array(products.elements[0..<d])
+    hv.add(v, scaledBy: objective.curvatureShift)
+    var g = Array(products.elements[d..<(2 * d)])
+    g.add(next, scaledBy: objective.curvatureShift)
+    if let b = objective.perturbation { g.add(b) }
+    statistics.dataPasses += 1
+    return Evaluation(step: v, projected: t, predictors: z, hessianProduct: hv, gradient: g)
+  }
+
+  /// The two remainder bounds and the inexactness of an evaluated step.
+  static func certify(
+    _ e: Evaluation, rhs: [Double], objective: Objective<Head>, spectralNorm: Double,
+    iterations: Int
+  ) -> Step {
+    var t = e.projected
+    if let w = objective.weights { for i in t.indices where w[i] == 0 { t[i] = 0 } }
+    let model = objective.model
+    let tight = ResidualBounds.tight(
+      thirdDerivativeBound: model.thirdDerivativeBound, spectralNorm: spectralNorm,
+      projectedStep: t)
+    let guo = ResidualBounds.guo(
+      gamma: model.curvatureLipschitzConstant, spectralNorm: spectralNorm,
+      stepNorm: e.step.norm(), projectedStep: t)
+    return Step(
+      step: e.step, tight: tight, guo: guo,
+      inexactness: e.hessianProduct.subtracting(rhs).norm(), iterations: iterations)
+  }
+
+  /// The exact Hessian at `theta` on the retain set as an operator: `X^T (c * X v) + shift v`.
+  static func hessianOperator(features x: Matrix, curvature c: [Double], shift: Double)
+    -> ClosureOperator
+  {
+    ClosureOperator(dimension: x.columns) { p in
+      var u = x.multiply(p)
+      for i in u.indices { u[i] *= c[i] }
+      var hp = x.multiply(u, transposed: true)
+      hp.add(p, scaledBy: shift)
+      return hp
+    }
+  }
+
+  /// Solves `H(theta) v = rhs` on the objective's retain set with the configured strategy and
+  /// returns the certified step with its evaluation.
+  ///
+  /// - Parameters:
+  ///   - predictors: `X theta`.
+  ///   - forceRefresh: downdated strategy: refresh before solving (count limit or a failed
+  ///     downdate).
+  ///   - charge: the charged remainder bound of a step (tight or Guo).
+  ///   - acceptableCharge: downdated strategy: also accept a step whose bound plus
+  ///     inexactness is at most this (exact-step accounting: a fraction of the budget; paper:
+  ///     0).
+  mutating func step(
+    _ objective: Objective<Head>, at theta: [Double], predictors z: [Double], rhs: [Double],
+    spectralNorm: Double, forceRefresh: Bool, acceptableCharge: Double,
+    charge: (Step) -> Double
+  ) throws(UnlearningError) -> (step: Step, evaluation: Evaluation, refreshed: Bool) {
+    let curvature = Self.weighted(
+      objective.model.lossDerivatives(linearPredictors: z, targets: objective.targets).second,
+      objective.weights)
+    let shift = objective.curvatureShift
+    func finish(_ v: [Double], iterations: Int) -> (Step, Evaluation) {
+      let e = evaluate(v, objective: objective, at: theta, predictors: z, curvature: curvature)
+      return (
+        Self.certify(
+          e, rhs: rhs, objective: objective, spectralNorm: spectralNorm, iterations: iterations), e
+      )
+    }
+    switch strategy {
+    case .cholesky:
+      try refresh(objective, curvature: curvature)
+      let (s, e) = finish(preconditionedSolve(rhs, shift: shift), iterations: 0)
+      return (s, e, false)
+    case .conjugateGradient(let tolerance, let maximumIterations):
+      if factor == nil { try refresh(objective, curvature: curvature) }
+      let solution = ConjugateGradient(tolerance: tolerance, maximumIterations: maximumIterations)
+        .solve(
+          Self.hessianOperator(features: objective.features, curvature: curvature, shift: shift),
+          rhs, preconditioner: ShiftedFactorPreconditioner(solver: self, shift: shift))
+      statistics.dataPasses += 2 * (solution.iterations + 1)
+      if solution.converged {
+        let (s, e) = finish(solution.solution, iterations: solution.iterations)
+        return (s, e, false)
+      }
+      try refresh(objective, curvature: curvature)
+      let (s, e) = finish(preconditionedSolve(rhs, shift: shift), iterations: solution.iterations)
+      return (s, e, true)
+    case .downdatedFactor(let policy):
+      var refreshed = false
+      if forceRefresh || factor == nil {
+        try refresh(objective, curvature: curvature)
+        refreshed = true
+      }
+      let rhsNorm = rhs.norm()
+      func accepted(_ s: Step) -> Bool {
+        let remainder = charge(s)
+        let target = Swift.max(
+          policy.inexactnessFraction * remainder, policy.relativeTolerance * rhsNorm)
+        return s.inexactness <= target || remainder + s.inexactness <= acceptableCharge
+      }
+      var (s, e) = finish(preconditionedSolve(rhs, shift: shift), iterations: 0)
+      if !accepted(s) && policy.maximumRefinements > 0 {
+        // PCG on the correction H delta = rhs - H v, preconditioned by the factor.
+        let target = Swift.max(
+          policy.inexactnessFraction * charge(s), policy.relativeTolerance * rhsNorm,
+          acceptableCharge - charge(s))
+        let residual = rhs.subtracting(e.hessianProduct)
+        let residualNorm = residual.norm()
+        if residualNorm > 0 {
+          let correction = ConjugateGradient(
+            tolerance: Swift.max(0.5 * target / residualNorm, 1e-16),
+            maximumIterations: policy.maximumRefinements
+          ).solve(
+            Self.hessianOperator(features: objective.features, curvature: curvature, shift: shift),
+            residual, preconditioner: ShiftedFactorPreconditioner(solver: self, shift: shift))
+          statistics.dataPasses += 2 * (correction.iterations + 1)
+          statistics.refinementIterations += correction.iterations
+          (s, e) = finish(e.step.adding(correction.solution), iterations: correction.iterations)
+        }
+      }
+      if !accepted(s) && !refreshed {
+        try refresh(objective, curvature: curvature)
+        refreshed = true
+        (s, e) = finish(preconditionedSolve(rhs, shift: shift), iterations: s.iterations)
+      }
+      return (s, e, refreshed)
+    }
+  }
+
+  /// `1e-13 (n_R + lambda n_R ||theta|| + ||b||)`: a generous bound on the round-off of
+  /// evaluating the sum-form gradient (and `H v`) in double precision, added to every charged
+  /// term so that a certificate also covers the residual as computed.
+  static func floatingPointAllowance(_ objective: Objective<Head>, at theta: [Double]) -> Double {
+    1e-13
+      * (objective.effectiveCount + objective.curvatureShift * theta.norm()
+        + (objective.perturbation?.norm() ?? 0))
+  }
+}
+
+/// The cached factor, corrected for the regulariser the removed rows took with them, as a PCG
+/// preconditioner.
+struct ShiftedFactorPreconditioner<Head: CertifiableHead>: Preconditioner {
+  let solver: HeadNewtonSolver<Head>
+  let shift: Double
+  func applyInverse(_ r: [Double]) -> [Double] { solver.preconditionedSolve(r, shift: shift) }
+}
+
+/// Work counters of certified removal since training (a retrain keeps counting).
+public struct RemovalWorkCounters: Sendable, Codable, Equatable {
+  /// Passes over the `n x d` feature matrix (`gemv`, or `dgemm` with at most 2 columns), not
+  /// counting the Gram matrices of refreshes.
+  public var dataPasses = 0
+  /// Hessian rebuilds and refactorizations (`O(n d^2 + d^3 / 3)` each).
+  public var refreshes = 0
+  /// Preconditioned-CG iterations of the downdated strategy's refinements.
+  public var refinementIterations = 0
+
+  /// All counters zero.
+  public init() {}
+
+  static func + (a: Self, b: Self) -> Self {
+    var c = a
+    c.dataPasses += b.dataPasses
+    c.refreshes += b.refreshes
+    c.refinementIterations += b.refinementIterations
+    return c
+  }
+}

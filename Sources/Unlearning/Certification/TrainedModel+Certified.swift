@@ -1,0 +1,162 @@
+extension TrainedModel where Model: CertifiableModel {
+  /// Trains a model for certified removal: draws the secret `b ~ N(0, sigma^2 I)` from
+  /// `perturbation` (the system's cryptographic generator by default), minimises
+  /// `L_b(theta; D)` head by head, measures each head's residual exactly, and stores the
+  /// ``CertificationState`` that ``CertifiedRemoval`` carries between requests.
+  ///
+  /// Requirements, checked first: `lambda > 0`; every row `||x_i|| <= 1` (up to `1e-12`
+  /// relative, the round-off of row normalisation; e.g. ``Dataset/normalizingRows()``); heads
+  /// without intercept (a constant feature breaks `||x|| <= 1`); labels `0/1` for a single head,
+  /// `0..<K` for `K` heads. `||X||_2` is bounded once, exactly (``Matrix/spectralNormUpperBound()``),
+  /// on the full data; deleting rows never increases it.
+  ///
+  /// Cost: `O(n d^2)` for `||X||_2`, `K` training runs, and for the default solver one weighted
+  /// Gram and Cholesky factor per head.
+  ///
+  /// - Parameters:
+  ///   - model: ``LogisticRegression`` (binary) or ``OneVsRest`` of logistic heads.
+  ///   - data: the training rows.
+  ///   - regularization: `lambda > 0` per sample (sum form scales it by the retained count).
+  ///   - privacy: `(epsilon, delta, sigma)`.
+  ///   - accounting: `.exactStep` (default) or `.paper`.
+  ///   - bound: the charged remainder bound; `nil` picks `.guo` for paper accounting and
+  ///     `.tight` for exact-step.
+  ///   - solver: how Newton systems are solved (default ``NewtonSolver/default``).
+  ///   - maximumSteps: exact-step accounting's step limit per request (default 4).
+  ///   - trainer: the optimiser; it must reach a residual well below the budget (default
+  ///     Newton to `1e-10 n`).
+  ///   - perturbation: where `b` comes from (default `.system`; the seeded source is for tests
+  ///     only and voids privacy).
+  /// - Throws: ``CertificationError`` (parameters, row norms, a training residual above the
+  ///   budget), ``UnlearningError/invalidArgument(_:)`` (shapes).
+  public static func trainCertified(
+    model: Model, data: Dataset, regularization: Double, privacy: PrivacyParameters,
+    accounting: BudgetAccounting = .exactStep, bound: CertificateBound? = nil,
+    solver: NewtonSolver = .default, maximumSteps: Int = 4,
+    trainer: some Trainer = NewtonTrainer(gradientTolerance: 1e-10),
+    perturbation: PerturbationSource = .system
+  ) throws -> TrainedModel {
+    guard regularization > 0, regularization.isFinite else {
+      throw CertificationError.nonPositiveRegularization(regularization)
+    }
+    guard !model.head.fitsIntercept else {
+      throw CertificationError.invalidParameter(
+        "certified removal needs ||x|| <= 1; an intercept (constant feature 1) breaks it: use fitsIntercept: false"
+      )
+    }
+    guard model.featureCount == data.featureCount else {
+      throw CertificationError.invalidParameter(
+        "the model expects \(model.featureCount) features, the data has \(data.featureCount)")
+    }
+    guard data.count >= 2 else {
+      throw CertificationError.invalidParameter("need at least 2 training rows, got \(data.count)")
+    }
+    if model.headCount == 1 {
+      guard data.labels.allSatisfy({ $0 == 0 || $0 == 1 }) else {
+        throw CertificationError.invalidParameter(
+          "binary certified removal needs labels 0/1 (use OneVsRest for \(data.classCount) classes)"
+        )
+      }
+    } else {
+      guard data.classCount == model.headCount else {
+        throw CertificationError.invalidParameter(
+          "the model has \(model.headCount) heads, the data has \(data.classCount) classes")
+      }
+    }
+    guard maximumSteps >= 1 else {
+      throw CertificationError.invalidParameter("maximumSteps must be >= 1, got \(maximumSteps)")
+    }
+    do {
+      try solver.validate()
+    } catch {
+      throw CertificationError.invalidParameter(error.description)
+    }
+    for (row, norm) in data.features.rowNorms().enumerated() where !(norm <= 1 + 1e-12) {
+      throw CertificationError.rowNormTooLarge(row: row, norm: norm)
+    }
+    let spectralNorm: Double
+    do {
+      spectralNorm = try data.features.spectralNormUpperBound()
+    } catch {
+      throw CertificationError.invalidParameter("spectral norm of the data failed: \(error)")
+    }
+    let b = perturbation.drawPerturbation(
+      count: model.parameterCount, sigma: privacy.sigma, draw: 0)
+    var state = try TrainedModel.train(
+      model: model, data: data, regularization: regularization, perturbation: b, trainer: trainer)
+    state.certification = CertificationState(
+      privacy: privacy, accounting: accounting, bound: bound ?? (accounting == .paper ? .guo : .tight),
+      solver: solver, maximumSteps: maximumSteps, spectralNorm: spectralNorm, headSpent: [],
+      retrainCount: 0, certificates: [], perturbationSource: perturbation, perturbationDraws: 1)
+    let solvers = try CertifiedEngine.solvers(for: state)
+    let headSpent = (0..<model.headCount).map { k in
+      solvers[k].gradient.norm()
+        + HeadNewtonSolver.floatingPointAllowance(
+          CertifiedEngine.headObjective(
+            model, data: data, weights: state.weights, regularization: regularization,
+            perturbation: b, head: k),
+          at: Array(state.parameters[model.headRange(k)]))
+    }
+    guard rootSumOfSquares(headSpent) <= privacy.budget else {
+      throw CertificationError.trainingResidualExceedsBudget(
+        residual: rootSumOfSquares(headSpent), budget: privacy.budget)
+    }
+    state.certification?.headSpent = headSpent
+    state.certifiedCache = CertifiedCache(
+      heads: solvers, parameters: state.parameters, removedCount: 0)
+    return state
+  }
+
+  /// Work counters of the certified solver caches (passes over `X`, refreshes, refinement
+  /// iterations) since the state was trained or loaded; `nil` before the first use.
+  public var removalWorkCounters: RemovalWorkCounters? {
+    guard let solvers = certifiedCache?.heads as? [HeadNewtonSolver<Model.Head>] else {
+      return nil
+    }
+    return solvers.map(\.statistics).reduce(RemovalWorkCounters(), +)
+  }
+
+  /// The downdated strategy's cached factors, one per head (for tests and diagnostics).
+  var cachedFactors: [Cholesky?] {
+    (certifiedCache?.heads as? [HeadNewtonSolver<Model.Head>])?.map(\.factor) ?? []
+  }
+}
+
+extension TrainedModel {
+  /// Minimises the retained objective head by head when the model is a multi-head
+  /// ``CertifiableModel`` (its Hessian is block diagonal, so this is the same minimisation at a
+  /// `K`-th of the memory); `nil` for other models.
+  func trainHeadwise(trainer: some Trainer, start: [Double]?) -> TrainingResult? {
+    guard let certifiable = model as? any CertifiableModel, certifiable.headCount > 1 else {
+      return nil
+    }
+    return trainHeads(certifiable, trainer: trainer, start: start)
+  }
+
+  private func trainHeads<M: CertifiableModel>(
+    _ model: M, trainer: some Trainer, start: [Double]?
+  ) -> TrainingResult {
+    let targets = data.labels.map(Double.init)
+    var parameters: [Double] = []
+    var results: [TrainingResult] = []
+    for k in 0..<model.headCount {
+      let range = model.headRange(k)
+      let objective = Objective(
+        model: model.head, features: data.features,
+        targets: model.headTargets(targets, head: k), weights: weights,
+        regularization: regularization, perturbation: perturbation.map { Array($0[range]) })
+      let result = trainer.train(objective, from: start.map { Array($0[range]) })
+      parameters += result.parameters
+      results.append(result)
+    }
+    return TrainingResult(
+      parameters: parameters, iterations: results.map(\.iterations).reduce(0, +),
+      gradientNorm: rootSumOfSquares(results.map(\.gradientNorm)),
+      gradientTolerance: rootSumOfSquares(results.map(\.gradientTolerance)),
+      objectiveValue: results.map(\.objectiveValue).reduce(0, +),
+      seconds: results.map(\.seconds).reduce(0, +),
+      converged: results.allSatisfy(\.converged),
+      method: (results.first?.method ?? "none") + " (per head)",
+      notes: results.flatMap(\.notes))
+  }
+}
