@@ -136,12 +136,17 @@ func renderTable(_ lines: [[String]]) -> String {
   return out
 }
 
-/// Encodes `value` as pretty JSON and writes it atomically (temporary file + rename).
+/// Encodes `value` as pretty JSON and writes it atomically with mode 0600 (temporary file +
+/// rename), or to standard output when `path` is `-`.
 func writeJSONAtomically<T: Encodable>(_ value: T, to path: String) throws {
   let encoder = JSONEncoder()
   encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
   let data = try encoder.encode(value)
-  try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+  if path == "-" {
+    FileHandle.standardOutput.write(data + Data("\n".utf8))
+    return
+  }
+  try SecureFile.writeAtomically(data, to: path, mode: 0o600)
 }
 
 enum LinearAlgebraBench {

@@ -2,17 +2,18 @@ import Foundation
 import Unlearning
 
 /// `bench --only certified`: sequential certified removal on Fashion-MNIST 0 vs 6 (n = 12,000,
-/// d = 784, rows L2-normalised, lambda = 1e-3, sigma = 10, epsilon = 1, delta = 1e-4), issue 9
-/// and issue 11.
+/// d = 784, rows L2-normalised, lambda = 1e-3, sigma = 10, epsilon = 1, delta = 1e-4).
 ///
 /// - Per accounting mode (paper, exact-step): 100 sequential single removals (seeded order) with
-///   the exact path (`.direct`: fresh Hessian and Cholesky per request) and the fast path
-///   (`.fastSequential`, default policy); median and mean seconds per request, passes over X per
-///   request, refreshes, spent budget after the last removal, largest certified residual, and
-///   the relative parameter gap between the two paths.
+///   a fresh Cholesky factor per step (`.cholesky`) and with the default solver (the downdated
+///   factor); median and mean seconds per request, passes over X per request, refreshes, spent
+///   budget after the last removal, largest certified residual, and the relative parameter gap
+///   between the two.
+/// - The path `unlearn remove` takes: reading a certified model file and its data, then one
+///   removal (the removal's own seconds, as its report states them, and the load separately).
 /// - Seconds per Newton removal (``NewtonRemoval``) and per retrain (``Retrain``), and the
 ///   fast path's speedup over retrain.
-/// - Issue 11: removals before the first budget-triggered retrain over `removals` sequential
+/// - Removals before the first budget-triggered retrain over `removals` sequential
 ///   single removals (fast path), per mode, with the largest certificate issued.
 /// - Peak resident memory (`VmHWM`).
 enum CertifiedBench {
@@ -31,15 +32,15 @@ enum CertifiedBench {
     for accounting in [BudgetAccounting.paper, .exactStep] {
       var finals: [String: (spent: Double, parameters: [Double])] = [:]
       for (label, solver) in [
-        ("exact (.direct)", CertifiedRemovalSolver.direct),
-        ("fast (.fastSequential)", .fastSequential(.default)),
+        ("exact (.cholesky)", NewtonSolver.cholesky),
+        ("fast (default: downdated factor)", .default),
       ] {
         benchProgress("certified: \(accounting.rawValue), \(label), training")
-        var remover = try CertifiedRemover(
+        var state = try TrainedModel.trainCertified(
           model: model, data: data, regularization: lambda, privacy: privacy,
-          accounting: accounting, solver: solver, seed: 7)
-        let passesBefore = remover.fastStatistics?.dataPasses ?? 0
-        let refreshesBefore = remover.fastStatistics?.refreshes ?? 0
+          accounting: accounting, solver: solver)
+        let before = state.removalWorkCounters ?? RemovalWorkCounters()
+        let method = CertifiedRemoval()
         benchProgress("certified: \(accounting.rawValue), \(label), \(requests) removals")
         var seconds = [Double]()
         var largest = 0.0
@@ -47,36 +48,38 @@ enum CertifiedBench {
         var refreshed = 0
         var ratios = [Double]()
         for id in ids.prefix(requests) {
-          let start = DispatchTime.now().uptimeNanoseconds
-          let certificate = try remover.remove([id])
-          seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+          let result = try method.unlearn(state, forgetting: id)
+          state = result.state
+          seconds.append(result.report.seconds)
+          guard let certificate = result.report.certificate else { continue }
           largest = max(largest, certificate.certifiedResidual)
           if certificate.retrained { retrains += 1 }
           if certificate.refreshed { refreshed += 1 }
-          let charged = remover.bound == .guo ? certificate.guoBound : certificate.tightBound
+          let charged = certificate.bound == .guo ? certificate.guoBound : certificate.tightBound
           ratios.append(certificate.solveInexactness / charged)
         }
+        let spent = state.certification?.spent ?? .nan
         var figures: [String: Double] = [
           "mean s": seconds.reduce(0, +) / Double(seconds.count),
           "max s": seconds.max() ?? .nan,
-          "spent after 100": remover.spent,
+          "spent after 100": spent,
           "largest certificate": largest,
           "retrains": Double(retrains),
           "budget": privacy.budget,
           "median inexactness / charged bound": medianOf(ratios),
         ]
-        if let statistics = remover.fastStatistics {
+        if let statistics = state.removalWorkCounters {
           figures["passes over X per request"] =
-            Double(statistics.dataPasses - passesBefore) / Double(requests)
-          figures["refreshes"] = Double(statistics.refreshes - refreshesBefore)
+            Double(statistics.dataPasses - before.dataPasses) / Double(requests)
+          figures["refreshes"] = Double(statistics.refreshes - before.refreshes)
           figures["refinement iterations"] = Double(statistics.refinementIterations)
           figures["requests with refresh"] = Double(refreshed)
         }
-        finals[label] = (remover.spent, remover.state.parameters)
-        if let exact = finals["exact (.direct)"], label != "exact (.direct)" {
-          figures["spent / exact path's"] = remover.spent / exact.spent
+        finals[label] = (spent, state.parameters)
+        if let exact = finals["exact (.cholesky)"], label != "exact (.cholesky)" {
+          figures["spent / exact path's"] = spent / exact.spent
           figures["parameter gap to exact path (relative)"] =
-            remover.state.parameters.subtracting(exact.parameters).norm() / exact.parameters.norm()
+            state.parameters.subtracting(exact.parameters).norm() / exact.parameters.norm()
         }
         let median = medianOf(seconds)
         if accounting == .paper && label.hasPrefix("fast") { fastMedian = median }
@@ -90,11 +93,11 @@ enum CertifiedBench {
     }
 
     try kernels(data: data, into: &report)
+    try commandLinePath(data: data, ids: Array(ids.prefix(repeats + 1)), into: &report)
 
     benchProgress("certified: Newton removal and retrain timings")
-    let trained = try CertifiedRemover(
-      model: model, data: data, regularization: lambda, privacy: privacy, solver: .direct, seed: 7
-    ).state
+    let trained = try TrainedModel.trainCertified(
+      model: model, data: data, regularization: lambda, privacy: privacy)
     var next = 0
     let newton = try timeMedian(repeats: repeats) {
       _ = try NewtonRemoval().unlearn(trained, forgetting: [ids[next % requests]])
@@ -117,30 +120,32 @@ enum CertifiedBench {
     for accounting in [BudgetAccounting.paper, .exactStep] {
       benchProgress(
         "certified: \(accounting.rawValue), \(removals) sequential removals (fast path)")
-      var remover = try CertifiedRemover(
+      var state = try TrainedModel.trainCertified(
         model: model, data: data, regularization: lambda, privacy: privacy,
-        accounting: accounting, solver: .fastSequential(.default), seed: 7)
+        accounting: accounting)
+      let method = CertifiedRemoval()
       var firstRetrain: Int?
       var largest = 0.0
       var seconds = [Double]()
       for (k, id) in ids.prefix(removals).enumerated() {
-        let start = DispatchTime.now().uptimeNanoseconds
-        let certificate = try remover.remove([id])
-        seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
-        largest = max(largest, certificate.certifiedResidual)
-        if certificate.retrained && firstRetrain == nil { firstRetrain = k }
+        let result = try method.unlearn(state, forgetting: id)
+        state = result.state
+        seconds.append(result.report.seconds)
+        let certificate = result.report.certificate
+        largest = max(largest, certificate?.certifiedResidual ?? 0)
+        if certificate?.retrained == true && firstRetrain == nil { firstRetrain = k }
       }
       report.rows.append(
         BenchRow(
           group: "certified",
           name:
-            "\(accounting.rawValue) (\(remover.bound.rawValue) bound): \(removals) sequential removals, fast path",
+            "\(accounting.rawValue) (\(state.certification?.bound.rawValue ?? "-") bound): \(removals) sequential removals, default solver",
           medianSeconds: medianOf(seconds), minimumSeconds: seconds.min() ?? .nan,
           samples: removals,
           figures: [
             "removals before first retrain": Double(firstRetrain ?? removals),
             "first retrain reached": firstRetrain == nil ? 0 : 1,
-            "retrains": Double(remover.retrainCount),
+            "retrains": Double(state.certification?.retrainCount ?? 0),
             "largest certificate": largest,
             "budget": privacy.budget,
             "total s": seconds.reduce(0, +),
@@ -151,6 +156,59 @@ enum CertifiedBench {
         group: "certified", name: "peak resident memory (VmHWM, whole bench process)",
         medianSeconds: 0, minimumSeconds: 0, samples: 1,
         figures: ["MiB": peakResidentMebibytes()]))
+  }
+
+  /// What `unlearn remove` does with a certified model file: read and validate the file, rebuild
+  /// the state on the data (no recomputation of `||X||_2`: it is stored), then one removal. The
+  /// removal's seconds are what its JSON report states; the load is reported separately.
+  static func commandLinePath(data: Dataset, ids: [SampleID], into report: inout BenchReport)
+    throws
+  {
+    benchProgress("certified: the remove command's path (model file, then removal)")
+    let privacy = try PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: 10)
+    let state = try TrainedModel.trainCertified(
+      model: LogisticRegression(featureCount: data.featureCount), data: data,
+      regularization: lambda, privacy: privacy)
+    let directory = FileManager.default.temporaryDirectory.path
+    let path = directory + "/unlearn-bench-\(getpid()).json"
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try ModelFile(
+      state: state,
+      scenario: .fashionMNIST(classes: [0, 6], trainLimit: nil, testLimit: nil, seed: 0)
+    ).write(to: path)
+    var loads = [Double]()
+    var removals = [Double]()
+    struct Remove: StateVisitor {
+      let id: SampleID
+      func visit<Model: TwiceDifferentiableModel>(_ state: TrainedModel<Model>) throws -> (
+        Double, Double
+      ) {
+        var prepared = state
+        let start = DispatchTime.now().uptimeNanoseconds
+        try prepared.prepareForRemoval()
+        let prepare = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        return (prepare, try CertifiedRemoval().unlearn(prepared, forgetting: id).report.seconds)
+      }
+    }
+    var prepares = [Double]()
+    for id in ids.dropLast() {
+      let start = DispatchTime.now().uptimeNanoseconds
+      let file = try ModelFile.read(from: path)
+      loads.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+      let (prepare, removal) = try file.withState(data: data, path: path, Remove(id: id))
+      prepares.append(prepare)
+      removals.append(removal)
+    }
+    report.rows.append(
+      BenchRow(
+        group: "certified",
+        name: "unlearn remove on a certified model file: the removal (as its report states it)",
+        medianSeconds: medianOf(removals), minimumSeconds: removals.min() ?? .nan,
+        samples: removals.count,
+        figures: [
+          "read + validate model file s (median)": medianOf(loads),
+          "prepare caches on load s (median; 2 passes + Gram + Cholesky)": medianOf(prepares),
+        ]))
   }
 
   /// Timings of the kernels of one fast request (one pass over X each).

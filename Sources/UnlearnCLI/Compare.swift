@@ -109,8 +109,8 @@ struct Compare: ParsableCommand {
   )
   var budget: Double = 0.5
 
-  @Option(help: "Certified removal accounting: exact-step | paper.")
-  var accounting: String = "exact-step"
+  @Option(help: "Certified removal accounting (exact-step | paper).")
+  var accounting: BudgetAccounting = .exactStep
 
   @Option(help: "Seed of every random choice (data, forget set, initialisation, noise).")
   var seed: UInt64 = 42
@@ -136,9 +136,6 @@ struct Compare: ParsableCommand {
     if let sigma, !(sigma > 0) { throw ValidationError("--sigma must be positive") }
     _ = try parsedMethods()
     _ = try parsedModels()
-    guard BudgetAccounting(cliName: accounting) != nil else {
-      throw ValidationError("--accounting must be exact-step or paper")
-    }
   }
 
   func parsedMethods() throws -> [Comparison.Method] {
@@ -211,7 +208,7 @@ struct Compare: ParsableCommand {
     configuration.delta = delta
     configuration.sigma = sigma
     configuration.budget = budget
-    configuration.accounting = BudgetAccounting(cliName: accounting) ?? .exactStep
+    configuration.accounting = accounting
     configuration.seed = seed
     configuration.iteratedNewtonSteps = newtonSteps
     configuration.networkMaximumIterations = networkIterations
@@ -243,16 +240,6 @@ struct Compare: ParsableCommand {
   }
 }
 
-extension BudgetAccounting {
-  init?(cliName: String) {
-    switch cliName {
-    case "exact-step", "exactStep": self = .exactStep
-    case "paper": self = .paper
-    default: return nil
-    }
-  }
-}
-
 /// Prints one progress line on stderr.
 func progressLine(_ s: String) {
   FileHandle.standardError.write(Data("[unlearn] \(s)\n".utf8))
@@ -260,7 +247,11 @@ func progressLine(_ s: String) {
 
 /// Reads sample ids, one integer per line (blank lines and `#` comments allowed).
 func readIDs(_ path: String) throws -> [SampleID] {
-  guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+  let contents =
+    path == "-"
+    ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+    : try? String(contentsOfFile: path, encoding: .utf8)
+  guard let text = contents?.replacingOccurrences(of: "\r", with: "") else {
     throw CLIError("\(path): cannot read the id file")
   }
   var ids = [SampleID]()

@@ -18,8 +18,8 @@ struct InfluenceCommand: ParsableCommand {
       """
   )
 
-  @Option(help: "The model file.")
-  var model: String
+  @Option(name: .customLong("model-file"), help: "The model file.")
+  var modelFile: String
 
   @Option(help: "Row of the test set (0-based) whose loss is explained.")
   var testIndex: Int
@@ -46,7 +46,7 @@ struct InfluenceCommand: ParsableCommand {
   }
 
   func run() throws {
-    let (file, train, test) = try loadModelAndData(model)
+    let (file, train, test) = try loadModelAndData(modelFile)
     guard testIndex < test.count else {
       throw CLIError("--test-index \(testIndex): the test set has \(test.count) rows")
     }

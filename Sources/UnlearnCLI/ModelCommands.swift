@@ -2,6 +2,69 @@ import ArgumentParser
 import Foundation
 import Unlearning
 
+extension BudgetAccounting: ExpressibleByArgument {}
+extension CertificateBound: ExpressibleByArgument {}
+
+/// `--model`: a model kind.
+enum ModelKind: String, ExpressibleByArgument, CaseIterable {
+  case logistic, softmax, mlp
+}
+
+/// `--solver` of certified training.
+enum SolverChoice: String, ExpressibleByArgument, CaseIterable {
+  case downdatedFactor = "downdated-factor"
+  case cholesky
+  case cg
+
+  var solver: NewtonSolver {
+    switch self {
+    case .downdatedFactor: return .default
+    case .cholesky: return .cholesky
+    case .cg: return .conjugateGradient
+    }
+  }
+}
+
+/// `remove --method`.
+enum RemovalMethod: String, ExpressibleByArgument, CaseIterable {
+  case newton, retrain, certified
+}
+
+/// The certified-training options shared by `train`.
+struct PrivacyOptions: ParsableArguments {
+  @Option(help: "Certified: epsilon.")
+  var epsilon: Double = 1
+
+  @Option(help: "Certified: delta.")
+  var delta: Double = 1e-4
+
+  @Option(help: "Certified: noise sigma of b. Give --sigma or --budget, not both.")
+  var sigma: Double?
+
+  @Option(
+    help: "Certified: gradient-residual budget eps' (sigma is calibrated from it; default 0.5).")
+  var budget: Double?
+
+  @Option(help: "Certified: budget accounting (exact-step | paper).")
+  var accounting: BudgetAccounting = .exactStep
+
+  @Option(help: "Certified: Newton solver (downdated-factor | cholesky | cg).")
+  var solver: SolverChoice = .downdatedFactor
+
+  func validate() throws {
+    if sigma != nil && budget != nil {
+      throw ValidationError("give --sigma or --budget, not both")
+    }
+  }
+
+  func privacy() throws -> PrivacyParameters {
+    try runReportingErrors {
+      try sigma.map { try PrivacyParameters(epsilon: epsilon, delta: delta, sigma: $0) }
+        ?? PrivacyParameters(epsilon: epsilon, delta: delta, budget: budget ?? 0.5)
+    }
+  }
+}
+
 // MARK: - train
 
 /// `unlearn train`: train a model and save it as a versioned model file.
@@ -12,19 +75,17 @@ struct Train: ParsableCommand {
       Examples:
         unlearn train --out hospital.json
         unlearn train --certified --epsilon 1 --delta 1e-4 --sigma 1 --out certified.json
-        unlearn train --dataset fashion-mnist --classes 0,6 --lambda 1e-3 --certified --sigma 10 --out fm.json
+        unlearn train --dataset fashion-mnist --classes 0,6 --certified --sigma 10 --out fm.json
+        unlearn train --dataset fashion-mnist --classes 0,1,2 --model softmax --certified --sigma 10 --out ovr.json
 
-      The model file records the architecture, lambda, the parameters, the training summary,
-      where the data came from and its fingerprint (checked by `remove`), and for certified
-      models the secret perturbation b: keep that file private and publish `unlearn export
-      --public`.
+      The model file is the private state: the parameters, where the data came from and its fingerprint (checked by `remove`), and for certified models the secret perturbation b (drawn from the system's cryptographic generator) with the certification state. It is written with mode 0600. Publish `unlearn export --public` instead. With --certified, --model softmax trains one-vs-rest logistic heads.
       """
   )
 
   @OptionGroup var data: DataOptions
 
-  @Option(help: "logistic | softmax | mlp")
-  var model: String = "logistic"
+  @Option(help: "Model kind (logistic | softmax | mlp).")
+  var model: ModelKind = .logistic
 
   @Option(help: "Hidden widths of the MLP, comma-separated.")
   var hidden: String = "20"
@@ -33,88 +94,68 @@ struct Train: ParsableCommand {
   var activation: String = "tanh"
 
   @Option(
-    help:
-      "L2 strength lambda (per sample; the objective is sum of losses + lambda n / 2 ||theta||^2).")
+    help: "L2 strength lambda per sample (objective: sum of losses + lambda n / 2 ||theta||^2).")
   var lambda: Double = 1e-3
 
   @Flag(
-    help:
-      "Train for certified removal (binary logistic only): loss perturbation b ~ N(0, sigma^2 I).")
+    help: "Train for certified removal: loss perturbation b ~ N(0, sigma^2 I) (not for mlp).")
   var certified = false
 
-  @Option(help: "Certified: epsilon.")
-  var epsilon: Double = 1
+  @OptionGroup var privacyOptions: PrivacyOptions
 
-  @Option(help: "Certified: delta.")
-  var delta: Double = 1e-4
-
-  @Option(help: "Certified: sigma (default: calibrated from --budget).")
-  var sigma: Double?
-
-  @Option(help: "Certified: gradient-residual budget eps' (used when --sigma is not given).")
-  var budget: Double = 0.5
-
-  @Option(help: "Certified: budget accounting, exact-step | paper.")
-  var accounting: String = "exact-step"
-
-  @Option(help: "Seed of every random choice.")
+  @Option(help: "Seed of the data split and initialisation (never of b).")
   var seed: UInt64 = 42
 
-  @Option(help: "The model file to write (atomically).")
+  @Option(help: "The model file to write (atomically, mode 0600).")
   var out: String
 
   func validate() throws {
     guard lambda > 0, lambda.isFinite else { throw ValidationError("--lambda must be positive") }
-    guard ["logistic", "softmax", "mlp"].contains(model) else {
-      throw ValidationError("unknown --model '\(model)'")
-    }
-    if certified && model != "logistic" {
-      throw ValidationError("--certified needs --model logistic")
-    }
-    guard BudgetAccounting(cliName: accounting) != nil else {
-      throw ValidationError("--accounting must be exact-step or paper")
+    if certified && model == .mlp {
+      throw ValidationError("--certified needs --model logistic or softmax (one-vs-rest)")
     }
   }
 
   func run() throws {
+    try checkOutputs(inputs: [], outputs: [out])
     let scenario = try data.scenario(seed: seed)
     progressLine("loading \(scenario)")
     let (train, _) = try runReportingErrors { try scenario.load() }
     let spec = try specification(for: train)
     progressLine("training \(spec) on \(train.count) samples")
-    var file: ModelFile
-    if certified {
-      let privacy = try runReportingErrors {
-        try sigma.map { try PrivacyParameters(epsilon: epsilon, delta: delta, sigma: $0) }
-          ?? PrivacyParameters(epsilon: epsilon, delta: delta, budget: budget)
+    let file: ModelFile = try runReportingErrors {
+      if certified {
+        let privacy = try privacyOptions.privacy()
+        let trainer = NewtonTrainer(gradientTolerance: 1e-10, seed: seed)
+        let common = (privacy, privacyOptions.accounting, privacyOptions.solver.solver)
+        if train.classCount == 2 && model == .logistic {
+          let state = try TrainedModel.trainCertified(
+            model: LogisticRegression(featureCount: train.featureCount), data: train,
+            regularization: lambda, privacy: common.0, accounting: common.1, solver: common.2,
+            trainer: trainer)
+          return try ModelFile(state: state, scenario: scenario, trainingSeed: seed)
+        }
+        let heads = try OneVsRest(
+          head: LogisticRegression(featureCount: train.featureCount),
+          classCount: train.classCount)
+        let state = try TrainedModel.trainCertified(
+          model: heads, data: train, regularization: lambda, privacy: common.0,
+          accounting: common.1, solver: common.2, trainer: trainer)
+        return try ModelFile(state: state, scenario: scenario, trainingSeed: seed)
       }
-      let remover = try runReportingErrors {
-        try CertifiedRemover(
-          model: LogisticRegression(featureCount: train.featureCount), data: train,
-          regularization: lambda,
-          privacy: privacy, accounting: BudgetAccounting(cliName: accounting) ?? .exactStep,
-          trainer: NewtonTrainer(gradientTolerance: 1e-10, seed: seed), seed: seed)
-      }
-      file = ModelFile(remover: remover, scenario: scenario, dataFingerprint: train.fingerprint)
-    } else {
-      let state = try runReportingErrors {
-        try spec.accept(
-          TrainVisitor(
-            data: train, regularization: lambda, trainer: spec.defaultTrainer(seed: seed)))
-      }
-      file = state
-      file.trainingSeed = seed
-      file.scenario = scenario
-      file.dataFingerprint = train.fingerprint
+      return try spec.accept(
+        TrainVisitor(
+          data: train, regularization: lambda, trainer: spec.defaultTrainer(seed: seed),
+          scenario: scenario, seed: seed))
     }
     try runReportingErrors { try file.write(to: out) }
     let t = file.training
     print(
-      "trained \(spec): \(t.iterations) iterations, gradient norm \(ComparisonRendering.num(t.gradientNorm)) (sum form)\(t.converged ? "" : " - NOT converged"), \(ComparisonRendering.seconds(t.seconds))"
+      "trained \(file.model): \(t.iterations) iterations\(t.converged ? "" : " - NOT converged"), \(ComparisonRendering.seconds(t.seconds))"
     )
     if let c = file.certification {
       print(
-        "certified: epsilon \(c.privacy.epsilon), delta \(c.privacy.delta), sigma \(ComparisonRendering.num(c.privacy.sigma)), budget \(ComparisonRendering.num(c.privacy.budget)), spent \(ComparisonRendering.num(c.spent)) (\(c.accounting) accounting)"
+        "certified: epsilon \(c.privacy.epsilon), delta \(c.privacy.delta), sigma \(ComparisonRendering.num(c.privacy.sigma)), budget \(ComparisonRendering.num(c.budget)), spent \(ComparisonRendering.num(c.spent)) (\(c.accounting.rawValue) accounting, \(c.solver.name) solver)"
       )
     }
     print("wrote \(out)")
@@ -122,15 +163,16 @@ struct Train: ParsableCommand {
 
   func specification(for train: Dataset) throws -> ModelSpecification {
     switch model {
-    case "logistic":
+    case .logistic:
       guard train.classCount == 2 else {
         throw CLIError(
           "logistic regression needs 2 classes; the data has \(train.classCount) (use --model softmax)"
         )
       }
       return .logistic(featureCount: train.featureCount, fitsIntercept: false)
-    case "softmax": return .softmax(featureCount: train.featureCount, classCount: train.classCount)
-    default:
+    case .softmax:
+      return .softmax(featureCount: train.featureCount, classCount: train.classCount)
+    case .mlp:
       guard let act = Activation(rawValue: activation) else {
         throw ValidationError("unknown activation '\(activation)'")
       }
@@ -147,19 +189,18 @@ struct Train: ParsableCommand {
   }
 }
 
-/// Trains any model and packs the result into a model file (scenario filled in by the caller).
+/// Trains any model and packs the result into a model file.
 struct TrainVisitor: ModelVisitor {
   var data: Dataset
   var regularization: Double
   var trainer: any Trainer
+  var scenario: Scenario
+  var seed: UInt64
 
   func visit<Model: TwiceDifferentiableModel>(_ model: Model) throws -> ModelFile {
     let state = try TrainedModel.train(
       model: model, data: data, regularization: regularization, trainer: trainer)
-    return ModelFile(
-      model: try ModelSpecification(model), regularization: regularization,
-      parameters: state.parameters,
-      training: state.training, scenario: .hospital(seed: 0), dataFingerprint: data.fingerprint)
+    return try ModelFile(state: state, scenario: scenario, trainingSeed: seed)
   }
 }
 
@@ -171,162 +212,140 @@ struct Remove: ParsableCommand {
     abstract: "Forget samples from a saved model; write the new model file and a report.",
     discussion: """
       Examples:
-        unlearn remove --model hospital.json --forget-ids ids.txt --out hospital-2.json
-        unlearn remove --model certified.json --forget-ids ids.txt --out certified-2.json --json certificate.json
+        unlearn remove --model-file hospital.json --forget-ids ids.txt --out hospital-2.json
+        unlearn remove --model-file certified.json --forget-ids ids.txt --out certified.json --json certificate.json
 
-      The data the model was trained on is loaded again from the scenario recorded in the
-      model file and must have the recorded fingerprint. Certified models keep their budget
-      across calls (spent, retrains, the next fresh b).
+      The data is loaded again from the scenario recorded in the model file and must have the recorded fingerprint. Certified models run certified removal with the solver stored in the file and keep their budget across calls. The report is written before the model file, so a failed report never leaves a committed removal behind.
       """
   )
 
-  @Option(help: "The model file to remove from.")
-  var model: String
+  @Option(name: .customLong("model-file"), help: "The model file to remove from.")
+  var modelFile: String
 
   @Option(
     name: .customLong("forget-ids"),
-    help: "File of sample ids to forget (one integer per line; # comments).")
+    help: "File of sample ids to forget (one integer per line; # comments; - for stdin).")
   var forgetIDs: String
 
-  @Option(
-    help: "newton | retrain | certified (default: certified for certified models, else newton).")
-  var method: String?
+  @Option(help: "newton | retrain | certified (default: certified for certified models).")
+  var method: RemovalMethod?
 
-  @Option(help: "The updated model file to write (atomically; may equal --model).")
+  @Option(help: "The updated model file to write (atomically; may equal --model-file).")
   var out: String
 
-  @Option(help: "Write the removal report (and certificate) as JSON to this file.")
+  @Option(help: "Write the removal report (and certificate) as JSON to this file (- for stdout).")
   var json: String?
 
   func run() throws {
+    try checkOutputs(
+      inputs: [modelFile, forgetIDs == "-" ? nil : forgetIDs].compactMap { $0 },
+      outputs: [out, json].compactMap { $0 }, inPlace: out == modelFile ? out : nil)
     let ids = try readIDs(forgetIDs)
-    let (file, train, _) = try loadModelAndData(model)
-    let chosen = method ?? (file.certification != nil ? "certified" : "newton")
-    let (updated, report) = try runReportingErrors { () throws -> (ModelFile, RemovalReport) in
-      switch chosen {
-      case "certified":
-        guard file.certification != nil else {
-          throw CLIError("\(model): not a certified model (train it with --certified)")
-        }
-        return try CertifiedRemoval.remove(ids, from: file, data: train)
-      case "newton", "retrain":
-        if file.certification != nil {
-          throw CLIError(
-            "\(model) is a certified model: use --method certified (other methods would void its certificate)"
-          )
-        }
-        return try file.model.accept(
-          RemoveVisitor(file: file, data: train, ids: ids, method: chosen))
-      default:
-        throw CLIError("unknown --method '\(chosen)'; use newton, retrain or certified")
-      }
-    }
-    try runReportingErrors { try updated.write(to: out) }
-    if let json { try runReportingErrors { try writeJSONAtomically(report, to: json) } }
-    print(
-      "removed \(report.forgottenCount) samples by \(report.method) in \(ComparisonRendering.seconds(report.seconds)); gradient residual \(ComparisonRendering.num(report.gradientResidualNorm)) (sum form, retained data)"
-    )
-    if let c = report.certificate {
-      print(
-        "certificate: certified residual \(ComparisonRendering.num(c.certifiedResidual)) <= budget \(ComparisonRendering.num(c.budget)): \(c.isCertified ? "certified" : "NOT certified"); spent \(ComparisonRendering.num(c.spent)), remaining \(ComparisonRendering.num(c.remaining)); true residual \(ComparisonRendering.num(c.trueResidual))\(c.retrained ? "; the budget ran out: retrained with a fresh b" : "")"
+    let loadStart = DispatchTime.now().uptimeNanoseconds
+    let (file, train, _) = try loadModelAndData(modelFile)
+    let chosen = method ?? (file.certification != nil ? .certified : .newton)
+    if file.certification != nil && chosen != .certified {
+      throw CLIError(
+        "\(modelFile) is a certified model: use --method certified (other methods would void its certificate)"
       )
     }
+    if file.certification == nil && chosen == .certified {
+      throw CLIError("\(modelFile): not a certified model (train it with --certified)")
+    }
+    let (updated, report, prepareSeconds) = try runReportingErrors {
+      try file.withState(
+        data: train, path: modelFile,
+        RemoveVisitor(file: file, ids: ids, method: chosen))
+    }
+    let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) * 1e-9
+      - report.seconds
+    if let json {
+      let output = RemoveOutput(
+        schema: "unlearn.remove/1", report: report, loadSeconds: loadSeconds,
+        prepareSeconds: prepareSeconds)
+      try runReportingErrors { try writeJSONAtomically(output, to: json) }
+    }
+    try runReportingErrors { try updated.write(to: out) }
+    print(
+      "removed \(report.forgottenCount) samples by \(report.method) in \(ComparisonRendering.seconds(report.seconds)) (load and preparation \(ComparisonRendering.seconds(loadSeconds))); gradient residual \(ComparisonRendering.num(report.gradientResidualNorm)) (sum form, retained data)"
+    )
+    if let c = report.certificate { print("certificate: \(c)") }
     print("wrote \(out)")
   }
 }
 
-/// Applies Newton removal or a retrain to any saved model.
-struct RemoveVisitor: ModelVisitor {
-  var file: ModelFile
-  var data: Dataset
-  var ids: [SampleID]
-  var method: String
+/// The JSON report of `remove`.
+struct RemoveOutput: Encodable {
+  var schema: String
+  var report: RemovalReport
+  /// Seconds to read the file and data and rebuild the state, caches included.
+  var loadSeconds: Double
+  /// Seconds of ``TrainedModel/prepareForRemoval()`` within the load.
+  var prepareSeconds: Double
+}
 
-  func visit<Model: TwiceDifferentiableModel>(_ model: Model) throws -> (ModelFile, RemovalReport) {
-    let state = TrainedModel(
-      model: model, parameters: file.parameters, data: data, removedIDs: Set(file.removedIDs),
-      regularization: file.regularization, training: file.training)
+/// Runs the chosen method on the rebuilt state.
+struct RemoveVisitor: StateVisitor {
+  var file: ModelFile
+  var ids: [SampleID]
+  var method: RemovalMethod
+
+  func visit<Model: TwiceDifferentiableModel>(_ state: TrainedModel<Model>) throws -> (
+    ModelFile, RemovalReport, Double
+  ) {
+    var prepared = state
+    let start = DispatchTime.now().uptimeNanoseconds
+    try prepared.prepareForRemoval()
+    let prepareSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
     let trainer = file.model.defaultTrainer(seed: file.trainingSeed ?? 0)
-    let retrain = Retrain(trainer: trainer)
     let unlearner: any Unlearner =
-      method == "retrain"
-      ? retrain
-      : (model.isConvex ? NewtonRemoval() : NewtonRemoval(curvature: .gaussNewton, steps: 3))
-    let result = try unlearner.unlearn(state, forgetting: ids)
-    var updated = file
-    updated.parameters = result.state.parameters
-    updated.removedIDs += ids
-    if method == "retrain" { updated.training = result.state.training }
-    return (updated, result.report)
+      switch method {
+      case .certified: CertifiedRemoval()
+      case .retrain: Retrain(trainer: trainer, seed: file.trainingSeed ?? 0)
+      case .newton:
+        state.model.isConvex
+          ? NewtonRemoval() : NewtonRemoval(curvature: .gaussNewton, steps: 3, lineSearch: true)
+      }
+    let result = try unlearner.unlearn(prepared, forgetting: ids)
+    let updated = try ModelFile(
+      state: result.state, scenario: file.scenario, trainingSeed: file.trainingSeed,
+      removalOrder: file.removedIDs + ids)
+    return (updated, result.report, prepareSeconds)
   }
 }
 
 // MARK: - export
 
-/// `unlearn export --public`: a copy of a model file without the secret perturbation.
+/// `unlearn export --public`: the public release of a model file.
 struct Export: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Write a copy of a model file that is safe to publish (without the secret b).",
-    discussion: "Example:\n  unlearn export --public --model certified.json --out public.json")
+    abstract: "Write the public release of a model file: a whitelist that is safe to publish.",
+    discussion: """
+      Example:
+        unlearn export --public --model-file certified.json --out public.json
 
-  @Option(help: "The model file to export.")
-  var model: String
+      The release holds the model kind and shape, the current parameters, lambda, and for certified models epsilon, delta, sigma and the budget. Nothing else: no b, no removed ids, no budget spent, no certificates, no data path, seed or fingerprint.
+      """)
 
-  @Flag(
-    name: .customLong("public"),
-    help: "Drop the secret loss perturbation b (required: the only export there is).")
+  @Option(name: .customLong("model-file"), help: "The model file to export.")
+  var modelFile: String
+
+  @Flag(name: .customLong("public"), help: "Write the public release (required).")
   var isPublic = false
 
   @Option(help: "The file to write (atomically).")
   var out: String
 
   func validate() throws {
-    guard isPublic else { throw ValidationError("pass --public: export only writes public copies") }
+    guard isPublic else { throw ValidationError("pass --public: export only writes public releases") }
   }
 
   func run() throws {
-    let file = try runReportingErrors { try ModelFile.read(from: model) }
-    try runReportingErrors { try file.publicCopy().write(to: out) }
-    print(
-      "wrote \(out) (\(file.certification == nil ? "no secret to drop" : "secret perturbation b removed"))"
-    )
-  }
-}
-
-extension ModelSpecification {
-  /// The specification of a model value.
-  init<Model: TwiceDifferentiableModel>(_ model: Model) throws {
-    switch model {
-    case let m as LogisticRegression:
-      self = .logistic(featureCount: m.featureCount, fitsIntercept: m.fitsIntercept)
-    case let m as SoftmaxRegression:
-      self = .softmax(featureCount: m.featureCount, classCount: m.outputClassCount)
-    case let m as MultilayerPerceptron:
-      self = .multilayerPerceptron(layerSizes: m.layerSizes, hiddenActivation: m.hiddenActivation)
-    case let m as RidgeRegression:
-      self = .ridge(featureCount: m.featureCount, fitsIntercept: m.fitsIntercept)
-    default: throw CLIError("cannot store a \(Model.self) in a model file")
-    }
-  }
-}
-
-/// Certified removal from a model file.
-enum CertifiedRemoval {
-  static func remove(_ ids: [SampleID], from file: ModelFile, data: Dataset) throws -> (
-    ModelFile, RemovalReport
-  ) {
-    var remover = try file.certifiedRemover(data: data)
-    let start = DispatchTime.now().uptimeNanoseconds
-    let certificate = try remover.remove(ids)
-    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-    var updated = ModelFile(
-      remover: remover, scenario: file.scenario, dataFingerprint: file.dataFingerprint)
-    updated.removedIDs = file.removedIDs + ids
-    let report = RemovalReport(
-      method: "certified", forgottenCount: ids.count, seconds: seconds,
-      gradientResidualNorm: certificate.trueResidual,
-      trainingResidualNorm: file.training.gradientNorm, certificate: certificate)
-    return (updated, report)
+    try checkOutputs(inputs: [modelFile], outputs: [out])
+    let file = try runReportingErrors { try ModelFile.read(from: modelFile) }
+    let release = try runReportingErrors { try PublicRelease(file) }
+    try runReportingErrors { try release.write(to: out) }
+    print("wrote \(out) (public release: \(release.model))")
   }
 }
 
@@ -343,4 +362,30 @@ func loadModelAndData(_ path: String) throws -> (file: ModelFile, train: Dataset
       ).description)
   }
   return (file, train, test)
+}
+
+/// Refuses, before any work, outputs that collide with an input or another output.
+func checkOutputs(inputs: [String], outputs: [String], inPlace: String? = nil) throws {
+  func key(_ path: String) -> String {
+    URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+  }
+  var seen: [String: String] = [:]
+  for input in inputs where input != inPlace { seen[key(input)] = "input \(input)" }
+  for output in outputs where output != "-" {
+    if let other = seen[key(output)] {
+      throw CLIError("output \(output) is the same file as the \(other): refusing to overwrite it")
+    }
+    seen[key(output)] = "output \(output)"
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory) {
+      let attributes = try? FileManager.default.attributesOfItem(atPath: output)
+      guard !isDirectory.boolValue, attributes?[.type] as? FileAttributeType == .typeRegular else {
+        throw CLIError("output \(output) exists and is not a regular file")
+      }
+    }
+    let directory = URL(fileURLWithPath: output).deletingLastPathComponent().path
+    guard FileManager.default.isWritableFile(atPath: directory) else {
+      throw CLIError("output \(output): directory \(directory) does not exist or is not writable")
+    }
+  }
 }

@@ -160,3 +160,23 @@ extension TrainedModel {
       notes: results.flatMap(\.notes))
   }
 }
+
+extension TrainedModel {
+  /// Certified states: builds the per-head solver caches now (two passes over `X` and, for the
+  /// default solver, one weighted Gram and Cholesky factor per head), so that the next
+  /// ``CertifiedRemoval`` request costs only its own work. A no-op for other states. Call it
+  /// after loading a model file; the caches are never stored.
+  ///
+  /// - Throws: ``UnlearningError/notPositiveDefinite(_:)`` if a Hessian cannot be factored.
+  public mutating func prepareForRemoval() throws {
+    guard certification != nil, let certifiable = model as? any CertifiableModel else { return }
+    certifiedCache = try prepare(certifiable)
+  }
+
+  private func prepare<M: CertifiableModel>(_ model: M) throws -> CertifiedCache {
+    let typed = self as! TrainedModel<M>
+    return CertifiedCache(
+      heads: try CertifiedEngine.solvers(for: typed), parameters: parameters,
+      removedCount: removedIDs.count)
+  }
+}
