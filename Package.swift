@@ -36,8 +36,7 @@ let package = Package(
         "LinearAlgebra",
         "CZlib",
         .product(name: "RealModule", package: "swift-numerics"),
-      ],
-      exclude: ["Certification/Derivation.md"]
+      ]
     ),
 
     // Layer 3: the command tree (a library so tests can run commands in-process) and the binary.
