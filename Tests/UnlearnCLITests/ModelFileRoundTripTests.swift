@@ -18,7 +18,7 @@ struct ModelFileRoundTripTests {
     let model = Self.path("m.json"), updated = Self.path("m2.json"), ids = Self.path("ids.txt")
     try "1003\n1010\n1025\n".write(toFile: ids, atomically: true, encoding: .utf8)
     try Self.run(["train", "--out", model])
-    try Self.run(["remove", "--model", model, "--forget-ids", ids, "--out", updated])
+    try Self.run(["remove", "--model-file", model, "--forget-ids", ids, "--out", updated])
     let file = try ModelFile.read(from: updated)
 
     let (train, _) = HospitalScenario.make(seed: 42)
@@ -31,7 +31,7 @@ struct ModelFileRoundTripTests {
     // The same request again is refused: those patients are already forgotten.
     #expect(throws: (any Error).self) {
       try Self.run([
-        "remove", "--model", updated, "--forget-ids", ids, "--out", Self.path("x.json"),
+        "remove", "--model-file", updated, "--forget-ids", ids, "--out", Self.path("x.json"),
       ])
     }
   }
@@ -42,32 +42,81 @@ struct ModelFileRoundTripTests {
     try "1003\n1010\n".write(toFile: first, atomically: true, encoding: .utf8)
     try "1025\n".write(toFile: second, atomically: true, encoding: .utf8)
     try Self.run(["train", "--certified", "--sigma", "1", "--out", model])
-    try Self.run(["remove", "--model", model, "--forget-ids", first, "--out", one])
-    try Self.run(["remove", "--model", one, "--forget-ids", second, "--out", two])
+    try Self.run(["remove", "--model-file", model, "--forget-ids", first, "--out", one])
+    try Self.run(["remove", "--model-file", one, "--forget-ids", second, "--out", two])
 
+    // Replay in process from the first file's state: the same engine and solver.
     let (train, _) = HospitalScenario.make(seed: 42)
-    var remover = try CertifiedRemover(
-      model: LogisticRegression(featureCount: 2), data: train, regularization: 1e-3,
-      privacy: PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: 1),
-      solver: .default, trainer: NewtonTrainer(gradientTolerance: 1e-10, seed: 42), seed: 42)
-    _ = try remover.remove([1003, 1010])
-    let certificate = try remover.remove([1025])
+    struct Replay: StateVisitor {
+      func visit<Model: TwiceDifferentiableModel>(_ state: TrainedModel<Model>) throws
+        -> [Double]
+      {
+        let once = try CertifiedRemoval().unlearn(state, forgetting: [1003, 1010]).state
+        return try CertifiedRemoval().unlearn(once, forgetting: [1025]).state.parameters
+      }
+    }
+    let start = try ModelFile.read(from: model)
+    let replayed = try start.withState(data: train, path: model, Replay())
     let file = try ModelFile.read(from: two)
-    #expect(file.parameters == remover.state.parameters)
     let saved = try #require(file.certification)
-    #expect(abs(saved.spent - remover.spent) <= 1e-9 * remover.spent)
-    #expect(saved.perturbation == remover.state.perturbation)
-    #expect(certificate.trueResidual <= certificate.certifiedResidual)
+    #expect(saved.solver == .default)
+    #expect(saved.certificates.count == 2)
+    #expect(file.removedIDs == [1003, 1010, 1025])
+    #expect(file.parameters.subtracting(replayed).norm() <= 1e-9)
+    let last = try #require(saved.certificates.last)
+    #expect(last.trueResidual <= last.certifiedResidual)
+    #expect(file.perturbation == start.perturbation)
 
-    // The public copy has no b and cannot be used to continue removing.
+    // The public release is a whitelist: no b, no ids, no spent, no certificates.
     let published = Self.path("public.json")
-    try Self.run(["export", "--public", "--model", two, "--out", published])
-    #expect(try ModelFile.read(from: published).certification?.perturbation == nil)
+    try Self.run(["export", "--public", "--model-file", two, "--out", published])
+    let text = try String(contentsOfFile: published, encoding: .utf8)
+    for secret in ["perturbation", "removedIDs", "headSpent", "certificates", "scenario", "Fingerprint"] {
+      #expect(!text.contains(secret), "\(secret)")
+    }
+    #expect(try PublicRelease.read(from: published).parameters == file.parameters)
+    // A release cannot be used where the private state is required.
     #expect(throws: (any Error).self) {
       try Self.run([
-        "remove", "--model", published, "--forget-ids", first, "--out", Self.path("y.json"),
+        "remove", "--model-file", published, "--forget-ids", first, "--out", Self.path("y.json"),
       ])
     }
+    // An output equal to the input is refused before any work.
+    #expect(throws: (any Error).self) {
+      try Self.run(["export", "--public", "--model-file", two, "--out", two])
+    }
+  }
+
+  @Test func softmaxCertifiedTrainsOneVsRestThatRemoveAccepts() throws {
+    let model = Self.path("ovr.json"), ids = Self.path("ids.txt"), out = Self.path("ovr2.json")
+    try "3\n17\n".write(toFile: ids, atomically: true, encoding: .utf8)
+    let csv = Self.path("three.csv")
+    var rows = "a,b,label\n"
+    var g = SeededGenerator(seed: 5)
+    for i in 0..<60 {
+      let k = i % 3
+      rows += "\(Double(k) + 0.3 * g.nextNormal()),\(Double(2 - k) + 0.3 * g.nextNormal()),\(k)\n"
+    }
+    try rows.write(toFile: csv, atomically: true, encoding: .utf8)
+    try Self.run([
+      "train", "--dataset", "csv:" + csv, "--normalize-rows", "--model", "softmax", "--certified",
+      "--sigma", "5", "--out", model,
+    ])
+    let file = try ModelFile.read(from: model)
+    #expect(file.model == .oneVsRest(featureCount: 2, classCount: 3))
+    struct FirstIDs: StateVisitor {
+      func visit<Model: TwiceDifferentiableModel>(_ state: TrainedModel<Model>) -> [SampleID] {
+        Array(state.data.ids.prefix(2))
+      }
+    }
+    let (train, _) = try file.scenario.load()
+    let first = try file.withState(data: train, path: model, FirstIDs())
+    try first.map { String($0.rawValue) }.joined(separator: "\n").write(
+      toFile: ids, atomically: true, encoding: .utf8)
+    try Self.run(["remove", "--model-file", model, "--forget-ids", ids, "--out", out])
+    let updated = try ModelFile.read(from: out)
+    #expect(updated.certification?.certificates.first?.headCount == 3)
+    #expect(updated.certification?.certificates.first?.isCertified == true)
   }
 
   @Test func corruptModelFileGivesOneLineError() throws {
@@ -76,7 +125,7 @@ struct ModelFileRoundTripTests {
       toFile: bad, atomically: true, encoding: .utf8)
     try "1003\n".write(toFile: ids, atomically: true, encoding: .utf8)
     do {
-      try Self.run(["remove", "--model", bad, "--forget-ids", ids, "--out", Self.path("z.json")])
+      try Self.run(["remove", "--model-file", bad, "--forget-ids", ids, "--out", Self.path("z.json")])
       Issue.record("expected an error")
     } catch {
       #expect("\(error)".contains(bad))

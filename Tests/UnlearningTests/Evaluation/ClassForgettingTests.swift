@@ -43,8 +43,8 @@ struct ClassForgettingTests {
     let retrained = try Retrain(trainer: trainer).unlearn(original, forgetting: forget).state
       .parameters
 
-    let solver: NewtonRemoval.Solver =
-      conjugateGradient ? .conjugateGradient(tolerance: 1e-12, maximumIterations: 500) : .direct
+    let solver: NewtonSolver =
+      conjugateGradient ? .conjugateGradient(tolerance: 1e-12, maximumIterations: 500) : .cholesky
     let one = try NewtonRemoval(solver: solver).unlearn(original, forgetting: forget)
     let many = try NewtonRemoval(
       solver: solver, steps: 30, residualTolerance: 1e-11 * 160, lineSearch: true

@@ -9,7 +9,8 @@ struct SequentialCertificationTests {
     // A small budget so that the paper accounting runs out within 60 removals.
     let privacy = try PrivacyParameters(epsilon: 1, delta: 1e-4, budget: 0.02)
     let results = try Comparison.sequentialCertification(
-      train: train, ids: ids, regularization: 1e-3, privacy: privacy, seed: 3)
+      train: train, ids: ids, regularization: 1e-3, privacy: privacy,
+      perturbation: .reproducibleNotPrivate(seed: 3))
     let paper = try #require(results.first { $0.accounting == "paper" })
     let exact = try #require(results.first { $0.accounting == "exact-step" })
     for r in results {

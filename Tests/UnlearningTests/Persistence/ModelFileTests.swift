@@ -4,20 +4,13 @@ import Unlearning
 
 @Suite("Model files")
 struct ModelFileTests {
-  static func sampleFile() -> ModelFile {
-    let training = TrainingResult(
-      parameters: [0.5, -1.25], iterations: 3, gradientNorm: 1e-9, gradientTolerance: 1e-7,
-      objectiveValue: 1.5, seconds: 0.01, converged: true, method: "newton", notes: [])
-    let privacy = try? PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: 10)
-    return ModelFile(
-      model: .logistic(featureCount: 2, fitsIntercept: false), regularization: 1e-3,
-      parameters: [0.5, -1.25], training: training, scenario: .hospital(seed: 42),
-      dataFingerprint: "0123456789abcdef", removedIDs: [1003, 1010],
-      certification: privacy.map {
-        .init(
-          privacy: $0, accounting: "exact-step", perturbation: [0.1, 0.2], spent: 0.01,
-          retrainCount: 0, nextPerturbationSeed: 9)
-      })
+  static func sampleFile() throws -> ModelFile {
+    let (train, _) = HospitalScenario.make(seed: 42)
+    var state = try TrainedModel.trainCertified(
+      model: LogisticRegression(featureCount: 2), data: train, regularization: 1e-3,
+      privacy: PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: 10))
+    state = try CertifiedRemoval().unlearn(state, forgetting: [1003, 1010]).state
+    return try ModelFile(state: state, scenario: .hospital(seed: 42))
   }
 
   static func temporaryPath(_ name: String) -> String {
@@ -25,15 +18,46 @@ struct ModelFileTests {
   }
 
   @Test func roundTripsExactly() throws {
-    let file = Self.sampleFile()
+    let file = try Self.sampleFile()
     let path = Self.temporaryPath("m.json")
     try file.write(to: path)
     #expect(try ModelFile.read(from: path) == file)
-    #expect(file.publicCopy().certification?.perturbation == nil)
-    let publicPath = Self.temporaryPath("public.json")
-    try file.publicCopy().write(to: publicPath)
-    let text = try String(contentsOfFile: publicPath, encoding: .utf8)
-    #expect(!text.contains("perturbation"))
+    let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+    #expect(mode == 0o600)
+    let certification = try #require(file.certification)
+    #expect(certification.certificates.count == 1)
+    #expect(certification.solver == .default)
+    #expect(certification.spectralNorm > 0)
+  }
+
+  @Test func versionOneIsRefusedWithHowToConvert() throws {
+    let path = Self.temporaryPath("v1.json")
+    try "{\"format\": \"unlearn-model\", \"version\": 1}".write(
+      toFile: path, atomically: true, encoding: .utf8)
+    do {
+      _ = try ModelFile.read(from: path)
+      Issue.record("expected an error")
+    } catch {
+      #expect(error.description.contains("unlearn train"))
+      #expect(!error.description.contains("\n"))
+    }
+  }
+
+  @Test func tamperedCertificationStatesAreRefused() throws {
+    let file = try Self.sampleFile()
+    let path = Self.temporaryPath("t.json")
+    var overspent = file
+    overspent.certification?.headSpent = [1e9]
+    try overspent.write(to: path)
+    #expect(throws: ModelFileError.self) { try ModelFile.read(from: path) }
+    var noB = file
+    noB.perturbation = nil
+    try noB.write(to: path)
+    #expect(throws: ModelFileError.self) { try ModelFile.read(from: path) }
+    var shortB = file
+    shortB.perturbation = [1]
+    try shortB.write(to: path)
+    #expect(throws: ModelFileError.self) { try ModelFile.read(from: path) }
   }
 
   @Test func fingerprintDistinguishesData() throws {
@@ -45,7 +69,7 @@ struct ModelFileTests {
   }
 
   static let corruptions: [(String, String)] = [
-    ("truncated", "{\"format\": \"unlearn-model\", \"version\": 1, \"model\""),
+    ("truncated", "{\"format\": \"unlearn-model\", \"version\": 2, \"model\""),
     ("wrong format", "{\"format\": \"something-else\", \"version\": 1}"),
     ("wrong version", "{\"format\": \"unlearn-model\", \"version\": 99}"),
     ("not json", "hello"),
@@ -62,18 +86,18 @@ struct ModelFileTests {
       #expect(!error.description.contains("\n"))
       #expect(error.description.contains(path))
       if name == "wrong version" {
-        #expect(error == .unsupportedVersion(path: path, found: 99, supported: 1))
+        #expect(error == .unsupportedVersion(path: path, found: 99, supported: 2))
       }
     }
   }
 
   @Test func inconsistentShapesAreRejected() throws {
-    var file = Self.sampleFile()
+    var file = try Self.sampleFile()
     file.parameters = [1, 2, 3]
     let path = Self.temporaryPath("shape.json")
     try file.write(to: path)
     #expect(throws: ModelFileError.self) { try ModelFile.read(from: path) }
-    var duplicated = Self.sampleFile()
+    var duplicated = try Self.sampleFile()
     duplicated.removedIDs = [1003, 1003]
     try duplicated.write(to: path)
     #expect(throws: ModelFileError.self) { try ModelFile.read(from: path) }
