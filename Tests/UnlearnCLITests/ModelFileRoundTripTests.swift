@@ -62,8 +62,12 @@ struct ModelFileRoundTripTests {
     #expect(saved.solver == .default)
     #expect(saved.certificates.count == 2)
     #expect(file.removedIDs == [1003, 1010, 1025])
-    #expect(file.parameters.subtracting(replayed).norm() <= 1e-9)
+    // Each file load starts from a fresh factor, so the steps differ from the in-process ones
+    // within what is charged: both are within (certified residual) / (lambda n_R) of the same
+    // minimiser.
     let last = try #require(saved.certificates.last)
+    let mu = 1e-3 * Double(last.retainedCount)
+    #expect(file.parameters.subtracting(replayed).norm() <= 2 * last.budget / mu)
     #expect(last.trueResidual <= last.certifiedResidual)
     #expect(file.perturbation == start.perturbation)
 
