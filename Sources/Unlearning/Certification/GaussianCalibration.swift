@@ -41,7 +41,8 @@ public enum GaussianPrivacyProfile {
   ///     the same units as `sigma`.
   /// - Returns: `delta` in `[0, 1]`, with relative accuracy about `1e-12` away from `0` and `1`.
   public static func delta(epsilon: Double, sigma: Double, sensitivity: Double) -> Double {
-    precondition(epsilon >= 0 && epsilon.isFinite, "epsilon must be >= 0 and finite, got \(epsilon)")
+    precondition(
+      epsilon >= 0 && epsilon.isFinite, "epsilon must be >= 0 and finite, got \(epsilon)")
     precondition(sigma > 0 && sigma.isFinite, "sigma must be > 0 and finite, got \(sigma)")
     precondition(
       sensitivity >= 0 && sensitivity.isFinite,

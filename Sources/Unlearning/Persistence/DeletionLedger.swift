@@ -358,9 +358,12 @@ public struct DeletionLedger: Sendable {
     while end > 0 {
       let start = max(0, end - chunk)
       var buffer = [UInt8](repeating: 0, count: end - start)
-      let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, end - start, off_t(start)) }
+      let count = buffer.withUnsafeMutableBytes {
+        pread(descriptor, $0.baseAddress, end - start, off_t(start))
+      }
       guard count == end - start else {
-        throw .file(.ioFailed(path: path, operation: "read the ledger", errno: count < 0 ? errno : EIO))
+        throw .file(
+          .ioFailed(path: path, operation: "read the ledger", errno: count < 0 ? errno : EIO))
       }
       tail.insert(contentsOf: buffer, at: tail.startIndex)
       if tail.last != UInt8(ascii: "\n") { throw .incompleteLastEntry(path: path) }
@@ -435,7 +438,8 @@ public struct DeletionLedger: Sendable {
       do {
         entry = try decoder.decode(LedgerEntry.self, from: lines[index])
       } catch {
-        return .invalid(line: number, field: "line", problem: .unparsable(Self.decodingReason(error)))
+        return .invalid(
+          line: number, field: "line", problem: .unparsable(Self.decodingReason(error)))
       }
       guard entry.sequence == number else {
         return .invalid(
@@ -449,7 +453,8 @@ public struct DeletionLedger: Sendable {
         if index > 0, index + 1 < lines.count, let next = decode(index + 1),
           next.previousEntrySHA256 == hashes[index]
         {
-          return .invalid(line: number - 1, field: "entry", problem: .alteredEntry(recordedBy: number))
+          return .invalid(
+            line: number - 1, field: "entry", problem: .alteredEntry(recordedBy: number))
         }
         return .invalid(line: number, field: "previousEntrySHA256", problem: .brokenChain)
       }

@@ -73,7 +73,8 @@ public enum FileSafetyError: Error, Equatable, Sendable, CustomStringConvertible
 /// `.<basename>.tmp-<random>` that ``strayTemporaryFiles(for:)`` finds.
 public enum SecureFile {
   /// The characters of the random part of temporary file names.
-  static let randomAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+  static let randomAlphabet = Array(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
   /// The length of the random part of temporary file names.
   static let randomLength = 12
 
@@ -114,7 +115,8 @@ public enum SecureFile {
     let (directory, base) = split(target)
     try requireDirectory(directory, for: path)
 
-    let (descriptor, temporary) = try createTemporaryFile(directory: directory, base: base, for: path)
+    let (descriptor, temporary) = try createTemporaryFile(
+      directory: directory, base: base, for: path)
     var failure: FileSafetyError?
     if let error = writeAll(data, to: descriptor) {
       failure = .ioFailed(path: path, operation: "write", errno: error)
@@ -432,9 +434,9 @@ public struct OutputPlan: Sendable, Equatable {
   }
 
   /// Throws unless `directory` is a directory this process may create files in.
-  static func requireWritableDirectory(_ directory: String, for path: String) throws(
-    FileSafetyError
-  ) {
+  static func requireWritableDirectory(_ directory: String, for path: String)
+    throws(FileSafetyError)
+  {
     try SecureFile.requireDirectory(directory, for: path)
     guard access(directory, W_OK | X_OK) == 0 else {
       throw .directoryNotWritable(path: path, directory: directory)

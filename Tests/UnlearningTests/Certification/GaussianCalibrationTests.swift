@@ -138,7 +138,8 @@ struct GaussianCalibrationTests {
     for (delta, sigma, sensitivity, expected) in references {
       let epsilon = GaussianPrivacyProfile.largestEpsilon(
         delta: delta, sigma: sigma, sensitivity: sensitivity)
-      #expect(Self.close(epsilon, expected, relative: 1e-9), "epsilon(\(delta), \(sigma)) = \(epsilon)")
+      #expect(
+        Self.close(epsilon, expected, relative: 1e-9), "epsilon(\(delta), \(sigma)) = \(epsilon)")
       let achieved = GaussianPrivacyProfile.delta(
         epsilon: epsilon, sigma: sigma, sensitivity: sensitivity)
       #expect(achieved <= delta)
@@ -202,7 +203,8 @@ struct GaussianCalibrationTests {
       let exact = GaussianPrivacyProfile.maximumSensitivity(
         epsilon: epsilon, delta: delta, sigma: sigma)
       let classic = sigma * epsilon / c
-      #expect(Self.close(exact / classic, expected, relative: 1e-9), "eps \(epsilon): \(exact / classic)")
+      #expect(
+        Self.close(exact / classic, expected, relative: 1e-9), "eps \(epsilon): \(exact / classic)")
     }
   }
 }

@@ -18,7 +18,8 @@ struct PerturbationSourceTests {
       "\(label): std \(variance.squareRoot()) vs \(sigma)")
     let p = 0.682_689_492_137_085_9
     let inside = Double(x.filter { abs($0) <= sigma }.count) / n
-    #expect(abs(inside - p) <= 6 * (p * (1 - p) / n).squareRoot(), "\(label): 1-sigma mass \(inside)")
+    #expect(
+      abs(inside - p) <= 6 * (p * (1 - p) / n).squareRoot(), "\(label): 1-sigma mass \(inside)")
   }
 
   @Test("system draws: mean ~0, std ~sigma, one-sigma mass ~68.3% (100k, 6 standard errors)")
@@ -101,7 +102,8 @@ struct PerturbationSourceTests {
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
     let text = String(
-      decoding: try encoder.encode(PerturbationSource.reproducibleNotPrivate(seed: 7)), as: UTF8.self)
+      decoding: try encoder.encode(PerturbationSource.reproducibleNotPrivate(seed: 7)),
+      as: UTF8.self)
     #expect(text == #"{"reproducibleNotPrivate":{"seed":7}}"#)
   }
 }

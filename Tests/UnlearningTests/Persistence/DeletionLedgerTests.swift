@@ -39,7 +39,8 @@ struct DeletionLedgerTests {
 
   /// The ledger's lines without their newlines.
   static func lines(_ ledger: DeletionLedger) -> [String] {
-    let text = String(decoding: FileManager.default.contents(atPath: ledger.path) ?? Data(), as: UTF8.self)
+    let text = String(
+      decoding: FileManager.default.contents(atPath: ledger.path) ?? Data(), as: UTF8.self)
     return text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
   }
 
@@ -96,8 +97,10 @@ struct DeletionLedgerTests {
   func emptyLedger() throws {
     try Self.withLedger(entries: 0) { ledger, _ in
       #expect(ledger.verify() == .valid(entryCount: 0, headSHA256: DeletionLedger.genesisSHA256))
-      #expect(try ledger.entries().isEmpty)
-      #expect(try ledger.repairTruncatedTail() == 0)
+      let entries = try ledger.entries()
+      #expect(entries.isEmpty)
+      let removed = try ledger.repairTruncatedTail()
+      #expect(removed == 0)
     }
   }
 
@@ -107,7 +110,8 @@ struct DeletionLedgerTests {
       var lines = Self.lines(ledger)
       lines[2] = lines[2].replacingOccurrences(of: "1003", with: "1033")
       Self.rewrite(ledger, lines)
-      #expect(ledger.verify() == .invalid(line: 3, field: "entry", problem: .alteredEntry(recordedBy: 4)))
+      #expect(
+        ledger.verify() == .invalid(line: 3, field: "entry", problem: .alteredEntry(recordedBy: 4)))
     }
   }
 
@@ -207,10 +211,12 @@ struct DeletionLedgerTests {
       }
       #expect(line == 2 && field == "line")
       #expect(!reason.contains("\n") && !reason.contains("Swift.DecodingError"))
-      lines[1] = #"{"ids":[1],"method":"x"}"#
+      lines[1] = #"{"ids":[1],"method":"x","sequence":2,"time":"t"}"#
       Self.rewrite(ledger, lines)
       #expect(
-        ledger.verify() == .invalid(line: 2, field: "line", problem: .unparsable("missing field 'parametersSHA256'"))
+        ledger.verify()
+          == .invalid(
+            line: 2, field: "line", problem: .unparsable("missing field 'parametersSHA256'"))
       )
       #expect(throws: LedgerError.self) { try ledger.entries() }
     }
@@ -245,15 +251,18 @@ struct DeletionLedgerTests {
     try Self.withLedger(entries: 0) { ledger, _ in
       #expect(FileManager.default.createFile(atPath: ledger.path, contents: Data(#"{"ids":"#.utf8)))
       #expect(ledger.verify() == .incompleteLastEntry(line: 1, validEntries: 0))
-      #expect(try ledger.repairTruncatedTail() == 7)
-      #expect(try ledger.append(Self.entry(1)).sequence == 1)
+      let removed = try ledger.repairTruncatedTail()
+      #expect(removed == 7)
+      let appended = try ledger.append(Self.entry(1))
+      #expect(appended.sequence == 1)
     }
   }
 
   @Test("a ledger path that is not a regular file is refused")
   func nonRegularLedger() throws {
     let device = DeletionLedger(path: "/dev/null")
-    #expect(throws: LedgerError.file(.notRegularFile(path: "/dev/null", kind: "character device"))) {
+    #expect(throws: LedgerError.file(.notRegularFile(path: "/dev/null", kind: "character device")))
+    {
       try device.append(Self.entry(1))
     }
     try withScratchDirectory { directory in
@@ -288,7 +297,7 @@ struct DeletionLedgerTests {
       DispatchQueue.concurrentPerform(iterations: 8) { writer in
         for k in 0..<10 {
           do {
-            try FileLock.withLock(ledger.path, timeout: 60) {
+            _ = try FileLock.withLock(ledger.path, timeout: 60) {
               try ledger.append(
                 LedgerEntry(
                   ids: [SampleID(writer * 100 + k)], method: "certified-newton",

@@ -118,8 +118,9 @@ struct SecureFileTests {
       }
       let dangling = directory + "/dangling"
       #expect(symlink(directory + "/nowhere", dangling) == 0)
-      #expect(throws: FileSafetyError.notRegularFile(path: dangling, kind: "dangling symbolic link"))
-      {
+      #expect(
+        throws: FileSafetyError.notRegularFile(path: dangling, kind: "dangling symbolic link")
+      ) {
         try SecureFile.writeAtomically(Data("x".utf8), to: dangling)
       }
       let names = try FileManager.default.contentsOfDirectory(atPath: directory)
@@ -151,7 +152,8 @@ struct SecureFileTests {
       #expect(throws: FileSafetyError.directoryMissing(path: path, directory: file)) {
         try SecureFile.writeAtomically(Data("x".utf8), to: path)
       }
-      #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["plain"])
+      let names = try FileManager.default.contentsOfDirectory(atPath: directory)
+      #expect(names == ["plain"])
       #expect(
         throws: FileSafetyError.directoryMissing(
           path: directory + "/missing/model.json", directory: directory + "/missing")
@@ -234,8 +236,14 @@ struct SecureFileTests {
       (.notRegularFile(path: "/dev/null", kind: "character device"), ["/dev/null", "device"]),
       (.directoryMissing(path: "a/b", directory: "a"), ["a/b", "does not exist"]),
       (.directoryNotWritable(path: "a/b", directory: "a"), ["not writable"]),
-      (.lockTimeout(path: "m.json", lockFile: "/x/m.json.lock", seconds: 30), ["m.json.lock", "another request", "30 s"]),
-      (.ioFailed(path: "m.json", operation: "write", errno: ENOSPC), ["write failed", "m.json", "No space left"]),
+      (
+        .lockTimeout(path: "m.json", lockFile: "/x/m.json.lock", seconds: 30),
+        ["m.json.lock", "another request", "30 s"]
+      ),
+      (
+        .ioFailed(path: "m.json", operation: "write", errno: ENOSPC),
+        ["write failed", "m.json", "No space left"]
+      ),
       (.standardOutputRepeated, ["standard output"]),
     ]
     for (error, fragments) in errors {
@@ -269,7 +277,8 @@ final class LockedCounter: @unchecked Sendable {
 
 @Suite("Output plans")
 struct OutputPlanTests {
-  @Test("an output equal to an input is refused, by name, via a symlink, via a/../b, via a hard link")
+  @Test(
+    "an output equal to an input is refused, by name, via a symlink, via a/../b, via a hard link")
   func collisionsWithInputs() throws {
     try withScratchDirectory { directory in
       let input = directory + "/data.csv"
@@ -358,7 +367,7 @@ struct OutputPlanTests {
         defer { chmod(locked, 0o700) }
         #expect(
           throws: FileSafetyError.directoryNotWritable(
-            path: locked + "/out.json", directory: SecureFile_realPath(locked))
+            path: locked + "/out.json", directory: resolvedPath(locked))
         ) {
           try SecureFile.checkOutputs(inputs: [], outputs: [locked + "/out.json"])
         }
@@ -381,7 +390,7 @@ struct OutputPlanTests {
 }
 
 /// `realpath(3)` of `path`, or `path`.
-func SecureFile_realPath(_ path: String) -> String {
+func resolvedPath(_ path: String) -> String {
   guard let resolved = realpath(path, nil) else { return path }
   defer { free(resolved) }
   return String(cString: resolved)
@@ -401,10 +410,12 @@ struct FileLockTests {
       do {
         _ = try FileLock(path: path, timeout: 0.3)
         Issue.record("the second lock was granted")
-      } catch {
+      } catch let error as FileSafetyError {
         #expect(error == .lockTimeout(path: path, lockFile: held.lockFile, seconds: 0.3))
         #expect(error.description.contains("model.json.lock"))
         #expect(error.description.contains("another request"))
+      } catch {
+        Issue.record("unexpected error \(error)")
       }
       #expect(Date().timeIntervalSince(start) >= 0.25)
       held.release()
@@ -418,7 +429,7 @@ struct FileLockTests {
   func otherProcessContention() throws {
     try withScratchDirectory { directory in
       let path = directory + "/model.json"
-      let lockFile = SecureFile_realPath(directory) + "/model.json.lock"
+      let lockFile = resolvedPath(directory) + "/model.json.lock"
       let process = Process()
       process.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
       // -o: the command does not inherit the lock; flock(1) holds it until `cat` ends, which
@@ -475,7 +486,8 @@ struct FileLockTests {
         for _ in 0..<25 {
           do {
             try FileLock.withLock(path, timeout: 30) {
-              let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
+              let text = String(
+                decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
               let next = (Int(text) ?? -1000) + 1
               try SecureFile.writeAtomically(Data(String(next).utf8), to: path)
             }
@@ -485,7 +497,8 @@ struct FileLockTests {
         }
       }
       #expect(failures.value == 0)
-      let final = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
+      let final = String(
+        decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
       #expect(final == "200")
     }
   }
