@@ -114,6 +114,7 @@ public enum GaussianPrivacyProfile {
     }
     var low = sigma
     while !feasible(low) { low /= 2 }
+    guard low > 0 else { return 0 }
     var high = low * 2
     while feasible(high) {
       low = high

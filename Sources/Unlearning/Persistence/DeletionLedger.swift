@@ -448,11 +448,15 @@ public struct DeletionLedger: Sendable {
       }
       let expected = index == 0 ? Self.genesisSHA256 : hashes[index - 1]
       guard entry.previousEntrySHA256 == expected else {
-        // If the next line still links to this one, this line is as recorded and the line
-        // before it changed.
-        if index > 0, index + 1 < lines.count, let next = decode(index + 1),
-          next.previousEntrySHA256 == hashes[index]
-        {
+        // If the next line still links to this one (or, for the last line, the head kept
+        // elsewhere matches it), this line is as recorded and the line before it changed.
+        let confirmed: Bool
+        if index + 1 < lines.count {
+          confirmed = decode(index + 1)?.previousEntrySHA256 == hashes[index]
+        } else {
+          confirmed = expectedHeadSHA256 == hashes[index]
+        }
+        if index > 0, confirmed {
           return .invalid(
             line: number - 1, field: "entry", problem: .alteredEntry(recordedBy: number))
         }

@@ -108,10 +108,33 @@ struct DeletionLedgerTests {
   func editedID() throws {
     try Self.withLedger(entries: 5) { ledger, _ in
       var lines = Self.lines(ledger)
-      lines[2] = lines[2].replacingOccurrences(of: "1003", with: "1033")
+      lines[2] = lines[2].replacingOccurrences(of: #""ids":[1003,"#, with: #""ids":[1033,"#)
       Self.rewrite(ledger, lines)
       #expect(
         ledger.verify() == .invalid(line: 3, field: "entry", problem: .alteredEntry(recordedBy: 4)))
+    }
+  }
+
+  @Test("edits to the first line, and to the second-to-last given the head, are located")
+  func editedEnds() throws {
+    try Self.withLedger(entries: 5) { ledger, _ in
+      let head = try ledger.headSHA256()
+      let original = Self.lines(ledger)
+      var lines = original
+      lines[0] = lines[0].replacingOccurrences(of: #""ids":[1001,"#, with: #""ids":[1011,"#)
+      Self.rewrite(ledger, lines)
+      #expect(
+        ledger.verify()
+          == .invalid(line: 1, field: "entry", problem: .alteredEntry(recordedBy: 2)))
+      lines = original
+      lines[3] = lines[3].replacingOccurrences(of: #""ids":[1004,"#, with: #""ids":[1044,"#)
+      Self.rewrite(ledger, lines)
+      // Without the head, line 5 might equally be a forgery.
+      #expect(
+        ledger.verify() == .invalid(line: 5, field: "previousEntrySHA256", problem: .brokenChain))
+      #expect(
+        ledger.verify(expectedHeadSHA256: head)
+          == .invalid(line: 4, field: "entry", problem: .alteredEntry(recordedBy: 5)))
     }
   }
 
@@ -185,7 +208,7 @@ struct DeletionLedgerTests {
     try Self.withLedger(entries: 5) { ledger, _ in
       let head = try ledger.headSHA256()
       var lines = Self.lines(ledger)
-      lines[4] = lines[4].replacingOccurrences(of: "1005", with: "1055")
+      lines[4] = lines[4].replacingOccurrences(of: #""ids":[1005,"#, with: #""ids":[1055,"#)
       Self.rewrite(ledger, lines)
       #expect(ledger.verify().isValid, "the chain alone cannot see a change to the last entry")
       #expect(
