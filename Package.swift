@@ -12,6 +12,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
   ],
   targets: [
     // C interfaces (system libraries; Debian: liblapacke-dev libopenblas-dev zlib1g-dev).
@@ -36,6 +37,7 @@ let package = Package(
         "LinearAlgebra",
         "CZlib",
         .product(name: "RealModule", package: "swift-numerics"),
+        .product(name: "Crypto", package: "swift-crypto"),
       ]
     ),
 
