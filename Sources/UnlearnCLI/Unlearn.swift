@@ -13,6 +13,7 @@ public struct Unlearn: ParsableCommand {
     subcommands: [
       Compare.self, Train.self, Remove.self, InfluenceCommand.self, Export.self, Bench.self,
       NotebookCommand.self,
+      EvaluateCommand.self,
     ],
     defaultSubcommand: nil
   )

@@ -1,0 +1,424 @@
+import Foundation
+
+/// The challenge's forget-score experiment on one scenario: `N` unlearned models per method
+/// against `N` retrained models, plus the retrain-vs-retrain noise floor (see ``ForgetScore``
+/// for the scoring).
+///
+/// **Where the randomness comes from.** Both groups must be distributions over models that
+/// differ *only in the algorithm*. Convex models trained by a deterministic optimiser would
+/// otherwise give `N` identical copies, so every model pair `j` uses its own random subset
+/// `H_j` of the retained rows `R = D \ F` (``retainFraction`` of them, half by default, drawn
+/// from ``seed``), in the manner of the LiRA shadow models (Carlini et al. 2022):
+/// - the unlearned model `j` of each method is trained on `H_j ∪ F`, then the method forgets `F`;
+/// - the retrained model `j` is trained on `H_j` (the same rows with `F` weighted 0) from the
+///   same start;
+/// - networks also draw their initial parameters from a per-pair seed, shared by the original
+///   and the retrained model of the pair. The library's gradient ascent and NegGrad+ are
+///   full-batch, so they add no randomness of their own.
+///
+/// The **noise floor** row compares the retrained models with a second, independent set of `N`
+/// retrained models (fresh subsets and initialisations, same procedure): the score a perfect
+/// method would get with this `N`, this forget set and this search, i.e. how much of a method's
+/// shortfall is the metric's own noise.
+///
+/// Retain accuracy is measured on all of `R`, test accuracy on the test set, each averaged
+/// over the `N` models of a group; the final score divides the method's by the retrained
+/// models'.
+///
+/// **Cost.** Per pair: one training on `H_j ∪ F`, one retraining on `H_j`, one per method, one
+/// control retraining, and a forward pass of each model over `R`, `F` and the test set.
+/// Pairs are independent and run ``parallelism`` at a time on `DispatchQueue.concurrentPerform`
+/// (nothing global is changed: BLAS keeps its own thread count). Memory: one copy of the rows
+/// of `H_j ∪ F` per pair in flight. The per-example epsilons then cost `O(N^2)` each
+/// (exhaustive search) or `O(G log N)` for the challenge's `G`-threshold grid.
+public struct ForgetScoreExperiment<Model: TwiceDifferentiableModel>: Sendable {
+  /// The model (architecture and loss).
+  public var model: Model
+  /// The optimiser of every training and retraining (e.g. ``NewtonTrainer`` for convex models,
+  /// ``LBFGSTrainer`` for networks).
+  public var trainer: any Trainer
+  /// `lambda`, per retained sample (sum form, as ``TrainedModel``).
+  public var regularization: Double
+  /// The full training set `D`.
+  public var train: Dataset
+  /// The test set.
+  public var test: Dataset
+  /// The forget set `F` (ids of `train`, distinct, not all of it).
+  public var forget: [SampleID]
+  /// The methods scored (retraining itself is the reference and needs no entry).
+  public var methods: [any Unlearner]
+  /// `N`, the number of models per group (at least 2; the challenge used 512).
+  public var modelCount: Int
+  /// The fraction of `R` each model pair trains on (default 0.5; 1 uses all of `R`, leaving
+  /// only the networks' initialisation as randomness).
+  public var retainFraction: Double
+  /// Draw networks' initial parameters from a per-pair seed (default: `!model.isConvex`).
+  public var seedsInitialization: Bool
+  /// The root of every random choice (subsets, initialisations).
+  public var seed: UInt64
+  /// The per-example attack search.
+  public var estimator: ThresholdAttackEstimator
+  /// Model pairs trained at a time (default: the active processor count).
+  public var parallelism: Int
+
+  /// Creates the experiment with the challenge's defaults (`N = 512`, the challenge's grid).
+  public init(
+    model: Model, trainer: any Trainer, regularization: Double, train: Dataset, test: Dataset,
+    forget: [SampleID], methods: [any Unlearner], modelCount: Int = 512,
+    retainFraction: Double = 0.5, seedsInitialization: Bool? = nil, seed: UInt64 = 42,
+    estimator: ThresholdAttackEstimator = ThresholdAttackEstimator(),
+    parallelism: Int = ProcessInfo.processInfo.activeProcessorCount
+  ) {
+    self.model = model
+    self.trainer = trainer
+    self.regularization = regularization
+    self.train = train
+    self.test = test
+    self.forget = forget
+    self.methods = methods
+    self.modelCount = modelCount
+    self.retainFraction = retainFraction
+    self.seedsInitialization = seedsInitialization ?? !model.isConvex
+    self.seed = seed
+    self.estimator = estimator
+    self.parallelism = parallelism
+  }
+
+  /// The name of the noise-floor row.
+  public static var noiseFloorName: String { "retrain-vs-retrain" }
+
+  /// What one model contributes: the forget-set confidences and three accuracies.
+  struct Observation: Sendable {
+    var confidences: [Double]
+    var retainAccuracy: Double
+    var testAccuracy: Double
+    var forgetAccuracy: Double
+    var seconds: Double = 0
+    var converged = true
+  }
+
+  /// Everything pair `j` produces.
+  struct PairResult: Sendable {
+    var retrained: Observation
+    var control: Observation
+    var methods: [Observation]
+  }
+
+  /// The rows and start of one model, drawn from stream `stream` for pair `j`.
+  func draw(stream: UInt64, pair j: Int, retainRows: [Int]) -> (rows: [Int], initSeed: UInt64) {
+    var g = SeededGenerator(
+      seed: seed &+ stream &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(j) &* 0xD1B5_4A32_D192_ED03)
+    let k = Swift.max(1, Int((Double(retainRows.count) * retainFraction).rounded()))
+    let chosen =
+      k >= retainRows.count
+      ? retainRows
+      : RandomSampling.indices(choosing: k, from: retainRows.count, using: &g).map { retainRows[$0] }
+    return (chosen.sorted(), g.next())
+  }
+
+  /// Runs the experiment.
+  ///
+  /// - Parameter progress: receives a line at the start, after completed pairs (at most every
+  ///   two seconds, with the elapsed time and an ETA) and at the scoring step; called from
+  ///   worker threads one at a time.
+  /// - Throws: ``UnlearningError/invalidArgument(_:)`` for a bad configuration (unknown or
+  ///   duplicate forget ids, `N < 2`, a model that does not fit the data), and any error of
+  ///   training or of a method.
+  public func run(progress: @escaping @Sendable (String) -> Void = { _ in }) throws
+    -> ForgetScoreReport
+  {
+    try validate()
+    let forgetRows = try train.rowIndices(of: forget)
+    let forgetSet = Set(forgetRows)
+    let retainRows = (0..<train.count).filter { !forgetSet.contains($0) }
+    let retain = train.rows(at: retainRows)
+    let forgetData = train.rows(at: forgetRows)
+    let n = modelCount
+    let stopwatch = Stopwatch()
+    progress(
+      "forget score: \(n) model pairs x (train, retrain, \(methods.count) method\(methods.count == 1 ? "" : "s"), control retrain), "
+        + "\(forget.count) forget examples, \(parallelism) pair\(parallelism == 1 ? "" : "s") at a time")
+
+    let collector = PairCollector<PairResult>(count: n, progress: progress)
+    let workers = Swift.max(1, Swift.min(parallelism, n))
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+      while let j = collector.nextPair() {
+        do {
+          let result = try runPair(
+            j, retainRows: retainRows, forgetRows: forgetRows, retain: retain,
+            forgetData: forgetData)
+          collector.store(result, at: j, elapsed: stopwatch.seconds)
+        } catch {
+          collector.fail(error)
+        }
+      }
+    }
+    let pairs = try collector.results()
+    progress("forget score: scoring \(forget.count) examples x \(methods.count + 1) rows")
+
+    let reference = GroupSummary(pairs.map { $0.retrained })
+    var notes: [String] = []
+    let unconverged = pairs.reduce(0) {
+      $0 + ($1.retrained.converged ? 0 : 1) + ($1.control.converged ? 0 : 1)
+    }
+    if unconverged > 0 {
+      notes.append("\(unconverged) of \(2 * n) retrainings did not reach the trainer's tolerance")
+    }
+    var rows: [ForgetScoreRow] = []
+    for (k, method) in methods.enumerated() {
+      rows.append(row(method.name, pairs.map { $0.methods[k] }, against: reference))
+    }
+    let floor = row(Self.noiseFloorName, pairs.map { $0.control }, against: reference)
+    return ForgetScoreReport(
+      modelCount: n, forgetIDs: forget, retainFraction: retainFraction,
+      seedsInitialization: seedsInitialization, seed: seed, estimator: estimator,
+      maximumEpsilon: ForgetScore.maximumEpsilon(modelCount: n),
+      retrained: reference, rows: rows, noiseFloor: floor, seconds: stopwatch.seconds,
+      notes: notes)
+  }
+
+  func validate() throws {
+    guard modelCount >= 2 else {
+      throw UnlearningError.invalidArgument("the forget score needs at least 2 models per group")
+    }
+    guard retainFraction > 0, retainFraction <= 1 else {
+      throw UnlearningError.invalidArgument("retain fraction must be in (0, 1]")
+    }
+    guard parallelism >= 1 else { throw UnlearningError.invalidArgument("parallelism must be >= 1") }
+    guard !forget.isEmpty else { throw UnlearningError.invalidArgument("the forget set is empty") }
+    guard Set(forget).count == forget.count else {
+      throw UnlearningError.invalidArgument("the forget set names an id twice")
+    }
+    guard forget.count < train.count else {
+      throw UnlearningError.invalidArgument("cannot forget every training sample")
+    }
+    guard model.featureCount == train.featureCount, model.featureCount == test.featureCount else {
+      throw UnlearningError.invalidArgument(
+        "the model expects \(model.featureCount) features, the data has \(train.featureCount)")
+    }
+    for id in forget where train.rowIndex(of: id) == nil {
+      throw UnlearningError.unknownID(id)
+    }
+  }
+
+  /// Pair `j`: the reference retrain, every method, and the control retrain.
+  func runPair(
+    _ j: Int, retainRows: [Int], forgetRows: [Int], retain: Dataset, forgetData: Dataset
+  ) throws -> PairResult {
+    let pair = draw(stream: 1, pair: j, retainRows: retainRows)
+    let control = draw(stream: 2, pair: j, retainRows: retainRows)
+    let start = start(pair.initSeed)
+    let data = train.rows(at: (pair.rows + forgetRows).sorted())
+    let original = try TrainedModel.train(
+      model: model, data: data, regularization: regularization, trainer: trainer, start: start)
+    var observations: [Observation] = []
+    for method in methods {
+      let result = try method.unlearn(original, forgetting: forget)
+      var o = observe(result.state.parameters, retain: retain, forget: forgetData)
+      o.seconds = result.report.seconds
+      observations.append(o)
+    }
+    let retrained = retrain(rows: pair.rows + forgetRows, start: start, retain: retain, forget: forgetData)
+    let controlModel = retrain(
+      rows: control.rows + forgetRows, start: self.start(control.initSeed), retain: retain,
+      forget: forgetData)
+    return PairResult(retrained: retrained, control: controlModel, methods: observations)
+  }
+
+  /// The starting parameters of a pair (the model's default unless initialisation is seeded).
+  func start(_ initSeed: UInt64) -> [Double] {
+    model.initialParameters(seed: seedsInitialization ? initSeed : 0)
+  }
+
+  /// Trains on `rows` with the forget rows among them weighted 0, from `start`: the same
+  /// objective as training on the retained part alone.
+  func retrain(rows: [Int], start: [Double], retain: Dataset, forget forgetData: Dataset)
+    -> Observation
+  {
+    var state = TrainedModel(
+      model: model, parameters: start, data: train.rows(at: rows.sorted()),
+      removedIDs: Set(forget), regularization: regularization,
+      training: TrainingResult(
+        parameters: [], iterations: 0, gradientNorm: .infinity, gradientTolerance: 0,
+        objectiveValue: .infinity, seconds: 0, converged: false, method: "none"))
+    state.retrain(trainer: trainer, start: start)
+    var o = observe(state.parameters, retain: retain, forget: forgetData)
+    o.seconds = state.training.seconds
+    o.converged = state.training.converged
+    return o
+  }
+
+  func observe(_ theta: [Double], retain: Dataset, forget forgetData: Dataset) -> Observation {
+    func accuracy(_ d: Dataset) -> Double {
+      d.isEmpty
+        ? 0 : Metrics.accuracy(predictions: model.predictions(theta, features: d.features), labels: d.labels)
+    }
+    return Observation(
+      confidences: LogitScaledConfidence.of(
+        model, parameters: theta, features: forgetData.features, labels: forgetData.labels),
+      retainAccuracy: accuracy(retain), testAccuracy: accuracy(test),
+      forgetAccuracy: accuracy(forgetData))
+  }
+
+  func row(_ name: String, _ group: [Observation], against reference: GroupSummary)
+    -> ForgetScoreRow
+  {
+    let summary = GroupSummary(group)
+    let estimates = ForgetScore.epsilons(
+      unlearned: summary.confidences, retrained: reference.confidences, estimator: estimator)
+    let epsilons = estimates.map(\.epsilon)
+    let f = ForgetScore.forgetScore(epsilons: epsilons, modelCount: modelCount)
+    return ForgetScoreRow(
+      method: name, unlearnedConfidences: summary.confidences,
+      retrainedConfidences: reference.confidences, epsilons: epsilons, estimates: estimates,
+      forgetScore: f,
+      finalScore: ForgetScore.finalScore(
+        forgetScore: f, unlearnedRetainAccuracy: summary.retainAccuracy,
+        retrainedRetainAccuracy: reference.retainAccuracy,
+        unlearnedTestAccuracy: summary.testAccuracy, retrainedTestAccuracy: reference.testAccuracy),
+      retainAccuracy: summary.retainAccuracy, testAccuracy: summary.testAccuracy,
+      forgetAccuracy: summary.forgetAccuracy, meanSeconds: summary.meanSeconds)
+  }
+}
+
+/// A group of `N` models: their forget-set confidences and mean accuracies.
+public struct GroupSummary: Sendable, Codable {
+  /// `N x m` (models x forget examples) logit-scaled confidences.
+  public var confidences: [[Double]]
+  /// Mean accuracy over the models on the retained rows `R`.
+  public var retainAccuracy: Double
+  /// Mean test accuracy.
+  public var testAccuracy: Double
+  /// Mean accuracy on the forget set.
+  public var forgetAccuracy: Double
+  /// Mean seconds per model of the step that produced it (the method, or the retraining).
+  public var meanSeconds: Double
+
+  init<Model>(_ group: [ForgetScoreExperiment<Model>.Observation]) {
+    self.init(
+      observations: group.map {
+        ($0.confidences, $0.retainAccuracy, $0.testAccuracy, $0.forgetAccuracy, $0.seconds)
+      })
+  }
+
+  init(observations: [([Double], Double, Double, Double, Double)]) {
+    let n = Double(Swift.max(observations.count, 1))
+    confidences = observations.map(\.0)
+    retainAccuracy = observations.reduce(0) { $0 + $1.1 } / n
+    testAccuracy = observations.reduce(0) { $0 + $1.2 } / n
+    forgetAccuracy = observations.reduce(0) { $0 + $1.3 } / n
+    meanSeconds = observations.reduce(0) { $0 + $1.4 } / n
+  }
+}
+
+/// One row of the score table: a method (or the noise floor) against the retrained models.
+public struct ForgetScoreRow: Sendable, Codable {
+  /// The method's name, or ``ForgetScoreExperiment/noiseFloorName``.
+  public var method: String
+  /// `N x m` confidences of the method's models (models x forget examples).
+  public var unlearnedConfidences: [[Double]]
+  /// `N x m` confidences of the retrained models it was compared with.
+  public var retrainedConfidences: [[Double]]
+  /// The per-example epsilons (`m`).
+  public var epsilons: [Double]
+  /// The per-example estimates with the attack that attained each.
+  public var estimates: [EpsilonEstimate]
+  /// `F` in `[0, 1]`.
+  public var forgetScore: Double
+  /// `F * (RA_u / RA_r) * (TA_u / TA_r)`.
+  public var finalScore: Double
+  /// Mean retain accuracy of the method's models.
+  public var retainAccuracy: Double
+  /// Mean test accuracy of the method's models.
+  public var testAccuracy: Double
+  /// Mean forget-set accuracy of the method's models.
+  public var forgetAccuracy: Double
+  /// Mean seconds of the method per model (the noise floor: of a retraining).
+  public var meanSeconds: Double
+}
+
+/// The outcome of a ``ForgetScoreExperiment``.
+public struct ForgetScoreReport: Sendable, Codable {
+  /// `N`.
+  public var modelCount: Int
+  /// The forget set, in the order of the confidence columns.
+  public var forgetIDs: [SampleID]
+  /// The fraction of the retained rows each pair trained on.
+  public var retainFraction: Double
+  /// Whether initial parameters were seeded per pair.
+  public var seedsInitialization: Bool
+  /// The root seed.
+  public var seed: UInt64
+  /// The attack search and constants.
+  public var estimator: ThresholdAttackEstimator
+  /// `E = ceil(ln(N - 1))`, the bucket limit.
+  public var maximumEpsilon: Double
+  /// The retrained reference group.
+  public var retrained: GroupSummary
+  /// One row per method, in the order given.
+  public var rows: [ForgetScoreRow]
+  /// Retrained models against an independent set of retrained models.
+  public var noiseFloor: ForgetScoreRow
+  /// Wall-clock seconds of the whole experiment.
+  public var seconds: Double
+  /// Anything a reader should know (e.g. unconverged retrainings).
+  public var notes: [String]
+}
+
+/// Hands out pair indices, stores results and reports progress, under one lock.
+final class PairCollector<Result: Sendable>: @unchecked Sendable {
+  private let lock = NSLock()
+  private var next = 0
+  private var done = 0
+  private var stored: [Result?]
+  private var error: (any Error)?
+  private var lastReport = 0.0
+  private let progress: @Sendable (String) -> Void
+
+  init(count: Int, progress: @escaping @Sendable (String) -> Void) {
+    stored = Array(repeating: nil, count: count)
+    self.progress = progress
+  }
+
+  /// The next pair to run, or `nil` when all are handed out or one failed.
+  func nextPair() -> Int? {
+    lock.lock()
+    defer { lock.unlock() }
+    guard error == nil, next < stored.count else { return nil }
+    next += 1
+    return next - 1
+  }
+
+  func store(_ result: Result, at j: Int, elapsed: Double) {
+    lock.lock()
+    defer { lock.unlock() }
+    stored[j] = result
+    done += 1
+    let total = stored.count
+    if done == 1 || done == total || elapsed - lastReport >= 2 {
+      lastReport = elapsed
+      let eta = elapsed / Double(done) * Double(total - done)
+      progress(
+        "forget score: \(done)/\(total) model pairs, \(Self.format(elapsed)) elapsed"
+          + (done < total ? ", ETA \(Self.format(eta))" : ""))
+    }
+  }
+
+  func fail(_ e: any Error) {
+    lock.lock()
+    defer { lock.unlock() }
+    if error == nil { error = e }
+  }
+
+  func results() throws -> [Result] {
+    lock.lock()
+    defer { lock.unlock() }
+    if let error { throw error }
+    return stored.compactMap { $0 }
+  }
+
+  static func format(_ seconds: Double) -> String {
+    seconds < 120
+      ? String(format: "%.1f s", seconds) : String(format: "%.0f min %02.0f s", (seconds / 60).rounded(.down), seconds.truncatingRemainder(dividingBy: 60))
+  }
+}
