@@ -137,7 +137,9 @@ public struct NotebookRunner: Sendable {
     /// The committed output of each block (the text inside its ```` ```text ```` fence), in order.
     public var committedOutputs: [String?] {
       segments.compactMap {
-        if case .code(_, let old) = $0 { return NotebookRunner.committedOutput(old) } else {
+        if case .code(_, let old) = $0 {
+          return NotebookRunner.committedOutput(old)
+        } else {
           return nil
         }
       }
@@ -397,7 +399,8 @@ public struct NotebookRunner: Sendable {
     guard build.status == 0 else {
       let errors = build.output.components(separatedBy: "\n").filter { $0.contains("error:") }
         .prefix(10)
-      throw NotebookError("\(path): the notebook does not compile:\n" + errors.joined(separator: "\n"))
+      throw NotebookError(
+        "\(path): the notebook does not compile:\n" + errors.joined(separator: "\n"))
     }
     FileHandle.standardError.write(Data("notebook: running \(path)\n".utf8))
     let notebookDir = (path as NSString).deletingLastPathComponent

@@ -109,7 +109,9 @@ public enum OutputComparison {
     var tokens = [OutputToken]()
     var text = ""
     var i = 0
-    func isDigit(_ k: Int) -> Bool { k < characters.count && characters[k].isASCII && characters[k].isNumber }
+    func isDigit(_ k: Int) -> Bool {
+      k < characters.count && characters[k].isASCII && characters[k].isNumber
+    }
     func continuesWord(_ k: Int) -> Bool {
       guard k > 0 else { return false }
       let c = characters[k - 1]
@@ -130,7 +132,8 @@ public enum OutputComparison {
         } else if characters[i] == "." && isDigit(i + 1) {
           isNumberStart = true
         } else if (characters[i] == "-" || characters[i] == "+") && signAllowed(i)
-          && (isDigit(i + 1) || (i + 2 < characters.count && characters[i + 1] == "." && isDigit(i + 2)))
+          && (isDigit(i + 1)
+            || (i + 2 < characters.count && characters[i + 1] == "." && isDigit(i + 2)))
         {
           isNumberStart = true
           j += 1

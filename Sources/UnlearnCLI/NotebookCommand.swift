@@ -80,7 +80,7 @@ struct NotebookCommand: ParsableCommand {
             "\(file): output differs from the committed notebook: \(first.joined(separator: "; "))"
           )
         } else {
-          let state = check ? "ok" : (outcome.matches ? "unchanged" : "updated")
+          let state = check ? "ok" : (outcome.wrote ? "updated" : "unchanged")
           FileHandle.standardError.write(Data("notebook: \(file): \(state)\n".utf8))
         }
       } catch {

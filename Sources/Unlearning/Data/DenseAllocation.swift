@@ -21,11 +21,13 @@ enum DenseAllocation {
   /// - Parameters:
   ///   - location: where the size comes from (e.g. the token holding the largest index).
   ///   - what: what sets the size, for the message (e.g. `"feature index 100000000"`).
+  ///   - limit: the limit in bytes; `nil` is ``byteLimit``.
   /// - Throws: `DataError.tooLarge`.
-  static func check(rows: Int, columns: Int, at location: DataLocation, what: String)
-    throws(DataError)
-  {
-    let limit = byteLimit
+  static func check(
+    rows: Int, columns: Int, at location: DataLocation, what: String, limit: UInt64? = nil
+  ) throws(DataError) {
+    let limit = limit ?? byteLimit
+    let limitName = limit == byteLimit ? "the physical memory" : "the memory limit"
     guard let bytes = bytes(rows: rows, columns: columns) else {
       throw .tooLarge(
         location,
@@ -36,7 +38,7 @@ enum DenseAllocation {
         location,
         reason:
           "\(what) makes a dense \(rows) x \(columns) matrix of \(gibibytes(UInt64(bytes))), "
-          + "more than the physical memory (\(gibibytes(limit)))")
+          + "more than \(limitName) (\(gibibytes(limit)))")
     }
   }
 

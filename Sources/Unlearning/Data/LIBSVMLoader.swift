@@ -22,6 +22,8 @@ public enum LIBSVMLoader {
   ///   - classes: the declared class list (see ``CSVLoader``); without it the distinct labels
   ///     are sorted numerically (so `-1` becomes class 0 and `+1` class 1) and numbered.
   ///   - name: the dataset's name; defaults to the path.
+  ///   - memoryLimit: the largest dense feature matrix to allocate, in bytes; `nil` is the
+  ///     physical memory.
   /// - Throws: `DataError.fileNotFound`, `.isDirectory`, `.unreadable`, `.emptyFile`,
   ///   `.malformedEntry` (a token that is not `index:value`, an index below 1, not increasing
   ///   or above `featureCount`), `.notANumber`, `.nonFinite`, `.labelOutsideClasses`,
@@ -29,7 +31,8 @@ public enum LIBSVMLoader {
   ///   `.tooLarge` (the dense `n x d` matrix would overflow or exceed the physical memory;
   ///   checked before it is allocated).
   public static func load(
-    path: String, featureCount: Int? = nil, classes: [String]? = nil, name: String? = nil
+    path: String, featureCount: Int? = nil, classes: [String]? = nil, name: String? = nil,
+    memoryLimit: UInt64? = nil
   ) throws(DataError) -> Dataset {
     if let featureCount, featureCount < 0 {
       throw .invalidArgument("featureCount \(featureCount) is negative")
@@ -84,7 +87,8 @@ public enum LIBSVMLoader {
     try DenseAllocation.check(
       rows: entries.count, columns: d,
       at: featureCount == nil ? largestIndexLocation : DataLocation(file: path),
-      what: featureCount == nil ? "feature index \(d)" : "featureCount \(d)")
+      what: featureCount == nil ? "feature index \(d)" : "featureCount \(d)",
+      limit: memoryLimit)
     var features = Matrix(rows: entries.count, columns: d)
     for (row, sparse) in entries.enumerated() {
       for (index, value) in sparse { features[row, index - 1] = value }
