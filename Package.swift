@@ -13,6 +13,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
   ],
   targets: [
     // C interfaces (system libraries; Debian: liblapacke-dev libopenblas-dev zlib1g-dev).
@@ -41,11 +42,15 @@ let package = Package(
       ]
     ),
 
+    // The executable-notebook runner behind `unlearn notebook` (parse, build, run, check).
+    .target(name: "NotebookRunner"),
+
     // Layer 3: the command tree (a library so tests can run commands in-process) and the binary.
     .target(
       name: "UnlearnCLI",
       dependencies: [
         "Unlearning",
+        "NotebookRunner",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -54,7 +59,14 @@ let package = Package(
     // Shared test helpers: generators, finite differences, naive reference kernels.
     .target(name: "TestSupport", dependencies: ["Unlearning"], path: "Tests/TestSupport"),
     .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "TestSupport"]),
-    .testTarget(name: "UnlearningTests", dependencies: ["Unlearning", "TestSupport"]),
-    .testTarget(name: "UnlearnCLITests", dependencies: ["UnlearnCLI", "TestSupport"]),
+    .testTarget(
+      name: "UnlearningTests",
+      dependencies: [
+        "Unlearning", "TestSupport",
+        .product(name: "PropertyBased", package: "swift-property-based"),
+      ]
+    ),
+    .testTarget(
+      name: "UnlearnCLITests", dependencies: ["UnlearnCLI", "NotebookRunner", "TestSupport"]),
   ]
 )

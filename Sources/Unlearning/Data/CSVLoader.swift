@@ -11,7 +11,8 @@
 /// ```
 ///
 /// Fields may be double-quoted (`"a, b"`, with `""` for a quote); spaces around fields are
-/// ignored; blank lines are skipped; `\r\n` line endings and gzip-compressed files are accepted.
+/// ignored; blank lines are skipped; `\r\n` line endings, a UTF-8 byte-order mark and
+/// gzip-compressed files are accepted.
 /// Labels are mapped to classes `0..<K` in sorted order (see ``load(path:labelColumn:idColumn:classes:delimiter:name:)``).
 /// Errors name the file, the 1-based line and the 1-based field number.
 public enum CSVLoader {
@@ -50,9 +51,12 @@ public enum CSVLoader {
   ///     are numbers) and numbered `0..<K`, and their texts become the class names.
   ///   - delimiter: the field separator (`","`; use `";"` or `"\t"` for other dialects).
   ///   - name: the dataset's name; defaults to the path.
-  /// - Throws: `DataError.fileNotFound`, `.unreadable`, `.emptyFile` (no header or no rows),
-  ///   `.missingColumn`, `.raggedRow`, `.notANumber`, `.nonFinite`, `.malformedEntry`
-  ///   (unterminated quote, non-integer id), `.labelOutsideClasses`, `.duplicateID`.
+  /// - Throws: `DataError.fileNotFound`, `.isDirectory`, `.unreadable`, `.emptyFile` (no header
+  ///   or no rows), `.missingColumn`, `.suspectedDelimiter` (the header is one field holding
+  ///   `;` or a tab), `.noFeatures` (no column left besides the label and id), `.raggedRow`,
+  ///   `.notANumber`, `.nonFinite`, `.malformedEntry` (unterminated quote, non-integer id, empty
+  ///   label, the label or id column's name twice in the header), `.labelOutsideClasses`,
+  ///   `.duplicateID`.
   public static func load(
     path: String, labelColumn: Column, idColumn: Column? = nil, classes: [String]? = nil,
     delimiter: Character = ",", name: String? = nil
@@ -61,11 +65,25 @@ public enum CSVLoader {
       .filter { !TextRecords.trimmed($0.text).isEmpty }
     guard let headerLine = lines.first else { throw .emptyFile(path: path) }
     let header = try fields(of: headerLine.text, line: headerLine.number, file: path, delimiter)
+    // A header that is one field holding another common delimiter is a dialect mismatch.
+    let likelyDelimiter: Character? =
+      header.count == 1
+      ? [";", "\t"].first { $0 != delimiter && headerLine.text.contains($0) } : nil
     func position(of column: Column) throws(DataError) -> Int {
       switch column {
       case .name(let name):
         guard let index = header.firstIndex(of: name) else {
+          if let likelyDelimiter {
+            throw .suspectedDelimiter(
+              path: path, problem: "no column \(DataError.quote(name)) in the header",
+              likely: likelyDelimiter)
+          }
           throw .missingColumn(path: path, column: column.description)
+        }
+        if let second = header[(index + 1)...].firstIndex(of: name) {
+          throw .malformedEntry(
+            DataLocation(file: path, line: headerLine.number, column: second + 1), entry: name,
+            reason: "the column name appears twice in the header (also field \(index + 1))")
         }
         return index
       case .index(let index):
@@ -82,6 +100,13 @@ public enum CSVLoader {
     }
     let featurePositions = header.indices.filter { $0 != labelPosition && $0 != idPosition }
     guard lines.count > 1 else { throw .emptyFile(path: path) }
+    guard !featurePositions.isEmpty else {
+      if let likelyDelimiter {
+        throw .suspectedDelimiter(
+          path: path, problem: "the header has a single field", likely: likelyDelimiter)
+      }
+      throw .noFeatures(path: path)
+    }
 
     var elements = [Double]()
     elements.reserveCapacity((lines.count - 1) * featurePositions.count)
@@ -100,8 +125,12 @@ public enum CSVLoader {
       for position in featurePositions {
         elements.append(try TextRecords.number(Substring(row[position]), at: location(position)))
       }
-      rawLabels.append(
-        (String(TextRecords.trimmed(Substring(row[labelPosition]))), location(labelPosition)))
+      let label = String(TextRecords.trimmed(Substring(row[labelPosition])))
+      guard !label.isEmpty else {
+        throw .malformedEntry(
+          location(labelPosition), entry: row[labelPosition], reason: "the label is empty")
+      }
+      rawLabels.append((label, location(labelPosition)))
       if let idPosition {
         let field = row[idPosition]
         guard let value = Int(TextRecords.trimmed(Substring(field))) else {

@@ -9,13 +9,15 @@ import Foundation
 public enum CompressedFile {
   /// The full (decompressed) contents of the file at `path`.
   ///
-  /// - Throws: `DataError.fileNotFound` if there is no such file, `.unreadable` if it cannot be
-  ///   opened or its gzip stream is corrupt or truncated (the reason comes from zlib).
+  /// - Throws: `DataError.fileNotFound` if there is no such file, `.isDirectory` for a folder,
+  ///   `.unreadable` if it cannot be opened or its gzip stream is corrupt or truncated (the
+  ///   reason comes from zlib).
   public static func readAll(path: String) throws(DataError) -> [UInt8] {
     var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
-      !isDirectory.boolValue
-    else { throw .fileNotFound(path: path) }
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      throw .fileNotFound(path: path)
+    }
+    guard !isDirectory.boolValue else { throw .isDirectory(path: path) }
     guard let file = gzopen(path, "rb") else {
       throw .unreadable(path: path, reason: String(cString: strerror(errno)))
     }

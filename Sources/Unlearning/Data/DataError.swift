@@ -14,6 +14,8 @@
 public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
   /// The file does not exist.
   case fileNotFound(path: String)
+  /// The path names a folder where a file is expected.
+  case isDirectory(path: String)
   /// A data set that is installed by a system package is missing; `installHint` says how to
   /// install it (e.g. `apt-get install dataset-fashion-mnist`).
   case datasetNotInstalled(name: String, missingFile: String, installHint: String)
@@ -52,22 +54,33 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
   case labelOutOfRange(row: Int, label: Int, classCount: Int)
   /// An argument is out of its valid range (e.g. an unknown class index).
   case invalidArgument(String)
+  /// The data would not fit: its dense size overflows or exceeds the physical memory.
+  case tooLarge(DataLocation, reason: String)
+  /// The file holds samples but no feature columns.
+  case noFeatures(path: String)
+  /// The file does not parse with the delimiter given, and looks delimited by `likely`
+  /// (`;` or a tab); `problem` is what went wrong with the delimiter given.
+  case suspectedDelimiter(path: String, problem: String, likely: Character)
+  /// A classification task with fewer than two classes (`name` is the data set or option).
+  case tooFewClasses(name: String, classCount: Int)
 
   /// The file location of the problem, when it concerns a place in a file.
   public var location: DataLocation? {
     switch self {
     case .raggedRow(let l, _, _), .notANumber(let l, _), .nonFinite(let l, _),
       .malformedEntry(let l, _, _), .labelOutsideClasses(let l, _, _), .badMagic(let l, _, _),
-      .truncated(let l, _), .trailingBytes(let l, _):
+      .truncated(let l, _), .trailingBytes(let l, _), .tooLarge(let l, _):
       return l
     case .duplicateID(_, let l):
       return l
     case .fileNotFound(let path), .unreadable(let path, _), .emptyFile(let path),
-      .missingColumn(let path, _):
+      .missingColumn(let path, _), .isDirectory(let path), .noFeatures(let path),
+      .suspectedDelimiter(let path, _, _):
       return DataLocation(file: path)
     case .datasetNotInstalled(_, let file, _):
       return DataLocation(file: file)
-    case .unknownID, .shapeMismatch, .nonFiniteFeature, .labelOutOfRange, .invalidArgument:
+    case .unknownID, .shapeMismatch, .nonFiniteFeature, .labelOutOfRange, .invalidArgument,
+      .tooFewClasses:
       return nil
     }
   }
@@ -77,6 +90,8 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     switch self {
     case .fileNotFound(let path):
       return "\(path): no such file"
+    case .isDirectory(let path):
+      return "\(path): is a directory, not a data file"
     case .datasetNotInstalled(let name, let file, let hint):
       return "\(file): \(name) is not installed (\(hint))"
     case .unreadable(let path, let reason):
@@ -115,18 +130,43 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
       return "label \(label) of row \(row) is outside 0..<\(classCount)"
     case .invalidArgument(let message):
       return "invalid argument: \(message)"
+    case .tooLarge(let l, let reason):
+      return "\(l): \(reason)"
+    case .noFeatures(let path):
+      return "\(path): no feature columns (every sample needs at least one feature)"
+    case .suspectedDelimiter(let path, let problem, let likely):
+      let (name, option) = likely == "\t" ? ("tab", "'\\t'") : ("\(likely)", "'\(likely)'")
+      let kind = likely == ";" ? "semicolon" : name
+      return "\(path): \(problem); the file looks \(kind)-delimited; pass --delimiter \(option)"
+    case .tooFewClasses(let name, let classCount):
+      return "\(name): \(classCount) class\(classCount == 1 ? "" : "es"); "
+        + "a classifier needs at least 2"
     }
   }
 }
 
+/// `text` in double quotes, with quotes, backslashes and control characters escaped, so a
+/// message stays on one line whatever the file holds (`"a\rb"` prints as `"a\\rb"`).
 private func quoted(_ text: String) -> String {
   var out = "\""
-  for character in text {
-    if character == "\"" || character == "\\" { out.append("\\") }
-    out.append(character)
+  for scalar in text.unicodeScalars {
+    switch scalar {
+    case "\"", "\\": out += "\\" + String(scalar)
+    case "\n": out += "\\n"
+    case "\r": out += "\\r"
+    case "\t": out += "\\t"
+    case _ where scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0xFEFF:
+      out += "\\u{" + String(scalar.value, radix: 16) + "}"
+    default: out.unicodeScalars.append(scalar)
+    }
   }
   out.append("\"")
   return out
+}
+
+extension DataError {
+  /// `text` quoted and escaped as in the messages.
+  static func quote(_ text: String) -> String { quoted(text) }
 }
 
 private func hex(_ value: UInt32) -> String {

@@ -106,7 +106,8 @@ public enum FashionMNIST {
   ///   - seed: the seed of that subsample.
   /// - Throws: `DataError.datasetNotInstalled` naming the package when a file is missing,
   ///   `.invalidArgument` for bad classes or limit, the ``IDXReader`` errors for corrupt files,
-  ///   `.shapeMismatch` when image and label counts differ.
+  ///   `.shapeMismatch` when image and label counts differ, `.noFeatures` for images of
+  ///   0 pixels.
   public static func load(
     split: Split, classes: [Int]? = nil, directory: String? = nil, normalizeRows: Bool = true,
     limit: Int? = nil, seed: UInt64 = 42
@@ -140,6 +141,7 @@ public enum FashionMNIST {
     let imageFile = try IDXReader.readImages(path: imagesPath)
     let imageCount = imageFile.dimensions[0]
     let pixelCount = imageFile.dimensions[1] * imageFile.dimensions[2]
+    guard pixelCount > 0 else { throw .noFeatures(path: imagesPath) }
     guard labelFile.dimensions[0] == imageCount else {
       throw .shapeMismatch(
         "\(labelsPath) has \(labelFile.dimensions[0]) labels, \(imagesPath) has \(imageCount) images"
@@ -188,5 +190,33 @@ public enum FashionMNIST {
       ids: selected.map { SampleID(split.firstID + $0) }, classCount: classes.count,
       classNames: classes.map { classNames[$0] }, featureNames: featureNames,
       name: "fashion-mnist\(classText) (\(split.rawValue))")
+  }
+
+  /// Loads the training and the test split together (rows of unit norm), checking that their
+  /// images have the same size.
+  ///
+  /// The test subsample is drawn with seed `seed &+ 1`.
+  ///
+  /// - Throws: as ``load(split:classes:directory:normalizeRows:limit:seed:)``, and
+  ///   `.shapeMismatch` naming both image files when their image sizes differ.
+  public static func loadSplits(
+    classes: [Int]? = nil, directory: String? = nil, trainLimit: Int? = nil,
+    testLimit: Int? = nil, seed: UInt64 = 42
+  ) throws(DataError) -> (train: Dataset, test: Dataset) {
+    let train = try load(
+      split: .train, classes: classes, directory: directory, normalizeRows: true,
+      limit: trainLimit, seed: seed)
+    let test = try load(
+      split: .test, classes: classes, directory: directory, normalizeRows: true,
+      limit: testLimit, seed: seed &+ 1)
+    guard train.featureCount == test.featureCount else {
+      let files = [Split.train, .test].map {
+        filePaths(split: $0, directory: directory).images ?? $0.filePrefix
+      }
+      throw .shapeMismatch(
+        "\(files[0]) has images of \(train.featureCount) pixels, \(files[1]) of "
+          + "\(test.featureCount); training and test images must have the same size")
+    }
+    return (train, test)
   }
 }

@@ -22,11 +22,17 @@ public enum LIBSVMLoader {
   ///   - classes: the declared class list (see ``CSVLoader``); without it the distinct labels
   ///     are sorted numerically (so `-1` becomes class 0 and `+1` class 1) and numbered.
   ///   - name: the dataset's name; defaults to the path.
-  /// - Throws: `DataError.fileNotFound`, `.unreadable`, `.emptyFile`, `.malformedEntry` (a token
-  ///   that is not `index:value`, an index below 1, not increasing or above `featureCount`),
-  ///   `.notANumber`, `.nonFinite`, `.labelOutsideClasses`.
+  ///   - memoryLimit: the largest dense feature matrix to allocate, in bytes; `nil` is the
+  ///     physical memory.
+  /// - Throws: `DataError.fileNotFound`, `.isDirectory`, `.unreadable`, `.emptyFile`,
+  ///   `.malformedEntry` (a token that is not `index:value`, an index below 1, not increasing
+  ///   or above `featureCount`), `.notANumber`, `.nonFinite`, `.labelOutsideClasses`,
+  ///   `.noFeatures` (no index in the file and no `featureCount`, or `featureCount` 0),
+  ///   `.tooLarge` (the dense `n x d` matrix would overflow or exceed the physical memory;
+  ///   checked before it is allocated).
   public static func load(
-    path: String, featureCount: Int? = nil, classes: [String]? = nil, name: String? = nil
+    path: String, featureCount: Int? = nil, classes: [String]? = nil, name: String? = nil,
+    memoryLimit: UInt64? = nil
   ) throws(DataError) -> Dataset {
     if let featureCount, featureCount < 0 {
       throw .invalidArgument("featureCount \(featureCount) is negative")
@@ -34,6 +40,7 @@ public enum LIBSVMLoader {
     var rawLabels = [(text: String, location: DataLocation)]()
     var entries = [[(index: Int, value: Double)]]()
     var largestIndex = 0
+    var largestIndexLocation = DataLocation(file: path)
     for (number, line) in TextRecords.lines(of: try CompressedFile.readAll(path: path)) {
       let content =
         line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)
@@ -64,13 +71,24 @@ public enum LIBSVMLoader {
             reason: "index exceeds the feature count \(featureCount)")
         }
         previous = index
-        largestIndex = max(largestIndex, index)
+        if index > largestIndex {
+          largestIndex = index
+          largestIndexLocation = location
+        }
         row.append((index, try TextRecords.number(parts[1], at: location)))
       }
       entries.append(row)
     }
     guard !entries.isEmpty else { throw .emptyFile(path: path) }
     let d = featureCount ?? largestIndex
+    guard d > 0 else { throw .noFeatures(path: path) }
+    // The dense matrix is checked before it is allocated: one index of 10^8 would otherwise
+    // ask for n * 800 MB, and an index near Int.max would overflow the size.
+    try DenseAllocation.check(
+      rows: entries.count, columns: d,
+      at: featureCount == nil ? largestIndexLocation : DataLocation(file: path),
+      what: featureCount == nil ? "feature index \(d)" : "featureCount \(d)",
+      limit: memoryLimit)
     var features = Matrix(rows: entries.count, columns: d)
     for (row, sparse) in entries.enumerated() {
       for (index, value) in sparse { features[row, index - 1] = value }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The stable identity of one sample (for example one patient or one image).
 ///
 /// Deletion requests name *people*, not row positions: a `SampleID` stays attached to its sample
@@ -40,5 +42,49 @@ public struct SampleID: Hashable, Comparable, Codable, Sendable, ExpressibleByIn
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(rawValue)
+  }
+}
+
+extension SampleID {
+  /// Parses a list of sample ids: one integer per line; blank lines and `#` comments are
+  /// skipped, `\r\n` line endings and a UTF-8 byte-order mark are accepted.
+  ///
+  /// ```swift
+  /// let ids = try SampleID.parseList(Array("1003\r\n# a comment\n1017\n".utf8), file: "ids.txt")
+  /// // [1003, 1017]
+  /// ```
+  ///
+  /// - Parameter file: the name used in error messages.
+  /// - Throws: `DataError.malformedEntry` naming the line of a token that is not an integer,
+  ///   `.emptyFile` when there is no id.
+  public static func parseList(_ bytes: [UInt8], file: String) throws(DataError) -> [SampleID] {
+    var ids = [SampleID]()
+    for (number, line) in TextRecords.lines(of: bytes) {
+      let content =
+        line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+      let text = TextRecords.trimmed(content)
+      if text.isEmpty { continue }
+      guard let value = Int(text) else {
+        throw .malformedEntry(
+          DataLocation(file: file, line: number, column: 1), entry: String(text),
+          reason: "not an integer sample id")
+      }
+      ids.append(SampleID(value))
+    }
+    guard !ids.isEmpty else { throw .emptyFile(path: file) }
+    return ids
+  }
+
+  /// Reads a list of sample ids (see ``parseList(_:file:)``) from a file, plain or
+  /// gzip-compressed, or from standard input when `path` is `-`.
+  ///
+  /// - Throws: `DataError.fileNotFound`, `.isDirectory`, `.unreadable`, and the errors of
+  ///   ``parseList(_:file:)`` (standard input is named `<stdin>`).
+  public static func readList(path: String) throws(DataError) -> [SampleID] {
+    if path == "-" {
+      let data = FileHandle.standardInput.readDataToEndOfFile()
+      return try parseList([UInt8](data), file: "<stdin>")
+    }
+    return try parseList(CompressedFile.readAll(path: path), file: path)
   }
 }

@@ -8,8 +8,10 @@ public enum Scenario: Sendable, Codable, Equatable, CustomStringConvertible {
   /// 0/1 in that order), pixel / 255 then unit-norm rows; optional seeded subsamples.
   case fashionMNIST(classes: [Int], trainLimit: Int?, testLimit: Int?, seed: UInt64)
   /// A CSV file with a header; `testFraction` of the rows (seeded) become the test set.
+  /// `delimiter` is the field separator, one character (`nil`: a comma).
   case csv(
-    path: String, labelColumn: String, testFraction: Double, seed: UInt64, normalizeRows: Bool)
+    path: String, labelColumn: String, testFraction: Double, seed: UInt64, normalizeRows: Bool,
+    delimiter: String? = nil)
   /// A LIBSVM file; `testFraction` of the rows (seeded) become the test set.
   case libsvm(path: String, testFraction: Double, seed: UInt64, normalizeRows: Bool)
 
@@ -18,20 +20,38 @@ public enum Scenario: Sendable, Codable, Equatable, CustomStringConvertible {
 
   /// Loads the training and test sets.
   ///
-  /// - Throws: `DataError` from the loaders (missing files name the package to install).
+  /// - Throws: `DataError` from the loaders (missing files name the package to install);
+  ///   `.tooFewClasses` when the data has fewer than two classes (nothing to classify);
+  ///   `.shapeMismatch` when the training and test images differ in size.
   public func load() throws(DataError) -> (train: Dataset, test: Dataset) {
+    let (train, test) = try loadUnchecked()
+    guard train.classCount >= 2 else {
+      throw .tooFewClasses(name: train.name, classCount: train.classCount)
+    }
+    return (train, test)
+  }
+
+  private func loadUnchecked() throws(DataError) -> (train: Dataset, test: Dataset) {
     switch self {
     case .hospital(let seed):
       return HospitalScenario.make(seed: seed)
     case .fashionMNIST(let classes, let trainLimit, let testLimit, let seed):
-      let train = try FashionMNIST.load(
-        split: .train, classes: classes, normalizeRows: true, limit: trainLimit, seed: seed)
-      let test = try FashionMNIST.load(
-        split: .test, classes: classes, normalizeRows: true, limit: testLimit, seed: seed &+ 1)
-      return (train, test)
-    case .csv(let path, let labelColumn, let testFraction, let seed, let normalize):
+      guard classes.count >= 2 else {
+        throw .tooFewClasses(name: "Fashion-MNIST classes \(classes)", classCount: classes.count)
+      }
+      return try FashionMNIST.loadSplits(
+        classes: classes, trainLimit: trainLimit, testLimit: testLimit, seed: seed)
+    case .csv(let path, let labelColumn, let testFraction, let seed, let normalize, let delimiter):
       let column: CSVLoader.Column = Int(labelColumn).map { .index($0) } ?? .name(labelColumn)
-      let all = try CSVLoader.load(path: path, labelColumn: column)
+      let separator = delimiter ?? ","
+      guard separator.count == 1, let character = separator.first, character != "\"",
+        !character.isNewline
+      else {
+        throw .invalidArgument(
+          "CSV delimiter \(DataError.quote(separator)) must be one character other than a "
+            + "quote or a line break")
+      }
+      let all = try CSVLoader.load(path: path, labelColumn: column, delimiter: character)
       return try Self.split(all, testFraction: testFraction, seed: seed, normalize: normalize)
     case .libsvm(let path, let testFraction, let seed, let normalize):
       let all = try LIBSVMLoader.load(path: path)
@@ -63,7 +83,7 @@ public enum Scenario: Sendable, Codable, Equatable, CustomStringConvertible {
         trainLimit.map { "train subsample \($0)" }, testLimit.map { "test subsample \($0)" },
       ].compactMap { $0 }
       return "Fashion-MNIST \(names)" + (sub.isEmpty ? "" : " (\(sub.joined(separator: ", ")))")
-    case .csv(let path, let label, _, _, _): return "CSV \(path) (label column \(label))"
+    case .csv(let path, let label, _, _, _, _): return "CSV \(path) (label column \(label))"
     case .libsvm(let path, _, _, _): return "LIBSVM \(path)"
     }
   }

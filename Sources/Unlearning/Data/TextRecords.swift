@@ -1,8 +1,11 @@
 /// Helpers shared by the text loaders (CSV, LIBSVM): line splitting, numbers, class labels.
 enum TextRecords {
-  /// The lines of `bytes` (UTF-8; `\n` or `\r\n` endings) with their 1-based numbers.
+  /// The lines of `bytes` (UTF-8; `\n` or `\r\n` endings; a leading byte-order mark is
+  /// skipped) with their 1-based numbers.
   static func lines(of bytes: [UInt8]) -> [(number: Int, text: Substring)] {
-    let text = String(decoding: bytes, as: UTF8.self)
+    let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+    let body = bytes.starts(with: bom) ? bytes[3...] : bytes[...]
+    let text = String(decoding: body, as: UTF8.self)
     var result = [(number: Int, text: Substring)]()
     for (index, slice) in text.utf8.split(
       separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false

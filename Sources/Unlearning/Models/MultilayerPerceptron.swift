@@ -1,3 +1,5 @@
+import Foundation
+
 /// A fully connected network `d -> h_1 -> ... -> h_m -> K` with one hidden activation.
 ///
 /// **Output and loss.** An output layer of size 1 is a sigmoid with binary cross-entropy
@@ -36,6 +38,63 @@ public struct MultilayerPerceptron: TwiceDifferentiableModel, Hashable, Codable 
     precondition(layerSizes.allSatisfy { $0 > 0 }, "MultilayerPerceptron: widths must be positive")
     self.layerSizes = layerSizes
     self.hiddenActivation = hiddenActivation
+  }
+
+  /// Checks layer sizes before a network is built from untrusted input (a command line, a
+  /// model file) and returns the parameter count `p = sum_l out_l (in_l + 1)`.
+  ///
+  /// The initializer traps on sizes it cannot represent; this check throws instead, so
+  /// `[2, 1 << 62, 1]` is an error rather than an arithmetic overflow:
+  ///
+  /// ```swift
+  /// let p = try MultilayerPerceptron.validateLayerSizes([2, 20, 1])  // 81
+  /// ```
+  ///
+  /// - Parameter maximumParameterCount: the largest parameter count accepted (default: as
+  ///   many doubles as fit in the physical memory).
+  /// - Throws: `DataError.invalidArgument` when there are fewer than two sizes, a size is not
+  ///   positive, or the parameter count overflows or exceeds `maximumParameterCount`.
+  @discardableResult
+  public static func validateLayerSizes(
+    _ layerSizes: [Int], maximumParameterCount: Int? = nil
+  ) throws(DataError) -> Int {
+    guard layerSizes.count >= 2 else {
+      throw .invalidArgument(
+        "MLP layer sizes \(layerSizes): need at least the input and output sizes")
+    }
+    guard layerSizes.allSatisfy({ $0 > 0 }) else {
+      throw .invalidArgument("MLP layer sizes \(layerSizes): every size must be positive")
+    }
+    let limit =
+      maximumParameterCount
+      ?? Int(clamping: ProcessInfo.processInfo.physicalMemory / UInt64(MemoryLayout<Double>.stride))
+    var total = 0
+    for l in 0..<(layerSizes.count - 1) {
+      let (inputs, o1) = layerSizes[l].addingReportingOverflow(1)
+      let (layer, o2) = layerSizes[l + 1].multipliedReportingOverflow(by: inputs)
+      let (sum, o3) = total.addingReportingOverflow(layer)
+      guard !o1, !o2, !o3 else {
+        throw .invalidArgument("MLP layer sizes \(layerSizes): the parameter count overflows")
+      }
+      total = sum
+    }
+    guard total <= limit else {
+      throw .invalidArgument(
+        "MLP layer sizes \(layerSizes): \(total) parameters, more than the \(limit) that fit in "
+          + "memory")
+    }
+    return total
+  }
+
+  /// Creates a network after ``validateLayerSizes(_:maximumParameterCount:)``: the throwing
+  /// counterpart of ``init(layerSizes:hiddenActivation:)`` for untrusted sizes.
+  ///
+  /// - Throws: as ``validateLayerSizes(_:maximumParameterCount:)``.
+  public init(validatingLayerSizes layerSizes: [Int], hiddenActivation: Activation = .tanh)
+    throws(DataError)
+  {
+    try Self.validateLayerSizes(layerSizes)
+    self.init(layerSizes: layerSizes, hiddenActivation: hiddenActivation)
   }
 
   /// Number of weight layers `L` (hidden layers + 1).

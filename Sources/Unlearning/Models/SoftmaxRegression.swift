@@ -25,6 +25,25 @@ public struct SoftmaxRegression: TwiceDifferentiableModel, Hashable, Codable {
     self.classCount = classCount
   }
 
+  /// Creates a model after checking sizes that come from untrusted input: the throwing
+  /// counterpart of ``init(featureCount:classCount:)``.
+  ///
+  /// - Throws: `DataError.tooFewClasses` for `classCount < 2`, `.invalidArgument` for a
+  ///   negative feature count or a parameter count `K d` that overflows.
+  public init(validatingFeatureCount featureCount: Int, classCount: Int) throws(DataError) {
+    guard classCount >= 2 else {
+      throw .tooFewClasses(name: "softmax regression", classCount: classCount)
+    }
+    guard featureCount >= 0 else {
+      throw .invalidArgument("softmax regression: negative feature count \(featureCount)")
+    }
+    guard !classCount.multipliedReportingOverflow(by: featureCount).overflow else {
+      throw .invalidArgument(
+        "softmax regression: \(classCount) x \(featureCount) parameters overflow")
+    }
+    self.init(featureCount: featureCount, classCount: classCount)
+  }
+
   /// `K d`.
   public var parameterCount: Int { classCount * featureCount }
   /// `K`.
