@@ -6,9 +6,7 @@ import Unlearning
 struct DataOptions: ParsableArguments {
   @Option(
     help: ArgumentHelp(
-      "The data set: hospital, fashion-mnist, csv:PATH or libsvm:PATH.",
-      discussion:
-        "CSV and LIBSVM files may be gzip-compressed; a CSV file needs a header row.",
+      "The data set: hospital, fashion-mnist, csv:PATH or libsvm:PATH (files may be gzipped; a CSV file needs a header row).",
       valueName: "name"))
   var dataset: String = "hospital"
 
