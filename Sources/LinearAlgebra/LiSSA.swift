@@ -18,7 +18,7 @@ public struct ExactStochasticOperator<Base: LinearOperator>: StochasticLinearOpe
 
 /// LiSSA (Agarwal, Bullins & Hazan 2017): a stochastic Neumann-series estimate of `A^{-1} b`.
 ///
-/// Recursion (MATH.md section 5): `h_0 = b`, `h_j = b + (1 - damping) h_{j-1} - (A_batch h_{j-1}) / scale`,
+/// Recursion (Docs/Math.md section 5): `h_0 = b`, `h_j = b + (1 - damping) h_{j-1} - (A_batch h_{j-1}) / scale`,
 /// estimate `h_depth / scale`, averaged over `repeats` independent runs. It converges to
 /// `(A + damping * scale * I)^{-1} b` when `scale > lambda_max(A) / 2` (and `A` is PSD): the
 /// effective damping is `damping * scale`. With `scale < lambda_max / 2` it diverges; that is

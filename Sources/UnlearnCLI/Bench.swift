@@ -28,7 +28,7 @@ struct Bench: ParsableCommand {
 
   @Option(
     help:
-      "Sequential single removals for the certified group's removals-before-retrain count (issue 11)."
+      "Sequential single removals for the certified group's removals-before-retrain count."
   )
   var removals: Int = 500
 

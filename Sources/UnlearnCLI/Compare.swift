@@ -100,14 +100,17 @@ struct Compare: ParsableCommand {
   @Option(help: "Certified removal: delta.")
   var delta: Double = 1e-4
 
-  @Option(help: "Certified removal: noise sigma (default: calibrated from --budget).")
+  @Option(help: "Certified removal: noise sigma. Give --sigma or --budget, not both.")
   var sigma: Double?
 
   @Option(
     help:
       "Certified removal: gradient-residual budget eps' used to calibrate sigma when --sigma is not given."
   )
-  var budget: Double = 0.5
+  var budget: Double?
+
+  @Option(help: "Certified removal: calibration of sigma (exact | classic).")
+  var calibration: Calibration = .exact
 
   @Option(help: "Certified removal accounting (exact-step | paper).")
   var accounting: BudgetAccounting = .exactStep
@@ -134,6 +137,7 @@ struct Compare: ParsableCommand {
       throw ValidationError("--epsilon must be > 0 and --delta in (0, 1)")
     }
     if let sigma, !(sigma > 0) { throw ValidationError("--sigma must be positive") }
+    if sigma != nil && budget != nil { throw ValidationError("give --sigma or --budget, not both") }
     _ = try parsedMethods()
     _ = try parsedModels()
   }
@@ -207,7 +211,8 @@ struct Compare: ParsableCommand {
     configuration.epsilon = epsilon
     configuration.delta = delta
     configuration.sigma = sigma
-    configuration.budget = budget
+    configuration.budget = budget ?? configuration.budget
+    configuration.calibration = calibration
     configuration.accounting = accounting
     configuration.seed = seed
     configuration.iteratedNewtonSteps = newtonSteps

@@ -4,6 +4,7 @@ import Unlearning
 
 extension BudgetAccounting: ExpressibleByArgument {}
 extension CertificateBound: ExpressibleByArgument {}
+extension Calibration: ExpressibleByArgument {}
 
 /// `--model`: a model kind.
 enum ModelKind: String, ExpressibleByArgument, CaseIterable {
@@ -51,6 +52,12 @@ struct PrivacyOptions: ParsableArguments {
   @Option(help: "Certified: Newton solver (downdated-factor | cholesky | cg).")
   var solver: SolverChoice = .downdatedFactor
 
+  @Option(
+    help:
+      "Certified: how sigma and the budget relate (exact: the Gaussian privacy profile, valid for every epsilon; classic: Guo et al.'s formula, refused where it fails)."
+  )
+  var calibration: Calibration = .exact
+
   func validate() throws {
     if sigma != nil && budget != nil {
       throw ValidationError("give --sigma or --budget, not both")
@@ -59,8 +66,11 @@ struct PrivacyOptions: ParsableArguments {
 
   func privacy() throws -> PrivacyParameters {
     try runReportingErrors {
-      try sigma.map { try PrivacyParameters(epsilon: epsilon, delta: delta, sigma: $0) }
-        ?? PrivacyParameters(epsilon: epsilon, delta: delta, budget: budget ?? 0.5)
+      try sigma.map {
+        try PrivacyParameters(epsilon: epsilon, delta: delta, sigma: $0, calibration: calibration)
+      }
+        ?? PrivacyParameters(
+          epsilon: epsilon, delta: delta, budget: budget ?? 0.5, calibration: calibration)
     }
   }
 }
@@ -117,7 +127,7 @@ struct Train: ParsableCommand {
   }
 
   func run() throws {
-    try checkOutputs(inputs: [], outputs: [out])
+    try runReportingErrors { try SecureFile.checkOutputs(inputs: [], outputs: [out]) }
     let scenario = try data.scenario(seed: seed)
     progressLine("loading \(scenario)")
     let (train, _) = try runReportingErrors { try scenario.load() }
@@ -148,7 +158,7 @@ struct Train: ParsableCommand {
           data: train, regularization: lambda, trainer: spec.defaultTrainer(seed: seed),
           scenario: scenario, seed: seed))
     }
-    try runReportingErrors { try file.write(to: out) }
+    try runReportingErrors { try StateStore.create(file, at: out) }
     let t = file.training
     print(
       "trained \(file.model): \(t.iterations) iterations\(t.converged ? "" : " - NOT converged"), \(ComparisonRendering.seconds(t.seconds))"
@@ -158,7 +168,7 @@ struct Train: ParsableCommand {
         "certified: epsilon \(c.privacy.epsilon), delta \(c.privacy.delta), sigma \(ComparisonRendering.num(c.privacy.sigma)), budget \(ComparisonRendering.num(c.budget)), spent \(ComparisonRendering.num(c.spent)) (\(c.accounting.rawValue) accounting, \(c.solver.name) solver)"
       )
     }
-    print("wrote \(out)")
+    print("wrote \(out) (private, mode 0600) and its deletion ledger \(StateStore(path: out).ledgerPath)")
   }
 
   func specification(for train: Dataset) throws -> ModelSpecification {
@@ -236,13 +246,35 @@ struct Remove: ParsableCommand {
   @Option(help: "Write the removal report (and certificate) as JSON to this file (- for stdout).")
   var json: String?
 
+  @Option(help: "Seconds to wait for another request holding the model file's lock.")
+  var lockTimeout: Double = 60
+
   func run() throws {
-    try checkOutputs(
-      inputs: [modelFile, forgetIDs == "-" ? nil : forgetIDs].compactMap { $0 },
-      outputs: [out, json].compactMap { $0 }, inPlace: out == modelFile ? out : nil)
+    let inputs = [modelFile == out ? nil : modelFile, forgetIDs == "-" ? nil : forgetIDs]
+    try runReportingErrors {
+      try SecureFile.checkOutputs(
+        inputs: inputs.compactMap { $0 }, outputs: [out, json].compactMap { $0 })
+    }
     let ids = try readIDs(forgetIDs)
+    let store = StateStore(path: modelFile)
+    let report = try runReportingErrors {
+      try store.update(writingTo: out, timeout: lockTimeout) { file in
+        try self.apply(ids, to: file)
+      }
+    }
+    print(
+      "removed \(report.forgottenCount) samples by \(report.method) in \(ComparisonRendering.seconds(report.seconds)); gradient residual \(ComparisonRendering.num(report.gradientResidualNorm)) (sum form, retained data)"
+    )
+    if let c = report.certificate { print("certificate: \(c)") }
+    print("wrote \(out) and appended to \(StateStore(path: out).ledgerPath)")
+  }
+
+  /// The request itself, run under the state's lock: load the data, remove, write the report
+  /// (before anything is committed).
+  func apply(_ ids: [SampleID], to file: ModelFile) throws -> (StateStore.Update, RemovalReport) {
     let loadStart = DispatchTime.now().uptimeNanoseconds
-    let (file, train, _) = try loadModelAndData(modelFile)
+    progressLine("loading \(file.scenario)")
+    let (train, _) = try file.scenario.load()
     let chosen = method ?? (file.certification != nil ? .certified : .newton)
     if file.certification != nil && chosen != .certified {
       throw CLIError(
@@ -252,25 +284,21 @@ struct Remove: ParsableCommand {
     if file.certification == nil && chosen == .certified {
       throw CLIError("\(modelFile): not a certified model (train it with --certified)")
     }
-    let (updated, report, prepareSeconds) = try runReportingErrors {
-      try file.withState(
-        data: train, path: modelFile,
-        RemoveVisitor(file: file, ids: ids, method: chosen))
-    }
-    let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) * 1e-9
-      - report.seconds
+    let (updated, report, prepareSeconds) = try file.withState(
+      data: train, path: modelFile, RemoveVisitor(file: file, ids: ids, method: chosen))
+    let loadSeconds =
+      Double(DispatchTime.now().uptimeNanoseconds - loadStart) * 1e-9 - report.seconds
     if let json {
-      let output = RemoveOutput(
-        schema: "unlearn.remove/1", report: report, loadSeconds: loadSeconds,
-        prepareSeconds: prepareSeconds)
-      try runReportingErrors { try writeJSONAtomically(output, to: json) }
+      try writeJSONAtomically(
+        RemoveOutput(
+          schema: "unlearn.remove/1", report: report, loadSeconds: loadSeconds,
+          prepareSeconds: prepareSeconds), to: json)
     }
-    try runReportingErrors { try updated.write(to: out) }
-    print(
-      "removed \(report.forgottenCount) samples by \(report.method) in \(ComparisonRendering.seconds(report.seconds)) (load and preparation \(ComparisonRendering.seconds(loadSeconds))); gradient residual \(ComparisonRendering.num(report.gradientResidualNorm)) (sum form, retained data)"
+    return (
+      StateStore.Update(
+        file: updated, ids: ids, method: report.method, certificate: report.certificate),
+      report
     )
-    if let c = report.certificate { print("certificate: \(c)") }
-    print("wrote \(out)")
   }
 }
 
@@ -341,7 +369,7 @@ struct Export: ParsableCommand {
   }
 
   func run() throws {
-    try checkOutputs(inputs: [modelFile], outputs: [out])
+    try runReportingErrors { try SecureFile.checkOutputs(inputs: [modelFile], outputs: [out]) }
     let file = try runReportingErrors { try ModelFile.read(from: modelFile) }
     let release = try runReportingErrors { try PublicRelease(file) }
     try runReportingErrors { try release.write(to: out) }
@@ -364,28 +392,49 @@ func loadModelAndData(_ path: String) throws -> (file: ModelFile, train: Dataset
   return (file, train, test)
 }
 
-/// Refuses, before any work, outputs that collide with an input or another output.
-func checkOutputs(inputs: [String], outputs: [String], inPlace: String? = nil) throws {
-  func key(_ path: String) -> String {
-    URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
-  }
-  var seen: [String: String] = [:]
-  for input in inputs where input != inPlace { seen[key(input)] = "input \(input)" }
-  for output in outputs where output != "-" {
-    if let other = seen[key(output)] {
-      throw CLIError("output \(output) is the same file as the \(other): refusing to overwrite it")
+// MARK: - audit
+
+/// `unlearn audit`: verify a private state against its deletion ledger and its certificate.
+struct Audit: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Verify a model file against its deletion ledger and recompute its certificate.",
+    discussion: """
+      Example:
+        unlearn audit --model-file certified.json
+
+      Checks: the ledger's hash chain; that the state is the ledger's last recorded state; that the removed ids are the union of the entries; and for certified models that b is consistent with sigma and that the true gradient residual, recomputed from the training data with b, is at most the certificate, which is at most the budget. The first failing entry and field are named. --repair removes stray temporary files and completes or rolls back an interrupted request; it never changes the state file.
+      """)
+
+  @Option(name: .customLong("model-file"), help: "The private model file to audit.")
+  var modelFile: String
+
+  @Flag(help: "Repair what an interrupted request left behind, then audit again.")
+  var repair = false
+
+  @Flag(help: "Skip loading the training data (no residual recomputation).")
+  var skipData = false
+
+  func run() throws {
+    let store = StateStore(path: modelFile)
+    if repair {
+      let done = try runReportingErrors { try store.repair() }
+      for action in done { print("repaired: \(action.rawValue)") }
+      if done.isEmpty { print("nothing to repair") }
     }
-    seen[key(output)] = "output \(output)"
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory) {
-      let attributes = try? FileManager.default.attributesOfItem(atPath: output)
-      guard !isDirectory.boolValue, attributes?[.type] as? FileAttributeType == .typeRegular else {
-        throw CLIError("output \(output) exists and is not a regular file")
-      }
+    var data: Dataset?
+    if !skipData, let file = try? ModelFile.read(from: modelFile) {
+      progressLine("loading \(file.scenario)")
+      data = try? file.scenario.load().train
     }
-    let directory = URL(fileURLWithPath: output).deletingLastPathComponent().path
-    guard FileManager.default.isWritableFile(atPath: directory) else {
-      throw CLIError("output \(output): directory \(directory) does not exist or is not writable")
+    let audit = store.audit(data: data)
+    for finding in audit.findings { print(finding) }
+    if !audit.repairs.isEmpty {
+      print("repairable with --repair: \(audit.repairs.map(\.rawValue).joined(separator: "; "))")
     }
+    guard audit.passed else {
+      let first = audit.findings.first { !$0.passed }!
+      throw CLIError("\(modelFile): audit failed: \(first.check): \(first.detail)")
+    }
+    print("audit passed")
   }
 }

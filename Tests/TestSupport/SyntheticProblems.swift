@@ -61,7 +61,7 @@ public enum SyntheticProblems {
     return SyntheticProblem(features: x, targets: y)
   }
 
-  /// The seed's hospital: `count` patients, half healthy (age ~ N(40, 10), glucose ~
+  /// The hospital demo's hospital: `count` patients, half healthy (age ~ N(40, 10), glucose ~
   /// N(100, 15), label 0), half diabetic (age ~ N(55, 12), glucose ~ N(150, 20), label 1);
   /// features `((age - 47.5) / 50, (glucose - 125) / 100)`; shuffled with the same generator,
   /// then the first `trainCount` rows train and the rest test.

@@ -1,6 +1,6 @@
 /// When the fast sequential certified remover (``CertifiedRemovalSolver/fastSequential(_:)``)
-/// refines a step or rebuilds its cached Hessian factor (MATH.md section 6, "Fast sequential
-/// removal"; issue 9).
+/// refines a step or rebuilds its cached Hessian factor (Docs/Math.md section 6, "Fast sequential
+/// removal").
 ///
 /// The fast path keeps a Cholesky factor `H~` of an earlier Hessian, downdated by the rank-1
 /// term `sqrt(w_j loss''(z0_j)) x_j` of every removed row (`z0` the predictors at the factor's

@@ -1,6 +1,6 @@
 import RealModule
 
-/// The quantities EVALUATION.md asks every comparison to report, as pure functions.
+/// The quantities every comparison reports (Docs/Math.md section 8), as pure functions.
 ///
 /// Probabilities are `n x K` matrices whose rows sum to one (see
 /// `TwiceDifferentiableModel.probabilities`). Logarithms are natural.

@@ -1,4 +1,4 @@
-/// How an unlearned model compares with the retrained reference (EVALUATION.md, "Metrics every
+/// How an unlearned model compares with the retrained reference (Docs/Math.md section 8, "Metrics every
 /// comparison row shows"). One value per (model, method).
 ///
 /// Accuracies are fractions in `[0, 1]`; gaps are `self - retrain` (so a negative forget gap

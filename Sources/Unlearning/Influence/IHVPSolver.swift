@@ -1,5 +1,5 @@
 /// How to compute inverse-Hessian-vector products `x = (H_J + damping I)^{-1} v` for influence
-/// functions (MATH.md section 5).
+/// functions (Docs/Math.md section 5).
 ///
 /// `H_J` is the **mean-form** Hessian `(1/n_eff) sum_i w_i hess loss_i(theta) + lambda I`
 /// (`n_eff = sum_i w_i`); the sum-form Hessian of ``Objective`` is `H_sum = n_eff H_J`. Every
@@ -70,7 +70,7 @@ public enum IHVPSolver: Sendable, Codable, Hashable {
     case jacobi
   }
 
-  /// Settings of the LiSSA solver (Agarwal, Bullins & Hazan 2017; MATH.md section 5).
+  /// Settings of the LiSSA solver (Agarwal, Bullins & Hazan 2017; Docs/Math.md section 5).
   ///
   /// Recursion `h_0 = v`, `h_j = v + (1 - mu) h_{j-1} - (H_batch h_{j-1}) / scale`, estimate
   /// `h_depth / scale` averaged over `repeats`. It converges to

@@ -13,7 +13,7 @@ public struct TestPoint: Sendable, Codable, Equatable {
   }
 }
 
-/// Influence functions (Koh & Liang 2017) of a trained model, **mean form** (MATH.md section 4).
+/// Influence functions (Koh & Liang 2017) of a trained model, **mean form** (Docs/Math.md section 4).
 ///
 /// With the trained parameters `theta`, sample weights `w_i` (1, or 0 for rows already removed),
 /// `n_eff = sum_i w_i` and the **mean-form** Hessian

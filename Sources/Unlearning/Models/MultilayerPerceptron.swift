@@ -7,7 +7,7 @@ import Foundation
 /// `K >= 2` is a softmax with cross-entropy (targets 0 ..< K).
 ///
 /// **Parameter layout.** For each layer `l = 1, ..., L` in order: `W_l` (`out_l x in_l`,
-/// row-major) then `b_l` (`out_l`); `p = sum_l out_l (in_l + 1)`. The seed's network
+/// row-major) then `b_l` (`out_l`); `p = sum_l out_l (in_l + 1)`. The hospital demo's network
 /// `2 -> 20 -> 1` has 81 parameters. ``Objective`` regularises **all** of them, biases
 /// included.
 ///
@@ -29,7 +29,7 @@ public struct MultilayerPerceptron: TwiceDifferentiableModel, Hashable, Codable 
   /// Creates a network.
   ///
   /// - Parameters:
-  ///   - layerSizes: at least `[d, out]`; every width positive. The seed's network is
+  ///   - layerSizes: at least `[d, out]`; every width positive. The hospital demo's network is
   ///     `[2, 20, 1]` with `.tanh`.
   ///   - hiddenActivation: tanh (default), ReLU or sigmoid.
   public init(layerSizes: [Int], hiddenActivation: Activation = .tanh) {

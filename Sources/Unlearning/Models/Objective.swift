@@ -1,5 +1,5 @@
 /// The regularised, optionally weighted and perturbed training objective of a model, in
-/// **sum form** (MATH.md §1):
+/// **sum form** (Docs/Math.md section 1):
 ///
 ///     L(theta) = sum_i w_i loss_i(theta) + (lambda / 2) n_eff ||theta||^2 + b^T theta,
 ///     n_eff = sum_i w_i  (n when unweighted).

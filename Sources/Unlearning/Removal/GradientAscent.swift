@@ -1,4 +1,4 @@
-/// The seed tutorial's gradient ascent on the forget set (MATH.md section 7):
+/// Gradient ascent as the naive hospital demo this project started from ran it on the forget set (Docs/Math.md section 7):
 ///
 ///     repeat epochs times:  theta <- theta + learningRate * multiplier * grad (mean_{j in F} loss_j(theta))
 ///
@@ -8,14 +8,14 @@
 /// in the notes. Cost: `epochs` gradient passes over the `m` forgotten rows (`O(epochs m p)`;
 /// the `m x d` forget rows are copied once).
 public struct GradientAscent: Unlearner {
-  /// `eta`. Default 0.1 (the seed's).
+  /// `eta`. Default 0.1 (the hospital demo's).
   public var learningRate: Double
-  /// `alpha`, the seed's "multiplier". Default 0.7.
+  /// `alpha`, the hospital demo's "multiplier". Default 0.7.
   public var multiplier: Double
-  /// Number of ascent steps. Default 145 (the seed's).
+  /// Number of ascent steps. Default 145 (the hospital demo's).
   public var epochs: Int
 
-  /// Creates the method with the seed's settings by default.
+  /// Creates the method with the hospital demo's settings by default.
   ///
   /// - Parameters:
   ///   - learningRate: `eta > 0`.

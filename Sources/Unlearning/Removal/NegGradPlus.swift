@@ -1,4 +1,4 @@
-/// NegGrad+ (MATH.md section 7): gradient steps on
+/// NegGrad+ (Docs/Math.md section 7): gradient steps on
 ///
 ///     beta * L_b(theta; R) / n_R  -  (1 - beta) * mean_{j in F} loss_j(theta),
 ///

@@ -1,4 +1,4 @@
-/// Newton removal (influence update, MATH.md section 3): one (or a few) Newton steps on the
+/// Newton removal (influence update, Docs/Math.md section 3): one (or a few) Newton steps on the
 /// retained objective `L_b(.; R)` from the current parameters.
 ///
 /// - ``Mode/fullGradient`` (default): `v = -H^{-1} g`, `g = grad L_b(theta; R)` (`b` included),

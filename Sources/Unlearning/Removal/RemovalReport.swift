@@ -1,6 +1,6 @@
 /// What an unlearning method did, in numbers a user can check.
 ///
-/// Residuals are **sum form** and include the loss perturbation `b` (MATH.md section 1):
+/// Residuals are **sum form** and include the loss perturbation `b` (Docs/Math.md section 1):
 /// ``gradientResidualNorm`` is `||grad L_b(theta'; R)||` of the returned model on the retained
 /// rows (0 only at the retrained optimum, for convex models); ``trainingResidualNorm`` is
 /// `||grad L_b(theta; D)||` of the input model on the rows it was trained on, before removal.

@@ -1,5 +1,5 @@
 /// Retraining from scratch on the retained rows: the reference every other method is judged
-/// against (MATH.md section 7).
+/// against (Docs/Math.md section 7).
 ///
 /// Minimises the same objective `L_b(theta; R)`: same `b`, regulariser rescaled to the retained
 /// count (automatic with weights), from the model's initial parameters

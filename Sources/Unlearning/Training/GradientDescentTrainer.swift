@@ -1,21 +1,21 @@
 /// Full-batch gradient descent on the **mean-form** objective `L / n_eff`:
 /// `theta <- theta - learningRate * grad L(theta) / n_eff`.
 ///
-/// The seed's MLP settings are the defaults (learning rate 0.1, 200 epochs). One epoch is one
+/// The hospital demo's MLP settings are the defaults (learning rate 0.1, 200 epochs). One epoch is one
 /// full-batch update (one value-and-gradient evaluation). The result reports the sum-form
 /// gradient norm; with a fixed epoch budget the run is usually **not** converged to
 /// `gradientTolerance`, and says so. Stops early once the tolerance is met.
 public struct GradientDescentTrainer: Trainer, Hashable, Codable {
-  /// Step size on the mean-form objective. Default 0.1 (the seed's).
+  /// Step size on the mean-form objective. Default 0.1 (the hospital demo's).
   public var learningRate: Double
-  /// Number of full-batch updates. Default 200 (the seed's).
+  /// Number of full-batch updates. Default 200 (the hospital demo's).
   public var epochs: Int
   /// Converged when `||grad L|| <= gradientTolerance * n_eff` (sum form). Default `1e-9`.
   public var gradientTolerance: Double
   /// Seed for the initial parameters when no start is given (the MLP's Glorot draw).
   public var seed: UInt64
 
-  /// Creates a gradient-descent trainer (defaults: the seed's MLP settings).
+  /// Creates a gradient-descent trainer (defaults: the hospital demo's MLP settings).
   public init(
     learningRate: Double = 0.1, epochs: Int = 200, gradientTolerance: Double = 1e-9,
     seed: UInt64 = 0

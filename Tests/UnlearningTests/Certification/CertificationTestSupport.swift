@@ -15,12 +15,15 @@ enum CertificationProblems {
     return Array(data.ids.shuffled(using: &g).prefix(count))
   }
 
-  /// `PrivacyParameters` with the given sigma and a budget of `budget` (epsilon solved for).
+  /// `PrivacyParameters` with the given sigma and a budget of about `budget` (epsilon solved
+  /// for under the exact calibration).
   static func privacy(sigma: Double, budget: Double, delta: Double = 1e-4) throws
     -> PrivacyParameters
   {
     try PrivacyParameters(
-      epsilon: budget * PrivacyParameters.c(delta: delta) / sigma, delta: delta, sigma: sigma)
+      epsilon: GaussianPrivacyProfile.largestEpsilon(
+        delta: delta, sigma: sigma, sensitivity: budget),
+      delta: delta, sigma: sigma)
   }
 }
 

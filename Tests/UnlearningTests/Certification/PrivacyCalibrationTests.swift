@@ -1,14 +1,34 @@
 import Foundation
 import Testing
-import Unlearning
+@testable import Unlearning
 
 @Suite("Certification calibration constants and bounds")
 struct PrivacyCalibrationTests {
   @Test func publishedConstants() throws {
     #expect(abs(PrivacyParameters.c(delta: 1e-4) - 4.385386) < 5e-7)
     #expect(abs(PrivacyParameters.c(delta: 1e-5) - 4.882293) < 5e-7)
-    let p = try PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: 10)
+    let p = try PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: 10, calibration: .classic)
     #expect(abs(p.budget - 2.280301) < 5e-7)
+    // The exact profile (value computed independently with scipy's normal CDF and bisection).
+    let exact = try PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: 10)
+    #expect(abs(exact.budget - 3.139025) < 5e-6)
+  }
+
+  @Test func classicCalibrationIsRefusedWhereItFails() throws {
+    #expect(throws: CertificationError.self) {
+      try PrivacyParameters(epsilon: 10, delta: 1e-4, sigma: 10, calibration: .classic)
+    }
+    do {
+      _ = try PrivacyParameters(epsilon: 50, delta: 1e-4, sigma: 1, calibration: .classic)
+    } catch {
+      #expect("\(error)".contains("8.3"))
+    }
+    // The exact calibration certifies any epsilon; at epsilon 10 its budget is below the
+    // classic formula's (which would be unsound there).
+    let exact = try PrivacyParameters(epsilon: 10, delta: 1e-4, sigma: 10)
+    #expect(exact.budget < 10 * 10 / PrivacyParameters.c(delta: 1e-4))
+    #expect(
+      GaussianPrivacyProfile.delta(epsilon: 10, sigma: 10, sensitivity: exact.budget) <= 1e-4)
   }
 
   @Test(arguments: [1e-2, 1e-4, 1e-6, 1e-9])
@@ -18,9 +38,13 @@ struct PrivacyCalibrationTests {
   }
 
   @Test func sigmaFromBudgetInvertsBudgetFromSigma() throws {
-    let p = try PrivacyParameters(epsilon: 0.5, delta: 1e-5, budget: 0.1)
+    let p = try PrivacyParameters(epsilon: 0.5, delta: 1e-5, budget: 0.1, calibration: .classic)
     #expect(abs(p.budget - 0.1) <= 1e-15)
     #expect(abs(p.sigma - PrivacyParameters.c(delta: 1e-5) * 0.1 / 0.5) <= 1e-14)
+    let q = try PrivacyParameters(epsilon: 0.5, delta: 1e-5, budget: 0.1)
+    #expect(q.budget <= 0.1 * (1 + 1e-9))
+    #expect(q.budget >= 0.1 * (1 - 1e-9))
+    #expect(q.sigma < p.sigma)
   }
 
   @Test func invalidParametersThrow() {

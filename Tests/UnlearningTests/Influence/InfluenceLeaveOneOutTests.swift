@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 import Unlearning
 
-/// Oracles from actual retraining: predicted vs leave-one-out changes (MATH.md section 4), and
+/// Oracles from actual retraining: predicted vs leave-one-out changes (Docs/Math.md section 4), and
 /// the ridge closed form.
 @Suite("InfluenceLeaveOneOut")
 struct InfluenceLeaveOneOutTests {

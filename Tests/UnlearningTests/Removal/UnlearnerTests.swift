@@ -225,8 +225,8 @@ extension RemovalTests {
   @Suite("Hospital baselines")
   struct Hospital {
     /// Measured (seed 42, 80 patients, intercept, lambda 1e-2 mean form): retrain keeps 93.75%
-    /// on F and 92% on test; the seed's 145 epochs give 86.25% / 80%, 500 epochs 45% / 49%.
-    /// (With lambda <= 5e-3 the seed's 145 epochs barely move the model: the step is too small
+    /// on F and 92% on test; the hospital demo's 145 epochs give 86.25% / 80%, 500 epochs 45% / 49%.
+    /// (With lambda <= 5e-3 the hospital demo's 145 epochs barely move the model: the step is too small
     /// for this model's scale; the longer run still flips it.)
     @Test(
       "Gradient ascent over-forgets (forget accuracy below retrain's, test accuracy down); Newton rho < 0.1"
@@ -246,7 +246,7 @@ extension RemovalTests {
       let retrainForget = accuracy(retrain, forget)
       let retrainTest = accuracy(retrain, test)
       #expect(retrainForget > 0.85)
-      // The seed's settings: below retrain on F, and more than 1 point down on test.
+      // The hospital demo's settings: below retrain on F, and more than 1 point down on test.
       let ascent = try GradientAscent().unlearn(state, forgetting: ids)
       #expect(accuracy(ascent.state.parameters, forget) < retrainForget - 0.05)
       #expect(accuracy(ascent.state.parameters, test) < retrainTest - 0.01)

@@ -10,7 +10,7 @@ func accuracy(_ predictions: [Int], _ targets: [Double]) -> Double {
 @Suite("GradientDescentTrainer")
 struct GradientDescentTrainerTests {
   @Test(
-    "The seed's MLP (2 -> 20 tanh -> 1, lr 0.1, 200 epochs) reaches ~94% test accuracy",
+    "The hospital demo's MLP (2 -> 20 tanh -> 1, lr 0.1, 200 epochs) reaches ~94% test accuracy",
     arguments: [UInt64(42), 7])
   func seedNetwork(seed: UInt64) {
     let (train, test) = SyntheticProblems.hospital(seed: seed)
