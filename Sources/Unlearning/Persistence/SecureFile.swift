@@ -86,7 +86,9 @@ public enum SecureFile {
   /// `.<basename>.tmp-<random>` in the same directory with `O_CREAT | O_EXCL | O_NOFOLLOW` and
   /// permission `0600` (narrowed, never widened, by the umask); write every byte; set `mode`
   /// exactly (whatever the umask); `fsync`; `rename` over the target; `fsync` the directory.
-  /// On failure the temporary file is removed.
+  /// On failure the temporary file is removed. Should only the final directory `fsync` fail
+  /// (`.ioFailed` with operation "sync the directory of"), the new contents are already in
+  /// place but might not survive a power loss.
   ///
   /// A symbolic link to a regular file is followed: the file it points to is replaced and the
   /// link kept.
@@ -97,7 +99,7 @@ public enum SecureFile {
   ///   - mode: the permission bits of the result (`0o600` for private files; a public release
   ///     may pass `0o644`).
   /// - Throws: ``FileSafetyError``: `.notRegularFile`, `.directoryMissing`,
-  ///   `.directoryNotWritable`, `.ioFailed`.
+  ///   `.directoryNotWritable`, `.ioFailed`, `.emptyPath`.
   /// - Complexity: one pass over `data` plus two `fsync` calls.
   public static func writeAtomically(
     _ data: Data, to path: String, mode: mode_t = 0o600

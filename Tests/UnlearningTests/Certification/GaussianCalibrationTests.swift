@@ -191,6 +191,21 @@ struct GaussianCalibrationTests {
     #expect(Self.close(trueDelta, 2.25004552479162e-4, relative: 1e-9), "\(trueDelta)")
   }
 
+  @Test("where the classic calibration is valid, the exact sigma never exceeds it")
+  func exactNeverNeedsMoreNoise() {
+    for delta in [1e-2, 1e-4, 1e-6, 1e-9] {
+      let c = GaussianPrivacyProfile.classicConstant(delta: delta)
+      for epsilon in [0.01, 0.1, 0.5, 1, 2, 4, 7] {
+        guard GaussianPrivacyProfile.classicIsValid(epsilon: epsilon, delta: delta) else {
+          continue
+        }
+        let exact = GaussianPrivacyProfile.minimumSigma(
+          epsilon: epsilon, delta: delta, sensitivity: 1)
+        #expect(exact <= c / epsilon, "eps \(epsilon), delta \(delta)")
+      }
+    }
+  }
+
   @Test("budget gain exact / classic at delta 1e-4: 1.789 (eps 0.1), 1.377 (1), 0.963 (10)")
   func budgetGain() {
     let references: [(Double, Double)] = [
