@@ -67,6 +67,8 @@ let package = Package(
       ]
     ),
     .testTarget(
-      name: "UnlearnCLITests", dependencies: ["UnlearnCLI", "NotebookRunner", "TestSupport"]),
+      name: "UnlearnCLITests",
+      // "unlearn": the crash-safety tests kill the real binary mid-request.
+      dependencies: ["UnlearnCLI", "NotebookRunner", "TestSupport", "unlearn"]),
   ]
 )

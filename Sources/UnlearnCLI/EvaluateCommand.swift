@@ -289,7 +289,9 @@ struct EvaluateCommand: ParsableCommand {
       ])
     }
     var widths = [Int](repeating: 0, count: header.count)
-    for line in lines { for (i, cell) in line.enumerated() { widths[i] = max(widths[i], cell.count) } }
+    for line in lines {
+      for (i, cell) in line.enumerated() { widths[i] = max(widths[i], cell.count) }
+    }
     func render(_ line: [String]) -> String {
       line.enumerated().map { i, cell in
         i == 0

@@ -168,7 +168,9 @@ struct Train: ParsableCommand {
         "certified: epsilon \(c.privacy.epsilon), delta \(c.privacy.delta), sigma \(ComparisonRendering.num(c.privacy.sigma)), budget \(ComparisonRendering.num(c.budget)), spent \(ComparisonRendering.num(c.spent)) (\(c.accounting.rawValue) accounting, \(c.solver.name) solver)"
       )
     }
-    print("wrote \(out) (private, mode 0600) and its deletion ledger \(StateStore(path: out).ledgerPath)")
+    print(
+      "wrote \(out) (private, mode 0600) and its deletion ledger \(StateStore(path: out).ledgerPath)"
+    )
   }
 
   func specification(for train: Dataset) throws -> ModelSpecification {
@@ -365,7 +367,9 @@ struct Export: ParsableCommand {
   var out: String
 
   func validate() throws {
-    guard isPublic else { throw ValidationError("pass --public: export only writes public releases") }
+    guard isPublic else {
+      throw ValidationError("pass --public: export only writes public releases")
+    }
   }
 
   func run() throws {

@@ -11,7 +11,8 @@ public struct Unlearn: ParsableCommand {
       forgotten samples, obtained cheaply, with a certificate where one can exist.
       """,
     subcommands: [
-      Compare.self, Train.self, Remove.self, Audit.self, InfluenceCommand.self, Export.self, Bench.self,
+      Compare.self, Train.self, Remove.self, Audit.self, InfluenceCommand.self, Export.self,
+      Bench.self,
       NotebookCommand.self,
       EvaluateCommand.self,
     ],

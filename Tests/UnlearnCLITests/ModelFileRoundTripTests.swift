@@ -75,7 +75,9 @@ struct ModelFileRoundTripTests {
     let published = Self.path("public.json")
     try Self.run(["export", "--public", "--model-file", two, "--out", published])
     let text = try String(contentsOfFile: published, encoding: .utf8)
-    for secret in ["perturbation", "removedIDs", "headSpent", "certificates", "scenario", "Fingerprint"] {
+    for secret in [
+      "perturbation", "removedIDs", "headSpent", "certificates", "scenario", "Fingerprint",
+    ] {
       #expect(!text.contains(secret), "\(secret)")
     }
     #expect(try PublicRelease.read(from: published).parameters == file.parameters)
@@ -129,7 +131,9 @@ struct ModelFileRoundTripTests {
       toFile: bad, atomically: true, encoding: .utf8)
     try "1003\n".write(toFile: ids, atomically: true, encoding: .utf8)
     do {
-      try Self.run(["remove", "--model-file", bad, "--forget-ids", ids, "--out", Self.path("z.json")])
+      try Self.run([
+        "remove", "--model-file", bad, "--forget-ids", ids, "--out", Self.path("z.json"),
+      ])
       Issue.record("expected an error")
     } catch {
       #expect("\(error)".contains(bad))

@@ -184,7 +184,9 @@ struct CertifiedEngine {
       bound == .guo ? step.guo : step.tight
     }
     var acceptable = 0.0
-    if certification.accounting == .exactStep, case .downdatedFactor(let policy) = certification.solver {
+    if certification.accounting == .exactStep,
+      case .downdatedFactor(let policy) = certification.solver
+    {
       acceptable = policy.budgetFraction * budget / Double(heads).squareRoot()
     }
     var last = [HeadNewtonSolver<M.Head>.Step](repeating: .none, count: heads)

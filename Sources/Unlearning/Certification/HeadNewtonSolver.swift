@@ -95,7 +95,8 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
   mutating func refresh(_ objective: Objective<Head>, curvature: [Double])
     throws(UnlearningError)
   {
-    var hessian = objective.features.weightedGram(weights: Self.weighted(curvature, objective.weights))
+    var hessian = objective.features.weightedGram(
+      weights: Self.weighted(curvature, objective.weights))
     hessian.addToDiagonal(objective.curvatureShift)
     factor = try NewtonSolver.factor(hessian)
     factorCurvature = curvature

@@ -48,7 +48,9 @@ public struct PrivacyParameters: Sendable, Codable, Equatable {
     guard sigma > 0, sigma.isFinite else {
       throw .invalidParameter("sigma must be positive, got \(sigma)")
     }
-    if calibration == .classic && !GaussianPrivacyProfile.classicIsValid(epsilon: epsilon, delta: delta) {
+    if calibration == .classic
+      && !GaussianPrivacyProfile.classicIsValid(epsilon: epsilon, delta: delta)
+    {
       let limit = GaussianPrivacyProfile.classicValidityLimit(delta: delta)
       throw .invalidParameter(
         "the classic calibration does not give (epsilon \(epsilon), delta \(delta)): it holds only up to epsilon \(String(format: "%.3f", limit)) at this delta; use the exact calibration"
@@ -88,7 +90,8 @@ public struct PrivacyParameters: Sendable, Codable, Equatable {
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     try self.init(
-      epsilon: c.decode(Double.self, forKey: .epsilon), delta: c.decode(Double.self, forKey: .delta),
+      epsilon: c.decode(Double.self, forKey: .epsilon),
+      delta: c.decode(Double.self, forKey: .delta),
       sigma: c.decode(Double.self, forKey: .sigma),
       calibration: c.decodeIfPresent(Calibration.self, forKey: .calibration) ?? .classic)
   }

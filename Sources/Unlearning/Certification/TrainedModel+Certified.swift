@@ -85,7 +85,8 @@ extension TrainedModel where Model: CertifiableModel {
     var state = try TrainedModel.train(
       model: model, data: data, regularization: regularization, perturbation: b, trainer: trainer)
     state.certification = CertificationState(
-      privacy: privacy, accounting: accounting, bound: bound ?? (accounting == .paper ? .guo : .tight),
+      privacy: privacy, accounting: accounting,
+      bound: bound ?? (accounting == .paper ? .guo : .tight),
       solver: solver, maximumSteps: maximumSteps, spectralNorm: spectralNorm, headSpent: [],
       retrainCount: 0, certificates: [], perturbationSource: perturbation, perturbationDraws: 1)
     let solvers = try CertifiedEngine.solvers(for: state)

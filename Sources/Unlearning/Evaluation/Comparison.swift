@@ -253,7 +253,8 @@ public enum Comparison {
             classCount: train.classCount)
           let (certifiedSummary, certifiedRows) = try runCertified(
             heads, name: "certified one-vs-rest",
-            specification: .oneVsRest(featureCount: train.featureCount, classCount: train.classCount),
+            specification: .oneVsRest(
+              featureCount: train.featureCount, classCount: train.classCount),
             train: train, test: test, forgetIDs: forgetIDs, publicRetrain: modelRows.first,
             configuration: configuration, progress: progress)
           summaries.append(certifiedSummary)

@@ -112,7 +112,9 @@ public struct ForgetScoreExperiment<Model: TwiceDifferentiableModel>: Sendable {
     let chosen =
       k >= retainRows.count
       ? retainRows
-      : RandomSampling.indices(choosing: k, from: retainRows.count, using: &g).map { retainRows[$0] }
+      : RandomSampling.indices(choosing: k, from: retainRows.count, using: &g).map {
+        retainRows[$0]
+      }
     return (chosen.sorted(), g.next())
   }
 
@@ -137,7 +139,8 @@ public struct ForgetScoreExperiment<Model: TwiceDifferentiableModel>: Sendable {
     let stopwatch = Stopwatch()
     progress(
       "forget score: \(n) model pairs x (train, retrain, \(methods.count) method\(methods.count == 1 ? "" : "s"), control retrain), "
-        + "\(forget.count) forget examples, \(parallelism) pair\(parallelism == 1 ? "" : "s") at a time")
+        + "\(forget.count) forget examples, \(parallelism) pair\(parallelism == 1 ? "" : "s") at a time"
+    )
 
     let collector = PairCollector<PairResult>(count: n, progress: progress)
     let workers = Swift.max(1, Swift.min(parallelism, n))
@@ -184,7 +187,9 @@ public struct ForgetScoreExperiment<Model: TwiceDifferentiableModel>: Sendable {
     guard retainFraction > 0, retainFraction <= 1 else {
       throw UnlearningError.invalidArgument("retain fraction must be in (0, 1]")
     }
-    guard parallelism >= 1 else { throw UnlearningError.invalidArgument("parallelism must be >= 1") }
+    guard parallelism >= 1 else {
+      throw UnlearningError.invalidArgument("parallelism must be >= 1")
+    }
     guard !forget.isEmpty else { throw UnlearningError.invalidArgument("the forget set is empty") }
     guard Set(forget).count == forget.count else {
       throw UnlearningError.invalidArgument("the forget set names an id twice")
@@ -218,7 +223,8 @@ public struct ForgetScoreExperiment<Model: TwiceDifferentiableModel>: Sendable {
       o.seconds = result.report.seconds
       observations.append(o)
     }
-    let retrained = retrain(rows: pair.rows + forgetRows, start: start, retain: retain, forget: forgetData)
+    let retrained = retrain(
+      rows: pair.rows + forgetRows, start: start, retain: retain, forget: forgetData)
     let controlModel = retrain(
       rows: control.rows + forgetRows, start: self.start(control.initSeed), retain: retain,
       forget: forgetData)
@@ -251,7 +257,9 @@ public struct ForgetScoreExperiment<Model: TwiceDifferentiableModel>: Sendable {
   func observe(_ theta: [Double], retain: Dataset, forget forgetData: Dataset) -> Observation {
     func accuracy(_ d: Dataset) -> Double {
       d.isEmpty
-        ? 0 : Metrics.accuracy(predictions: model.predictions(theta, features: d.features), labels: d.labels)
+        ? 0
+        : Metrics.accuracy(
+          predictions: model.predictions(theta, features: d.features), labels: d.labels)
     }
     return Observation(
       confidences: LogitScaledConfidence.of(
@@ -419,6 +427,9 @@ final class PairCollector<Result: Sendable>: @unchecked Sendable {
 
   static func format(_ seconds: Double) -> String {
     seconds < 120
-      ? String(format: "%.1f s", seconds) : String(format: "%.0f min %02.0f s", (seconds / 60).rounded(.down), seconds.truncatingRemainder(dividingBy: 60))
+      ? String(format: "%.1f s", seconds)
+      : String(
+        format: "%.0f min %02.0f s", (seconds / 60).rounded(.down),
+        seconds.truncatingRemainder(dividingBy: 60))
   }
 }

@@ -286,7 +286,9 @@ public struct ThresholdAttackEstimator: Sendable, Codable, Hashable {
     var perfect: ThresholdAttack?
 
     func estimate(cap: Double) -> EpsilonEstimate {
-      if let perfect { return EpsilonEstimate(epsilon: cap, reason: .perfectSeparation, attack: perfect) }
+      if let perfect {
+        return EpsilonEstimate(epsilon: cap, reason: .perfectSeparation, attack: perfect)
+      }
       guard let attack, ratio > 0 else {
         return EpsilonEstimate(epsilon: 0, reason: .noAttack, attack: nil)
       }
@@ -333,14 +335,18 @@ public struct ThresholdAttackEstimator: Sendable, Codable, Hashable {
         let a = Double(prefixU[j + 1] - prefixU[i]) / nu  // P_u(S)
         let b = Double(prefixR[j + 1] - prefixR[i]) / nr  // P_r(S)
         let region: ThresholdAttack.Region =
-          i == 0 ? .atMost(values[j]) : (j == count - 1 ? .atLeast(values[i]) : .inside(values[i], values[j]))
+          i == 0
+          ? .atMost(values[j])
+          : (j == count - 1 ? .atLeast(values[i]) : .inside(values[i], values[j]))
         // S predicts "unlearned": FPR = P_r(S), FNR = 1 - P_u(S).
         consider(&best, fpr: b, fnr: 1 - a) {
-          ThresholdAttack(region: region, predicts: .unlearned, falsePositiveRate: b, falseNegativeRate: 1 - a)
+          ThresholdAttack(
+            region: region, predicts: .unlearned, falsePositiveRate: b, falseNegativeRate: 1 - a)
         }
         // S predicts "retrained": FPR = P_u(S), FNR = 1 - P_r(S).
         consider(&best, fpr: a, fnr: 1 - b) {
-          ThresholdAttack(region: region, predicts: .retrained, falsePositiveRate: a, falseNegativeRate: 1 - b)
+          ThresholdAttack(
+            region: region, predicts: .retrained, falsePositiveRate: a, falseNegativeRate: 1 - b)
         }
       }
     }

@@ -85,13 +85,16 @@ public struct PublicRelease: Sendable, Codable, Equatable {
     guard header.format == formatName else {
       throw .corrupt(
         path: path,
-        reason: "field \"format\" is \(header.format.map { "\"\($0)\"" } ?? "missing"), expected \"\(formatName)\"")
+        reason:
+          "field \"format\" is \(header.format.map { "\"\($0)\"" } ?? "missing"), expected \"\(formatName)\""
+      )
     }
     do {
       let release = try JSONDecoder().decode(PublicRelease.self, from: data)
       try release.model.validate()
       guard release.parameters.count == release.model.parameterCount else {
-        throw ModelFileError.corrupt(path: path, reason: "field \"parameters\" has the wrong length")
+        throw ModelFileError.corrupt(
+          path: path, reason: "field \"parameters\" has the wrong length")
       }
       return release
     } catch let error as ModelFileError {

@@ -39,7 +39,8 @@ public struct StateStore: Sendable {
     public var certificate: RemovalCertificate?
 
     /// Creates an update.
-    public init(file: ModelFile, ids: [SampleID], method: String, certificate: RemovalCertificate?) {
+    public init(file: ModelFile, ids: [SampleID], method: String, certificate: RemovalCertificate?)
+    {
       self.file = file
       self.ids = ids
       self.method = method
@@ -203,18 +204,23 @@ extension StateStore {
     func add(_ check: String, _ passed: Bool, _ detail: String) {
       findings.append(Finding(check: check, passed: passed, detail: detail))
     }
-    let strays = SecureFile.strayTemporaryFiles(for: path)
+    let strays =
+      SecureFile.strayTemporaryFiles(for: path)
       + SecureFile.strayTemporaryFiles(for: ledgerPath)
     add(
       "no stray temporary files", strays.isEmpty,
-      strays.isEmpty ? "none" : "\(strays.count) left by an interrupted write: \(strays.joined(separator: ", "))")
+      strays.isEmpty
+        ? "none" : "\(strays.count) left by an interrupted write: \(strays.joined(separator: ", "))"
+    )
     if !strays.isEmpty { repairs.append(.strayTemporaryFiles) }
 
     let verification = ledger.verify()
     switch verification {
     case .valid(let count, _): add("ledger hash chain", true, "\(count) entries, chain intact")
     case .incompleteLastEntry(let line, _):
-      add("ledger hash chain", false, "line \(line) is an incomplete entry (a crash during an append)")
+      add(
+        "ledger hash chain", false, "line \(line) is an incomplete entry (a crash during an append)"
+      )
       repairs.append(.incompleteLedgerLine)
     default: add("ledger hash chain", false, verification.description)
     }
@@ -239,7 +245,8 @@ extension StateStore {
     } else if entries.count >= 2, entries[entries.count - 2].stateSHA256 == stateHash {
       add(
         "state recorded by the ledger", false,
-        "entry \(last.sequence) was recorded but its state was never committed (interrupted request)")
+        "entry \(last.sequence) was recorded but its state was never committed (interrupted request)"
+      )
       repairs.append(.uncommittedEntry)
       committed.removeLast()
     } else {
@@ -271,7 +278,8 @@ extension StateStore {
           "certificate recorded", same,
           same
             ? "certified residual \(recorded)"
-            : "entry \(head.sequence), field certificate.certifiedResidual: \(recorded), the state says \(c.spent)")
+            : "entry \(head.sequence), field certificate.certifiedResidual: \(recorded), the state says \(c.spent)"
+        )
       }
       if let b = file.perturbation, b.count >= 20 {
         let rms = (b.map { $0 * $0 }.reduce(0, +) / Double(b.count)).squareRoot()
@@ -279,7 +287,8 @@ extension StateStore {
         let plausible = abs(rms / c.privacy.sigma - 1) <= tolerance
         add(
           "b matches sigma", plausible,
-          String(format: "rms(b) / sigma = %.4f (expected 1 +- %.3f)", rms / c.privacy.sigma, tolerance))
+          String(
+            format: "rms(b) / sigma = %.4f (expected 1 +- %.3f)", rms / c.privacy.sigma, tolerance))
       }
       if let data {
         struct Residual: StateVisitor {

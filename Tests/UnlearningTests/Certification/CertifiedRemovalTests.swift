@@ -118,7 +118,7 @@ struct CertifiedRemovalTests {
   func budgetExhaustionRetrains() throws {
     let data = try AdversarialProblems.benign(n: 100, d: 4, seed: 7)
     // Budget a little above the training residual: the first removal cannot be covered.
-    let privacy = try CertificationProblems.privacy(sigma: 1, budget: 1e-7)
+    let privacy = try CertificationProblems.privacy(sigma: 1e-6, budget: 1e-7)
     let state = try TrainedModel.trainCertified(
       model: LogisticRegression(featureCount: 4), data: data, regularization: 1e-2,
       privacy: privacy, accounting: .paper, solver: .cholesky,
@@ -130,7 +130,7 @@ struct CertifiedRemovalTests {
     #expect(result.state.certification?.retrainCount == 1)
     #expect(result.state.perturbation != state.perturbation)
     let fresh = PerturbationSource.reproducibleNotPrivate(seed: 3).drawPerturbation(
-      count: 4, sigma: 1, draw: 1)
+      count: 4, sigma: 1e-6, draw: 1)
     #expect(result.state.perturbation == fresh)
     let reference = try TrainedModel.train(
       model: LogisticRegression(featureCount: 4), data: data.removing(ids: ids),

@@ -234,8 +234,9 @@ struct ForgetScoreTests {
     #expect(e.epsilon(falsePositiveRate: 0.5, falseNegativeRate: 0) == nil)
     #expect(e.epsilon(falsePositiveRate: 0, falseNegativeRate: 0) == 50)
     #expect(
-      abs((e.epsilon(falsePositiveRate: 0.1, falseNegativeRate: 0.3) ?? -1)
-        - log((0.7 - Self.delta) / 0.1)) <= 1e-12)
+      abs(
+        (e.epsilon(falsePositiveRate: 0.1, falseNegativeRate: 0.3) ?? -1)
+          - log((0.7 - Self.delta) / 0.1)) <= 1e-12)
     // u = {0, 1}, r = {0.5, 2}: "x >= 2 predicts retrained" has FPR = 0, FNR = 1/2 (an
     // infinite ratio if kept). Every rule with both rates positive has FPR + FNR >= 1, so
     // once the one-sided ones are dropped the epsilon is 0.
