@@ -435,8 +435,7 @@ struct Audit: ParsableCommand {
     if !audit.repairs.isEmpty {
       print("repairable with --repair: \(audit.repairs.map(\.rawValue).joined(separator: "; "))")
     }
-    guard audit.passed else {
-      let first = audit.findings.first { !$0.passed }!
+    if let first = audit.findings.first(where: { !$0.passed }) {
       throw CLIError("\(modelFile): audit failed: \(first.check): \(first.detail)")
     }
     print("audit passed")

@@ -94,12 +94,17 @@ public struct CertifiedRemoval: Unlearner {
   private func open<M: CertifiableModel, Model: TwiceDifferentiableModel>(
     _ model: M, state: TrainedModel<Model>, ids: [SampleID]
   ) throws -> UnlearningResult<Model> {
-    // Model == M at run time: the casts cannot fail.
-    let typed = state as! TrainedModel<M>
+    // Model == M at run time: the casts succeed.
+    guard let typed = state as? TrainedModel<M> else {
+      throw UnlearningError.unsupported("the state's model type changed")
+    }
     let result = try UnlearningResult.run(method: name, state: typed, ids: ids) { removed, rows in
       try CertifiedEngine(trainer: trainer).remove(rows: rows, from: typed, removed: removed)
     }
-    return result as! UnlearningResult<Model>
+    guard let typedResult = result as? UnlearningResult<Model> else {
+      throw UnlearningError.unsupported("the state's model type changed")
+    }
+    return typedResult
   }
 }
 

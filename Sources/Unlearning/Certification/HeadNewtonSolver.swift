@@ -142,12 +142,14 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
   /// from the factor. Returns `false` when a downdate would lose positive definiteness (the
   /// factor then needs a refresh). Other strategies: nothing to do.
   mutating func downdate(rows: [Int], features: Matrix) -> Bool {
-    guard case .downdatedFactor = strategy, factor != nil else { return true }
+    guard case .downdatedFactor = strategy, var updated = factor else { return true }
+    factor = nil  // keep the storage uniquely referenced: downdates happen in place
+    defer { factor = updated }
     for j in rows {
       let scale = factorCurvature[j].squareRoot()
       guard scale > 0 else { continue }
       do {
-        try factor!.downdate(removing: features.row(j).scaled(by: scale))
+        try updated.downdate(removing: features.row(j).scaled(by: scale))
       } catch {
         return false
       }

@@ -175,7 +175,9 @@ extension TrainedModel {
   }
 
   private func prepare<M: CertifiableModel>(_ model: M) throws -> CertifiedCache {
-    let typed = self as! TrainedModel<M>
+    guard let typed = self as? TrainedModel<M> else {
+      throw UnlearningError.unsupported("the state's model type changed")
+    }
     return CertifiedCache(
       heads: try CertifiedEngine.solvers(for: typed), parameters: parameters,
       removedCount: removedIDs.count)

@@ -98,8 +98,9 @@ public enum ModelSpecification: Sendable, Equatable, CustomStringConvertible {
 
   /// Class probabilities (`n x K`) of `parameters` on `features`, whatever the architecture.
   public func probabilities(_ parameters: [Double], features: Matrix) -> Matrix {
-    // The visitor never throws.
-    try! accept(ProbabilityVisitor(parameters: parameters, features: features))
+    // The visitor never throws; an unbuildable specification has no probabilities.
+    (try? accept(ProbabilityVisitor(parameters: parameters, features: features)))
+      ?? Matrix(rows: features.rows, columns: 0)
   }
 
   /// Predicted classes (argmax of ``probabilities(_:features:)``).
@@ -145,9 +146,8 @@ extension ModelSpecification {
     case .softmax(let d, let k):
       return try visitor.visit(SoftmaxRegression(featureCount: d, classCount: k))
     case .oneVsRest(let d, let k):
-      // Valid by construction after validate(): k >= 2.
       return try visitor.visit(
-        try! OneVsRest(head: LogisticRegression(featureCount: d), classCount: Swift.max(k, 2)))
+        try OneVsRest(head: LogisticRegression(featureCount: d), classCount: k))
     case .multilayerPerceptron(let sizes, let activation):
       return try visitor.visit(
         MultilayerPerceptron(layerSizes: sizes, hiddenActivation: activation))
