@@ -80,7 +80,7 @@ enum UnlearnerContract {
     #expect(zeroRows == expectedRows, sourceLocation: sourceLocation)
     #expect(result.report.forgottenCount == ids.count, sourceLocation: sourceLocation)
     #expect(result.report.method == method.name, sourceLocation: sourceLocation)
-    #expect(result.state.parameters.allSatisfy(\.isFinite), sourceLocation: sourceLocation)
+    #expect(result.state.parameters.allSatisfy { $0.isFinite }, sourceLocation: sourceLocation)
     let recomputed = residual(result.state)
     let reported = result.report.gradientResidualNorm
     #expect(

@@ -79,6 +79,9 @@ struct SISATests {
     for s in 0..<shards where earliest[s] == nil {
       #expect(after.checkpoints[s] == ensemble.checkpoints[s], "shard \(s) must be untouched")
     }
+    for s in earliest.keys {
+      #expect(after.shardParameters[s] != ensemble.shardParameters[s], "shard \(s) must move")
+    }
     for (s, r) in earliest where r > 0 {
       #expect(
         Array(after.checkpoints[s][0..<r]) == Array(ensemble.checkpoints[s][0..<r]),
