@@ -393,6 +393,8 @@ public struct SISAEnsemble<Model: TwiceDifferentiableModel>: Sendable {
 
   /// Aggregated class probabilities, `n x outputClassCount` (rows sum to 1): the mean of the
   /// active shards' probabilities, or their vote shares under ``SISAAggregation/majorityVote``.
+  /// Regression models (one output): the `n x 1` mean of the shards' predictions, whatever the
+  /// rule.
   ///
   /// - Parameter features: `n x d`.
   public func probabilities(_ features: Matrix) -> Matrix {
@@ -402,7 +404,7 @@ public struct SISAEnsemble<Model: TwiceDifferentiableModel>: Sendable {
     let parameters = shardParameters
     for s in active {
       switch aggregation {
-      case .averagedProbabilities:
+      case _ where k == 1, .averagedProbabilities:
         total.add(model.probabilities(parameters[s], features: features))
       case .majorityVote:
         let votes = model.predictions(parameters[s], features: features)
@@ -414,9 +416,12 @@ public struct SISAEnsemble<Model: TwiceDifferentiableModel>: Sendable {
   }
 
   /// The aggregated prediction of every row: the argmax of ``probabilities(_:)`` (ties: the
-  /// lowest class index).
+  /// lowest class index); regression models: the mean prediction rounded to an integer.
   public func predictions(_ features: Matrix) -> [Int] {
     let p = probabilities(features)
+    if model.outputClassCount == 1 {
+      return p.elements.map { Int(Swift.max(Swift.min($0.rounded(), 9.0e18), -9.0e18)) }
+    }
     return (0..<p.rows).map { i in
       var best = 0
       for c in 1..<Swift.max(p.columns, 1) where p[i, c] > p[i, best] { best = c }
