@@ -155,7 +155,10 @@ public struct SCRUB: Unlearner {
   public func unlearn<Model: TwiceDifferentiableModel>(
     _ state: TrainedModel<Model>, forgetting ids: [SampleID]
   ) throws -> UnlearningResult<Model> {
-    if !ids.isEmpty { _ = try Self.temperatureScaling(state.model, temperature: temperature) }
+    // Validate the request first (its errors take precedence), then the model.
+    if try !state.rowsToForget(ids).isEmpty {
+      _ = try Self.temperatureScaling(state.model, temperature: temperature)
+    }
     return try UnlearningResult.run(method: name, state: state, ids: ids) { removed, rows in
       let model = removed.model
       let scaling = try Self.temperatureScaling(model, temperature: temperature)

@@ -96,6 +96,15 @@ struct SCRUBTests {
     let ridge = try TrainedModel.train(
       model: RidgeRegression(featureCount: 2), data: train, regularization: 1e-2,
       trainer: NewtonTrainer())
-    #expect(throws: UnlearningError.self) { try SCRUB().unlearn(ridge, forgetting: forget) }
+    #expect {
+      try SCRUB().unlearn(ridge, forgetting: forget)
+    } throws: { error in
+      guard case UnlearningError.unsupported = error else { return false }
+      return true
+    }
+    // A bad request is reported as such even for an unsupported model.
+    #expect(throws: UnlearningError.unknownID(SampleID(1))) {
+      try SCRUB().unlearn(ridge, forgetting: [SampleID(1)])
+    }
   }
 }
