@@ -403,10 +403,9 @@ public struct SISAEnsemble<Model: TwiceDifferentiableModel>: Sendable {
     var total = Matrix(rows: features.rows, columns: k)
     let parameters = shardParameters
     for s in active {
-      switch aggregation {
-      case _ where k == 1, .averagedProbabilities:
+      if k == 1 || aggregation == .averagedProbabilities {
         total.add(model.probabilities(parameters[s], features: features))
-      case .majorityVote:
+      } else {
         let votes = model.predictions(parameters[s], features: features)
         for (i, c) in votes.enumerated() where c >= 0 && c < k { total[i, c] += 1 }
       }

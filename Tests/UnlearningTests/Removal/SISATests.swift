@@ -283,6 +283,35 @@ struct SISATests {
     }
   }
 
+  @Test("TrainerSettings wraps the project's trainers, round-trips through JSON, trains alike")
+  func trainerSettings() throws {
+    struct Other: Trainer {
+      func train<Model: TwiceDifferentiableModel>(_ objective: Objective<Model>, from: [Double]?)
+        -> TrainingResult
+      { NewtonTrainer().train(objective, from: from) }
+    }
+    let adam = AdamTrainer(learningRate: 0.02, epochs: 30, batchSize: 16, seed: 4)
+    let settings: [TrainerSettings] = [
+      .newton(NewtonTrainer(gradientTolerance: 1e-11)), .lbfgs(LBFGSTrainer(memory: 5, seed: 2)),
+      .gradientDescent(GradientDescentTrainer(epochs: 7)), .adam(adam),
+    ]
+    for setting in settings {
+      #expect(TrainerSettings(setting.trainer) == setting)
+      let decoded = try JSONDecoder().decode(
+        TrainerSettings.self, from: try JSONEncoder().encode(setting))
+      #expect(decoded == setting)
+    }
+    #expect(TrainerSettings(Other()) == nil)
+    #expect(TrainerSettings(adam)?.seed == 4)
+    let (train, _) = HospitalScenario.make(seed: 42)
+    let objective = Objective(
+      model: MultilayerPerceptron(layerSizes: [2, 3, 1]), features: train.features,
+      targets: train.targets, regularization: 1e-3)
+    #expect(
+      TrainerSettings.adam(adam).train(objective, from: nil).parameters
+        == adam.train(objective, from: nil).parameters)
+  }
+
   @Test("Sweep: S = 1 matches the monolithic model, one shard per single-id request")
   func sweep() throws {
     let (train, test) = HospitalScenario.make(seed: 42)
