@@ -96,7 +96,7 @@ enum UnlearnerContract {
 
 @Suite("Baseline unlearner contract")
 struct BaselineContractTests {
-  static func hospitalIDs(_ data: Dataset, count: Int, seed: UInt64) -> [SampleID] {
+  static func randomIDs(_ data: Dataset, count: Int, seed: UInt64) -> [SampleID] {
     var g = SeededGenerator(seed: seed)
     return Array(data.ids.dropFirst().shuffled(using: &g).prefix(count))
   }
@@ -113,7 +113,7 @@ struct BaselineContractTests {
       model: LogisticRegression(featureCount: 2, fitsIntercept: true), data: train,
       regularization: 1e-2, perturbation: g.normalVector(count: 3, standardDeviation: 0.1),
       trainer: NewtonTrainer())
-    let ids = Self.hospitalIDs(train, count: 20, seed: 6)
+    let ids = Self.randomIDs(train, count: 20, seed: 6)
     for method in Self.logisticMethods {
       try UnlearnerContract.check(method, on: state, forgetting: ids)
     }
@@ -126,7 +126,7 @@ struct BaselineContractTests {
     let state = try TrainedModel.train(
       model: MultilayerPerceptron(layerSizes: [2, 6, 1]), data: train, regularization: 1e-3,
       trainer: trainer)
-    let ids = Self.hospitalIDs(train, count: 15, seed: 7)
+    let ids = Self.randomIDs(train, count: 15, seed: 7)
     let methods: [any Unlearner] = [
       SISA(
         shardCount: 3, sliceCount: 2, initializationSeed: 3,
@@ -135,6 +135,20 @@ struct BaselineContractTests {
       SCRUB(learningRate: 0.01),
     ]
     for method in methods {
+      try UnlearnerContract.check(method, on: state, forgetting: ids)
+    }
+  }
+
+  @Test("Softmax (3 classes): every new method keeps the contract")
+  func softmax() throws {
+    let problem = SyntheticProblems.multiclass(count: 240, features: 4, classes: 3, seed: 8)
+    let data = try Dataset(
+      features: problem.features, labels: problem.targets.map { Int($0) }, classCount: 3)
+    let state = try TrainedModel.train(
+      model: SoftmaxRegression(featureCount: 4, classCount: 3), data: data,
+      regularization: 1e-2, trainer: NewtonTrainer())
+    let ids = Self.randomIDs(data, count: 12, seed: 9)
+    for method in Self.logisticMethods + [FisherForgetting(information: .expected)] {
       try UnlearnerContract.check(method, on: state, forgetting: ids)
     }
   }
