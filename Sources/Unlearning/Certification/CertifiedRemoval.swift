@@ -203,63 +203,42 @@ struct CertifiedEngine {
     var retrained = false
     var headSpent = certification.headSpent
 
-    switch certification.accounting {
-    case .paper:
-      var proposed = headSpent
-      var candidates = thetas
-      var candidatePredictors = predictors
-      var candidateGradients = gradients
+    // One loop for both accountings. Paper: one Delta step per head, its charge added to the
+    // head's running sum. Exact-step: full-gradient steps until the model's own bound (this
+    // step's remainder bound plus inexactness) fits the budget, at most maximumSteps.
+    let paper = certification.accounting == .paper
+    var candidates = thetas
+    var candidatePredictors = predictors
+    var candidateGradients = gradients
+    var proposed = headSpent
+    repeat {
       for k in 0..<heads {
         let result = try solvers[k].step(
-          objectives[k], at: thetas[k], predictors: predictors[k], rhs: deltas[k],
-          spectralNorm: spectralNorm, forceRefresh: forceRefresh[k], acceptableCharge: 0,
-          charge: charge)
+          objectives[k], at: candidates[k], predictors: candidatePredictors[k],
+          rhs: paper ? deltas[k] : candidateGradients[k].scaled(by: -1),
+          spectralNorm: spectralNorm, forceRefresh: forceRefresh[k] && stepsTaken == 0,
+          acceptableCharge: paper ? 0 : acceptable, charge: charge)
         last[k] = result.step
         refreshed = refreshed || result.refreshed
-        proposed[k] += charge(result.step) + result.step.inexactness + allowances[k]
         candidates[k].add(result.step.step)
         candidatePredictors[k] = result.evaluation.predictors
         candidateGradients[k] = result.evaluation.gradient
-      }
-      stepsTaken = 1
-      if rootSumOfSquares(proposed) <= budget {
-        headSpent = proposed
-        thetas = candidates
-        predictors = candidatePredictors
-        gradients = candidateGradients
-      } else {
-        retrained = true
-      }
-    case .exactStep:
-      var candidates = thetas
-      var candidatePredictors = predictors
-      var candidateGradients = gradients
-      var certified = headSpent
-      repeat {
-        for k in 0..<heads {
-          let result = try solvers[k].step(
-            objectives[k], at: candidates[k], predictors: candidatePredictors[k],
-            rhs: candidateGradients[k].scaled(by: -1), spectralNorm: spectralNorm,
-            forceRefresh: forceRefresh[k] && stepsTaken == 0, acceptableCharge: acceptable,
-            charge: charge)
-          last[k] = result.step
-          refreshed = refreshed || result.refreshed
-          candidates[k].add(result.step.step)
-          candidatePredictors[k] = result.evaluation.predictors
-          candidateGradients[k] = result.evaluation.gradient
+        if !paper {
           allowances[k] = HeadNewtonSolver.floatingPointAllowance(objectives[k], at: candidates[k])
-          certified[k] = charge(result.step) + result.step.inexactness + allowances[k]
         }
-        stepsTaken += 1
-      } while rootSumOfSquares(certified) > budget && stepsTaken < certification.maximumSteps
-      if rootSumOfSquares(certified) <= budget {
-        headSpent = certified
-        thetas = candidates
-        predictors = candidatePredictors
-        gradients = candidateGradients
-      } else {
-        retrained = true
+        let charged = charge(result.step) + result.step.inexactness + allowances[k]
+        proposed[k] = paper ? headSpent[k] + charged : charged
       }
+      stepsTaken += 1
+    } while !paper && rootSumOfSquares(proposed) > budget
+      && stepsTaken < certification.maximumSteps
+    if rootSumOfSquares(proposed) <= budget {
+      headSpent = proposed
+      thetas = candidates
+      predictors = candidatePredictors
+      gradients = candidateGradients
+    } else {
+      retrained = true
     }
 
     if retrained {

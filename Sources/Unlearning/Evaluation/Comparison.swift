@@ -36,6 +36,10 @@ public enum Comparison {
     case negGradPlus = "neggrad-plus"
     case newton
     case certified
+    case finetune
+    case scrub
+    case fisher
+    case sisa
   }
 
   /// Which training samples to forget.
@@ -425,6 +429,60 @@ public enum Comparison {
       add(
         "neggrad-plus", "beta \(configuration.negGradBeta), lr 0.1, 100 epochs",
         try NegGradPlus(beta: configuration.negGradBeta).unlearn(original, forgetting: forgetIDs))
+    }
+    if methods.contains(.finetune) {
+      progress("\(name): fine-tuning on the retained data")
+      add(
+        "finetune", "5 epochs of SGD with momentum 0.9 on R, lr 1e-3, cosine schedule, batch 64",
+        try FineTune(seed: configuration.seed).unlearn(original, forgetting: forgetIDs))
+    }
+    if methods.contains(.scrub) {
+      progress("\(name): SCRUB")
+      add(
+        "scrub",
+        "3 epochs (2 max-steps), lr 5e-4, T 4, gamma 0.99, alpha 0.001 (authors' defaults)",
+        try SCRUB(seed: configuration.seed).unlearn(original, forgetting: forgetIDs))
+    }
+    if methods.contains(.fisher) {
+      progress("\(name): Fisher forgetting")
+      add(
+        "fisher", "noise N(0, alpha / F_jj), alpha 1e-6, 1/F capped at 1e3, empirical Fisher of R",
+        try FisherForgetting(seed: configuration.seed).unlearn(original, forgetting: forgetIDs))
+    }
+    if methods.contains(.sisa) {
+      progress("\(name): SISA (4 shards x 4 slices)")
+      let sisa = SISA(
+        shardCount: 4, sliceCount: 4, seed: configuration.seed,
+        initializationSeed: configuration.seed,
+        trainer: TrainerSettings(trainer) ?? .newton(NewtonTrainer(gradientTolerance: 1e-10)))
+      let ensemble = try sisa.ensemble(for: original)
+      let (after, sisaReport) = try ensemble.removing(ids: forgetIDs)
+      var next = original
+      next.parameters = after.averagedParameters
+      for id in forgetIDs { next.removedIDs.insert(id) }
+      let result = UnlearningResult(
+        state: next,
+        report: RemovalReport(
+          method: "sisa", forgottenCount: forgetIDs.count, seconds: sisaReport.seconds,
+          gradientResidualNorm: next.gradientResidualNorm(),
+          trainingResidualNorm: original.gradientResidualNorm(),
+          details: [
+            "shards retrained": Double(sisaReport.shardsRetrained.count),
+            "slices replayed": Double(sisaReport.slicesReplayed),
+          ]))
+      let retain = try train.removing(ids: forgetIDs)
+      let forget = try train.subset(ids: forgetIDs)
+      add(
+        "sisa",
+        "S 4, R 4; exact unlearning of the ensemble; its metrics are of the mean of the shard parameters",
+        result,
+        notes: [
+          String(
+            format:
+              "the ensemble itself (probabilities averaged over shards): test %.1f%%, retain %.1f%%, forget %.1f%%; %d of 4 shards retrained",
+            100 * after.accuracy(on: test), 100 * after.accuracy(on: retain),
+            100 * after.accuracy(on: forget), sisaReport.shardsRetrained.count)
+        ])
     }
     if methods.contains(.newton) {
       let large = model.parameterCount > directSolveLimit
