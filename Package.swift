@@ -12,7 +12,6 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
-    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
   ],
   targets: [
@@ -21,6 +20,12 @@ let package = Package(
       name: "CLAPACK",
       pkgConfig: "lapacke",
       providers: [.apt(["liblapacke-dev", "libopenblas-dev"])]
+    ),
+    // SHA-256 of the deletion ledger: OpenSSL's libcrypto (Debian: libssl-dev).
+    .systemLibrary(
+      name: "COpenSSL",
+      pkgConfig: "libcrypto",
+      providers: [.apt(["libssl-dev"])]
     ),
     .systemLibrary(
       name: "CZlib",
@@ -38,7 +43,7 @@ let package = Package(
         "LinearAlgebra",
         "CZlib",
         .product(name: "RealModule", package: "swift-numerics"),
-        .product(name: "Crypto", package: "swift-crypto"),
+        "COpenSSL",
       ]
     ),
 

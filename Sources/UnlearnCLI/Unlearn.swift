@@ -10,6 +10,7 @@ public struct Unlearn: ParsableCommand {
       The goal of unlearning is a model indistinguishable from one retrained without the
       forgotten samples, obtained cheaply, with a certificate where one can exist.
       """,
+    version: "unlearn 0.2.0 (model files version 2)",
     subcommands: [
       Compare.self, Train.self, Remove.self, Audit.self, InfluenceCommand.self, Export.self,
       Bench.self,

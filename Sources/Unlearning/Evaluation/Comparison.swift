@@ -163,6 +163,8 @@ public enum Comparison {
 
   /// The whole comparison.
   public struct Result: Sendable, Codable {
+    /// `"unlearn.compare/2"`: the version of this JSON shape.
+    public var schema = "unlearn.compare/2"
     public var configuration: Configuration
     public var scenario: String
     public var trainCount: Int

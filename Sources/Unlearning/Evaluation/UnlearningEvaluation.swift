@@ -57,12 +57,15 @@ public struct UnlearningEvaluation: Sendable, Codable, Equatable {
 /// 2. `over-forgets`: forget-set accuracy below retrain's by more than the tolerance (the
 ///    retrain seed-to-seed spread, at least one forgotten sample), or test accuracy down by more
 ///    than 1 point.
-/// 3. `no change`: convex models: `rho >= 0.95` (the parameters barely moved towards retrain);
-///    non-convex models: test and forget KL to retrain at least 95% of the original model's.
-/// 4. `close to retrain`: convex models: `rho < 0.1`; non-convex models: test and forget KL to
-///    retrain within twice the retrain-vs-retrain noise floor; and all accuracy gaps within the
-///    tolerance.
-/// 5. `worse than original`: `rho > 1` (further from retrain than doing nothing).
+/// 3. `worse than original`: convex models: `rho > 1.05` (further from retrain than doing
+///    nothing); non-convex models: test and forget KL to retrain both above 1.05 times the
+///    original model's.
+/// 4. `no change`: convex models: `rho >= 0.95` (the parameters barely moved towards retrain);
+///    non-convex models: test and forget KL to retrain both at least 95% of the original's.
+/// 5. `close to retrain`: convex models: `rho < 0.1`; non-convex models: test and forget KL to
+///    retrain within twice the retrain-vs-retrain noise floor plus `1e-6` nats (round-off);
+///    and the test and retain accuracy gaps within max(tolerance, 1 point) and the forget gap
+///    within the tolerance.
 /// 6. `partial`: anything else (moved towards retrain, not close).
 public enum Verdict: String, Sendable, Codable, Equatable {
   case reference = "reference"
@@ -253,15 +256,18 @@ public struct EvaluationContext<Model: TwiceDifferentiableModel>: Sendable {
     let tol = accuracyTolerance + 1e-12
     if e.forgetAccuracyGap < -tol || e.testAccuracyGap < -0.01 - 1e-12 { return .overForgets }
     if noiseFloorTestKL == nil {
+      if e.relativeDistance > 1.05 { return .worseThanOriginal }
       if e.relativeDistance >= 0.95 { return .noChange }
-    } else if e.forgetKL >= 0.95 * reference.originalForgetKL
-      && e.testKL >= 0.95 * reference.originalTestKL
-    {
+    } else {
       // Non-convex: parameters of independent runs are not comparable; judge by predictions.
-      return .noChange
+      let forgetRatio = e.forgetKL / Swift.max(reference.originalForgetKL, 1e-300)
+      let testRatio = e.testKL / Swift.max(reference.originalTestKL, 1e-300)
+      if forgetRatio > 1.05 && testRatio > 1.05 { return .worseThanOriginal }
+      if forgetRatio >= 0.95 && testRatio >= 0.95 { return .noChange }
     }
     let accuraciesClose =
-      abs(e.testAccuracyGap) <= Swift.max(tol, 0.01) && abs(e.forgetAccuracyGap) <= tol
+      abs(e.testAccuracyGap) <= Swift.max(tol, 0.01)
+      && abs(e.retainAccuracyGap) <= Swift.max(tol, 0.01) && abs(e.forgetAccuracyGap) <= tol
     if let floorTest = noiseFloorTestKL, let floorForget = noiseFloorForgetKL {
       if e.testKL <= 2 * floorTest + 1e-6 && e.forgetKL <= 2 * floorForget + 1e-6 && accuraciesClose
       {
@@ -270,7 +276,6 @@ public struct EvaluationContext<Model: TwiceDifferentiableModel>: Sendable {
     } else if e.relativeDistance < 0.1 && accuraciesClose {
       return .closeToRetrain
     }
-    if e.relativeDistance > 1 && noiseFloorTestKL == nil { return .worseThanOriginal }
     return .partial
   }
 }

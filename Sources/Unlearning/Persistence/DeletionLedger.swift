@@ -1,4 +1,4 @@
-import Crypto
+import COpenSSL
 import Foundation
 
 #if canImport(Glibc)
@@ -269,7 +269,13 @@ public struct DeletionLedger: Sendable {
 
   /// The SHA-256 of `data` as 64 lowercase hex digits.
   public static func sha256Hex(_ data: Data) -> String {
-    SHA256.hash(data: data).map { byte in
+    var digest = [UInt8](repeating: 0, count: 32)
+    var length: UInt32 = 0
+    let ok = data.withUnsafeBytes { bytes in
+      EVP_Digest(bytes.baseAddress, bytes.count, &digest, &length, EVP_sha256(), nil)
+    }
+    precondition(ok == 1 && length == 32, "OpenSSL SHA-256 failed")
+    return digest.map { byte in
       let hex = String(byte, radix: 16)
       return byte < 16 ? "0" + hex : hex
     }.joined()
