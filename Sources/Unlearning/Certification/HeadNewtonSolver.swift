@@ -324,11 +324,15 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     }
   }
 
-  /// `1e-13 (n_R + lambda n_R ||theta|| + ||b||)`: a generous bound on the round-off of
-  /// evaluating the sum-form gradient (and `H v`) in double precision, added to every charged
-  /// term so that a certificate also covers the residual as computed.
+  /// `gamma (n_R + lambda n_R ||theta|| + ||b||)` with `gamma = max(1e-13, gamma_{n+2})`,
+  /// `gamma_N = N u / (1 - N u)`: the worst-case round-off of evaluating the sum-form gradient
+  /// (and `H v`) in double precision (Docs/Math.md section 6.4), added to every charged term so
+  /// that a certificate also covers the residual as computed.
   static func floatingPointAllowance(_ objective: Objective<Head>, at theta: [Double]) -> Double {
-    1e-13
+    let n = Double(objective.features.rows + 2)
+    let u = 0x1p-53
+    let gamma = Swift.max(1e-13, n * u / (1 - n * u))
+    return gamma
       * (objective.effectiveCount + objective.curvatureShift * theta.norm()
         + (objective.perturbation?.norm() ?? 0))
   }

@@ -74,12 +74,20 @@ extension TrainedModel where Model: CertifiableModel {
     for (row, norm) in data.features.rowNorms().enumerated() where !(norm <= 1 + 1e-12) {
       throw CertificationError.rowNormTooLarge(row: row, norm: norm)
     }
-    let spectralNorm: Double
+    var spectralNorm: Double
     do {
       spectralNorm = try data.features.spectralNormUpperBound()
     } catch {
       throw CertificationError.invalidParameter("spectral norm of the data failed: \(error)")
     }
+    // Worst-case round-off of the Gram matrix and of the eigensolver (Docs/Math.md 6.4):
+    // inflate by (1 + gamma_n n / ||X||^2 + 10 d u).
+    let u = 0x1p-53
+    let n = Double(data.count)
+    let gammaN = n * u / (1 - n * u)
+    spectralNorm *=
+      1 + gammaN * n / Swift.max(spectralNorm * spectralNorm, 1e-300)
+      + 10 * Double(data.featureCount) * u
     let b = perturbation.drawPerturbation(
       count: model.parameterCount, sigma: privacy.sigma, draw: 0)
     var state = try TrainedModel.train(
