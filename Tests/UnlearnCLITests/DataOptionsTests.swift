@@ -34,18 +34,17 @@ struct DataOptionsTests {
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let one = directory + "/one.csv"
-    try "x,y,label\n"
-      + (0..<20).map { "\($0),\($0 % 3),a\n" }.joined()
-      .write(toFile: one, atomically: true, encoding: .utf8)
+    let oneText = "x,y,label\n" + (0..<20).map { "\($0),\($0 % 3),a\n" }.joined()
+    try oneText.write(toFile: one, atomically: true, encoding: .utf8)
     let oneClass = try #require(
       Self.runError(["compare", "--dataset", "csv:" + one, "--model", "softmax", "--forget", "2"]))
     #expect(oneClass.contains("1 class") && oneClass.contains("at least 2"))
     #expect(!oneClass.contains("\n"))
 
     let semi = directory + "/semi.csv"
-    try "x;y;label\n"
-      + (0..<40).map { "\($0 % 7);\($0 % 5);\($0 % 2 == 0 ? "a" : "b")\n" }.joined()
-      .write(toFile: semi, atomically: true, encoding: .utf8)
+    let rows = (0..<40).map { "\($0 % 7);\($0 % 5);\($0 % 2 == 0 ? "a" : "b")\n" }
+    let semiText = "x;y;label\n" + rows.joined()
+    try semiText.write(toFile: semi, atomically: true, encoding: .utf8)
     let hint = try #require(
       Self.runError(["compare", "--dataset", "csv:" + semi, "--model", "logistic", "--forget", "2"])
     )
