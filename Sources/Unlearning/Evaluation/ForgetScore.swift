@@ -96,8 +96,9 @@ public enum ForgetScore {
       )
     }
     var generator = SeededGenerator(seed: seed)
-    return RandomSampling.indices(choosing: count, from: train.count, using: &generator).sorted().map {
-      train.ids[$0]
-    }
+    return RandomSampling.indices(choosing: count, from: train.count, using: &generator).sorted()
+      .map {
+        train.ids[$0]
+      }
   }
 }

@@ -185,9 +185,13 @@ public struct EpsilonEstimate: Sendable, Codable, Hashable {
 ///   pooled range. Double threshold: "inside `[t1, t2]`" predicts the group with the smaller
 ///   spread `w` (ties: the unlearned group), `t2` on `ceil(100 (hi - lo))` points from
 ///   `lo = min + w - 2` to `hi = max + 2` of that group, and for each `t2`, `t1` on 400 points
-///   from `t2 - w - 2` to `t2 - w + 2`. The challenge computes the grid in single precision on
-///   a GPU; here everything is double precision, so a value within a float's rounding of a
-///   threshold may be counted differently. The grid's resolution (0.01 in confidence units)
+///   from `t2 - w - 2` to `t2 - w + 2`. As in the challenge's code, the single thresholds are
+///   rounded to single precision and the interval grid is double precision; the challenge's
+///   own single-precision `linspace` may round differently in the last bit. The interval grid
+///   always contains a `t1` within round-off of the narrower group's minimum (first `t2`, last
+///   `t1`), so two groups that differ only by round-off (an exact method in a paired
+///   experiment) can be told apart there; only bitwise-equal groups are guaranteed 0. The
+///   grid's resolution (0.01 in confidence units)
 ///   and window (2 units around the narrower group) are the challenge's choices; they make the
 ///   search coarser for groups whose spread is far below 1 and blind to intervals far from
 ///   the narrower group.
@@ -286,7 +290,9 @@ public struct ThresholdAttackEstimator: Sendable, Codable, Hashable {
     var perfect: ThresholdAttack?
 
     func estimate(cap: Double) -> EpsilonEstimate {
-      if let perfect { return EpsilonEstimate(epsilon: cap, reason: .perfectSeparation, attack: perfect) }
+      if let perfect {
+        return EpsilonEstimate(epsilon: cap, reason: .perfectSeparation, attack: perfect)
+      }
       guard let attack, ratio > 0 else {
         return EpsilonEstimate(epsilon: 0, reason: .noAttack, attack: nil)
       }
@@ -333,14 +339,18 @@ public struct ThresholdAttackEstimator: Sendable, Codable, Hashable {
         let a = Double(prefixU[j + 1] - prefixU[i]) / nu  // P_u(S)
         let b = Double(prefixR[j + 1] - prefixR[i]) / nr  // P_r(S)
         let region: ThresholdAttack.Region =
-          i == 0 ? .atMost(values[j]) : (j == count - 1 ? .atLeast(values[i]) : .inside(values[i], values[j]))
+          i == 0
+          ? .atMost(values[j])
+          : (j == count - 1 ? .atLeast(values[i]) : .inside(values[i], values[j]))
         // S predicts "unlearned": FPR = P_r(S), FNR = 1 - P_u(S).
         consider(&best, fpr: b, fnr: 1 - a) {
-          ThresholdAttack(region: region, predicts: .unlearned, falsePositiveRate: b, falseNegativeRate: 1 - a)
+          ThresholdAttack(
+            region: region, predicts: .unlearned, falsePositiveRate: b, falseNegativeRate: 1 - a)
         }
         // S predicts "retrained": FPR = P_u(S), FNR = 1 - P_r(S).
         consider(&best, fpr: a, fnr: 1 - b) {
-          ThresholdAttack(region: region, predicts: .retrained, falsePositiveRate: a, falseNegativeRate: 1 - b)
+          ThresholdAttack(
+            region: region, predicts: .retrained, falsePositiveRate: a, falseNegativeRate: 1 - b)
         }
       }
     }
@@ -386,7 +396,8 @@ public struct ThresholdAttackEstimator: Sendable, Codable, Hashable {
     let singleCount = Int((100 * (highest - lowest)).rounded(.up))
     let np = Double(pos.count)
     let nn = Double(neg.count)
-    for t in Self.linspace(lowest, highest, singleCount) {
+    // The challenge's single-threshold grid is a single-precision `linspace`.
+    for t in Self.linspace(lowest, highest, singleCount).map({ Double(Float($0)) }) {
       let fpr = Double(neg.count - Self.countBelow(neg, t, strict: true)) / nn
       let fnr = Double(Self.countBelow(pos, t, strict: true)) / np
       consider(&best, fpr: fpr, fnr: fnr) {
