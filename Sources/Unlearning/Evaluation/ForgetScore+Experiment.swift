@@ -18,9 +18,11 @@ import Foundation
 ///
 /// **Paired or independent subsets** (``sharesSubsets``). By default (paired, as above) the
 /// methods' models and the retrained models share `H_j` and the seeds: the two groups differ
-/// only in the algorithm, pair by pair, so an exact method gives two *identical* groups and
-/// `F = 1`, and a small systematic deviation is detected even when it is far below the
-/// model-to-model spread (common random numbers). With `sharesSubsets = false` the methods'
+/// only in the algorithm, pair by pair, so an exact method gives two groups equal to the
+/// trainer's tolerance (`F = 1` once round-off is set aside: see
+/// ``ThresholdAttackEstimator/Search/challengeGrid`` on thresholds at a data value), and a
+/// small systematic deviation is detected even when it is far below the model-to-model spread
+/// (common random numbers). With `sharesSubsets = false` the methods'
 /// models use their own subsets and seeds, independent of the retrained models', as in the
 /// challenge (where the two groups were independent training runs); an exact method then
 /// scores like the noise floor below, in distribution.
@@ -44,7 +46,8 @@ import Foundation
 /// over the `N` models of a group; the final score divides the method's by the retrained
 /// models'.
 ///
-/// **Cost.** Per pair: one training on `H_j ∪ F`, one retraining on `H_j`, one per method, one
+/// **Cost.** With warm starts, one training on all of `D` first. Per pair: one training on
+/// `H_j ∪ F`, one retraining on `H_j`, one per method, one
 /// control retraining, and a forward pass of each model over `R`, `F` and the test set.
 /// Pairs are independent and run ``parallelism`` at a time on `DispatchQueue.concurrentPerform`
 /// (nothing global is changed: BLAS keeps its own thread count). Memory: one copy of the rows

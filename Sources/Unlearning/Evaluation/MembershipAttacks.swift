@@ -183,7 +183,7 @@ public struct EpsilonEstimate: Sendable, Codable, Hashable {
 ///   orientations. Single threshold: "value >= t" predicts the group with the larger median
 ///   (ties: the unlearned group), `t` on `ceil(100 (max - min))` evenly spaced points over the
 ///   pooled range. Double threshold: "inside `[t1, t2]`" predicts the group with the smaller
-///   spread `w` (ties: the unlearned group), `t2` on `ceil(100 (hi - lo))` points from
+///   spread `w` (ties: the group with the smaller median), `t2` on `ceil(100 (hi - lo))` points from
 ///   `lo = min + w - 2` to `hi = max + 2` of that group, and for each `t2`, `t1` on 400 points
 ///   from `t2 - w - 2` to `t2 - w + 2`. As in the challenge's code, the single thresholds are
 ///   rounded to single precision and the interval grid is double precision; the challenge's
@@ -406,12 +406,13 @@ public struct ThresholdAttackEstimator: Sendable, Codable, Hashable {
       }
     }
     // Double threshold: "inside [t1, t2]" predicts the group with the smaller spread.
-    let spreadU = su[su.count - 1] - su[0]
-    let spreadR = sr[sr.count - 1] - sr[0]
-    let peakyIsRetrained = spreadR < spreadU
-    let (peaky, other) = peakyIsRetrained ? (sr, su) : (su, sr)
-    let peakyGroup: ModelGroup = peakyIsRetrained ? .retrained : .unlearned
-    let width = Swift.min(spreadU, spreadR)
+    // Ties of spread go to the group with the smaller median, as in the challenge's code.
+    let spreadPos = pos[pos.count - 1] - pos[0]
+    let spreadNeg = neg[neg.count - 1] - neg[0]
+    let peakyIsNeg = spreadPos >= spreadNeg
+    let (peaky, other) = peakyIsNeg ? (neg, pos) : (pos, neg)
+    let peakyGroup: ModelGroup = (peakyIsNeg == retrainedPositive) ? .unlearned : .retrained
+    let width = Swift.min(spreadPos, spreadNeg)
     let buffer = 2.0
     let lo = peaky[0] + width - buffer
     let hi = peaky[peaky.count - 1] + buffer
