@@ -123,7 +123,7 @@ public enum OutputComparison {
       return c.isWhitespace || "([{=,:;/<>".contains(c)
     }
     while i < characters.count {
-      var start = i
+      let start = i
       var j = i
       var isNumberStart = false
       if !continuesWord(i) {
@@ -144,7 +144,6 @@ public enum OutputComparison {
         i += 1
         continue
       }
-      start = i
       // Integer part: a thousands-grouped form `1,234,567`, or plain digits.
       var integerDigits = ""
       var k = j

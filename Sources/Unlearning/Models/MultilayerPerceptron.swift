@@ -1,5 +1,3 @@
-import Foundation
-
 /// A fully connected network `d -> h_1 -> ... -> h_m -> K` with one hidden activation.
 ///
 /// **Output and loss.** An output layer of size 1 is a sigmoid with binary cross-entropy
@@ -67,7 +65,7 @@ public struct MultilayerPerceptron: TwiceDifferentiableModel, Hashable, Codable 
     }
     let limit =
       maximumParameterCount
-      ?? Int(clamping: ProcessInfo.processInfo.physicalMemory / UInt64(MemoryLayout<Double>.stride))
+      ?? Int(clamping: DenseAllocation.byteLimit / UInt64(MemoryLayout<Double>.stride))
     var total = 0
     for l in 0..<(layerSizes.count - 1) {
       let (inputs, o1) = layerSizes[l].addingReportingOverflow(1)
