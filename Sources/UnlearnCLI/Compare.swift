@@ -250,26 +250,10 @@ func progressLine(_ s: String) {
   FileHandle.standardError.write(Data("[unlearn] \(s)\n".utf8))
 }
 
-/// Reads sample ids, one integer per line (blank lines and `#` comments allowed).
+/// Reads sample ids, one integer per line (blank lines and `#` comments allowed; CRLF and a
+/// byte-order mark accepted; `-` reads standard input).
 func readIDs(_ path: String) throws -> [SampleID] {
-  let contents =
-    path == "-"
-    ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-    : try? String(contentsOfFile: path, encoding: .utf8)
-  guard let text = contents?.replacingOccurrences(of: "\r", with: "") else {
-    throw CLIError("\(path): cannot read the id file")
-  }
-  var ids = [SampleID]()
-  for (number, raw) in text.components(separatedBy: "\n").enumerated() {
-    let line =
-      raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(
-        String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
-    if line.isEmpty { continue }
-    guard let v = Int(line) else {
-      throw CLIError("\(path):\(number + 1): '\(line)' is not an integer sample id")
-    }
-    ids.append(SampleID(v))
-  }
+  let ids = try runReportingErrors { try SampleID.readList(path: path) }
   if ids.isEmpty { throw CLIError("\(path): no sample ids") }
   return ids
 }
