@@ -13,9 +13,17 @@ struct ComparisonTests {
     let logistic = result.rows.filter { $0.model == "logistic" }.map(\.method)
     #expect(
       logistic == [
-        "retrain", "naive", "gradient-ascent", "gradient-ascent-tuned", "neggrad-plus", "newton",
-        "certified",
+        "retrain", "naive", "gradient-ascent", "gradient-ascent-tuned", "neggrad-plus", "finetune",
+        "scrub", "fisher", "sisa", "newton",
       ])
+    // Certified removal: its own group, judged against a retrain with the same secret b, with
+    // the gaps to the plain retrain recorded too.
+    let certified = result.rows.filter { $0.model == "certified logistic" }
+    #expect(certified.map(\.method) == ["retrain (same b)", "certified"])
+    #expect(certified.last?.reference == "retrain (same b)")
+    #expect(certified.last?.accuracyGapsToRetrain?.count == 3)
+    #expect(certified.last?.report?.certificate?.isCertified == true)
+    #expect(certified.first?.evaluation.verdict == .reference)
     let mlp = result.rows.filter { $0.model.hasPrefix("mlp") }.map(\.method)
     #expect(
       mlp.contains("retrain") && mlp.contains("gradient-ascent") && mlp.contains("newton")
