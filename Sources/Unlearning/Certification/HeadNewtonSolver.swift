@@ -309,8 +309,10 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
             maximumIterations: policy.maximumRefinements
           ).solve(
             Self.hessianOperator(features: objective.features, curvature: curvature, shift: shift),
-            residual, preconditioner: ShiftedFactorPreconditioner(solver: self, shift: shift))
-          statistics.dataPasses += 2 * (correction.iterations + 1)
+            residual, preconditioner: ShiftedFactorPreconditioner(solver: self, shift: shift),
+            measuresTrueResidual: false)
+          // The corrected step is evaluated exactly by the fused pass below.
+          statistics.dataPasses += 2 * correction.iterations
           statistics.refinementIterations += correction.iterations
           (s, e) = finish(e.step.adding(correction.solution), iterations: correction.iterations)
         }

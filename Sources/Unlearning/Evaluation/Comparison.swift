@@ -451,7 +451,12 @@ public enum Comparison {
         "fisher", "noise N(0, alpha / F_jj), alpha 1e-6, 1/F capped at 1e3, empirical Fisher of R",
         try FisherForgetting(seed: configuration.seed).unlearn(original, forgetting: forgetIDs))
     }
-    if methods.contains(.sisa) {
+    if methods.contains(.sisa) && !model.isConvex {
+      // The row's metrics come from parameters; the mean of independently trained networks'
+      // parameters is meaningless, so SISA is reported for convex models only.
+      progress("\(name): SISA skipped (averaging network parameters is meaningless)")
+    }
+    if methods.contains(.sisa) && model.isConvex {
       progress("\(name): SISA (4 shards x 4 slices)")
       let sisa = SISA(
         shardCount: 4, sliceCount: 4, seed: configuration.seed,
