@@ -84,4 +84,10 @@ enum BLAS {
 
   /// Number of threads OpenBLAS uses.
   static var threadCount: Int { Int(openblas_get_num_threads()) }
+
+  /// The kernel family OpenBLAS chose (e.g. `"SkylakeX"`).
+  static var coreName: String {
+    guard let name = openblas_get_corename() else { return "unknown" }
+    return String(String(cString: name).filter { !$0.isWhitespace })
+  }
 }

@@ -254,4 +254,9 @@ public enum BLASInfo {
   /// Threading rule of this package: OpenBLAS is threaded (it uses every core it is given);
   /// Swift code around it is serial. Set `OPENBLAS_NUM_THREADS` to change it.
   public static var threadCount: Int { BLAS.threadCount }
+
+  /// The CPU kernel family OpenBLAS chose at load time (e.g. `"SkylakeX"`, `"Haswell"`). On some
+  /// virtual machines its detection falls back to `"Prescott"` (plain SSE3), several times
+  /// slower; `OPENBLAS_CORETYPE=SkylakeX` (or `Haswell`) then selects the right kernels.
+  public static var coreName: String { BLAS.coreName }
 }

@@ -72,7 +72,8 @@ struct BenchReport: Codable {
   var rows: [BenchRow]
 
   func table() -> String {
-    var out = "unlearn bench  (OpenBLAS threads: \(threads), median of \(repeats) runs)\n"
+    var out =
+      "unlearn bench  (OpenBLAS \(BLASInfo.coreName) kernels, threads: \(threads), median of \(repeats) runs)\n"
     let header = ["group", "measurement", "median s", "min s", "figures"]
     var lines = [header]
     for r in rows {

@@ -36,9 +36,10 @@ enum CertifiedBench {
         ("fast (default: downdated factor)", .default),
       ] {
         benchProgress("certified: \(accounting.rawValue), \(label), training")
+        // The same (seeded, non-private) b for both solvers, so their parameters compare.
         var state = try TrainedModel.trainCertified(
           model: model, data: data, regularization: lambda, privacy: privacy,
-          accounting: accounting, solver: solver)
+          accounting: accounting, solver: solver, perturbation: .reproducibleNotPrivate(seed: 7))
         let before = state.removalWorkCounters ?? RemovalWorkCounters()
         let method = CertifiedRemoval()
         benchProgress("certified: \(accounting.rawValue), \(label), \(requests) removals")
