@@ -55,7 +55,7 @@ enum ComparisonRendering {
       let rows = r.rows.filter { $0.model == summary.model }
       let t = summary.originalTraining
       out +=
-        "\n== \(summary.specification) - lambda \(num(summary.regularization)); original trained by \(t.method) to gradient norm \(num(t.gradientNorm)) in \(t.iterations) iterations\(t.converged ? "" : " (NOT converged)")\n"
+        "\n== \(summary.model): \(summary.specification) - lambda \(num(summary.regularization)); original trained by \(t.method) to gradient norm \(num(t.gradientNorm)) in \(t.iterations) iterations\(t.converged ? "" : " (NOT converged)")\n"
       if let floor = summary.retrainNoiseFloorDistance {
         out +=
           "   noise floor: two retrains from different seeds differ by ||dtheta|| = \(num(floor)), test KL \(num(summary.retrainNoiseFloorTestKL ?? 0))\n"
