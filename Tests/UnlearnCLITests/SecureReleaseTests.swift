@@ -107,7 +107,7 @@ struct SecureReleaseTests {
     #expect(StateStore(path: model).audit(data: nil).passed)
   }
 
-  @Test("Eight concurrent requests on one state: every id in the state and the ledger")
+  @Test("Eight concurrent processes on one state: every id in the state and the ledger")
   func concurrentRequestsLoseNothing() throws {
     let model = try Self.certifiedState()
     let trainIDs = HospitalScenario.make(seed: 42).train.ids.map { Int($0.rawValue) }
@@ -117,15 +117,19 @@ struct SecureReleaseTests {
       try Self.write(ids, p)
       return p
     }
-    let failures = Mutex([String]())
-    DispatchQueue.concurrentPerform(iterations: 8) { k in
-      do {
-        try Self.run(["remove", "--model-file", model, "--forget-ids", files[k], "--out", model])
-      } catch {
-        failures.withLock { $0.append("\(error)") }
-      }
+    // Eight separate processes of the real binary, started together.
+    let binary = try #require(Self.binary(), "the unlearn executable is built with the tests")
+    let processes = try files.map { ids -> Process in
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: binary)
+      process.arguments = ["remove", "--model-file", model, "--forget-ids", ids, "--out", model]
+      process.standardError = FileHandle.nullDevice
+      process.standardOutput = FileHandle.nullDevice
+      try process.run()
+      return process
     }
-    #expect(failures.withLock { $0 } == [])
+    for process in processes { process.waitUntilExit() }
+    #expect(processes.allSatisfy { $0.terminationStatus == 0 })
     let state = try ModelFile.read(from: model)
     let expected = Set(groups.joined().map { SampleID($0) })
     #expect(Set(state.removedIDs) == expected)
@@ -222,17 +226,5 @@ struct SecureReleaseTests {
     #endif
     let candidate = directory.appendingPathComponent(".build/\(configuration)/unlearn").path
     return FileManager.default.isExecutableFile(atPath: candidate) ? candidate : nil
-  }
-}
-
-/// A tiny lock-protected counter for the concurrency test.
-final class Mutex<Value>: @unchecked Sendable {
-  private var value: Value
-  private let lock = NSLock()
-  init(_ value: Value) { self.value = value }
-  func withLock<T>(_ body: (inout Value) -> T) -> T {
-    lock.lock()
-    defer { lock.unlock() }
-    return body(&value)
   }
 }
