@@ -6,13 +6,13 @@ import Foundation
 ///
 /// Reading uses 4 MiB `gzread` chunks into one growing buffer, so a 26 MB `.gz` (47 MB of
 /// pixels) reads in a fraction of a second.
-public enum CompressedFile {
+package enum CompressedFile {
   /// The full (decompressed) contents of the file at `path`.
   ///
   /// - Throws: `DataError.fileNotFound` if there is no such file, `.isDirectory` for a folder,
   ///   `.unreadable` if it cannot be opened or its gzip stream is corrupt or truncated (the
   ///   reason comes from zlib).
-  public static func readAll(path: String) throws(DataError) -> [UInt8] {
+  package static func readAll(path: String) throws(DataError) -> [UInt8] {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw .fileNotFound(path: path)
@@ -49,7 +49,7 @@ public enum CompressedFile {
   /// Writes `bytes` to `path`, gzip-compressed when `compressed` is true, replacing any file.
   ///
   /// - Throws: `DataError.unreadable` (with the reason) if the file cannot be written.
-  public static func write(_ bytes: [UInt8], to path: String, compressed: Bool) throws(DataError) {
+  package static func write(_ bytes: [UInt8], to path: String, compressed: Bool) throws(DataError) {
     guard compressed else {
       guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
         throw .unreadable(path: path, reason: "cannot create file")

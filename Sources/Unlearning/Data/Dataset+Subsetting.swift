@@ -56,6 +56,24 @@ extension Dataset {
   ///   - seed: the seed of the random choice.
   /// - Returns: `train` (`count - testCount` rows) and `test`, named `"<name> (train)"` and
   ///   `"<name> (test)"`.
+  /// The split the command line's `--test-fraction` makes: `round(count * testFraction)` rows,
+  /// drawn as in ``split(testCount:seed:)``, become the test set.
+  ///
+  /// - Throws: ``DataError/invalidArgument(_:)`` when `testFraction` is outside `[0, 1)` or fewer
+  ///   than 2 training rows would remain.
+  public func split(testFraction: Double, seed: UInt64) throws(DataError) -> (
+    train: Dataset, test: Dataset
+  ) {
+    guard testFraction >= 0, testFraction < 1 else {
+      throw .invalidArgument("test fraction must be in [0, 1), got \(testFraction)")
+    }
+    let testCount = Int((Double(count) * testFraction).rounded())
+    guard count - testCount >= 2 else {
+      throw .invalidArgument("\(count) rows leave fewer than 2 for training")
+    }
+    return split(testCount: testCount, seed: seed)
+  }
+
   public func split(testCount: Int, seed: UInt64) -> (train: Dataset, test: Dataset) {
     precondition(
       testCount >= 0 && testCount <= count,

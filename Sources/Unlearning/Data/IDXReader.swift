@@ -1,13 +1,13 @@
 /// An array read from an IDX file (the format of MNIST and Fashion-MNIST): unsigned bytes with
 /// their dimensions, e.g. `[60000, 28, 28]` for images, `[60000]` for labels.
-public struct IDXArray: Sendable, Equatable {
+package struct IDXArray: Sendable, Equatable {
   /// The dimensions, outermost first (row-major, like the file).
-  public var dimensions: [Int]
+  package var dimensions: [Int]
   /// The `dimensions.reduce(1, *)` values in row-major order.
-  public var values: [UInt8]
+  package var values: [UInt8]
 
   /// Creates an array; `values.count` must equal the product of `dimensions`.
-  public init(dimensions: [Int], values: [UInt8]) {
+  package init(dimensions: [Int], values: [UInt8]) {
     precondition(
       values.count == dimensions.reduce(1, *),
       "IDXArray: \(values.count) values for dimensions \(dimensions)")
@@ -22,36 +22,36 @@ public struct IDXArray: Sendable, Equatable {
 /// the data. Only unsigned bytes (type `0x08`) are supported, which covers MNIST-style files:
 /// labels have magic `0x00000801`, images `0x00000803`. Errors give the file and the byte offset
 /// (into the decompressed stream) where the problem is.
-public enum IDXReader {
+package enum IDXReader {
   /// The magic number of a one-dimensional unsigned-byte file (labels).
-  public static let labelsMagic: UInt32 = 0x0000_0801
+  package static let labelsMagic: UInt32 = 0x0000_0801
   /// The magic number of a three-dimensional unsigned-byte file (images).
-  public static let imagesMagic: UInt32 = 0x0000_0803
+  package static let imagesMagic: UInt32 = 0x0000_0803
 
   /// Reads an unsigned-byte IDX file with any number of dimensions (1 to 255).
   ///
   /// - Throws: `DataError.fileNotFound`/`.unreadable` (I/O), `.badMagic` (not an unsigned-byte
   ///   IDX file, or not one of `expectedMagic` when given), `.truncated`, `.trailingBytes`.
-  public static func read(path: String, expectedMagic: [UInt32]? = nil) throws(DataError)
+  package static func read(path: String, expectedMagic: [UInt32]? = nil) throws(DataError)
     -> IDXArray
   {
     try parse(CompressedFile.readAll(path: path), file: path, expectedMagic: expectedMagic)
   }
 
   /// Reads an image file (magic `0x00000803`): `count x rows x columns` pixels.
-  public static func readImages(path: String) throws(DataError) -> IDXArray {
+  package static func readImages(path: String) throws(DataError) -> IDXArray {
     try read(path: path, expectedMagic: [imagesMagic])
   }
 
   /// Reads a label file (magic `0x00000801`): `count` labels.
-  public static func readLabels(path: String) throws(DataError) -> IDXArray {
+  package static func readLabels(path: String) throws(DataError) -> IDXArray {
     try read(path: path, expectedMagic: [labelsMagic])
   }
 
   /// Parses the decompressed contents of an IDX file; `file` is only used in error messages.
   ///
   /// - Throws: as ``read(path:expectedMagic:)``.
-  public static func parse(_ bytes: [UInt8], file: String, expectedMagic: [UInt32]? = nil)
+  package static func parse(_ bytes: [UInt8], file: String, expectedMagic: [UInt32]? = nil)
     throws(DataError) -> IDXArray
   {
     func location(_ offset: Int) -> DataLocation { DataLocation(file: file, byteOffset: offset) }
@@ -97,7 +97,7 @@ public enum IDXReader {
 
   /// The bytes of an unsigned-byte IDX file holding `array` (the inverse of
   /// ``parse(_:file:expectedMagic:)``); write them with ``CompressedFile/write(_:to:compressed:)``.
-  public static func encode(_ array: IDXArray) -> [UInt8] {
+  package static func encode(_ array: IDXArray) -> [UInt8] {
     precondition(
       !array.dimensions.isEmpty && array.dimensions.count < 256,
       "IDXReader: 1 to 255 dimensions")

@@ -62,15 +62,7 @@ public enum Scenario: Sendable, Codable, Equatable, CustomStringConvertible {
   private static func split(_ all: Dataset, testFraction: Double, seed: UInt64, normalize: Bool)
     throws(DataError) -> (train: Dataset, test: Dataset)
   {
-    guard testFraction >= 0, testFraction < 1 else {
-      throw .invalidArgument("test fraction must be in [0, 1), got \(testFraction)")
-    }
-    let data = normalize ? all.normalizingRows() : all
-    let testCount = Int((Double(data.count) * testFraction).rounded())
-    guard data.count - testCount >= 2 else {
-      throw .invalidArgument("\(data.count) rows leave fewer than 2 for training")
-    }
-    return data.split(testCount: testCount, seed: seed)
+    try (normalize ? all.normalizingRows() : all).split(testFraction: testFraction, seed: seed)
   }
 
   public var description: String {
