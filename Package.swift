@@ -50,12 +50,16 @@ let package = Package(
     // The executable-notebook runner behind `unlearn notebook` (parse, build, run, check).
     .target(name: "NotebookRunner"),
 
+    // The kernel benchmarks behind `unlearn bench` (medians, same-run ratios, JSON).
+    .target(name: "UnlearnBench", dependencies: ["Unlearning"]),
+
     // Layer 3: the command tree (a library so tests can run commands in-process) and the binary.
     .target(
       name: "UnlearnCLI",
       dependencies: [
         "Unlearning",
         "NotebookRunner",
+        "UnlearnBench",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

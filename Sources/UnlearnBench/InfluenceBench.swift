@@ -4,8 +4,8 @@ import Unlearning
 /// `bench --only influence`: influence of all 12,000 Fashion-MNIST 0-vs-6 training samples on
 /// one test point (d = 784, lambda = 1e-3), per IHVP solver, with the fit, the IHVP and the
 /// scoring pass timed separately (one run each; the model is trained once).
-enum InfluenceBench {
-  static func run(into report: inout BenchReport) throws {
+package enum InfluenceBench {
+  package static func run(into report: inout BenchReport) throws {
     FileHandle.standardError.write(
       Data("bench: influence (Fashion-MNIST 0 vs 6, all training samples)\n".utf8))
     let train = try FashionMNIST.load(split: .train, classes: [0, 6])

@@ -16,10 +16,10 @@ import Unlearning
 /// - Removals before the first budget-triggered retrain over `removals` sequential
 ///   single removals (fast path), per mode, with the largest certificate issued.
 /// - Peak resident memory (`VmHWM`).
-enum CertifiedBench {
-  static let lambda = 1e-3
+package enum CertifiedBench {
+  package static let lambda = 1e-3
 
-  static func run(repeats: Int, removals: Int, into report: inout BenchReport) throws {
+  package static func run(repeats: Int, removals: Int, into report: inout BenchReport) throws {
     benchProgress("certified: loading Fashion-MNIST 0 vs 6")
     let data = try fashionMNISTPair()
     let model = LogisticRegression(featureCount: data.featureCount)
@@ -162,7 +162,9 @@ enum CertifiedBench {
   /// What `unlearn remove` does with a certified model file: read and validate the file, rebuild
   /// the state on the data (no recomputation of `||X||_2`: it is stored), then one removal. The
   /// removal's seconds are what its JSON report states; the load is reported separately.
-  static func commandLinePath(data: Dataset, ids: [SampleID], into report: inout BenchReport)
+  package static func commandLinePath(
+    data: Dataset, ids: [SampleID], into report: inout BenchReport
+  )
     throws
   {
     benchProgress("certified: the remove command's path (model file, then removal)")
@@ -213,7 +215,7 @@ enum CertifiedBench {
   }
 
   /// Timings of the kernels of one fast request (one pass over X each).
-  static func kernels(data: Dataset, into report: inout BenchReport) throws {
+  package static func kernels(data: Dataset, into report: inout BenchReport) throws {
     benchProgress("certified: kernels")
     let (n, d) = (data.count, data.featureCount)
     var g = SeededGenerator(seed: 3)
@@ -244,14 +246,14 @@ enum CertifiedBench {
 
   }
 
-  static func medianOf(_ values: [Double]) -> Double {
+  package static func medianOf(_ values: [Double]) -> Double {
     let s = values.sorted()
     guard !s.isEmpty else { return .nan }
     return s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2])
   }
 
   /// `VmHWM` from `/proc/self/status` in MiB (NaN when unavailable).
-  static func peakResidentMebibytes() -> Double {
+  package static func peakResidentMebibytes() -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
       return .nan
     }

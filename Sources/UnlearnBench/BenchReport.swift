@@ -1,0 +1,180 @@
+import Foundation
+import Unlearning
+
+/// One benchmark measurement.
+package struct BenchRow: Codable {
+  package var group: String
+  package var name: String
+  /// Median seconds over `samples`.
+  package var medianSeconds: Double
+  package var minimumSeconds: Double
+  package var samples: Int
+  /// Free-form extra figures (GFLOP/s, ratios, iterations, ...).
+  package var figures: [String: Double] = [:]
+}
+
+package struct BenchReport: Codable {
+  package var threads: Int
+  package var repeats: Int
+  package var rows: [BenchRow]
+  /// OpenBLAS's kernel family (e.g. `SkylakeX`).
+  package var blasKernels = BLASInfo.coreName
+
+  /// An empty report.
+  package init(threads: Int, repeats: Int, rows: [BenchRow]) {
+    self.threads = threads
+    self.repeats = repeats
+    self.rows = rows
+  }
+
+  package func table() -> String {
+    var out =
+      "unlearn bench  (OpenBLAS \(BLASInfo.coreName) kernels, threads: \(threads), median of \(repeats) runs)\n"
+    let header = ["group", "measurement", "median s", "min s", "figures"]
+    var lines = [header]
+    for r in rows {
+      let figs = r.figures.sorted { $0.key < $1.key }.map { "\($0.key)=\(formatFigure($0.value))" }
+      lines.append([
+        r.group, r.name, formatSeconds(r.medianSeconds), formatSeconds(r.minimumSeconds),
+        figs.joined(separator: "  "),
+      ])
+    }
+    out += renderTable(lines)
+    return out
+  }
+}
+
+/// Times `body` `repeats` times after one warm-up and returns (median, min) seconds.
+package func timeMedian(repeats: Int, warmup: Bool = true, _ body: () throws -> Void) rethrows -> (
+  median: Double, minimum: Double
+) {
+  if warmup { try body() }
+  var samples = [Double]()
+  for _ in 0..<repeats {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+  }
+  samples.sort()
+  let mid = samples.count / 2
+  let median = samples.count % 2 == 1 ? samples[mid] : 0.5 * (samples[mid - 1] + samples[mid])
+  return (median, samples[0])
+}
+
+package func formatSeconds(_ s: Double) -> String {
+  if s >= 1 { return String(format: "%.3f", s) }
+  if s >= 1e-3 { return String(format: "%.2fm", s * 1e3) }
+  return String(format: "%.1fu", s * 1e6)
+}
+
+package func formatFigure(_ x: Double) -> String {
+  if x == x.rounded() && abs(x) < 1e9 { return String(Int(x)) }
+  if abs(x) >= 0.01 && abs(x) < 1e5 { return String(format: "%.3g", x) }
+  return String(format: "%.3e", x)
+}
+
+package enum LinearAlgebraBench {
+  package static func run(repeats: Int, into report: inout BenchReport) throws {
+    func progress(_ s: String) { FileHandle.standardError.write(Data("bench: \(s)\n".utf8)) }
+
+    progress("GEMM 1024 x 1024")
+    let n = 1024
+    let a = TestMatrices.gaussian(rows: n, columns: n, seed: 1)
+    let b = TestMatrices.gaussian(rows: n, columns: n, seed: 2)
+    var c = Matrix(rows: n, columns: n)
+    let gemm = timeMedian(repeats: repeats) { Matrix.gemm(a, b, into: &c) }
+    let gemmRate = 2 * pow(Double(n), 3) / gemm.median / 1e9
+    report.rows.append(
+      BenchRow(
+        group: "linalg", name: "gemm 1024x1024x1024", medianSeconds: gemm.median,
+        minimumSeconds: gemm.minimum, samples: repeats, figures: ["GFLOP/s": gemmRate]))
+
+    progress("weighted Gram 12000 x 784")
+    let x = TestMatrices.gaussian(rows: 12000, columns: 784, seed: 3)
+    var g = SeededGenerator(seed: 4)
+    let w = (0..<12000).map { _ in g.nextUniform() * 0.25 }
+    var gram = Matrix(rows: 0, columns: 0)
+    let gramTime = timeMedian(repeats: repeats) { gram = x.weightedGram(weights: w) }
+    // syrk does n d^2 useful flops (half of the equivalent gemm's 2 n d^2).
+    let gramRate = 12000.0 * 784 * 784 / gramTime.median / 1e9
+    report.rows.append(
+      BenchRow(
+        group: "linalg", name: "weighted Gram X^T diag(w) X, 12000x784",
+        medianSeconds: gramTime.median, minimumSeconds: gramTime.minimum, samples: repeats,
+        figures: ["GFLOP/s": gramRate, "ratio to gemm rate": gramRate / gemmRate]))
+
+    progress("Cholesky 784")
+    gram.addToDiagonal(12.0)
+    var chol = try Cholesky(gram)
+    let cholTime = try timeMedian(repeats: repeats) { chol = try Cholesky(gram) }
+    report.rows.append(
+      BenchRow(
+        group: "linalg", name: "Cholesky dpotrf d=784", medianSeconds: cholTime.median,
+        minimumSeconds: cholTime.minimum, samples: repeats,
+        figures: ["GFLOP/s": pow(784.0, 3) / 3 / cholTime.median / 1e9]))
+
+    let rhs = x.row(0)
+    let solveTime = timeMedian(repeats: max(repeats, 20)) { _ = chol.solve(rhs) }
+    report.rows.append(
+      BenchRow(
+        group: "linalg", name: "Cholesky solve (1 rhs) d=784", medianSeconds: solveTime.median,
+        minimumSeconds: solveTime.minimum, samples: max(repeats, 20)))
+
+    let row = x.row(1).scaled(by: 0.05)
+    var updated = chol
+    let downTime = try timeMedian(repeats: max(repeats, 20), warmup: false) {
+      updated.update(adding: row)
+      try updated.downdate(removing: row)
+    }
+    report.rows.append(
+      BenchRow(
+        group: "linalg", name: "rank-1 update + downdate d=784", medianSeconds: downTime.median,
+        minimumSeconds: downTime.minimum, samples: max(repeats, 20)))
+  }
+}
+
+/// Seeded random matrices for benchmarks.
+package enum TestMatrices {
+  package static func gaussian(rows: Int, columns: Int, seed: UInt64) -> Matrix {
+    var g = SeededGenerator(seed: seed)
+    return Matrix(rows: rows, columns: columns, elements: g.normalVector(count: rows * columns))
+  }
+}
+
+/// Loads Fashion-MNIST classes 0 vs 6 (12,000 x 784, rows L2-normalised) for benchmarks.
+package func fashionMNISTPair() throws -> Dataset {
+  try FashionMNIST.load(split: .train, classes: [0, 6], normalizeRows: true)
+}
+
+package func benchProgress(_ s: String) {
+  FileHandle.standardError.write(Data("bench: \(s)\n".utf8))
+}
+
+package enum TrainingBench {
+  package static func run(repeats: Int, into report: inout BenchReport) throws {
+    benchProgress("training logistic regression on Fashion-MNIST 0 vs 6")
+    let data = try fashionMNISTPair()
+    let model = LogisticRegression(featureCount: data.featureCount)
+    for lambda in [1e-4, 1e-3] {
+      let objective = Objective(
+        model: model, features: data.features, targets: data.targets, regularization: lambda)
+      let trainers: [(String, any Trainer)] = [
+        ("Newton", NewtonTrainer(gradientTolerance: 1e-8)),
+        ("L-BFGS", LBFGSTrainer(gradientTolerance: 1e-8)),
+      ]
+      for (name, trainer) in trainers {
+        var result: TrainingResult?
+        let t = timeMedian(repeats: repeats) { result = trainer.train(objective) }
+        report.rows.append(
+          BenchRow(
+            group: "training", name: "\(name) logistic 12000x784 lambda=\(lambda) to 1e-8*n",
+            medianSeconds: t.median, minimumSeconds: t.minimum, samples: repeats,
+            figures: [
+              "iterations": Double(result?.iterations ?? 0),
+              "gradient norm": result?.gradientNorm ?? .nan,
+              "converged": (result?.converged ?? false) ? 1 : 0,
+            ]))
+      }
+    }
+  }
+}
