@@ -103,6 +103,30 @@ struct CertifiedRemovalTests {
     }
   }
 
+  @Test("Duplicated rows at the curvature's steepest point: the tight bound is about 0.99 tight")
+  func tightBoundIsNearlyAttained() throws {
+    // 200 copies of one row x = [1]: X_R^T e is then exactly ||X|| ||e||, and with
+    // sigma(z) = 0.7887 the predictor sits where |l'''| peaks (z = ln(2 + sqrt 3)), so the
+    // Lagrange remainder is nearly (g3 / 2) t^2. A bound half as large would fail here.
+    let n = 200
+    let ones = Int((0.7887 * Double(n)).rounded())
+    let data = try Dataset(
+      features: Matrix(rows: n, columns: 1, elements: [Double](repeating: 1, count: n)),
+      labels: (0..<n).map { $0 < ones ? 1 : 0 })
+    for solver in [NewtonSolver.cholesky, .default] {
+      let state = try TrainedModel.trainCertified(
+        model: LogisticRegression(featureCount: 1), data: data, regularization: 1e-9,
+        privacy: CertificationProblems.privacy(sigma: 1e-6, budget: 10), solver: solver,
+        perturbation: .reproducibleNotPrivate(seed: 1))
+      let result = try CertifiedRemoval().unlearn(state, forgetting: [data.ids[0]])
+      let certificate = try #require(result.report.certificate)
+      let truth = residualFromScratch(result.state)
+      #expect(truth <= certificate.certifiedResidual)
+      #expect(
+        truth >= 0.9 * certificate.certifiedResidual, "\(solver.name): \(truth) vs \(certificate)")
+    }
+  }
+
   @Test("A retain set of two rows: every certificate covers the truth")
   func nearlyEmptyRetainSet() throws {
     let data = try AdversarialProblems.benign(n: 10, d: 3, seed: 6)
