@@ -6,9 +6,9 @@
 /// (the solver's fit) and ``InfluenceFunctions/influences(on:)`` is called once. Each row
 /// splits the time into fit, IHVP and scoring pass, and reports the agreement of the scores
 /// with the first solver's (the reference, normally ``IHVPSolver/direct``).
-package enum InfluenceBenchmark {
+public enum InfluenceBenchmark {
   /// One measured solver.
-  package struct Row: Sendable, Codable, Equatable {
+  public struct Row: Sendable, Codable, Equatable {
     /// ``IHVPSolver/name``.
     public var solver: String
     /// Solver fit (dense Hessian + Cholesky, Jacobi diagonal, LiSSA scale), seconds.
@@ -45,7 +45,7 @@ package enum InfluenceBenchmark {
 
   /// The solvers timed by default: direct, CG, CG with Jacobi, and mini-batch LiSSA
   /// (batch 1000, depth 2000, exact-eigenvalue scale).
-  package static let defaultSolvers: [IHVPSolver] = [
+  public static let defaultSolvers: [IHVPSolver] = [
     .direct,
     .conjugateGradient(.init(tolerance: 1e-10)),
     .conjugateGradient(.init(tolerance: 1e-10, preconditioner: .jacobi)),
@@ -61,7 +61,7 @@ package enum InfluenceBenchmark {
   ///   - regularization: `lambda` (mean form), e.g. `1e-3`.
   ///   - solvers: the solvers; the first is the reference for the deviation column.
   /// - Throws: ``InfluenceError`` from any solver (e.g. LiSSA divergence).
-  package static func run(
+  public static func run(
     train: Dataset, testPoint: TestPoint, regularization: Double,
     solvers: [IHVPSolver] = defaultSolvers
   ) throws(InfluenceError) -> [Row] {
