@@ -94,26 +94,7 @@ struct Compare: ParsableCommand {
   @Option(help: "L2 strength lambda (per sample) of the linear models and the MLP.")
   var lambda: Double = 1e-3
 
-  @Option(help: "Certified removal: epsilon.")
-  var epsilon: Double = 1
-
-  @Option(help: "Certified removal: delta.")
-  var delta: Double = 1e-4
-
-  @Option(help: "Certified removal: noise sigma. Give --sigma or --budget, not both.")
-  var sigma: Double?
-
-  @Option(
-    help:
-      "Certified removal: gradient-residual budget eps' used to calibrate sigma when --sigma is not given."
-  )
-  var budget: Double?
-
-  @Option(help: "Certified removal: calibration of sigma (exact | classic).")
-  var calibration: Calibration = .exact
-
-  @Option(help: "Certified removal accounting (exact-step | paper).")
-  var accounting: BudgetAccounting = .exactStep
+  @OptionGroup(title: "Certified removal") var privacyOptions: PrivacyOptions
 
   @Option(help: "Seed of every random choice (data, forget set, initialisation, noise).")
   var seed: UInt64 = 42
@@ -133,11 +114,11 @@ struct Compare: ParsableCommand {
       throw ValidationError("--network-iterations must be at least 1")
     }
     guard lambda > 0, lambda.isFinite else { throw ValidationError("--lambda must be positive") }
-    guard epsilon > 0, delta > 0, delta < 1 else {
+    let p = privacyOptions
+    guard p.epsilon > 0, p.delta > 0, p.delta < 1 else {
       throw ValidationError("--epsilon must be > 0 and --delta in (0, 1)")
     }
-    if let sigma, !(sigma > 0) { throw ValidationError("--sigma must be positive") }
-    if sigma != nil && budget != nil { throw ValidationError("give --sigma or --budget, not both") }
+    if let sigma = p.sigma, !(sigma > 0) { throw ValidationError("--sigma must be positive") }
     _ = try parsedMethods()
     _ = try parsedModels()
   }
@@ -208,12 +189,14 @@ struct Compare: ParsableCommand {
     configuration.methods = try parsedMethods()
     configuration.regularization = lambda
     configuration.networkRegularization = lambda
-    configuration.epsilon = epsilon
-    configuration.delta = delta
-    configuration.sigma = sigma
-    configuration.budget = budget ?? configuration.budget
-    configuration.calibration = calibration
-    configuration.accounting = accounting
+    let p = privacyOptions
+    configuration.epsilon = p.epsilon
+    configuration.delta = p.delta
+    configuration.sigma = p.sigma
+    configuration.budget = p.budget ?? configuration.budget
+    configuration.calibration = p.calibration
+    configuration.accounting = p.accounting
+    configuration.solver = p.solver.solver
     configuration.seed = seed
     configuration.iteratedNewtonSteps = newtonSteps
     configuration.networkMaximumIterations = networkIterations

@@ -78,6 +78,8 @@ public enum Comparison {
     public var budget: Double = 0.5
     /// How sigma and the budget relate (default: the exact Gaussian privacy profile).
     public var calibration: Calibration = .exact
+    /// Certified removal's Newton solver (default: the downdated factor).
+    public var solver: NewtonSolver = .default
     public var accounting: BudgetAccounting = .exactStep
     /// Where certified removal's secret `b` comes from (default: the system's cryptographic
     /// generator; notebooks that must print identical text pass the seeded, non-private source).
@@ -599,7 +601,7 @@ public enum Comparison {
     let trainer = NewtonTrainer(gradientTolerance: 1e-10)
     let original = try TrainedModel.trainCertified(
       model: model, data: train, regularization: configuration.regularization, privacy: privacy,
-      accounting: configuration.accounting, trainer: trainer,
+      accounting: configuration.accounting, solver: configuration.solver, trainer: trainer,
       perturbation: configuration.perturbation)
     progress("\(name): retraining with the same b (the certified model's reference)")
     let retrain = try Retrain(trainer: trainer).unlearn(original, forgetting: forgetIDs)
