@@ -159,7 +159,14 @@ struct CertifiedEngine {
     let budget = certification.budget
     let spectralNorm = certification.spectralNorm
     var solvers = try Self.solvers(for: state)
-    let trainingResidual = rootSumOfSquares(solvers.map { $0.gradient.norm() })
+    // After O(d^2) steps the cached gradients describe earlier parameters: not reported.
+    let trainingResidual: Double? =
+      solvers.contains { $0.amortised?.stale == true }
+      ? nil : rootSumOfSquares(solvers.map { $0.gradient.norm() })
+    var amortisedPolicy: AmortisedStepPolicy?
+    if case .downdatedFactor(let policy) = certification.solver {
+      amortisedPolicy = policy.amortisedSteps
+    }
     var next = removed
     var objectives = (0..<heads).map {
       Self.headObjective(
@@ -180,16 +187,54 @@ struct CertifiedEngine {
       let downdated = solvers[k].downdate(rows: rows, features: next.data.features)
       var due = false
       if case .downdatedFactor(let policy) = certification.solver {
-        due = solvers[k].requestsSinceRefresh >= policy.refreshInterval
+        due =
+          policy.amortisedSteps == nil && solvers[k].requestsSinceRefresh >= policy.refreshInterval
       }
       forceRefresh.append(!downdated || due)
+    }
+
+    // Docs/Math.md 6.10: first try one O(d^2) Delta step per head that reads no row of X,
+    // charged to the running sums; accepted while they stay within the policy's fraction of
+    // the budget.
+    var cheap: [HeadNewtonSolver<M.Head>.CheapStep] = []
+    if let amortisedPolicy, !forceRefresh.contains(true) {
+      cheap = (0..<heads).compactMap { k in
+        solvers[k].cheapStep(
+          objectives[k], at: thetas[k], delta: deltas[k], spectralNorm: spectralNorm)
+      }
+      if cheap.count == heads {
+        let proposed = (0..<heads).map { certification.headSpent[$0] + cheap[$0].charge }
+        if rootSumOfSquares(proposed) <= amortisedPolicy.budgetFraction * budget {
+          return cheapOutcome(
+            cheap, proposed: proposed, rows: rows, state: state, removed: removed,
+            solvers: solvers, thetas: thetas, certification: certification)
+        }
+      }
+    }
+    // The exact step below resets the residual. It needs the exact gradient (one fused pass
+    // after cheap steps). If few cheap steps fitted since the last exact step and the drift
+    // term dominated, it also refactors at the current parameters (a new theta~).
+    for k in 0..<heads {
+      guard let amortised = solvers[k].amortised, let amortisedPolicy else { continue }
+      if amortised.stale {
+        solvers[k].resynchronize(objectives[k], at: thetas[k])
+        gradients[k] = solvers[k].gradient
+        predictors[k] = solvers[k].predictors
+      }
+      let drift = thetas[k].subtracting(amortised.point).norm()
+      if k < cheap.count, amortised.cheapSteps < amortisedPolicy.minimumCheapSteps,
+        drift > cheap[k].step.norm() / 2
+      {
+        forceRefresh[k] = true
+      }
+      solvers[k].amortised?.cheapSteps = 0
     }
     let bound = certification.bound
     let charge: (HeadNewtonSolver<M.Head>.Step) -> Double = { step in
       bound == .guo ? step.guo : step.tight
     }
     var acceptable = 0.0
-    if certification.accounting == .exactStep,
+    if certification.accounting == .exactStep || amortisedPolicy != nil,
       case .downdatedFactor(let policy) = certification.solver
     {
       acceptable = policy.budgetFraction * budget / Double(heads).squareRoot()
@@ -206,7 +251,9 @@ struct CertifiedEngine {
     // One loop for both accountings. Paper: one Delta step per head, its charge added to the
     // head's running sum. Exact-step: full-gradient steps until the model's own bound (this
     // step's remainder bound plus inexactness) fits the budget, at most maximumSteps.
-    let paper = certification.accounting == .paper
+    // With O(d^2) steps the exact step is always a full-gradient step (Theorem 6.1): it resets
+    // the running sums that the cheap steps charge.
+    let paper = certification.accounting == .paper && amortisedPolicy == nil
     var candidates = thetas
     var candidatePredictors = predictors
     var candidateGradients = gradients
@@ -315,6 +362,61 @@ struct CertifiedEngine {
         "refreshes": Double(counters.refreshes),
       ],
       certificate: certificate, residual: trueResidual, trainingResidual: trainingResidual)
+  }
+}
+
+extension CertifiedEngine {
+  /// The outcome of a request served by O(d^2) steps alone (Docs/Math.md 6.10): parameters
+  /// moved by `v_k`, running sums raised by the charges, nothing measured on `X`.
+  func cheapOutcome<M: CertifiableModel>(
+    _ cheap: [HeadNewtonSolver<M.Head>.CheapStep], proposed: [Double], rows: [Int],
+    state: TrainedModel<M>, removed: TrainedModel<M>, solvers: [HeadNewtonSolver<M.Head>],
+    thetas: [[Double]], certification: CertificationState
+  ) -> UnlearningOutcome<M> {
+    let model = state.model
+    let heads = model.headCount
+    var certification = certification
+    var solvers = solvers
+    var next = removed
+    next.parameters = (0..<heads).flatMap { thetas[$0].adding(cheap[$0].step) }
+    for k in 0..<heads {
+      solvers[k].amortised?.stale = true
+      solvers[k].amortised?.cheapSteps += 1
+      solvers[k].requestsSinceRefresh += 1
+    }
+    let budget = certification.budget
+    let spent = rootSumOfSquares(proposed)
+    let m = rows.count
+    let before = state.retainedCount
+    let certificate = RemovalCertificate(
+      accounting: certification.accounting, bound: certification.bound,
+      epsilon: certification.privacy.epsilon, delta: certification.privacy.delta,
+      sigma: certification.privacy.sigma, budget: budget,
+      tightBound: rootSumOfSquares(cheap.map(\.remainder)),
+      guoBound: rootSumOfSquares(cheap.map(\.guo)),
+      worstCaseBound: Double(heads).squareRoot()
+        * ResidualBounds.worstCase(
+          removed: m, of: before, regularization: state.regularization,
+          gamma: model.head.curvatureLipschitzConstant,
+          gradientBound: model.head.gradientNormBound),
+      solveInexactness: rootSumOfSquares(cheap.map(\.inexactness)), certifiedResidual: spent,
+      spent: spent, remaining: budget - spent, trueResidual: spent,
+      floatingPointAllowance: rootSumOfSquares(cheap.map(\.allowance)), retrained: false,
+      stepsTaken: 1, removedCount: m, retainedCount: before - m, headCount: heads,
+      refreshed: false, residualMeasured: false)
+    certification.headSpent = proposed
+    certification.certificates.append(certificate)
+    next.certification = certification
+    next.certifiedCache = CertifiedCache(
+      heads: solvers, parameters: next.parameters, removedCount: next.removedIDs.count)
+    let counters = solvers.map(\.statistics).reduce(RemovalWorkCounters(), +)
+    return UnlearningOutcome(
+      state: next, notes: [],
+      details: [
+        "steps": 1, "data passes": Double(counters.dataPasses),
+        "refreshes": Double(counters.refreshes), "O(d^2) steps": 1,
+      ],
+      certificate: certificate, residual: nil, trainingResidual: nil)
   }
 }
 

@@ -42,6 +42,11 @@ public struct FastRemovalPolicy: Sendable, Codable, Hashable {
   /// Refresh (rebuild and refactor the Hessian) after this many requests since the last refresh
   /// (default 200; `Int.max` never refreshes on count).
   public var refreshInterval: Int
+  /// `O(d^2)` certified steps that do not read `X` between exact steps (Docs/Math.md 6.10);
+  /// `nil` (the default) takes one fused pass per request. With it set, ``refreshInterval``
+  /// is ignored: the factor is rebuilt only when ``AmortisedStepPolicy`` says so, a step is not
+  /// accepted, or a downdate fails.
+  public var amortisedSteps: AmortisedStepPolicy?
 
   /// Creates a policy.
   ///
@@ -51,10 +56,13 @@ public struct FastRemovalPolicy: Sendable, Codable, Hashable {
   ///   - budgetFraction: `>= 0`; see ``budgetFraction``.
   ///   - maximumRefinements: `>= 0` PCG iterations before a refresh.
   ///   - refreshInterval: `>= 1` requests between count-triggered refreshes.
+  ///   - amortisedSteps: `O(d^2)` steps between exact ones; see ``amortisedSteps``.
   public init(
     inexactnessFraction: Double = 0.5, relativeTolerance: Double = 1e-10,
-    budgetFraction: Double = 0.01, maximumRefinements: Int = 2, refreshInterval: Int = 200
+    budgetFraction: Double = 0.01, maximumRefinements: Int = 2, refreshInterval: Int = 200,
+    amortisedSteps: AmortisedStepPolicy? = nil
   ) {
+    self.amortisedSteps = amortisedSteps
     self.inexactnessFraction = inexactnessFraction
     self.relativeTolerance = relativeTolerance
     self.budgetFraction = budgetFraction
@@ -64,6 +72,10 @@ public struct FastRemovalPolicy: Sendable, Codable, Hashable {
 
   /// The default policy (fraction 0.5, tolerance 1e-10, budget fraction 0.01, 2 refinements, refresh every 200).
   public static var `default`: FastRemovalPolicy { FastRemovalPolicy() }
+
+  /// The default policy with ``AmortisedStepPolicy/default`` `O(d^2)` steps: certified removal
+  /// below one pass over the data per request (`NewtonSolver.downdatedFactor(.amortised)`).
+  public static var amortised: FastRemovalPolicy { FastRemovalPolicy(amortisedSteps: .default) }
 
   /// Checks the fields; the remover calls it at creation.
   func validate() throws(CertificationError) {
@@ -83,5 +95,6 @@ public struct FastRemovalPolicy: Sendable, Codable, Hashable {
     guard refreshInterval >= 1 else {
       throw .invalidParameter("refreshInterval must be >= 1, got \(refreshInterval)")
     }
+    try amortisedSteps?.validate()
   }
 }

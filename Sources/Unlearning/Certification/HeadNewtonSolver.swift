@@ -61,6 +61,45 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
   /// `||z' - z||` drift control: see ``predictorRecomputeInterval``.
   static var predictorRecomputeInterval: Int { 64 }
   var statistics = RemovalWorkCounters()
+  /// The `O(d^2)` steps' state (``FastRemovalPolicy/amortisedSteps`` set), else `nil`.
+  var amortised: AmortisedState?
+
+  /// What the `O(d^2)` steps of Docs/Math.md 6.10 keep besides the factor: `O(d^2)` memory.
+  struct AmortisedState: Sendable {
+    /// The factored matrix `H~ = sum_{i in R} loss''(z~_i) x_i x_i^T + factorShift I`, stored
+    /// densely and downdated with the factor (the factor's own backward error is never
+    /// trusted: the inexactness is measured with this matrix).
+    var hessian: Matrix
+    /// `G_R = X_R^T X_R` of the current retain set.
+    var gram: Matrix
+    /// `theta~`, the parameters at which ``hessian`` was formed.
+    var point: [Double]
+    /// `sum_i loss''(z~_i)` over the rows ever added to ``hessian`` (round-off bound).
+    var curvatureMass: Double
+    /// Rank-1 terms added to or removed from ``hessian`` and ``gram`` (round-off bound).
+    var rankOneTerms: Int
+    /// Whether ``HeadNewtonSolver/predictors`` and ``HeadNewtonSolver/gradient`` describe
+    /// earlier parameters (cheap steps were taken since the last pass over `X`).
+    var stale = false
+    /// Cheap steps since the last exact step.
+    var cheapSteps = 0
+  }
+
+  /// One `O(d^2)` step's result (Docs/Math.md 6.10).
+  struct CheapStep {
+    /// `v`.
+    var step: [Double]
+    /// `||X|| g3 (||theta - theta~|| + ||v|| / 2) sqrt(v^T G_R v + round-off)`.
+    var remainder: Double
+    /// `gamma ||X|| ||v|| sqrt(v^T G_R v)` (Guo's form, for the certificate).
+    var guo: Double
+    /// `||M v - Delta||` with the dense matrix.
+    var inexactness: Double
+    /// Round-off of the dense products plus the gradient allowance.
+    var allowance: Double
+    /// Everything charged.
+    var charge: Double { remainder + inexactness + allowance }
+  }
 
   /// Builds the cache at `theta` on the objective's retain set: `z` and `g` (two passes), and
   /// for the downdated strategy a fresh factor (one weighted Gram, `O(n d^2)`, and `dpotrf`).
@@ -78,8 +117,15 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     predictors = z
     gradient = g
     statistics.dataPasses = 2
-    if case .downdatedFactor = strategy {
-      try refresh(objective, curvature: derivatives.second)
+    if case .downdatedFactor(let policy) = strategy {
+      if policy.amortisedSteps != nil {
+        amortised = AmortisedState(
+          hessian: Matrix(rows: 0, columns: 0),
+          gram: objective.features.weightedGram(weights: objective.weights), point: theta,
+          curvatureMass: 0, rankOneTerms: objective.features.rows)
+      }
+      try refresh(
+        objective, curvature: Self.weighted(derivatives.second, objective.weights), at: theta)
     }
   }
 
@@ -91,28 +137,36 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     return out
   }
 
-  /// Forms `X^T diag(w * curvature) X + lambda n_R I` and factors it.
-  mutating func refresh(_ objective: Objective<Head>, curvature: [Double])
+  /// Forms `X^T diag(w * curvature) X + lambda n_R I` and factors it; `theta` is where the
+  /// curvature was evaluated (kept as `theta~` by the amortised steps).
+  mutating func refresh(_ objective: Objective<Head>, curvature: [Double], at theta: [Double])
     throws(UnlearningError)
   {
-    var hessian = objective.features.weightedGram(
-      weights: Self.weighted(curvature, objective.weights))
+    let weightedCurvature = Self.weighted(curvature, objective.weights)
+    var hessian = objective.features.weightedGram(weights: weightedCurvature)
     hessian.addToDiagonal(objective.curvatureShift)
     factor = try NewtonSolver.factor(hessian)
+    if amortised != nil {
+      amortised?.hessian = hessian
+      amortised?.point = theta
+      amortised?.curvatureMass = weightedCurvature.reduce(0, +)
+      amortised?.rankOneTerms += objective.features.rows
+      amortised?.cheapSteps = 0
+    }
     factorCurvature = curvature
     factorShift = objective.curvatureShift
     requestsSinceRefresh = 0
     statistics.refreshes += 1
   }
 
-  /// ``refresh(_:curvature:)`` at the predictors `z`.
-  mutating func refresh(_ objective: Objective<Head>, predictors z: [Double])
-    throws(UnlearningError)
-  {
+  /// ``refresh(_:curvature:at:)`` at the predictors `z = X theta`.
+  mutating func refresh(
+    _ objective: Objective<Head>, predictors z: [Double], at theta: [Double]
+  ) throws(UnlearningError) {
     try refresh(
       objective,
       curvature: objective.model.lossDerivatives(linearPredictors: z, targets: objective.targets)
-        .second)
+        .second, at: theta)
   }
 
   /// Applies `(A - s I)^{-1}` to `b`, with `A = L L^T` the factored matrix and
@@ -143,6 +197,20 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
   /// factor then needs a refresh). Other strategies: nothing to do.
   mutating func downdate(rows: [Int], features: Matrix) -> Bool {
     guard case .downdatedFactor = strategy, var updated = factor else { return true }
+    if amortised != nil, !rows.isEmpty {
+      // The dense H~ and G_R lose the same rank-1 terms: two dgemm calls of inner size m.
+      var removed = features.rows(at: rows)
+      var gram = amortised?.gram ?? Matrix(rows: 0, columns: 0)
+      var hessian = amortised?.hessian ?? Matrix(rows: 0, columns: 0)
+      amortised?.gram = Matrix(rows: 0, columns: 0)
+      amortised?.hessian = Matrix(rows: 0, columns: 0)
+      Matrix.gemm(alpha: -1, removed, removed, transposeA: true, beta: 1, into: &gram)
+      removed.scaleRows(by: rows.map { factorCurvature[$0].squareRoot() })
+      Matrix.gemm(alpha: -1, removed, removed, transposeA: true, beta: 1, into: &hessian)
+      amortised?.gram = gram
+      amortised?.hessian = hessian
+      amortised?.rankOneTerms += rows.count
+    }
     factor = nil  // keep the storage uniquely referenced: downdates happen in place
     defer { factor = updated }
     for j in rows {
@@ -160,7 +228,9 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
   /// Recomputes ``predictors`` as `X theta` (one pass) when enough incremental updates have
   /// accumulated.
   mutating func refreshPredictorsIfDue(features: Matrix, at theta: [Double]) {
-    guard predictorUpdates >= Self.predictorRecomputeInterval else { return }
+    guard predictorUpdates >= Self.predictorRecomputeInterval, amortised?.stale != true else {
+      return
+    }
     predictors = features.multiply(theta)
     predictorUpdates = 0
     statistics.dataPasses += 1
@@ -265,11 +335,11 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     }
     switch strategy {
     case .cholesky:
-      try refresh(objective, curvature: curvature)
+      try refresh(objective, curvature: curvature, at: theta)
       let (s, e) = finish(preconditionedSolve(rhs, shift: shift), iterations: 0)
       return (s, e, false)
     case .conjugateGradient(let tolerance, let maximumIterations):
-      if factor == nil { try refresh(objective, curvature: curvature) }
+      if factor == nil { try refresh(objective, curvature: curvature, at: theta) }
       let solution = ConjugateGradient(tolerance: tolerance, maximumIterations: maximumIterations)
         .solve(
           Self.hessianOperator(features: objective.features, curvature: curvature, shift: shift),
@@ -279,13 +349,13 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
         let (s, e) = finish(solution.solution, iterations: solution.iterations)
         return (s, e, false)
       }
-      try refresh(objective, curvature: curvature)
+      try refresh(objective, curvature: curvature, at: theta)
       let (s, e) = finish(preconditionedSolve(rhs, shift: shift), iterations: solution.iterations)
       return (s, e, true)
     case .downdatedFactor(let policy):
       var refreshed = false
       if forceRefresh || factor == nil {
-        try refresh(objective, curvature: curvature)
+        try refresh(objective, curvature: curvature, at: theta)
         refreshed = true
       }
       let rhsNorm = rhs.norm()
@@ -318,12 +388,68 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
         }
       }
       if !accepted(s) && !refreshed {
-        try refresh(objective, curvature: curvature)
+        try refresh(objective, curvature: curvature, at: theta)
         refreshed = true
         (s, e) = finish(preconditionedSolve(rhs, shift: shift), iterations: s.iterations)
       }
       return (s, e, refreshed)
     }
+  }
+
+  /// The `O(d^2)` step of Docs/Math.md 6.10 at `theta` on the objective's retain set (after the
+  /// request's rows were downdated): `v = M^{-1} Delta` through the factor, with
+  /// `M = H~ - (factorShift - lambda n_R) I` the stored dense matrix carrying the current
+  /// regulariser, and its charge. Reads no row of `X`.
+  ///
+  /// - Parameters:
+  ///   - delta: `Delta = sum_{j in F} loss'(x_j^T theta) x_j + m lambda theta` (`O(m d)`).
+  ///   - spectralNorm: `||X||_2` of the full data.
+  func cheapStep(
+    _ objective: Objective<Head>, at theta: [Double], delta: [Double], spectralNorm: Double
+  ) -> CheapStep? {
+    guard let state = amortised else { return nil }
+    let shift = objective.curvatureShift
+    let v = preconditionedSolve(delta, shift: shift)
+    var mv = state.hessian.multiply(v)
+    mv.add(v, scaledBy: shift - factorShift)
+    let inexactness = mv.subtracting(delta).norm()
+    let vNorm = v.norm()
+    // Worst-case round-off (Docs/Math.md 6.10): entrywise, the stored matrices differ from the
+    // exact ones by at most gamma_N times the sum of the absolute rank-1 terms, and the dense
+    // products add gamma_d of the same.
+    let u = 0x1p-53
+    let terms = Double(state.rankOneTerms + objective.features.columns + 2)
+    let gammaN = terms * u / (1 - terms * u)
+    let rows = Double(objective.features.rows)
+    let quadratic = v.dot(state.gram.multiply(v))
+    let projectedNorm = Swift.max(quadratic + gammaN * rows * vNorm * vNorm, 0).squareRoot()
+    let drift = theta.subtracting(state.point).norm()
+    let model = objective.model
+    let remainder =
+      spectralNorm * model.thirdDerivativeBound * (drift + vNorm / 2) * projectedNorm
+    let guo = model.curvatureLipschitzConstant * spectralNorm * vNorm * projectedNorm
+    let next = theta.adding(v)
+    let allowance =
+      gammaN * (state.curvatureMass + factorShift) * vNorm
+      + Swift.max(
+        Self.floatingPointAllowance(objective, at: theta),
+        Self.floatingPointAllowance(objective, at: next))
+    return CheapStep(
+      step: v, remainder: remainder, guo: guo, inexactness: inexactness, allowance: allowance)
+  }
+
+  /// Recomputes ``predictors`` `X theta` and ``gradient`` `grad L_b(theta; R)` from the data in
+  /// one fused pass (after cheap steps left them stale).
+  mutating func resynchronize(_ objective: Objective<Head>, at theta: [Double]) {
+    let n = objective.features.rows
+    let zero = [Double](repeating: 0, count: n)
+    let e = evaluate(
+      theta, objective: objective, at: [Double](repeating: 0, count: theta.count),
+      predictors: zero, curvature: zero)
+    predictors = e.predictors
+    gradient = e.gradient
+    predictorUpdates = 0
+    amortised?.stale = false
   }
 
   /// `gamma (n_R + lambda n_R ||theta|| + ||b||)` with `gamma = max(1e-13, gamma_{n+2})`,

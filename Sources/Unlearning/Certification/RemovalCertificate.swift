@@ -62,6 +62,11 @@ public struct RemovalCertificate: Sendable, Codable, Equatable {
   /// request (``FastRemovalPolicy``); always `false` for the other solvers. Decodes as `false`
   /// when absent (certificates written before the field existed).
   public var refreshed: Bool = false
+  /// Whether ``trueResidual`` was measured on the data. `false` for a request served by an
+  /// `O(d^2)` step that never read `X` (``AmortisedStepPolicy``): ``trueResidual`` then repeats
+  /// ``certifiedResidual``, an upper bound, and ``tightBound`` holds the charged stale-factor
+  /// remainder bound (Docs/Math.md 6.10). Decodes as `true` when absent.
+  public var residualMeasured: Bool = true
 
   /// Whether the published model is certified: `certifiedResidual <= budget`.
   public var isCertified: Bool { certifiedResidual <= budget }
@@ -75,7 +80,9 @@ extension RemovalCertificate: CustomStringConvertible {
     return (isCertified ? "certified" : "NOT certified")
       + " (epsilon \(f(epsilon)), delta \(f(delta))): residual bound \(f(certifiedResidual))"
       + " <= budget \(f(budget)) [\(accounting.rawValue), \(bound.rawValue) bound]"
-      + "; measured residual \(f(trueResidual)); removed \(removedCount), retained \(retainedCount)"
+      + (residualMeasured
+        ? "; measured residual \(f(trueResidual))" : "; residual not measured (O(d^2) step)")
+      + "; removed \(removedCount), retained \(retainedCount)"
       + (retrained ? "; budget exhausted: retrained with a fresh b" : "")
   }
 }
@@ -85,10 +92,11 @@ extension RemovalCertificate {
     case accounting, bound, epsilon, delta, sigma, budget, tightBound, guoBound, worstCaseBound
     case solveInexactness, certifiedResidual, spent, remaining, trueResidual
     case floatingPointAllowance, retrained, stepsTaken, removedCount, retainedCount, headCount
-    case refreshed
+    case refreshed, residualMeasured
   }
 
-  /// Decodes a certificate; a missing `refreshed` (older files) reads as `false`.
+  /// Decodes a certificate; a missing `refreshed` (older files) reads as `false`, a missing
+  /// `residualMeasured` as `true`.
   ///
   /// - Throws: `DecodingError` for a missing or mistyped field other than `refreshed`.
   public init(from decoder: any Decoder) throws {
@@ -114,5 +122,6 @@ extension RemovalCertificate {
     retainedCount = try c.decode(Int.self, forKey: .retainedCount)
     headCount = try c.decode(Int.self, forKey: .headCount)
     refreshed = try c.decodeIfPresent(Bool.self, forKey: .refreshed) ?? false
+    residualMeasured = try c.decodeIfPresent(Bool.self, forKey: .residualMeasured) ?? true
   }
 }
