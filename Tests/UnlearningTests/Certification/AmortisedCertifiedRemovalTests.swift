@@ -1,0 +1,181 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Unlearning
+
+@Suite("Certified removal: O(d^2) steps between exact steps")
+struct AmortisedCertifiedRemovalTests {
+  /// The amortised policy with a given budget fraction and drift trigger.
+  static func amortised(fraction: Double, minimumCheapSteps: Int = 8) -> NewtonSolver {
+    .downdatedFactor(
+      FastRemovalPolicy(
+        amortisedSteps: AmortisedStepPolicy(
+          budgetFraction: fraction, minimumCheapSteps: minimumCheapSteps)))
+  }
+
+  struct Tally {
+    var cheap = 0
+    var exact = 0
+    var worst = 0.0
+  }
+
+  /// Sequential requests; after each, the residual recomputed from the data at the returned
+  /// parameters must be covered by the certificate, which must fit the budget.
+  static func check(
+    data: Dataset, lambda: Double, sigma: Double, budget: Double, requests: [[SampleID]],
+    solver: NewtonSolver, accounting: BudgetAccounting, label: String
+  ) throws -> Tally {
+    var state = try TrainedModel.trainCertified(
+      model: LogisticRegression(featureCount: data.featureCount), data: data,
+      regularization: lambda, privacy: CertificationProblems.privacy(sigma: sigma, budget: budget),
+      accounting: accounting, solver: solver, perturbation: .reproducibleNotPrivate(seed: 9))
+    var tally = Tally()
+    for ids in requests {
+      let result = try CertifiedRemoval().unlearn(state, forgetting: ids)
+      state = result.state
+      let certificate = try #require(result.report.certificate)
+      let truth = residualFromScratch(state)
+      #expect(truth <= certificate.certifiedResidual, "\(label): \(certificate)")
+      #expect(certificate.certifiedResidual <= certificate.budget, "\(label)")
+      #expect(certificate.certifiedResidual == state.certification?.spent)
+      if certificate.residualMeasured {
+        tally.exact += 1
+        #expect(abs(certificate.trueResidual - truth) <= 1e-8 * Swift.max(truth, 1), "\(label)")
+      } else {
+        tally.cheap += 1
+      }
+      tally.worst = Swift.max(tally.worst, truth / certificate.certifiedResidual)
+    }
+    return tally
+  }
+
+  @Test(
+    "Over many random and adversarial problems every certificate covers the residual from scratch",
+    arguments: [BudgetAccounting.exactStep, .paper])
+  func soundOverManyProblems(accounting: BudgetAccounting) throws {
+    var total = Tally()
+    for seed in UInt64(0)..<8 {
+      let cases: [(String, Dataset, Double)] = [
+        (
+          "benign", try AdversarialProblems.benign(n: 60 + Int(seed) * 10, d: 6, seed: 100 + seed),
+          1e-2
+        ),
+        ("duplicated rows", try AdversarialProblems.duplicated(n: 40, d: 3 + Int(seed % 3)), 1e-2),
+        ("tiny lambda", try AdversarialProblems.benign(n: 50, d: 4, seed: 200 + seed), 1e-6),
+        ("d > n", try AdversarialProblems.benign(n: 14, d: 30, seed: 300 + seed), 1e-2),
+        ("outlier", try AdversarialProblems.outlier(), 1e-2),
+      ]
+      for (name, data, lambda) in cases {
+        let ids = CertificationProblems.randomIDs(
+          data, count: Swift.min(12, data.count - 3), seed: 11 + seed)
+        var requests = ids.prefix(ids.count - 3).map { [$0] }
+        requests.append(Array(ids.suffix(3)))  // a batch
+        for fraction in [1.0, 0.3] {
+          let tally = try Self.check(
+            data: data, lambda: lambda, sigma: 5, budget: 50, requests: requests,
+            solver: Self.amortised(fraction: fraction), accounting: accounting,
+            label: "\(name), seed \(seed), fraction \(fraction)")
+          total.cheap += tally.cheap
+          total.exact += tally.exact
+          total.worst = Swift.max(total.worst, tally.worst)
+        }
+      }
+    }
+    // The test exercises both kinds of step.
+    #expect(total.cheap > 100, "\(total.cheap) cheap steps")
+    #expect(total.exact > 10, "\(total.exact) exact steps")
+    #expect(total.worst <= 1)
+  }
+
+  @Test("A retain set of two rows, with the budget forcing exact steps and refactors")
+  func nearlyEmptyRetainSet() throws {
+    let data = try AdversarialProblems.benign(n: 10, d: 3, seed: 6)
+    let ids = data.ids
+    for fraction in [1.0, 0.05] {
+      for accounting in [BudgetAccounting.exactStep, .paper] {
+        _ = try Self.check(
+          data: data, lambda: 1e-2, sigma: 5, budget: 2,
+          requests: ids[0..<8].map { [$0] }, solver: Self.amortised(fraction: fraction),
+          accounting: accounting, label: "two rows left, fraction \(fraction)")
+      }
+    }
+  }
+
+  @Test("Heavy outliers among tiny rows and a tight budget: exact steps interleave with cheap ones")
+  func exactStepsInterleave() throws {
+    let data = try AdversarialProblems.benign(n: 200, d: 5, seed: 8)
+    let ids = CertificationProblems.randomIDs(data, count: 60, seed: 3)
+    let tally = try Self.check(
+      data: data, lambda: 1e-3, sigma: 1, budget: 0.5, requests: ids.map { [$0] },
+      solver: Self.amortised(fraction: 0.5), accounting: .exactStep, label: "interleaved")
+    #expect(tally.cheap > 0 && tally.exact > 0, "\(tally)")
+  }
+
+  @Test("The stale-factor remainder bound is nearly attained: a bound half as large would fail")
+  func remainderBoundIsNearlyAttained() throws {
+    // 400 copies of x = [1] with sigma(theta) = 0.7887, where |l'''| peaks; removing label-1 rows
+    // moves z = theta monotonically away from theta~ while l''' stays near -g3. Every row's
+    // remainder then points the same way and X_R^T e' is exactly ||X_R|| ||e'||, so the charged
+    // (E6.7c) is attained up to sqrt(n_R / n) and the flatness of l''' at its extremum.
+    let n = 400
+    let ones = Int((0.7887 * Double(n)).rounded())
+    let data = try Dataset(
+      features: Matrix(rows: n, columns: 1, elements: [Double](repeating: 1, count: n)),
+      labels: (0..<n).map { $0 < ones ? 1 : 0 })
+    var state = try TrainedModel.trainCertified(
+      model: LogisticRegression(featureCount: 1), data: data, regularization: 1e-9,
+      privacy: CertificationProblems.privacy(sigma: 1e-6, budget: 10),
+      solver: Self.amortised(fraction: 1), perturbation: .reproducibleNotPrivate(seed: 1))
+    var largest = 0.0
+    for j in 0..<8 {
+      let before = residualFromScratch(state)
+      let result = try CertifiedRemoval().unlearn(state, forgetting: [data.ids[j]])
+      state = result.state
+      let certificate = try #require(result.report.certificate)
+      #expect(!certificate.residualMeasured)
+      let after = residualFromScratch(state)
+      #expect(after <= certificate.certifiedResidual)
+      // ||g_R(theta + v)|| <= ||g_D(theta)|| + ||M v - Delta|| + remainder: the share of the
+      // charged remainder bound that the truth actually used.
+      let used = (after - before - certificate.solveInexactness) / certificate.tightBound
+      #expect(used <= 1 + 1e-9)
+      largest = Swift.max(largest, used)
+    }
+    #expect(largest >= 0.9, "largest used share of the charged remainder bound: \(largest)")
+  }
+
+  @Test("O(d^2) steps follow the retrained model as closely as the exact path")
+  func tracksRetraining() throws {
+    let data = try AdversarialProblems.benign(n: 300, d: 8, seed: 12)
+    let ids = CertificationProblems.randomIDs(data, count: 20, seed: 5)
+    let privacy = try CertificationProblems.privacy(sigma: 5, budget: 50)
+    var state = try TrainedModel.trainCertified(
+      model: LogisticRegression(featureCount: 8), data: data, regularization: 1e-2,
+      privacy: privacy, solver: Self.amortised(fraction: 1),
+      perturbation: .reproducibleNotPrivate(seed: 2))
+    let original = state.parameters
+    for id in ids { state = try CertifiedRemoval().unlearn(state, forgetting: [id]).state }
+    let retrained = try Retrain().unlearn(state, forgetting: []).state.parameters
+    // Retrain on the current retain set with the same b: the reference.
+    let gap = state.parameters.subtracting(retrained).norm()
+    let moved = original.subtracting(retrained).norm()
+    #expect(gap <= 0.05 * moved, "gap \(gap), original distance \(moved)")
+  }
+
+  @Test("The policy is stored with the solver settings; older settings decode without it")
+  func policyRoundTrips() throws {
+    let solver = Self.amortised(fraction: 0.25, minimumCheapSteps: 3)
+    let data = try JSONEncoder().encode(solver)
+    #expect(try JSONDecoder().decode(NewtonSolver.self, from: data) == solver)
+    let old = try JSONEncoder().encode(NewtonSolver.default)
+    #expect(!String(decoding: old, as: UTF8.self).contains("amortised"))
+    #expect(try JSONDecoder().decode(NewtonSolver.self, from: old) == .default)
+    #expect(throws: (any Error).self) {
+      try Self.amortised(fraction: 0).validate()
+    }
+    #expect(throws: (any Error).self) {
+      try Self.amortised(fraction: 0.5, minimumCheapSteps: -1).validate()
+    }
+  }
+}
