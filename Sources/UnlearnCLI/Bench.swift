@@ -23,9 +23,9 @@ struct Bench: ParsableCommand {
 
   @Option(
     help:
-      "Comma-separated groups to run: linalg, training, influence, certified (Fashion-MNIST groups need dataset-fashion-mnist)."
+      "Comma-separated groups to run: linalg, training, influence, certified, amortised (Fashion-MNIST groups need dataset-fashion-mnist)."
   )
-  var only: String = "linalg,training,influence,certified"
+  var only: String = "linalg,training,influence,certified,amortised"
 
   @Option(
     help:
@@ -33,9 +33,13 @@ struct Bench: ParsableCommand {
   )
   var removals: Int = 500
 
+  @Option(help: "Sequential single removals of the amortised group (O(d^2) path vs fused pass).")
+  var requests: Int = 1000
+
   func validate() throws {
     guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
     guard removals >= 1 else { throw ValidationError("--removals must be at least 1") }
+    guard requests >= 1 else { throw ValidationError("--requests must be at least 1") }
   }
 
   func run() throws {
@@ -49,6 +53,9 @@ struct Bench: ParsableCommand {
     }
     if groups.contains("certified") {
       try CertifiedBench.run(repeats: repeats, removals: removals, into: &report)
+    }
+    if groups.contains("amortised") {
+      try AmortisedBench.run(requests: requests, into: &report)
     }
     print(report.table())
     if let json { try writeJSONAtomically(report, to: json) }

@@ -415,14 +415,14 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     let inexactness = mv.subtracting(delta).norm()
     let vNorm = v.norm()
     // Worst-case round-off (Docs/Math.md 6.10): entrywise, the stored matrices differ from the
-    // exact ones by at most gamma_N times the sum of the absolute rank-1 terms, and the dense
-    // products add gamma_d of the same.
+    // exact ones by at most gamma_N times the sum of the absolute rank-1 terms, added and
+    // subtracted (at most twice the added ones), the dense products included in N.
     let u = 0x1p-53
     let terms = Double(state.rankOneTerms + objective.features.columns + 2)
     let gammaN = terms * u / (1 - terms * u)
     let rows = Double(objective.features.rows)
     let quadratic = v.dot(state.gram.multiply(v))
-    let projectedNorm = Swift.max(quadratic + gammaN * rows * vNorm * vNorm, 0).squareRoot()
+    let projectedNorm = Swift.max(quadratic + 2 * gammaN * rows * vNorm * vNorm, 0).squareRoot()
     let drift = theta.subtracting(state.point).norm()
     let model = objective.model
     let remainder =
@@ -430,7 +430,7 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     let guo = model.curvatureLipschitzConstant * spectralNorm * vNorm * projectedNorm
     let next = theta.adding(v)
     let allowance =
-      gammaN * (state.curvatureMass + factorShift) * vNorm
+      2 * gammaN * (state.curvatureMass + factorShift) * vNorm
       + Swift.max(
         Self.floatingPointAllowance(objective, at: theta),
         Self.floatingPointAllowance(objective, at: next))

@@ -82,6 +82,9 @@ struct AmortisedCertifiedRemovalTests {
         }
       }
     }
+    print(
+      "O(d^2) soundness (\(accounting.rawValue)): \(total.cheap) cheap and \(total.exact) exact steps, largest truth / certificate \(total.worst)"
+    )
     // The test exercises both kinds of step.
     #expect(total.cheap > 100, "\(total.cheap) cheap steps")
     #expect(total.exact > 10, "\(total.exact) exact steps")
@@ -142,6 +145,7 @@ struct AmortisedCertifiedRemovalTests {
       #expect(used <= 1 + 1e-9)
       largest = Swift.max(largest, used)
     }
+    print("stale-factor remainder bound: largest share used by the truth \(largest)")
     #expect(largest >= 0.9, "largest used share of the charged remainder bound: \(largest)")
   }
 

@@ -1,0 +1,120 @@
+import Foundation
+import Unlearning
+
+/// `bench --only amortised`: certified removal below one pass over the data (Docs/Math.md 6.10)
+/// on Fashion-MNIST 0 vs 6 (n = 12,000, d = 784, rows L2-normalised, lambda = 1e-3, sigma = 10,
+/// epsilon = 1, delta = 1e-4).
+///
+/// The same `requests` sequential single removals (seeded order, the same seeded `b`) with the
+/// `O(d^2)` steps (`.downdatedFactor(.amortised)`) and with today's fast path (the default
+/// solver, one fused pass per request), in the same run; wall-clock seconds per request around
+/// ``CertifiedRemoval/unlearn(_:forgetting:)``, exact steps, refreshes (refactors), retrains,
+/// uncertified releases, and at the end the residual recomputed from the data against the last
+/// certificate. Then one retrain of the same size for reference, and the peak resident memory
+/// of the process (run the group alone for a figure of its own).
+package enum AmortisedBench {
+  package static func run(requests: Int, into report: inout BenchReport) throws {
+    benchProgress("amortised: loading Fashion-MNIST 0 vs 6")
+    let data = try fashionMNISTPair()
+    let model = LogisticRegression(featureCount: data.featureCount)
+    let lambda = CertifiedBench.lambda
+    let privacy = try PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: 10)
+    var order = SeededGenerator(seed: 2024)
+    let ids = Array(data.ids.shuffled(using: &order).prefix(requests))
+
+    var perRequest: [String: Double] = [:]
+    var last: TrainedModel<LogisticRegression>?
+    let paths: [(String, String, NewtonSolver)] = [
+      (
+        "O(d^2)", "O(d^2) steps between exact steps (downdatedFactor(.amortised))",
+        .downdatedFactor(.amortised)
+      ),
+      (
+        "fused", "today's fast path: one fused pass per request (downdatedFactor(.default))",
+        .default
+      ),
+    ]
+    for (key, label, solver) in paths {
+      benchProgress("amortised: \(label), training")
+      var state = try TrainedModel.trainCertified(
+        model: model, data: data, regularization: lambda, privacy: privacy, solver: solver,
+        perturbation: .reproducibleNotPrivate(seed: 7))
+      let before = state.removalWorkCounters ?? RemovalWorkCounters()
+      benchProgress("amortised: \(label), \(requests) sequential removals")
+      var seconds = [Double]()
+      var exact = 0
+      var refreshed = 0
+      var uncertified = 0
+      var largest = 0.0
+      for id in ids {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let result = try CertifiedRemoval().unlearn(state, forgetting: id)
+        seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+        state = result.state
+        guard let certificate = result.report.certificate else { continue }
+        if certificate.residualMeasured { exact += 1 }
+        if certificate.refreshed { refreshed += 1 }
+        if !certificate.isCertified { uncertified += 1 }
+        largest = max(largest, certificate.certifiedResidual)
+      }
+      let total = seconds.reduce(0, +)
+      perRequest[key] = total / Double(requests)
+      let counters = state.removalWorkCounters ?? RemovalWorkCounters()
+      let spent = state.certification?.spent ?? .nan
+      var figures: [String: Double] = [
+        "amortised s per request (total / requests)": total / Double(requests),
+        "total s": total,
+        "max s": seconds.max() ?? .nan,
+        "requests with a pass over X (exact steps)": Double(exact),
+        "requests with a refactor": Double(refreshed),
+        "passes over X": Double(counters.dataPasses - before.dataPasses),
+        "retrains": Double(state.certification?.retrainCount ?? 0),
+        "uncertified releases": Double(uncertified),
+        "largest certificate": largest,
+        "budget": privacy.budget,
+        "final certificate": spent,
+        "final residual from scratch": residualFromScratch(state),
+      ]
+      if key == "fused", let fast = perRequest["fused"], let cheap = perRequest["O(d^2)"] {
+        figures["O(d^2) path speedup over this path"] = fast / cheap
+      }
+      report.rows.append(
+        BenchRow(
+          group: "amortised",
+          name: "amortised certified removal: \(label), \(requests) sequential single removals",
+          medianSeconds: CertifiedBench.medianOf(seconds), minimumSeconds: seconds.min() ?? .nan,
+          samples: requests, figures: figures))
+      last = state
+    }
+
+    benchProgress("amortised: one retrain for reference")
+    if let state = last {
+      let start = DispatchTime.now().uptimeNanoseconds
+      _ = try Retrain().unlearn(state, forgetting: [state.data.ids[0]])
+      let retrain = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+      report.rows.append(
+        BenchRow(
+          group: "amortised", name: "amortised certified removal: retrain (Retrain, one id)",
+          medianSeconds: retrain, minimumSeconds: retrain, samples: 1,
+          figures: [
+            "O(d^2) path speedup over retrain": retrain / (perRequest["O(d^2)"] ?? .nan),
+            "fused path speedup over retrain": retrain / (perRequest["fused"] ?? .nan),
+          ]))
+    }
+    report.rows.append(
+      BenchRow(
+        group: "amortised",
+        name: "amortised certified removal: peak resident memory (VmHWM, whole process)",
+        medianSeconds: 0, minimumSeconds: 0, samples: 1,
+        figures: ["MiB": CertifiedBench.peakResidentMebibytes()]))
+  }
+
+  /// `||grad L_b(theta; R)||` recomputed from the data at the state's parameters.
+  static func residualFromScratch(_ state: TrainedModel<LogisticRegression>) -> Double {
+    let objective = Objective(
+      model: state.model, features: state.data.features,
+      targets: state.data.labels.map(Double.init), weights: state.weights,
+      regularization: state.regularization, perturbation: state.perturbation)
+    return objective.gradient(at: state.parameters).norm()
+  }
+}
