@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything certified removal carries between requests, stored in
 /// ``TrainedModel/certification`` and persisted with the model: nothing is recomputed on load.
 ///
@@ -129,10 +131,15 @@ struct CertifiedEngine {
     -> [HeadNewtonSolver<M.Head>]
   {
     if let cache = state.certifiedCache, cache.parameters == state.parameters,
-      cache.removedCount == state.removedIDs.count,
-      let solvers = cache.heads as? [HeadNewtonSolver<M.Head>]
+      cache.removedCount == state.removedIDs.count
     {
-      return solvers
+      var amortised = false
+      if case .downdatedFactor(let policy) = state.certification?.solver {
+        amortised = policy.amortisedSteps != nil
+      }
+      if let solvers = (amortised ? cache.take() : cache.heads) as? [HeadNewtonSolver<M.Head>] {
+        return solvers
+      }
     }
     guard let certification = state.certification, let b = state.perturbation else {
       throw .unsupported("this model was not trained for certified removal")
@@ -385,6 +392,7 @@ extension CertifiedEngine {
       solvers[k].requestsSinceRefresh += 1
     }
     let budget = certification.budget
+    let previousSpent = certification.spent
     let spent = rootSumOfSquares(proposed)
     let m = rows.count
     let before = state.retainedCount
@@ -410,22 +418,59 @@ extension CertifiedEngine {
     next.certifiedCache = CertifiedCache(
       heads: solvers, parameters: next.parameters, removedCount: next.removedIDs.count)
     let counters = solvers.map(\.statistics).reduce(RemovalWorkCounters(), +)
+    // The frame would otherwise measure both residuals with passes over X: report the
+    // certified upper bounds instead, and say so.
     return UnlearningOutcome(
-      state: next, notes: [],
+      state: next,
+      notes: [
+        "O(d^2) step: X was not read; the reported residuals are certified upper bounds, not measurements"
+      ],
       details: [
         "steps": 1, "data passes": Double(counters.dataPasses),
         "refreshes": Double(counters.refreshes), "O(d^2) steps": 1,
       ],
-      certificate: certificate, residual: nil, trainingResidual: nil)
+      certificate: certificate, residual: spent, trainingResidual: previousSpent)
   }
 }
 
 /// The per-head solver caches of a certified state (not persisted: rebuilt on first use after
 /// loading, at the cost of two passes over `X` and, for the downdated strategy, one factor per
 /// head). Valid only for the parameters and removal count it records.
+///
+/// The solvers sit in a shared box so that a request with ``AmortisedStepPolicy`` can **take**
+/// them: the next state's cache then owns the only reference, and the `O(d^2)` downdates of the
+/// factor and of the dense `H~` and `G_R` happen in place instead of copying `3 d^2` doubles per
+/// request. The state they were taken from keeps a valid record but no solvers, and rebuilds
+/// them if it is used again.
 struct CertifiedCache: @unchecked Sendable {
-  /// `[HeadNewtonSolver<Head>]` of the state's head type.
-  var heads: Any
+  private final class Box: @unchecked Sendable {
+    let lock = NSLock()
+    var heads: Any?
+    init(_ heads: Any) { self.heads = heads }
+  }
+  private let box: Box
   var parameters: [Double]
   var removedCount: Int
+
+  init(heads: Any, parameters: [Double], removedCount: Int) {
+    box = Box(heads)
+    self.parameters = parameters
+    self.removedCount = removedCount
+  }
+
+  /// `[HeadNewtonSolver<Head>]` of the state's head type, or `nil` once taken.
+  var heads: Any? {
+    box.lock.lock()
+    defer { box.lock.unlock() }
+    return box.heads
+  }
+
+  /// Removes the solvers from the cache and returns them (uniquely referenced).
+  func take() -> Any? {
+    box.lock.lock()
+    defer { box.lock.unlock() }
+    let heads = box.heads
+    box.heads = nil
+    return heads
+  }
 }
