@@ -7,42 +7,6 @@ import Unlearning
 /// gradient norm, measured here from scratch on the retained rows (never from the report).
 @Suite("Newton removal safeguard")
 struct NewtonSafeguardTests {
-  /// A digits-like problem: 10 classes of 8 x 8 "images" (64 features in [0, 1]), each class a
-  /// smooth random prototype plus pixel noise, `count` samples. Deterministic from `seed`.
-  static func digitsLike(count: Int, seed: UInt64) throws -> Dataset {
-    var generator = SeededGenerator(seed: seed)
-    let classes = 10
-    var prototypes = [[Double]](repeating: [], count: classes)
-    for k in 0..<classes {
-      // A few random strokes: Gaussian bumps on the 8 x 8 grid.
-      var image = [Double](repeating: 0, count: 64)
-      for _ in 0..<4 {
-        let cx = Double.random(in: 1...6, using: &generator)
-        let cy = Double.random(in: 1...6, using: &generator)
-        for r in 0..<8 {
-          for c in 0..<8 {
-            let d2 = (Double(r) - cy) * (Double(r) - cy) + (Double(c) - cx) * (Double(c) - cx)
-            image[r * 8 + c] += exp(-d2 / 2.5)
-          }
-        }
-      }
-      prototypes[k] = image.map { Swift.min($0, 1) }
-    }
-    var labels = [Int]()
-    var values = [Double](repeating: 0, count: count * 64)
-    for i in 0..<count {
-      let k = i % classes
-      labels.append(k)
-      for j in 0..<64 {
-        let noisy = prototypes[k][j] + 0.35 * Double.random(in: -1...1, using: &generator)
-        values[i * 64 + j] = Swift.min(Swift.max(noisy, 0), 1)
-      }
-    }
-    return try Dataset(
-      features: Matrix(rows: count, columns: 64) { i, j in values[i * 64 + j] }, labels: labels,
-      classCount: classes)
-  }
-
   /// The retained gradient norm at `theta`, from the retained rows alone.
   static func retainedResidual(
     _ state: TrainedModel<MultilayerPerceptron>, forgetting ids: [SampleID], at theta: [Double]
@@ -61,7 +25,7 @@ struct NewtonSafeguardTests {
   /// measurement, and the safeguard is what makes the difference (the unsafeguarded steps are
   /// measured too and printed).
   @Test func gaussNewtonRemovalNeverEndsAboveDoingNothing() throws {
-    let data = try Self.digitsLike(count: 1437, seed: 3)
+    let data = try Dataset.digitsLike(count: 1437, seed: 3)
     let model = MultilayerPerceptron(layerSizes: [64, 128, 10], hiddenActivation: .relu)
     let original = try TrainedModel.train(
       model: model, data: data, regularization: 1e-4,
