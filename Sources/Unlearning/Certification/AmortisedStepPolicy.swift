@@ -40,12 +40,12 @@ public struct AmortisedStepPolicy: Sendable, Codable, Hashable {
   public static var `default`: AmortisedStepPolicy { AmortisedStepPolicy() }
 
   /// Checks the fields.
-  func validate() throws(CertificationError) {
+  func validate() throws(UnlearningError) {
     guard budgetFraction > 0, budgetFraction <= 1 else {
-      throw .invalidParameter("amortised budgetFraction must be in (0, 1], got \(budgetFraction)")
+      throw .invalidArgument("amortised budgetFraction must be in (0, 1], got \(budgetFraction)")
     }
     guard minimumCheapSteps >= 0 else {
-      throw .invalidParameter(
+      throw .invalidArgument(
         "amortised minimumCheapSteps must be >= 0, got \(minimumCheapSteps)")
     }
   }

@@ -83,6 +83,27 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     var stale = false
     /// Cheap steps since the last exact step.
     var cheapSteps = 0
+    /// Rows removed since ``hessian`` and ``gram`` were last downdated, with their curvature
+    /// weights `loss''(z~_j)`: their rank-1 terms are applied as a low-rank correction, and
+    /// folded into both matrices (two `dgemm` calls of inner size ``foldSize``) once there are
+    /// ``foldSize`` of them, instead of two `d x d` sweeps per request.
+    var pending: [Int] = []
+    var pendingCurvature: [Double] = []
+    static var foldSize: Int { 32 }
+
+    /// Subtracts the pending rows' terms from both dense matrices (only from ``gram`` when
+    /// `hessianToo` is false: a refresh rebuilt the Hessian without them).
+    mutating func fold(features: Matrix, hessianToo: Bool) {
+      guard !pending.isEmpty else { return }
+      var removed = features.rows(at: pending)
+      Matrix.gemm(alpha: -1, removed, removed, transposeA: true, beta: 1, into: &gram)
+      if hessianToo {
+        removed.scaleRows(by: pendingCurvature.map { $0.squareRoot() })
+        Matrix.gemm(alpha: -1, removed, removed, transposeA: true, beta: 1, into: &hessian)
+      }
+      pending = []
+      pendingCurvature = []
+    }
   }
 
   /// One `O(d^2)` step's result (Docs/Math.md 6.10).
@@ -147,6 +168,7 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     hessian.addToDiagonal(objective.curvatureShift)
     factor = try NewtonSolver.factor(hessian)
     if amortised != nil {
+      amortised?.fold(features: objective.features, hessianToo: false)
       amortised?.hessian = hessian
       amortised?.point = theta
       amortised?.curvatureMass = weightedCurvature.reduce(0, +)
@@ -197,19 +219,16 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
   /// factor then needs a refresh). Other strategies: nothing to do.
   mutating func downdate(rows: [Int], features: Matrix) -> Bool {
     guard case .downdatedFactor = strategy, var updated = factor else { return true }
-    if amortised != nil, !rows.isEmpty {
-      // The dense H~ and G_R lose the same rank-1 terms: two dgemm calls of inner size m.
-      var removed = features.rows(at: rows)
-      var gram = amortised?.gram ?? Matrix(rows: 0, columns: 0)
-      var hessian = amortised?.hessian ?? Matrix(rows: 0, columns: 0)
-      amortised?.gram = Matrix(rows: 0, columns: 0)
-      amortised?.hessian = Matrix(rows: 0, columns: 0)
-      Matrix.gemm(alpha: -1, removed, removed, transposeA: true, beta: 1, into: &gram)
-      removed.scaleRows(by: rows.map { factorCurvature[$0].squareRoot() })
-      Matrix.gemm(alpha: -1, removed, removed, transposeA: true, beta: 1, into: &hessian)
-      amortised?.gram = gram
-      amortised?.hessian = hessian
-      amortised?.rankOneTerms += rows.count
+    if var state = amortised, !rows.isEmpty {
+      // The dense H~ and G_R lose the same rank-1 terms, applied lazily (AmortisedState.fold).
+      amortised = nil  // keep the matrices uniquely referenced: folds happen in place
+      state.pending += rows
+      state.pendingCurvature += rows.map { factorCurvature[$0] }
+      state.rankOneTerms += rows.count
+      if state.pending.count >= AmortisedState.foldSize {
+        state.fold(features: features, hessianToo: true)
+      }
+      amortised = state
     }
     factor = nil  // keep the storage uniquely referenced: downdates happen in place
     defer { factor = updated }
@@ -416,6 +435,15 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     let v = factor.solve(delta)
     var mv = state.hessian.multiply(v)
     mv.add(v, scaledBy: shift - factorShift)
+    // The pending rows' rank-1 terms: O(r d) with r < foldSize.
+    var pendingSquares = 0.0
+    if !state.pending.isEmpty {
+      let removed = objective.features.rows(at: state.pending)
+      var t = removed.multiply(v)
+      pendingSquares = t.reduce(0) { $0 + $1 * $1 }
+      for i in t.indices { t[i] *= state.pendingCurvature[i] }
+      mv.add(removed.multiply(t, transposed: true), scaledBy: -1)
+    }
     let inexactness = mv.subtracting(delta).norm()
     let vNorm = v.norm()
     // Worst-case round-off (Docs/Math.md 6.10): entrywise, the stored matrices differ from the
@@ -425,7 +453,7 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     let terms = Double(state.rankOneTerms + objective.features.columns + 2)
     let gammaN = terms * u / (1 - terms * u)
     let rows = Double(objective.features.rows)
-    let quadratic = v.dot(state.gram.multiply(v))
+    let quadratic = v.dot(state.gram.multiply(v)) - pendingSquares
     let projectedNorm = Swift.max(quadratic + 2 * gammaN * rows * vNorm * vNorm, 0).squareRoot()
     let drift = theta.subtracting(state.point).norm()
     let model = objective.model
