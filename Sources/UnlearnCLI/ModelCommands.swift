@@ -14,12 +14,14 @@ enum ModelKind: String, ExpressibleByArgument, CaseIterable {
 /// `--solver` of certified training.
 enum SolverChoice: String, ExpressibleByArgument, CaseIterable {
   case downdatedFactor = "downdated-factor"
+  case amortised
   case cholesky
   case cg
 
   var solver: NewtonSolver {
     switch self {
     case .downdatedFactor: return .default
+    case .amortised: return .downdatedFactor(.amortised)
     case .cholesky: return .cholesky
     case .cg: return .conjugateGradient
     }
@@ -49,7 +51,10 @@ struct PrivacyOptions: ParsableArguments {
   @Option(help: "Certified: budget accounting (exact-step | paper).")
   var accounting: BudgetAccounting = .exactStep
 
-  @Option(help: "Certified: Newton solver (downdated-factor | cholesky | cg).")
+  @Option(
+    help:
+      "Certified: Newton solver (downdated-factor | amortised: O(d^2) steps between exact ones, Docs/Math.md 6.10 | cholesky | cg)."
+  )
   var solver: SolverChoice = .downdatedFactor
 
   @Option(

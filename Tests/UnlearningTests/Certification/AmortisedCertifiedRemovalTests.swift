@@ -115,6 +115,19 @@ struct AmortisedCertifiedRemovalTests {
     #expect(tally.cheap > 0 && tally.exact > 0, "\(tally)")
   }
 
+  @Test("Long runs of cheap steps fold the pending rows into H~ and G_R; batches too")
+  func foldsStaySound() throws {
+    let data = try AdversarialProblems.benign(n: 400, d: 6, seed: 21)
+    let ids = CertificationProblems.randomIDs(data, count: 120, seed: 4)
+    var requests = ids.prefix(80).map { [$0] }
+    requests += stride(from: 80, to: 120, by: 10).map { Array(ids[$0..<($0 + 10)]) }
+    let tally = try Self.check(
+      data: data, lambda: 1e-2, sigma: 5, budget: 50, requests: requests,
+      solver: Self.amortised(fraction: 1), accounting: .paper, label: "folds")
+    // More cheap steps than two folds' worth of rows.
+    #expect(tally.cheap >= 2 * 32, "\(tally)")
+  }
+
   @Test("The stale-factor remainder bound is nearly attained: a bound half as large would fail")
   func remainderBoundIsNearlyAttained() throws {
     // 400 copies of x = [1] with sigma(theta) = 0.7887, where |l'''| peaks; removing label-1 rows
