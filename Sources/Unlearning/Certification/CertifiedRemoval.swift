@@ -167,7 +167,7 @@ struct CertifiedEngine {
     let spectralNorm = certification.spectralNorm
     var solvers = try Self.solvers(for: state)
     // After O(d^2) steps the cached gradients describe earlier parameters: not reported.
-    let trainingResidual: Double? =
+    var trainingResidual: Double? =
       solvers.contains { $0.amortised?.stale == true }
       ? nil : rootSumOfSquares(solvers.map { $0.gradient.norm() })
     var amortisedPolicy: AmortisedStepPolicy?
@@ -221,12 +221,15 @@ struct CertifiedEngine {
     // The exact step below resets the residual. It needs the exact gradient (one fused pass
     // after cheap steps). If few cheap steps fitted since the last exact step and the drift
     // term dominated, it also refactors at the current parameters (a new theta~).
+    var resynchronized = [Double](repeating: 0, count: heads)
     for k in 0..<heads {
       guard let amortised = solvers[k].amortised, let amortisedPolicy else { continue }
       if amortised.stale {
         solvers[k].resynchronize(objectives[k], at: thetas[k])
         gradients[k] = solvers[k].gradient
         predictors[k] = solvers[k].predictors
+        // g_D(theta) = g_R(theta) + Delta exactly (E3.1): the residual before the request.
+        resynchronized[k] = gradients[k].adding(deltas[k]).norm()
       }
       let drift = thetas[k].subtracting(amortised.point).norm()
       if k < cheap.count, amortised.cheapSteps < amortisedPolicy.minimumCheapSteps,
@@ -235,6 +238,9 @@ struct CertifiedEngine {
         forceRefresh[k] = true
       }
       solvers[k].amortised?.cheapSteps = 0
+    }
+    if trainingResidual == nil, solvers.allSatisfy({ $0.amortised?.stale == false }) {
+      trainingResidual = rootSumOfSquares(resynchronized)
     }
     let bound = certification.bound
     let charge: (HeadNewtonSolver<M.Head>.Step) -> Double = { step in
