@@ -57,6 +57,9 @@ func rootSumOfSquares(_ values: [Double]) -> Double {
 ///
 /// Cost per request with the default solver: `O(m d^2)` downdates, one `O(d^2)` solve and one
 /// fused pass over `X` per head, plus refinements and refreshes as ``FastRemovalPolicy`` says.
+/// With ``FastRemovalPolicy/amortisedSteps`` (`.downdatedFactor(.amortised)`) most requests cost
+/// `O(m d^2)` and read no row of `X` outside the removed ones; an exact step (two passes) resets
+/// the running sum when it would pass the policy's fraction of the budget (Docs/Math.md 6.10).
 public struct CertifiedRemoval: Unlearner {
   /// The optimiser of budget-triggered retrains (default: Newton to `1e-10 n`).
   public var trainer: any Trainer
