@@ -8,10 +8,11 @@ struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Benchmark the numerical kernels (build with -c release).",
     discussion: """
-      Prints median wall-clock seconds over repeated runs and rates relative to the GEMM peak
-      measured in the same run. Example:
+      Prints median wall-clock times over repeated runs, with their spread, and rates relative to the GEMM peak measured in the same run. The JSON records the machine, the BLAS kernels and threads, and the git commit.
 
+      Examples:
         swift run -c release unlearn bench --repeats 5 --json bench.json
+        unlearn bench --only linalg,influence --csv bench.csv
       """
   )
 
@@ -33,14 +34,26 @@ struct Bench: ParsableCommand {
   )
   var removals: Int = 500
 
+  /// The groups `--only` may name.
+  static let groupNames = ["linalg", "training", "influence", "certified", "certified-kernels"]
+
   func validate() throws {
     guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+    let named = only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    guard !named.isEmpty else {
+      throw ValidationError(
+        "--only: name at least one of \(Self.groupNames.joined(separator: ", "))")
+    }
+    for name in named where !Self.groupNames.contains(name) {
+      throw ValidationError(
+        "--only: unknown group '\(name)'; choose from \(Self.groupNames.joined(separator: ", "))")
+    }
     guard removals >= 1 else { throw ValidationError("--removals must be at least 1") }
   }
 
   func run() throws {
     var report = BenchReport(threads: BLASInfo.threadCount, repeats: repeats, rows: [])
-    let groups = Set(only.split(separator: ",").map { String($0) })
+    let groups = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
     if groups.contains("linalg") { try LinearAlgebraBench.run(repeats: repeats, into: &report) }
     if groups.contains("training") { try TrainingBench.run(repeats: repeats, into: &report) }
     if groups.contains("influence") { try InfluenceBench.run(into: &report) }

@@ -11,10 +11,14 @@ struct DataOptions: ParsableArguments {
   var dataset: String = "hospital"
 
   @Option(
+    name: .customLong("classes"),
     help: ArgumentHelp(
-      "Fashion-MNIST classes 0-9, comma-separated; at least two (two give a binary task).",
+      "Fashion-MNIST classes 0-9, comma-separated; at least two (two give a binary task; default 0,6). CSV and LIBSVM use every label in the file and refuse this option.",
       valueName: "list"))
-  var classes: String = "0,6"
+  var classesOption: String?
+
+  /// The Fashion-MNIST classes (`--classes`, default `0,6`).
+  var classes: String { classesOption ?? "0,6" }
 
   @Option(
     help: ArgumentHelp(
@@ -33,10 +37,17 @@ struct DataOptions: ParsableArguments {
 
   @Option(
     help: ArgumentHelp(
+      "CSV: the column of integer sample ids (name or 0-based index), so that requests name your ids; default: row numbers 0..<n.",
+      valueName: "column"))
+  var idColumn: String?
+
+  @Option(
+    help: ArgumentHelp(
       "CSV: the field separator, one character (',', ';', or 'tab').", valueName: "char"))
   var delimiter: String = ","
 
   @Option(
+    parsing: .unconditional,
     help: ArgumentHelp(
       "CSV/LIBSVM: fraction of rows held out as the test set.", valueName: "fraction"))
   var testFraction: Double = 0.2
@@ -54,8 +65,19 @@ struct DataOptions: ParsableArguments {
     return value
   }
 
-  /// The scenario these options describe.
+  /// The scenario these options describe (file paths made absolute, so a model file finds
+  /// its data from any working directory).
   func scenario(seed: UInt64) throws -> Scenario {
+    if classesOption != nil && dataset != "fashion-mnist" {
+      throw CLIError(
+        "--classes selects Fashion-MNIST classes; \(dataset) uses every label in its file")
+    }
+    if idColumn != nil && !dataset.hasPrefix("csv:") {
+      throw CLIError("--id-column applies to CSV data (--dataset csv:PATH)")
+    }
+    guard testFraction > 0, testFraction < 1 else {
+      throw CLIError("--test-fraction \(testFraction): give a fraction strictly between 0 and 1")
+    }
     switch dataset {
     case "hospital": return .hospital(seed: seed)
     case "fashion-mnist":
@@ -77,15 +99,30 @@ struct DataOptions: ParsableArguments {
     case let d where d.hasPrefix("csv:"):
       let separator = try delimiterCharacter()
       return .csv(
-        path: String(d.dropFirst(4)), labelColumn: labelColumn, testFraction: testFraction,
-        seed: seed, normalizeRows: normalizeRows, delimiter: separator == "," ? nil : separator)
+        path: absolutePath(String(d.dropFirst(4))), labelColumn: labelColumn,
+        testFraction: testFraction, seed: seed, normalizeRows: normalizeRows,
+        delimiter: separator == "," ? nil : separator, idColumn: idColumn)
     case let d where d.hasPrefix("libsvm:"):
       return .libsvm(
-        path: String(d.dropFirst(7)), testFraction: testFraction, seed: seed,
+        path: absolutePath(String(d.dropFirst(7))), testFraction: testFraction, seed: seed,
         normalizeRows: normalizeRows)
     default:
       throw CLIError(
         "unknown --dataset '\(dataset)'; use hospital, fashion-mnist, csv:PATH or libsvm:PATH")
     }
   }
+}
+
+/// `path` made absolute against the working directory (unchanged when empty or absolute).
+func absolutePath(_ path: String) -> String {
+  guard !path.isEmpty, !path.hasPrefix("/") else { return path }
+  return URL(fileURLWithPath: path).standardizedFileURL.path
+}
+
+/// The scenario a model file records, or the same scenario reading its file from `data`
+/// (`--data PATH` of `remove`, `influence` and `audit`: data that was moved; its fingerprint is
+/// still checked against the model file's).
+func scenario(of file: ModelFile, data: String?) throws -> Scenario {
+  guard let data else { return file.scenario }
+  return try runReportingErrors { try file.scenario.relocated(to: absolutePath(data)) }
 }

@@ -33,16 +33,19 @@ enum RemovalMethod: String, ExpressibleByArgument, CaseIterable {
 
 /// The certified-training options shared by `train`.
 struct PrivacyOptions: ParsableArguments {
-  @Option(help: "Certified: epsilon.")
+  @Option(parsing: .unconditional, help: "Certified: epsilon.")
   var epsilon: Double = 1
 
-  @Option(help: "Certified: delta.")
+  @Option(parsing: .unconditional, help: "Certified: delta.")
   var delta: Double = 1e-4
 
-  @Option(help: "Certified: noise sigma of b. Give --sigma or --budget, not both.")
+  @Option(
+    parsing: .unconditional,
+    help: "Certified: noise sigma of b. Give --sigma or --budget, not both.")
   var sigma: Double?
 
   @Option(
+    parsing: .unconditional,
     help: "Certified: gradient-residual budget eps' (sigma is calibrated from it; default 0.5).")
   var budget: Double?
 
@@ -104,6 +107,7 @@ struct Train: ParsableCommand {
   var activation: String = "tanh"
 
   @Option(
+    parsing: .unconditional,
     help: "L2 strength lambda per sample (objective: sum of losses + lambda n / 2 ||theta||^2).")
   var lambda: Double = 1e-3
 
@@ -119,6 +123,9 @@ struct Train: ParsableCommand {
   @Option(help: "The model file to write (atomically, mode 0600).")
   var out: String
 
+  @Flag(help: "Write the model file even when training did not converge (otherwise an error).")
+  var allowUnconverged = false
+
   func validate() throws {
     guard lambda > 0, lambda.isFinite else { throw ValidationError("--lambda must be positive") }
     if certified && model == .mlp {
@@ -133,6 +140,19 @@ struct Train: ParsableCommand {
     let (train, _) = try runReportingErrors { try scenario.load() }
     let spec = try specification(for: train)
     progressLine("training \(spec) on \(train.count) samples")
+    let (trainer, trainerLine) = try EngineChoice.trainer(for: spec, seed: seed)
+    if certified {
+      let p = train.featureCount
+      guard EngineChoice.denseFits(parameterCount: p) else {
+        throw CLIError(
+          "--certified keeps a dense \(p) x \(p) Hessian factor (\(EngineChoice.denseSize(parameterCount: p))), "
+            + "more than this machine can hold (limit \(EngineChoice.denseParameterLimit) features); "
+            + "reduce the features or train without --certified")
+      }
+      progressLine("trainer: Newton (dense \(p) x \(p) Hessian per head), \(p) features")
+    } else {
+      progressLine(trainerLine)
+    }
     let file: ModelFile = try runReportingErrors {
       if certified {
         let privacy = try privacyOptions.privacy()
@@ -155,11 +175,15 @@ struct Train: ParsableCommand {
       }
       return try spec.accept(
         TrainVisitor(
-          data: train, regularization: lambda, trainer: spec.defaultTrainer(seed: seed),
-          scenario: scenario, seed: seed))
+          data: train, regularization: lambda, trainer: trainer, scenario: scenario, seed: seed))
+    }
+    let t = file.training
+    if !t.converged && !allowUnconverged {
+      throw CLIError(
+        "training (\(t.method)) did not converge in \(t.iterations) iterations; "
+          + "check the data's scale (e.g. --normalize-rows) or pass --allow-unconverged to keep it")
     }
     try runReportingErrors { try StateStore.create(file, at: out) }
-    let t = file.training
     print(
       "trained \(file.model): \(t.iterations) iterations\(t.converged ? "" : " - NOT converged"), \(ComparisonRendering.seconds(t.seconds))"
     )
@@ -251,6 +275,12 @@ struct Remove: ParsableCommand {
   @Option(help: "Seconds to wait for another request holding the model file's lock.")
   var lockTimeout: Double = 60
 
+  @Option(
+    help: ArgumentHelp(
+      "The data file, when it has moved since training (CSV and LIBSVM; its fingerprint is still checked). The new model file records this path.",
+      valueName: "path"))
+  var data: String?
+
   func run() throws {
     let inputs = [modelFile == out ? nil : modelFile, forgetIDs == "-" ? nil : forgetIDs]
     try runReportingErrors {
@@ -275,8 +305,9 @@ struct Remove: ParsableCommand {
   /// (before anything is committed).
   func apply(_ ids: [SampleID], to file: ModelFile) throws -> (StateStore.Update, RemovalReport) {
     let loadStart = DispatchTime.now().uptimeNanoseconds
-    progressLine("loading \(file.scenario)")
-    let (train, _) = try file.scenario.load()
+    let scenario = try scenario(of: file, data: data)
+    progressLine("loading \(scenario)")
+    let (train, _) = try scenario.load()
     let chosen = method ?? (file.certification != nil ? .certified : .newton)
     if file.certification != nil && chosen != .certified {
       throw CLIError(
@@ -286,8 +317,10 @@ struct Remove: ParsableCommand {
     if file.certification == nil && chosen == .certified {
       throw CLIError("\(modelFile): not a certified model (train it with --certified)")
     }
-    let (updated, report, prepareSeconds) = try file.withState(
-      data: train, path: modelFile, RemoveVisitor(file: file, ids: ids, method: chosen))
+    var located = file
+    located.scenario = scenario
+    let (updated, report, prepareSeconds) = try located.withState(
+      data: train, path: modelFile, RemoveVisitor(file: located, ids: ids, method: chosen))
     let loadSeconds =
       Double(DispatchTime.now().uptimeNanoseconds - loadStart) * 1e-9 - report.seconds
     if let json {
@@ -327,15 +360,28 @@ struct RemoveVisitor: StateVisitor {
     let start = DispatchTime.now().uptimeNanoseconds
     try prepared.prepareForRemoval()
     let prepareSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-    let trainer = file.model.defaultTrainer(seed: file.trainingSeed ?? 0)
+    let (trainer, trainerLine) = try EngineChoice.trainer(
+      for: file.model, seed: file.trainingSeed ?? 0)
+    let solver = EngineChoice.newtonSolver(parameterCount: file.model.parameterCount)
     let unlearner: any Unlearner =
       switch method {
       case .certified: CertifiedRemoval()
       case .retrain: Retrain(trainer: trainer, seed: file.trainingSeed ?? 0)
       case .newton:
         state.model.isConvex
-          ? NewtonRemoval() : NewtonRemoval(curvature: .gaussNewton, steps: 3, lineSearch: true)
+          ? NewtonRemoval(solver: solver)
+          : NewtonRemoval(solver: solver, curvature: .gaussNewton, steps: 3, lineSearch: true)
       }
+    switch method {
+    case .retrain: progressLine(trainerLine)
+    case .newton:
+      if case .conjugateGradient = solver {
+        progressLine(
+          "Newton step by conjugate gradient (a dense Hessian would need \(EngineChoice.denseSize(parameterCount: file.model.parameterCount)))"
+        )
+      }
+    case .certified: break
+    }
     let result = try unlearner.unlearn(prepared, forgetting: ids)
     let updated = try ModelFile(
       state: result.state, scenario: file.scenario, trainingSeed: file.trainingSeed,
@@ -383,10 +429,13 @@ struct Export: ParsableCommand {
 
 /// Reads a model file and loads the data it was trained on (from the scenario it records),
 /// refusing data whose fingerprint differs from the recorded one.
-func loadModelAndData(_ path: String) throws -> (file: ModelFile, train: Dataset, test: Dataset) {
+func loadModelAndData(_ path: String, data: String? = nil) throws -> (
+  file: ModelFile, train: Dataset, test: Dataset
+) {
   let file = try runReportingErrors { try ModelFile.read(from: path) }
-  progressLine("loading \(file.scenario)")
-  let (train, test) = try runReportingErrors { try file.scenario.load() }
+  let scenario = try scenario(of: file, data: data)
+  progressLine("loading \(scenario)")
+  let (train, test) = try runReportingErrors { try scenario.load() }
   guard train.fingerprint == file.dataFingerprint else {
     throw CLIError(
       ModelFileError.dataMismatch(
@@ -418,6 +467,12 @@ struct Audit: ParsableCommand {
   @Flag(help: "Skip loading the training data (no residual recomputation).")
   var skipData = false
 
+  @Option(
+    help: ArgumentHelp(
+      "The data file, when it has moved since training (CSV and LIBSVM; its fingerprint is still checked).",
+      valueName: "path"))
+  var data: String?
+
   func run() throws {
     let store = StateStore(path: modelFile)
     if repair {
@@ -426,9 +481,16 @@ struct Audit: ParsableCommand {
       if done.isEmpty { print("nothing to repair") }
     }
     var data: Dataset?
+    if skipData && self.data != nil { throw CLIError("give --data or --skip-data, not both") }
     if !skipData, let file = try? ModelFile.read(from: modelFile) {
-      progressLine("loading \(file.scenario)")
-      data = try? file.scenario.load().train
+      let scenario = try scenario(of: file, data: self.data)
+      progressLine("loading \(scenario)")
+      do {
+        data = try scenario.load().train
+      } catch {
+        if self.data != nil { throw CLIError(error.description) }
+        progressLine("cannot load the training data (\(error)); pass --data PATH if it moved")
+      }
     }
     let audit = store.audit(data: data)
     for finding in audit.findings { print(finding) }
