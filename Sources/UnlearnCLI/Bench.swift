@@ -22,6 +22,9 @@ struct Bench: ParsableCommand {
   @Option(help: "Write all measurements as JSON to this file.")
   var json: String?
 
+  @Option(help: "Write the table as CSV (seconds, one column per figure) to this file.")
+  var csv: String?
+
   @Option(
     help:
       "Comma-separated groups to run: linalg, training, influence, certified (Fashion-MNIST groups need dataset-fashion-mnist)."
@@ -51,12 +54,19 @@ struct Bench: ParsableCommand {
     guard removals >= 1 else { throw ValidationError("--removals must be at least 1") }
   }
 
+  @OptionGroup var progressOptions: ProgressOptions
+
   func run() throws {
+    progressOptions.apply()
+    let outputs = [json, csv].compactMap { $0 }.filter { $0 != "-" }
+    _ = try runReportingErrors { try SecureFile.checkOutputs(inputs: [], outputs: outputs) }
     var report = BenchReport(threads: BLASInfo.threadCount, repeats: repeats, rows: [])
     let groups = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
     if groups.contains("linalg") { try LinearAlgebraBench.run(repeats: repeats, into: &report) }
     if groups.contains("training") { try TrainingBench.run(repeats: repeats, into: &report) }
-    if groups.contains("influence") { try InfluenceBench.run(into: &report) }
+    if groups.contains("influence") {
+      try InfluenceBench.run(repeats: repeats, into: &report)
+    }
     if groups.contains("certified-kernels") {
       try CertifiedBench.kernels(data: try fashionMNISTPair(), into: &report)
     }
@@ -64,7 +74,8 @@ struct Bench: ParsableCommand {
       try CertifiedBench.run(repeats: repeats, removals: removals, into: &report)
     }
     print(report.table())
-    if let json { try writeJSONAtomically(report, to: json) }
+    if let json { try runReportingErrors { try writeJSONAtomically(report, to: json) } }
+    if let csv { try runReportingErrors { try writeTextAtomically(report.csv(), to: csv) } }
   }
 }
 
@@ -79,4 +90,13 @@ func writeJSONAtomically<T: Encodable>(_ value: T, to path: String) throws {
     return
   }
   try SecureFile.writeAtomically(data, to: path, mode: 0o600)
+}
+
+/// Writes `text` atomically with mode 0600, or to standard output when `path` is `-`.
+func writeTextAtomically(_ text: String, to path: String) throws {
+  if path == "-" {
+    FileHandle.standardOutput.write(Data(text.utf8))
+    return
+  }
+  try SecureFile.writeAtomically(Data(text.utf8), to: path, mode: 0o600)
 }

@@ -89,6 +89,9 @@ struct Compare: ParsableCommand {
   @Option(help: "Write the full results as JSON to this file.")
   var json: String?
 
+  @Option(help: "Write the table as CSV (raw units, one row per model and method) to this file.")
+  var csv: String?
+
   @Option(help: "Write an SVG figure (metric bars; decision boundaries for 2-D data) to this file.")
   var svg: String?
 
@@ -132,7 +135,16 @@ struct Compare: ParsableCommand {
 
   /// Whether the data is multiclass Fashion-MNIST (the MLP default is then 128 ReLU units).
   var isMulticlassImages: Bool {
-    data.dataset == "fashion-mnist" && data.classes.split(separator: ",").count > 2
+    data.dataset == "fashion-mnist" && selectedClasses.count > 2
+  }
+
+  /// The Fashion-MNIST classes `--classes` selects (`all` is 0...9).
+  var selectedClasses: [Int] {
+    data.classes == "all"
+      ? Array(0...9)
+      : data.classes.split(separator: ",").compactMap {
+        Int($0.trimmingCharacters(in: .whitespaces))
+      }
   }
 
   func parsedModels() throws -> [Comparison.ModelChoice]? {
@@ -163,7 +175,7 @@ struct Compare: ParsableCommand {
   /// (checked against the loaded data by the comparison).
   func forgottenLabel(_ k: Int) throws -> Int {
     guard data.dataset == "fashion-mnist" else { return k }
-    let selected = data.classes.split(separator: ",").compactMap { Int($0) }
+    let selected = selectedClasses
     guard (0...9).contains(k) else {
       throw CLIError("--forget-class \(k): Fashion-MNIST classes are 0...9")
     }
@@ -177,7 +189,34 @@ struct Compare: ParsableCommand {
 
   func scenario() throws -> Scenario { try data.scenario(seed: seed) }
 
+  @OptionGroup var progressOptions: ProgressOptions
+
+  /// Certified removal needs every row of norm at most 1. On CSV or LIBSVM data without
+  /// `--normalize-rows` whose rows are longer, it is dropped from the methods and the one-line
+  /// reason is returned (printed under the table); when it was the only method, that is an error.
+  func skipCertifiedIfImpossible(_ configuration: inout Comparison.Configuration) throws
+    -> [String]
+  {
+    guard configuration.methods.contains(.certified) else { return [] }
+    switch configuration.scenario {
+    case .csv(_, _, _, _, false, _, _), .libsvm(_, _, _, false): break
+    default: return []
+    }
+    let (train, _) = try runReportingErrors { try configuration.scenario.load() }
+    let norm = train.maximumRowNorm
+    guard norm > 1 + 1e-12 else { return [] }
+    let reason =
+      "skipped certified removal: it needs rows of norm <= 1 (the largest here is \(ComparisonRendering.num(norm))); pass --normalize-rows"
+    configuration.methods.removeAll { $0 == .certified }
+    guard !configuration.methods.isEmpty else { throw CLIError(reason) }
+    progressLine(reason)
+    return [reason]
+  }
+
   func run() throws {
+    progressOptions.apply()
+    let outputs = [json, csv, svg].compactMap { $0 }.filter { $0 != "-" }
+    _ = try runReportingErrors { try SecureFile.checkOutputs(inputs: [], outputs: outputs) }
     var configuration = Comparison.Configuration()
     configuration.scenario = try scenario()
     configuration.models = try parsedModels()
@@ -204,28 +243,29 @@ struct Compare: ParsableCommand {
       })
     {
       progressLine(
-        "note: the MLP on all \(data.classes.split(separator: ",").count * 6000) training images takes a long time; --train-limit N subsamples it"
+        "note: the MLP on all \(selectedClasses.count * 6000) training images takes a long time; --train-limit N subsamples it"
       )
     }
 
+    let skipped = try skipCertifiedIfImpossible(&configuration)
     let result = try runReportingErrors {
       try Comparison.run(configuration, progress: progressLine)
     }
     print(ComparisonRendering.text(result))
+    for line in skipped { print(line) }
     if let json {
       try runReportingErrors { try writeJSONAtomically(result, to: json) }
       progressLine("wrote \(json)")
+    }
+    if let csv {
+      try runReportingErrors { try writeTextAtomically(ComparisonRendering.csv(result), to: csv) }
+      progressLine("wrote \(csv)")
     }
     if let svg {
       try runReportingErrors { try ComparisonRendering.svg(result).write(to: svg) }
       progressLine("wrote \(svg)")
     }
   }
-}
-
-/// Prints one progress line on stderr.
-func progressLine(_ s: String) {
-  FileHandle.standardError.write(Data("[unlearn] \(s)\n".utf8))
 }
 
 /// Reads sample ids, one integer per line (blank lines and `#` comments allowed; CRLF and a

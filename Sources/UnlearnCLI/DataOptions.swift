@@ -13,7 +13,7 @@ struct DataOptions: ParsableArguments {
   @Option(
     name: .customLong("classes"),
     help: ArgumentHelp(
-      "Fashion-MNIST classes 0-9, comma-separated; at least two (two give a binary task; default 0,6). CSV and LIBSVM use every label in the file and refuse this option.",
+      "Fashion-MNIST classes 0-9, comma-separated, or all; at least two (two give a binary task; default 0,6). CSV and LIBSVM use every label in the file and refuse this option.",
       valueName: "list"))
   var classesOption: String?
 
@@ -81,7 +81,8 @@ struct DataOptions: ParsableArguments {
     switch dataset {
     case "hospital": return .hospital(seed: seed)
     case "fashion-mnist":
-      let cls = try classes.split(separator: ",", omittingEmptySubsequences: false).map {
+      let list = classes == "all" ? "0,1,2,3,4,5,6,7,8,9" : classes
+      let cls = try list.split(separator: ",", omittingEmptySubsequences: false).map {
         c -> Int in
         guard let v = Int(c.trimmingCharacters(in: .whitespaces)), (0...9).contains(v) else {
           throw CLIError("--classes: '\(c)' is not a class 0...9")

@@ -60,7 +60,8 @@ enum EngineChoice {
     guard !overflow, UInt64(vectors) <= availableBytes / 2 else {
       throw CLIError(
         "\(spec): \(p) parameters; even L-BFGS needs about 48 vectors of that length "
-          + "(\(String(format: "%.1f GB", Double(p) * 48 * 8 / 1e9))), more than half the free memory")
+          + "(\(String(format: "%.1f GB", Double(p) * 48 * 8 / 1e9))), more than half the free memory"
+      )
     }
     let library = spec.defaultTrainer(seed: seed)
     guard library is NewtonTrainer, !denseFits(parameterCount: p) else {

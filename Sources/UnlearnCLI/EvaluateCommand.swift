@@ -136,7 +136,10 @@ struct EvaluateCommand: ParsableCommand {
   /// `N`: the option, or 512 for linear models and 16 for the MLP.
   var resolvedModelCount: Int { modelCount ?? (model == "mlp" ? 16 : 512) }
 
+  @OptionGroup var progressOptions: ProgressOptions
+
   func run() throws {
+    progressOptions.apply()
     let scenario = try data.scenario(seed: seed)
     let (train, test) = try runReportingErrors { try scenario.load() }
     let forgetSet: [SampleID] =

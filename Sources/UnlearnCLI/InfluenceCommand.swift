@@ -75,9 +75,14 @@ struct InfluenceCommand: ParsableCommand {
     }
   }
 
+  @OptionGroup var progressOptions: ProgressOptions
+
   func run() throws {
+    progressOptions.apply()
     if let json {
-      try runReportingErrors { try SecureFile.checkOutputs(inputs: [modelFile], outputs: [json]) }
+      _ = try runReportingErrors {
+        try SecureFile.checkOutputs(inputs: [modelFile], outputs: [json])
+      }
     }
     let (file, train, test) = try loadModelAndData(modelFile, data: data)
     if listTestIDs {

@@ -87,11 +87,13 @@ struct Train: ParsableCommand {
     discussion: """
       Examples:
         unlearn train --out hospital.json
-        unlearn train --certified --epsilon 1 --delta 1e-4 --sigma 1 --out certified.json
-        unlearn train --dataset fashion-mnist --classes 0,6 --certified --sigma 10 --out fm.json
-        unlearn train --dataset fashion-mnist --classes 0,1,2 --model softmax --certified --sigma 10 --out ovr.json
+        unlearn train --certified --epsilon 1 --delta 1e-4 --sigma 1 --out cert.json
+        unlearn train --dataset fashion-mnist --certified --sigma 10 --out fm.json
+        unlearn train --dataset csv:data.csv --id-column pid --out data.json
 
       The model file is the private state: the parameters, where the data came from and its fingerprint (checked by `remove`), and for certified models the secret perturbation b (drawn from the system's cryptographic generator) with the certification state. It is written with mode 0600. Publish `unlearn export --public` instead. With --certified, --model softmax trains one-vs-rest logistic heads.
+
+      Engines: a dense p x p Hessian (Newton training, Cholesky solves) is built only for at most 5000 parameters and when three such matrices fit in half the free memory; otherwise training runs L-BFGS and Newton steps run conjugate gradient. The choice is printed. Training that does not converge is an error unless --allow-unconverged is given.
       """
   )
 
@@ -133,7 +135,10 @@ struct Train: ParsableCommand {
     }
   }
 
+  @OptionGroup var progressOptions: ProgressOptions
+
   func run() throws {
+    progressOptions.apply()
     try runReportingErrors { try SecureFile.checkOutputs(inputs: [], outputs: [out]) }
     let scenario = try data.scenario(seed: seed)
     progressLine("loading \(scenario)")
@@ -248,10 +253,11 @@ struct Remove: ParsableCommand {
     abstract: "Forget samples from a saved model; write the new model file and a report.",
     discussion: """
       Examples:
-        unlearn remove --model-file hospital.json --forget-ids ids.txt --out hospital-2.json
-        unlearn remove --model-file certified.json --forget-ids ids.txt --out certified.json --json certificate.json
+        unlearn remove --model-file h.json --forget-ids ids.txt --out h2.json
+        unlearn remove --model-file c.json --forget-ids ids.txt --out c.json --json r.json
+        unlearn remove --model-file d.json --forget-ids - --out d.json --data new/data.csv
 
-      The data is loaded again from the scenario recorded in the model file and must have the recorded fingerprint. Certified models run certified removal with the solver stored in the file and keep their budget across calls. The report is written before the model file, so a failed report never leaves a committed removal behind.
+      The data is loaded again from the scenario recorded in the model file (its path is stored absolute; --data names a new location) and must have the recorded fingerprint. Ids are sample ids: row numbers, or the values of the CSV's --id-column. Certified models run certified removal with the solver stored in the file and keep their budget across calls. The report is written before the model file, so a failed report never leaves a committed removal behind.
       """
   )
 
@@ -281,7 +287,10 @@ struct Remove: ParsableCommand {
       valueName: "path"))
   var data: String?
 
+  @OptionGroup var progressOptions: ProgressOptions
+
   func run() throws {
+    progressOptions.apply()
     let inputs = [modelFile == out ? nil : modelFile, forgetIDs == "-" ? nil : forgetIDs]
     try runReportingErrors {
       try SecureFile.checkOutputs(
@@ -473,7 +482,10 @@ struct Audit: ParsableCommand {
       valueName: "path"))
   var data: String?
 
+  @OptionGroup var progressOptions: ProgressOptions
+
   func run() throws {
+    progressOptions.apply()
     let store = StateStore(path: modelFile)
     if repair {
       let done = try runReportingErrors { try store.repair() }
