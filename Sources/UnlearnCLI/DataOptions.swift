@@ -127,3 +127,15 @@ func scenario(of file: ModelFile, data: String?) throws -> Scenario {
   guard let data else { return file.scenario }
   return try runReportingErrors { try file.scenario.relocated(to: absolutePath(data)) }
 }
+
+/// Loads a model file's data; a missing CSV or LIBSVM file says how to point at moved data.
+func loadRecordedData(_ scenario: Scenario) throws -> (train: Dataset, test: Dataset) {
+  do {
+    return try scenario.load()
+  } catch .fileNotFound(let path) where scenario.dataPath != nil {
+    throw CLIError(
+      "\(DataError.fileNotFound(path: path).description); if the data moved, pass --data PATH")
+  } catch {
+    throw CLIError(error.description)
+  }
+}

@@ -316,7 +316,7 @@ struct Remove: ParsableCommand {
     let loadStart = DispatchTime.now().uptimeNanoseconds
     let scenario = try scenario(of: file, data: data)
     progressLine("loading \(scenario)")
-    let (train, _) = try scenario.load()
+    let (train, _) = try loadRecordedData(scenario)
     let chosen = method ?? (file.certification != nil ? .certified : .newton)
     if file.certification != nil && chosen != .certified {
       throw CLIError(
@@ -444,7 +444,7 @@ func loadModelAndData(_ path: String, data: String? = nil) throws -> (
   let file = try runReportingErrors { try ModelFile.read(from: path) }
   let scenario = try scenario(of: file, data: data)
   progressLine("loading \(scenario)")
-  let (train, test) = try runReportingErrors { try scenario.load() }
+  let (train, test) = try loadRecordedData(scenario)
   guard train.fingerprint == file.dataFingerprint else {
     throw CLIError(
       ModelFileError.dataMismatch(
