@@ -15,7 +15,7 @@ struct Compare: ParsableCommand {
         unlearn compare --model logistic --forget 20 --json out.json --svg out.svg
         unlearn compare --dataset fashion-mnist --classes 0,6 --forget 100
         unlearn compare --dataset fashion-mnist --classes all --forget-class 5
-        unlearn compare --dataset csv:data.csv --label-column outcome --normalize-rows
+        unlearn compare --dataset csv:data.csv --label-column y --normalize-rows
 
       With no options: the hospital (400 synthetic patients), logistic regression and a 2-20-1 MLP, 80 patients forgotten.
 
@@ -50,10 +50,10 @@ struct Compare: ParsableCommand {
   var activation: String?
 
   @Option(
-    help:
-      "Methods, comma-separated: \(Comparison.Method.allCases.map(\.rawValue).joined(separator: ","))."
-  )
-  var methods: String = Comparison.Method.allCases.map(\.rawValue).joined(separator: ",")
+    help: ArgumentHelp(
+      "Methods, comma-separated (default: all): \(Comparison.Method.allCases.map(\.rawValue).joined(separator: ", ")).",
+      valueName: "list"))
+  var methods: String = "all"
 
   @Option(help: "Forget this many random training samples (seeded).")
   var forget: Int?
@@ -92,7 +92,10 @@ struct Compare: ParsableCommand {
   @Option(help: "Write the table as CSV (raw units, one row per model and method) to this file.")
   var csv: String?
 
-  @Option(help: "Write an SVG figure (metric bars; decision boundaries for 2-D data) to this file.")
+  @Option(
+    help:
+      "Write an SVG figure (accuracy gaps, KL, time; decision boundaries for 2-D data) to this file, and its plotted values as CSV beside it (figure.svg: figure.csv)."
+  )
   var svg: String?
 
   func validate() throws {
@@ -114,6 +117,7 @@ struct Compare: ParsableCommand {
   }
 
   func parsedMethods() throws -> [Comparison.Method] {
+    if methods == "all" { return Comparison.Method.allCases }
     let names = methods.split(separator: ",").filter {
       !$0.trimmingCharacters(in: .whitespaces).isEmpty
     }
@@ -215,7 +219,10 @@ struct Compare: ParsableCommand {
 
   func run() throws {
     progressOptions.apply()
-    let outputs = [json, csv, svg].compactMap { $0 }.filter { $0 != "-" }
+    let outputs =
+      [json, csv, svg, svg.map(SVGFigure.dataPath(besides:))].compactMap { $0 }.filter {
+        $0 != "-"
+      }
     _ = try runReportingErrors { try SecureFile.checkOutputs(inputs: [], outputs: outputs) }
     var configuration = Comparison.Configuration()
     configuration.scenario = try scenario()
@@ -263,7 +270,7 @@ struct Compare: ParsableCommand {
     }
     if let svg {
       try runReportingErrors { try ComparisonRendering.svg(result).write(to: svg) }
-      progressLine("wrote \(svg)")
+      progressLine("wrote \(svg) and its plotted data \(SVGFigure.dataPath(besides: svg))")
     }
   }
 }

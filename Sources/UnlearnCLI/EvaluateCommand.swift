@@ -18,7 +18,7 @@ struct EvaluateCommand: ParsableCommand {
       Examples:
         unlearn evaluate --models 64
         unlearn evaluate --methods naive,newton --models 16 --json eval.json
-        unlearn evaluate --dataset fashion-mnist --classes 0,6 --methods newton --models 512
+        unlearn evaluate --dataset fashion-mnist --methods newton --models 512
         unlearn evaluate --model mlp --models 16 --methods naive,newton
 
       """

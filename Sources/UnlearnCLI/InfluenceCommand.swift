@@ -7,6 +7,11 @@ struct InfluenceCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "influence",
     abstract: "Rank training samples by their influence on one test point's loss (Koh & Liang).",
+    usage: """
+      unlearn influence --model-file <file> --test-index <i> [<options>]
+      unlearn influence --model-file <file> --test-id <id> [<options>]
+      unlearn influence --model-file <file> --list-test-ids
+      """,
     discussion: """
       Value = predicted change in the test point's loss if the training sample is removed (mean-form objective, first order): positive means the sample was helping that prediction ("helpful"), negative means it was hurting it ("harmful").
 
@@ -15,7 +20,7 @@ struct InfluenceCommand: ParsableCommand {
       Examples:
         unlearn influence --model-file hospital.json --test-index 3 --top 10
         unlearn influence --model-file data.json --list-test-ids
-        unlearn influence --model-file data.json --test-id 1017 --json influence.json
+        unlearn influence --model-file data.json --test-id 1017 --json i.json
         unlearn influence --model-file fm.json --test-index 0 --solver cg
       """
   )

@@ -117,6 +117,12 @@ struct Train: ParsableCommand {
     help: "Train for certified removal: loss perturbation b ~ N(0, sigma^2 I) (not for mlp).")
   var certified = false
 
+  @Flag(
+    help:
+      "Logistic: fit an intercept (a bias on a constant-1 feature, the last parameter). Not with --certified, whose bound needs ||x|| <= 1: append a constant feature c to every row and scale rows to norm 1 instead (the weight on c acts as the intercept)."
+  )
+  var intercept = false
+
   @OptionGroup var privacyOptions: PrivacyOptions
 
   @Option(help: "Seed of the data split and initialisation (never of b).")
@@ -130,6 +136,11 @@ struct Train: ParsableCommand {
 
   func validate() throws {
     guard lambda > 0, lambda.isFinite else { throw ValidationError("--lambda must be positive") }
+    if intercept && (certified || model != .logistic) {
+      throw ValidationError(
+        "--intercept applies to --model logistic without --certified (certified models: add a constant feature, then --normalize-rows)"
+      )
+    }
     if certified && model == .mlp {
       throw ValidationError("--certified needs --model logistic or softmax (one-vs-rest)")
     }
@@ -210,7 +221,7 @@ struct Train: ParsableCommand {
           "logistic regression needs 2 classes; the data has \(train.classCount) (use --model softmax)"
         )
       }
-      return .logistic(featureCount: train.featureCount, fitsIntercept: false)
+      return .logistic(featureCount: train.featureCount, fitsIntercept: intercept)
     case .softmax:
       return .softmax(featureCount: train.featureCount, classCount: train.classCount)
     case .mlp:
@@ -251,11 +262,12 @@ struct TrainVisitor: ModelVisitor {
 struct Remove: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Forget samples from a saved model; write the new model file and a report.",
+    usage: "unlearn remove --model-file <file> --forget-ids <file> --out <file> [<options>]",
     discussion: """
       Examples:
         unlearn remove --model-file h.json --forget-ids ids.txt --out h2.json
-        unlearn remove --model-file c.json --forget-ids ids.txt --out c.json --json r.json
-        unlearn remove --model-file d.json --forget-ids - --out d.json --data new/data.csv
+        unlearn remove --model-file c.json --forget-ids ids --out c.json --json r
+        unlearn remove --model-file d.json --forget-ids - --out d.json --data new.csv
 
       The data is loaded again from the scenario recorded in the model file (its path is stored absolute; --data names a new location) and must have the recorded fingerprint. Ids are sample ids: row numbers, or the values of the CSV's --id-column. Certified models run certified removal with the solver stored in the file and keep their budget across calls. The report is written before the model file, so a failed report never leaves a committed removal behind.
       """
@@ -460,6 +472,7 @@ func loadModelAndData(_ path: String, data: String? = nil) throws -> (
 struct Audit: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Verify a model file against its deletion ledger and recompute its certificate.",
+    usage: "unlearn audit --model-file <file> [--repair] [--data <path> | --skip-data]",
     discussion: """
       Example:
         unlearn audit --model-file certified.json

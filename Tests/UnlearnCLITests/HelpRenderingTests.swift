@@ -26,19 +26,27 @@ struct HelpRenderingTests {
       .appendingPathComponent("HelpSnapshots")
   }
 
-  /// Lines that hold a single word right after a non-empty line: what is left when a hard
-  /// line break is re-wrapped ("...retrained without" / "the" / "forgotten"). Option and
-  /// argument names (starting with `-` or `<`) and headings (ending in `:`) are not orphans.
+  /// Hard line breaks inside a paragraph, which the parser re-wraps into orphan lines
+  /// ("...retrained without" / "the" / "forgotten"): a line followed, at the same indentation,
+  /// by a continuation whose first word would still have fitted on it. Option and argument
+  /// names (starting with `-` or `<`), headings (ending in `:`) and examples (one per line,
+  /// starting with `unlearn` or `swift`) are not continuations.
   static func orphans(_ text: String) -> [String] {
     let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    func indentation(_ s: String) -> Int { s.prefix { $0 == " " }.count }
     var found = [String]()
-    for (i, line) in lines.enumerated() where i > 0 {
-      let word = line.trimmingCharacters(in: .whitespaces)
-      guard !word.isEmpty, !word.contains(" "), !word.hasPrefix("-"), !word.hasPrefix("<"),
-        !word.hasSuffix(":"),
-        !lines[i - 1].trimmingCharacters(in: .whitespaces).isEmpty
+    for i in lines.indices.dropLast() {
+      let line = lines[i]
+      let next = lines[i + 1]
+      let body = line.trimmingCharacters(in: .whitespaces)
+      let continuation = next.trimmingCharacters(in: .whitespaces)
+      guard !body.isEmpty, !continuation.isEmpty, !body.hasSuffix(":"),
+        indentation(line) == indentation(next),
+        !["-", "<"].contains(where: { continuation.hasPrefix($0) }),
+        !["unlearn ", "swift ", "unlearn\n"].contains(where: { continuation.hasPrefix($0) }),
+        let firstWord = continuation.split(separator: " ").first
       else { continue }
-      found.append("\(lines[i - 1])\n\(line)")
+      if line.count + 1 + firstWord.count <= columns { found.append("\(line)\n\(next)") }
     }
     return found
   }
