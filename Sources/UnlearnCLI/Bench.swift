@@ -7,7 +7,7 @@ import UnlearnBench
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Benchmark the numerical kernels (build with -c release).",
-    usage: "unlearn bench [--only <groups>] [--repeats <n>] [--json <file>] [--csv <file>]",
+    usage: "unlearn bench [--only <groups>] [--repeats <n>] [<options>]",
     discussion: """
       Prints median wall-clock times over repeated runs, with their spread, and rates relative to the GEMM peak measured in the same run. The JSON records the machine, the BLAS kernels and threads, and the git commit.
 

@@ -262,7 +262,7 @@ struct TrainVisitor: ModelVisitor {
 struct Remove: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Forget samples from a saved model; write the new model file and a report.",
-    usage: "unlearn remove --model-file <file> --forget-ids <file> --out <file> [<options>]",
+    usage: "unlearn remove --model-file <f> --forget-ids <f> --out <f> [<options>]",
     discussion: """
       Examples:
         unlearn remove --model-file h.json --forget-ids ids.txt --out h2.json
@@ -472,7 +472,7 @@ func loadModelAndData(_ path: String, data: String? = nil) throws -> (
 struct Audit: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Verify a model file against its deletion ledger and recompute its certificate.",
-    usage: "unlearn audit --model-file <file> [--repair] [--data <path> | --skip-data]",
+    usage: "unlearn audit --model-file <file> [--repair] [--data <path>] [<options>]",
     discussion: """
       Example:
         unlearn audit --model-file certified.json
