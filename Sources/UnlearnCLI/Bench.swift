@@ -28,9 +28,9 @@ struct Bench: ParsableCommand {
 
   @Option(
     help:
-      "Comma-separated groups to run: linalg, training, influence, certified (Fashion-MNIST groups need dataset-fashion-mnist)."
+      "Comma-separated groups to run: linalg, training, influence, baselines, certified (Fashion-MNIST groups need dataset-fashion-mnist)."
   )
-  var only: String = "linalg,training,influence,certified"
+  var only: String = "linalg,training,influence,baselines,certified"
 
   @Option(
     help:
@@ -39,7 +39,9 @@ struct Bench: ParsableCommand {
   var removals: Int = 500
 
   /// The groups `--only` may name.
-  static let groupNames = ["linalg", "training", "influence", "certified", "certified-kernels"]
+  static let groupNames = [
+    "linalg", "training", "influence", "baselines", "certified", "certified-kernels",
+  ]
 
   func validate() throws {
     guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
@@ -68,6 +70,7 @@ struct Bench: ParsableCommand {
     if groups.contains("influence") {
       try InfluenceBench.run(repeats: repeats, into: &report)
     }
+    if groups.contains("baselines") { try BaselinesBench.run(repeats: repeats, into: &report) }
     if groups.contains("certified-kernels") {
       try CertifiedBench.kernels(data: try fashionMNISTPair(), into: &report)
     }

@@ -383,7 +383,12 @@ struct RemoveVisitor: StateVisitor {
     let prepareSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
     let (trainer, trainerLine) = try EngineChoice.trainer(
       for: file.model, seed: file.trainingSeed ?? 0)
-    let solver = EngineChoice.newtonSolver(parameterCount: file.model.parameterCount)
+    // The library's preference (conjugate gradient for larger networks), and conjugate
+    // gradient whenever a dense Hessian would not fit.
+    let solver =
+      EngineChoice.denseFits(parameterCount: file.model.parameterCount)
+      ? NewtonSolver.preferred(for: state.model)
+      : EngineChoice.newtonSolver(parameterCount: file.model.parameterCount)
     let unlearner: any Unlearner =
       switch method {
       case .certified: CertifiedRemoval()
@@ -391,12 +396,12 @@ struct RemoveVisitor: StateVisitor {
       case .newton:
         state.model.isConvex
           ? NewtonRemoval(solver: solver)
-          : NewtonRemoval(solver: solver, curvature: .gaussNewton, steps: 3, lineSearch: true)
+          : NewtonRemoval(solver: solver, curvature: .gaussNewton, steps: 3)
       }
     switch method {
     case .retrain: progressLine(trainerLine)
     case .newton:
-      if case .conjugateGradient = solver {
+      if !EngineChoice.denseFits(parameterCount: file.model.parameterCount) {
         progressLine(
           "Newton step by conjugate gradient (a dense Hessian would need \(EngineChoice.denseSize(parameterCount: file.model.parameterCount)))"
         )
