@@ -155,12 +155,16 @@ public struct SVGPlot: Sendable {
   /// The SVG document.
   public func render() -> String {
     let (xr, yrRaw) = dataBounds()
+    // Log axes span whole decades; bar charts reach at least half a decade below the smallest
+    // bar, so that no bar sits on the axis floor with zero height.
+    let low = Foundation.log10(max(yrRaw.lowerBound, 1e-300))
+    let high = Foundation.log10(max(yrRaw.upperBound, 1e-300)).rounded(.up)
     let yr: ClosedRange<Double> =
-      logY
-      ? (Foundation.log10(max(yrRaw.lowerBound, 1e-300)) - 0.5).rounded(
-        .down)...max(
-          Foundation.log10(max(yrRaw.upperBound, 1e-300)).rounded(.up),
-          (Foundation.log10(max(yrRaw.lowerBound, 1e-300)) - 0.5).rounded(.down) + 1) : yrRaw
+      !logY
+      ? yrRaw
+      : categories.isEmpty
+        ? low.rounded(.down)...high
+        : (low - 0.5).rounded(.down)...max(high, (low - 0.5).rounded(.down) + 1)
     let left = margin.left, top = margin.top
     let plotW = width - margin.left - margin.right
     let plotH = height - margin.top - margin.bottom
