@@ -70,7 +70,9 @@ public struct Communicator: @unchecked Sendable {
       try check(
         MPI_Init_thread(nil, nil, cmpi_thread_funneled(), &provided), "MPI_Init_thread")
     }
-    let world = cmpi_comm_world()
+    guard let world = cmpi_comm_world() else {
+      throw .callFailed(function: "MPI_COMM_WORLD", code: -1, message: "no world communicator")
+    }
     try check(MPI_Comm_set_errhandler(world, cmpi_errors_return()), "MPI_Comm_set_errhandler")
     var rank: Int32 = 0
     var size: Int32 = 0

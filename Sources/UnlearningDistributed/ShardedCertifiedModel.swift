@@ -137,11 +137,12 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
     let training = try data.train(
       model: model, regularization: regularization, weights: weights, perturbation: b,
       trainer: trainer)
-    let certification = CertificationState(
-      privacy: privacy, accounting: accounting,
-      bound: bound ?? (accounting == .paper ? .guo : .tight), solver: solver,
-      maximumSteps: maximumSteps, spectralNorm: spectralNorm, headSpent: [], retrainCount: 0,
-      certificates: [], perturbationSource: perturbation, perturbationDraws: 1)
+    let certification: CertificationState = try decodeThroughJSON(
+      CertificationFields(
+        privacy: privacy, accounting: accounting,
+        bound: bound ?? (accounting == .paper ? .guo : .tight), solver: solver,
+        maximumSteps: maximumSteps, spectralNorm: spectralNorm, headSpent: [], retrainCount: 0,
+        certificates: [], perturbationSource: perturbation, perturbationDraws: 1))
     var state = try ShardedCertifiedModel(
       model: model, data: data, regularization: regularization,
       parameters: training.parameters, perturbation: b, certification: certification,
@@ -460,6 +461,33 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
   }
 }
 
+/// The fields of a ``CertificationState`` under its JSON keys (its memberwise initializer is
+/// internal to `Unlearning`; its decoder is the public way in).
+struct CertificationFields: Encodable {
+  var privacy: PrivacyParameters
+  var accounting: BudgetAccounting
+  var bound: CertificateBound
+  var solver: NewtonSolver
+  var maximumSteps: Int
+  var spectralNorm: Double
+  var headSpent: [Double]
+  var retrainCount: Int
+  var certificates: [RemovalCertificate]
+  var perturbationSource: PerturbationSource
+  var perturbationDraws: Int
+}
+
+/// Decodes `T` from the JSON of `fields` (doubles round-trip exactly).
+func decodeThroughJSON<T: Decodable>(_ fields: some Encodable) throws -> T {
+  let encoder = JSONEncoder()
+  encoder.nonConformingFloatEncodingStrategy = .convertToString(
+    positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+  let decoder = JSONDecoder()
+  decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+    positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+  return try decoder.decode(T.self, from: encoder.encode(fields))
+}
+
 /// The fields of a ``RemovalCertificate``, encoded with its JSON keys (the certificate's
 /// initializer is internal to `Unlearning`; its decoder is the public way in).
 struct CertificateFields: Encodable {
@@ -487,11 +515,5 @@ struct CertificateFields: Encodable {
 }
 
 func makeCertificate(_ fields: CertificateFields) throws -> RemovalCertificate {
-  let encoder = JSONEncoder()
-  encoder.nonConformingFloatEncodingStrategy = .convertToString(
-    positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-  let decoder = JSONDecoder()
-  decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-    positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-  return try decoder.decode(RemovalCertificate.self, from: encoder.encode(fields))
+  try decodeThroughJSON(fields)
 }

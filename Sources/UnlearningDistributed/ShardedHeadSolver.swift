@@ -254,7 +254,7 @@ struct ShardedHeadSolver<Head: CertifiableHead>: Sendable {
       for i in u.indices { u[i] *= c[i] }
       var hp = x.multiply(u, transposed: true)
       if failure.error == nil {
-        do {
+        do throws(MPIError) {
           try communicator.allReduceSum(&hp)
         } catch {
           failure.record(error)

@@ -101,7 +101,7 @@ extension ShardedData {
         for i in u.indices { u[i] *= curvature[i] }
         var hp = x.multiply(u, transposed: true)
         if failure.error == nil {
-          do { try communicator.allReduceSum(&hp) } catch { failure.record(error) }
+          do throws(MPIError) { try communicator.allReduceSum(&hp) } catch { failure.record(error) }
         }
         if failure.error != nil { return [Double](repeating: .nan, count: hp.count) }
         hp.add(p, scaledBy: shift)

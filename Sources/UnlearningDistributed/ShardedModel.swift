@@ -82,7 +82,7 @@ public struct ShardedModel<Base: TwiceDifferentiableModel>: TwiceDifferentiableM
   func reduced(_ values: [Double]) -> [Double] {
     var out = values
     if failure.error == nil {
-      do {
+      do throws(MPIError) {
         try communicator.allReduceSum(&out)
         return out
       } catch {
@@ -124,7 +124,7 @@ public struct ShardedModel<Base: TwiceDifferentiableModel>: TwiceDifferentiableM
   /// Global: the base's prepared product, then one replicated sum per `apply`.
   public func preparedLossHessianVectorProduct(
     _ parameters: [Double], features: Matrix, targets: [Double], weights: [Double]?
-  ) -> ([Double]) -> [Double] {
+  ) -> @Sendable ([Double]) -> [Double] {
     let local = base.preparedLossHessianVectorProduct(
       parameters, features: features, targets: targets, weights: weights)
     return { v in self.reduced(local(v)) }

@@ -113,7 +113,7 @@ struct BenchMPI: ParsableCommand {
     let local = try runReportingErrors {
       try Dataset(
         features: Matrix(rows: mine.count, columns: features, elements: elements), labels: labels,
-        ids: mine.map(SampleID.init), classCount: 2, name: "synthetic shard")
+        ids: mine.map { SampleID($0) }, classCount: 2, name: "synthetic shard")
     }
     let shard = try agree(world) {
       try runReportingErrors { try ShardedData(local: local, communicator: world) }

@@ -10,7 +10,7 @@ func worldCommunicator() throws -> Communicator {
 
 /// One line for any error.
 func describe(_ error: any Error) -> String {
-  (error as? CustomStringConvertible)?.description ?? "\(error)"
+  String(describing: error)
 }
 
 /// Prints on rank 0 only (results go to standard output once, not once per rank).
@@ -138,7 +138,7 @@ func certifiedState(_ file: ModelFile, data: LoadedData, path: String) throws
 
 /// The model file of a sharded state (rank 0's shard carries the model; the fingerprint and
 /// removal order are the global ones).
-func modelFile(
+func makeModelFile(
   _ state: ShardedCertifiedModel<LogisticRegression>, scenario: Scenario, trainingSeed: UInt64?,
   fingerprint: String
 ) throws -> ModelFile {

@@ -69,7 +69,7 @@ struct TrainMPI: ParsableCommand {
   func run() throws {
     let world = try worldCommunicator()
     _ = try onRoot(world) {
-      try runReportingErrors { try SecureFile.checkOutputs(inputs: [], outputs: [out]) }
+      _ = try runReportingErrors { try SecureFile.checkOutputs(inputs: [], outputs: [out]) }
       return []
     }
     let scenario = try data.scenario(seed: seed)
@@ -94,7 +94,7 @@ struct TrainMPI: ParsableCommand {
             perturbation: reproducibleSeed.map { .reproducibleNotPrivate(seed: $0) } ?? .system)
         }
       }
-      file = try modelFile(
+      file = try makeModelFile(
         state, scenario: scenario, trainingSeed: seed, fingerprint: shard.fingerprint)
     } else {
       let spec = ModelSpecification.logistic(featureCount: shard.featureCount, fitsIntercept: false)
@@ -190,7 +190,7 @@ struct RemoveMPI: ParsableCommand {
     let loadStart = Communicator.wallTime
     let idBytes = try onRoot(world) {
       let inputs = [modelFile == out ? nil : modelFile, forgetIDs == "-" ? nil : forgetIDs]
-      try runReportingErrors {
+      _ = try runReportingErrors {
         try SecureFile.checkOutputs(
           inputs: inputs.compactMap { $0 }, outputs: [out, json].compactMap { $0 })
       }
@@ -198,7 +198,7 @@ struct RemoveMPI: ParsableCommand {
       return Array(ids.map(\.rawValue).map(String.init).joined(separator: "\n").utf8)
     }
     let ids = String(decoding: idBytes, as: UTF8.self).split(separator: "\n").compactMap {
-      Int($0).map(SampleID.init)
+      Int($0).map { SampleID($0) }
     }
     let first = try readModelFile(modelFile, world)
     let data = try LoadedData(first.scenario, world: world)
@@ -237,7 +237,7 @@ struct RemoveMPI: ParsableCommand {
       var next = state
       let result = try agree(world) { try runReportingErrors { try next.remove(ids) } }
       state = next
-      let updated = try modelFile(
+      let updated = try makeModelFile(
         state, scenario: file.scenario, trainingSeed: file.trainingSeed,
         fingerprint: file.dataFingerprint)
       return (updated, result)

@@ -23,7 +23,7 @@ do {
     if exitCode == .success {
       print(message)
     } else {
-      FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+      FileHandle.standardError.write(Data("\(message)\n".utf8))
     }
   }
   code = exitCode.rawValue
