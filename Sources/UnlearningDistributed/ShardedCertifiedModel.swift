@@ -291,8 +291,7 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
   }
 
   /// ``remove(_:)`` without mutating: the next state and the result.
-  public func removing(_ ids: [SampleID]) throws -> (ShardedCertifiedModel, ShardedRemovalResult)
-  {
+  public func removing(_ ids: [SampleID]) throws -> (ShardedCertifiedModel, ShardedRemovalResult) {
     let start = DispatchTime.now().uptimeNanoseconds
     let (rows, localRows, gatherBytes) = try suppliedRows(ids)
     let d = data.featureCount

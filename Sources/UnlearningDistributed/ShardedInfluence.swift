@@ -117,7 +117,9 @@ extension ShardedData {
     let ihvpSeconds = Double(DispatchTime.now().uptimeNanoseconds - ihvpStart) * 1e-9
     let scoringStart = DispatchTime.now().uptimeNanoseconds
     var values = x.multiply(s)
-    for i in values.indices { values[i] = w[i] == 0 ? 0 : w[i] / n * derivatives.first[i] * values[i] }
+    for i in values.indices {
+      values[i] = w[i] == 0 ? 0 : w[i] / n * derivatives.first[i] * values[i]
+    }
     let order = values.indices.sorted { values[$0] > values[$1] }
     let helpful = order.prefix(count).filter { values[$0] > 0 }
     let harmful = order.reversed().prefix(count).filter { values[$0] < 0 }
@@ -143,6 +145,7 @@ extension ShardedData {
     return ShardedInfluenceRanking(
       helpful: Array(allHelpful.prefix(count)), harmful: Array(allHarmful.prefix(count)),
       ihvp: diagnostics,
-      timing: InfluenceTiming(fitSeconds: 0, ihvpSeconds: ihvpSeconds, scoringSeconds: scoringSeconds))
+      timing: InfluenceTiming(
+        fitSeconds: 0, ihvpSeconds: ihvpSeconds, scoringSeconds: scoringSeconds))
   }
 }

@@ -101,7 +101,9 @@ struct BenchMPI: ParsableCommand {
     var directionGenerator = SeededGenerator(seed: seed)
     var direction = directionGenerator.normalVector(count: features)
     direction.scale(by: 1 / Swift.max(direction.norm(), 1e-300))
-    let mine = (0..<rows).filter { ShardedData.owner(of: SampleID($0), rankCount: world.size) == world.rank }
+    let mine = (0..<rows).filter {
+      ShardedData.owner(of: SampleID($0), rankCount: world.size) == world.rank
+    }
     var elements: [Double] = []
     elements.reserveCapacity(mine.count * features)
     var labels: [Int] = []

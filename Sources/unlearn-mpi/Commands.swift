@@ -252,7 +252,8 @@ struct RemoveMPI: ParsableCommand {
           started = true
           _ = try runReportingErrors { try world.broadcast([0] + Array(file.encoded()), root: 0) }
           let (updated, result) = try work(file)
-          output.requests.append(.init(ids: ids, report: result.report, bytesCommunicated: result.bytesCommunicated))
+          output.requests.append(
+            .init(ids: ids, report: result.report, bytesCommunicated: result.bytesCommunicated))
           if last, let json { try writeJSONAtomically(output, to: json) }
           return (
             StateStore.Update(
@@ -338,13 +339,16 @@ struct InfluenceMPI: ParsableCommand {
     let data = try LoadedData(file.scenario, world: world)
     try agree(world) { try data.check(file, path: modelFile) }
     guard case .logistic(let d, false) = file.model else {
-      throw CLIError("\(modelFile): unlearn-mpi influence needs logistic regression without intercept")
+      throw CLIError(
+        "\(modelFile): unlearn-mpi influence needs logistic regression without intercept")
     }
     guard testIndex < data.test.count else {
       throw CLIError("--test-index \(testIndex): the test set has \(data.test.count) rows")
     }
     var weights = [Double](repeating: 1, count: data.shard.local.count)
-    for id in file.removedIDs { if let row = data.shard.local.rowIndex(of: id) { weights[row] = 0 } }
+    for id in file.removedIDs {
+      if let row = data.shard.local.rowIndex(of: id) { weights[row] = 0 }
+    }
     let point = TestPoint(
       features: data.test.features.row(testIndex), target: data.test.targets[testIndex])
     let ranking = try agree(world) {

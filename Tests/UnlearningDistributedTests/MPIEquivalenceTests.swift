@@ -57,11 +57,12 @@ struct MPIEquivalenceTests {
 
   /// `mpirun -np ranks --oversubscribe --allow-run-as-root unlearn-mpi arguments`.
   static func mpirun(_ ranks: Int, _ arguments: [String]) throws -> Run {
-    let binary = try #require(binary(), "build unlearn-mpi first (swift build -c release)")
+    let executable = try #require(
+      Self.binary(), "build unlearn-mpi first (swift build -c release)")
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments =
-      ["mpirun", "-np", String(ranks), "--oversubscribe", "--allow-run-as-root", binary]
+      ["mpirun", "-np", String(ranks), "--oversubscribe", "--allow-run-as-root", executable]
       + arguments
     var environment = ProcessInfo.processInfo.environment
     environment["OPENBLAS_NUM_THREADS"] = "1"
