@@ -121,6 +121,20 @@ struct MPIEquivalenceTests {
     }
   }
 
+  /// The state as loading its model file gives it: the same fields, no solver caches, then
+  /// ``TrainedModel/prepareForRemoval()``.
+  static func reloaded(_ state: TrainedModel<LogisticRegression>) throws
+    -> TrainedModel<LogisticRegression>
+  {
+    var fresh = TrainedModel(
+      model: state.model, parameters: state.parameters, data: state.data,
+      removedIDs: state.removedIDs, regularization: state.regularization,
+      perturbation: state.perturbation, training: state.training,
+      certification: state.certification)
+    try fresh.prepareForRemoval()
+    return fresh
+  }
+
   struct RemoveJSON: Decodable {
     struct Request: Decodable {
       var ids: [SampleID]
@@ -196,15 +210,17 @@ struct MPIEquivalenceTests {
     #expect(reports.count == 4)
     #expect(try Self.readRemoveJSON(directory + "/batch.json").rowsPerRank.count == ranks)
 
-    // The reference: every mpirun rebuilds its caches from the file, as prepareForRemoval does.
+    // The reference: every mpirun rebuilds its caches from the file, as `unlearn remove` does
+    // after loading (a fresh state, then prepareForRemoval); within one mpirun the caches carry
+    // over from request to request.
     var certificates: [RemovalCertificate] = []
-    try reference.prepareForRemoval()
+    reference = try Self.reloaded(reference)
     for id in stream {
       let result = try CertifiedRemoval().unlearn(reference, forgetting: [id])
       reference = result.state
       certificates.append(try #require(result.report.certificate))
     }
-    try reference.prepareForRemoval()
+    reference = try Self.reloaded(reference)
     let result = try CertifiedRemoval().unlearn(reference, forgetting: batch)
     reference = result.state
     certificates.append(try #require(result.report.certificate))
@@ -288,7 +304,7 @@ struct MPIEquivalenceTests {
         model, "--json", directory + "/report.json",
       ])
     let reports = try Self.readRemoveJSON(directory + "/report.json").requests
-    try reference.prepareForRemoval()
+    reference = try Self.reloaded(reference)
     var retrains = 0
     for (k, id) in ids.enumerated() {
       let result = try CertifiedRemoval().unlearn(reference, forgetting: [id])
