@@ -6,8 +6,8 @@ import Unlearning
 public struct ShardedRemovalResult: Sendable {
   /// The report, in the single-process ``RemovalReport`` form (method `"certified"`).
   public var report: RemovalReport
-  /// Bytes this rank sent in collectives during the request (payloads, counted once per
-  /// collective call; the transport's own traffic is not included).
+  /// Bytes this rank contributed to collectives during the request (payloads, counted once
+  /// per collective call; the transport's own traffic is not included; 0 on one rank).
   public var bytesCommunicated: Int
 }
 
@@ -456,7 +456,11 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
         "refreshes": Double(solver.statistics.refreshes),
       ],
       certificate: certificate)
-    return (next, ShardedRemovalResult(report: report, bytesCommunicated: bytes))
+    return (
+      next,
+      ShardedRemovalResult(
+        report: report, bytesCommunicated: data.communicator.size > 1 ? bytes : 0)
+    )
   }
 }
 
