@@ -49,14 +49,19 @@ public struct ShardedModel<Base: TwiceDifferentiableModel>: TwiceDifferentiableM
   /// The first MPI error raised inside a callback, if any.
   public var collectiveError: MPIError? { failure.error }
 
+  /// The base model's `p`.
   public var parameterCount: Int { base.parameterCount }
+  /// The base model's `d`.
   public var featureCount: Int { base.featureCount }
+  /// The base model's class count.
   public var outputClassCount: Int { base.outputClassCount }
+  /// The base model's convexity.
   public var isConvex: Bool { base.isConvex }
 
+  /// The base model's start (replicated: it depends only on the seed).
   public func initialParameters(seed: UInt64) -> [Double] { base.initialParameters(seed: seed) }
 
-  /// Local rows only.
+  /// Local rows only (`n_k x K`).
   public func probabilities(_ parameters: [Double], features: Matrix) -> Matrix {
     base.probabilities(parameters, features: features)
   }

@@ -321,6 +321,34 @@ struct MPIEquivalenceTests {
     #expect(file.certification?.retrainCount == reference.certification?.retrainCount)
   }
 
+  /// Plain (uncertified) training, Newton with the all-reduced Hessian, on 2 and 4 ranks: the
+  /// single-process parameters, and a gradient that vanishes on the whole data set.
+  @Test(arguments: [2, 4])
+  func plainTrainingMatchesOneProcess(ranks: Int) throws {
+    let directory = try Self.scratch("plain-\(ranks)")
+    let csv = directory + "/data.csv"
+    // d > n_k on 4 ranks: 9 features, about 7 training rows per rank.
+    try Self.writeData(rows: 36, features: 9, seed: 8, to: csv)
+    let model = directory + "/state.json"
+    try Self.succeed(
+      ranks,
+      ["train", "--dataset", "csv:\(csv)", "--normalize-rows", "--lambda", "1e-2", "--out", model])
+    let (train, _) = try Scenario.csv(
+      path: csv, labelColumn: "label", testFraction: 0.2, seed: 42, normalizeRows: true
+    ).load()
+    let spec = ModelSpecification.logistic(featureCount: 9, fitsIntercept: false)
+    let reference = try TrainedModel.train(
+      model: LogisticRegression(featureCount: 9), data: train, regularization: 1e-2,
+      trainer: spec.defaultTrainer(seed: 42))
+    let file = try ModelFile.read(from: model)
+    #expect(Self.closeVectors(file.parameters, reference.parameters))
+    let objective = Objective(
+      model: LogisticRegression(featureCount: 9), features: train.features,
+      targets: train.targets, regularization: 1e-2)
+    #expect(objective.gradientNorm(at: file.parameters) <= 1e-6 * Double(train.count))
+    #expect(file.certification == nil && file.perturbation == nil)
+  }
+
   /// Refusals: an id no rank holds (alone or with known ids) is refused before any work, on
   /// every rank, and the state stays as it was; a rank without rows is refused at training.
   @Test func refusals() throws {
