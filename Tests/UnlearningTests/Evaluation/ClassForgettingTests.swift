@@ -161,7 +161,9 @@ struct ClassForgettingTests {
     #expect(reference.forgetAccuracy == 0)
     #expect(reference.forgottenClassRecall == 0 && reference.predictedAsForgottenClassShare == 0)
     #expect(reference.verdict == .reference)
-    let iterated = try NewtonRemoval(steps: 30, residualTolerance: 1e-10, stepControl: .objectiveDecrease).unlearn(
+    let iterated = try NewtonRemoval(
+      steps: 30, residualTolerance: 1e-10, stepControl: .objectiveDecrease
+    ).unlearn(
       original, forgetting: forget)
     let e = context.evaluate(method: "newton-iterated", parameters: iterated.state.parameters)
     #expect(e.forgetAccuracy == 0)
