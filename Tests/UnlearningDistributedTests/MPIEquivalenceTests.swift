@@ -155,6 +155,7 @@ struct MPIEquivalenceTests {
   @Test(arguments: [1, 2, 4])
   func trainingAndRemovalMatchOneProcess(ranks: Int) throws {
     let directory = try Self.scratch("exact-\(ranks)")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
     let csv = directory + "/data.csv"
     try Self.writeData(rows: 240, features: 6, seed: 11, to: csv)
     let model = directory + "/state.json"
@@ -274,6 +275,7 @@ struct MPIEquivalenceTests {
   @Test(arguments: [1, 2, 4])
   func budgetRetrainMatchesOneProcess(ranks: Int) throws {
     let directory = try Self.scratch("paper-\(ranks)")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
     let csv = directory + "/data.csv"
     try Self.writeData(rows: 120, features: 5, seed: 3, to: csv)
     let model = directory + "/state.json"
@@ -326,6 +328,7 @@ struct MPIEquivalenceTests {
   @Test(arguments: [2, 4])
   func plainTrainingMatchesOneProcess(ranks: Int) throws {
     let directory = try Self.scratch("plain-\(ranks)")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
     let csv = directory + "/data.csv"
     // d > n_k on 4 ranks: 9 features, about 7 training rows per rank.
     try Self.writeData(rows: 36, features: 9, seed: 8, to: csv)
@@ -353,6 +356,7 @@ struct MPIEquivalenceTests {
   /// every rank, and the state stays as it was; a rank without rows is refused at training.
   @Test func refusals() throws {
     let directory = try Self.scratch("refusals")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
     let csv = directory + "/data.csv"
     try Self.writeData(rows: 60, features: 3, seed: 5, to: csv)
     let model = directory + "/state.json"
