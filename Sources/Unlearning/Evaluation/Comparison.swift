@@ -197,7 +197,7 @@ public enum Comparison {
   ///   the CLI prints them on stderr.
   /// - Throws: `DataError` from loading, ``ComparisonError`` for bad requests (unknown or
   ///   duplicate forget ids, a forget count out of range, a model that does not fit the data),
-  ///   `UnlearningError` / `CertificationError` from the methods.
+  ///   `UnlearningError` from the methods.
   public static func run(_ configuration: Configuration, progress: (String) -> Void = { _ in })
     throws -> Result
   {

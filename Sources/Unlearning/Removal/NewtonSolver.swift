@@ -68,12 +68,7 @@ public enum NewtonSolver: Sendable, Hashable {
           "CG needs tolerance > 0 and maximumIterations >= 1, got \(tolerance), \(maximumIterations)"
         )
       }
-    case .downdatedFactor(let policy):
-      do {
-        try policy.validate()
-      } catch {
-        throw .invalidArgument(error.description)
-      }
+    case .downdatedFactor(let policy): try policy.validate()
     }
   }
 
