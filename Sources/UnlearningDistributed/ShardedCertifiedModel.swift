@@ -73,7 +73,7 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
   /// `d^2` doubles, and the training run's (an all-reduce of `d + 1` doubles per gradient).
   ///
   /// - Parameters: as the single-process method; `model` must be binary without intercept.
-  /// - Throws: ``CertificationError`` (parameters, row norms, a training residual above the
+  /// - Throws: ``UnlearningError`` (parameters, row norms, a training residual above the
   ///   budget), ``DistributedError``.
   public static func trainCertified(
     model: Head, data: ShardedData, regularization: Double, privacy: PrivacyParameters,
@@ -83,19 +83,20 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
     perturbation: PerturbationSource = .system
   ) throws -> ShardedCertifiedModel {
     guard regularization > 0, regularization.isFinite else {
-      throw CertificationError.nonPositiveRegularization(regularization)
+      throw UnlearningError.invalidArgument(
+        "certified removal requires lambda > 0, got \(regularization)")
     }
     guard !model.fitsIntercept else {
-      throw CertificationError.invalidParameter(
+      throw UnlearningError.invalidArgument(
         "certified removal needs ||x|| <= 1; an intercept (constant feature 1) breaks it: use fitsIntercept: false"
       )
     }
     guard model.featureCount == data.featureCount else {
-      throw CertificationError.invalidParameter(
+      throw UnlearningError.invalidArgument(
         "the model expects \(model.featureCount) features, the data has \(data.featureCount)")
     }
     guard data.globalCount >= 2 else {
-      throw CertificationError.invalidParameter(
+      throw UnlearningError.invalidArgument(
         "need at least 2 training rows, got \(data.globalCount)")
     }
     let communicator = data.communicator
@@ -103,23 +104,19 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
       try communicator.allReduceSum(data.local.labels.filter { $0 != 0 && $0 != 1 }.count)
     }
     guard badLabels == 0 else {
-      throw CertificationError.invalidParameter(
+      throw UnlearningError.invalidArgument(
         "binary certified removal needs labels 0/1 (use OneVsRest for \(data.local.classCount) classes)"
       )
     }
     guard maximumSteps >= 1 else {
-      throw CertificationError.invalidParameter("maximumSteps must be >= 1, got \(maximumSteps)")
+      throw UnlearningError.invalidArgument("maximumSteps must be >= 1, got \(maximumSteps)")
     }
-    do {
-      try solver.validate()
-    } catch {
-      throw CertificationError.invalidParameter(error.description)
-    }
+    try solver.validate()
     let largestNorm = try mpi { () throws(MPIError) in
       try communicator.allReduceMax(data.local.features.rowNorms().max() ?? 0)
     }
     guard largestNorm <= 1 + 1e-12 else {
-      throw CertificationError.invalidParameter(
+      throw UnlearningError.invalidArgument(
         "a row has norm \(largestNorm) > 1: certified removal requires ||x|| <= 1 (normalise the rows)"
       )
     }
@@ -151,7 +148,7 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
       state.solver.gradient.norm() + state.head.floatingPointAllowance(at: state.parameters)
     ]
     guard rootSumOfSquares(spent) <= privacy.budget else {
-      throw CertificationError.trainingResidualExceedsBudget(
+      throw UnlearningError.trainingResidualExceedsBudget(
         residual: rootSumOfSquares(spent), budget: privacy.budget)
     }
     state.certification.headSpent = spent
@@ -238,7 +235,7 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
   ///
   /// - Throws: ``UnlearningError`` exactly as ``CertifiedRemoval`` (unknown, duplicate or
   ///   already-removed id, naming the first; nothing left), on every rank;
-  ///   ``CertificationError/trainingResidualExceedsBudget(residual:budget:)``;
+  ///   ``UnlearningError/trainingResidualExceedsBudget(residual:budget:)``;
   ///   ``DistributedError``. On error the state is unchanged.
   @discardableResult
   public mutating func remove(_ ids: [SampleID]) throws -> ShardedRemovalResult {
@@ -413,7 +410,7 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
       allowance = head.floatingPointAllowance(at: theta)
       headSpent = [gradient.norm() + allowance]
       guard rootSumOfSquares(headSpent) <= budget else {
-        throw CertificationError.trainingResidualExceedsBudget(
+        throw UnlearningError.trainingResidualExceedsBudget(
           residual: rootSumOfSquares(headSpent), budget: budget)
       }
       certification.retrainCount += 1
