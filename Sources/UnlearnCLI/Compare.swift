@@ -277,7 +277,7 @@ struct Compare: ParsableCommand {
 
 /// Reads sample ids, one integer per line (blank lines and `#` comments allowed; CRLF and a
 /// byte-order mark accepted; `-` reads standard input).
-func readIDs(_ path: String) throws -> [SampleID] {
+package func readIDs(_ path: String) throws -> [SampleID] {
   let ids = try runReportingErrors { try SampleID.readList(path: path) }
   if ids.isEmpty { throw CLIError("\(path): no sample ids") }
   return ids
@@ -290,7 +290,7 @@ public struct CLIError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Runs `body`, turning library errors into one-line CLI errors.
-func runReportingErrors<T>(_ body: () throws -> T) throws -> T {
+package func runReportingErrors<T>(_ body: () throws -> T) throws -> T {
   do {
     return try body()
   } catch let error as CustomStringConvertible & Error {

@@ -3,7 +3,9 @@ import Foundation
 import Unlearning
 
 /// The options that name a data set (shared by `compare` and `train`).
-struct DataOptions: ParsableArguments {
+package struct DataOptions: ParsableArguments {
+  package init() {}
+
   @Option(
     help: ArgumentHelp(
       "The data set: hospital, fashion-mnist, csv:PATH or libsvm:PATH (files may be gzipped; a CSV file needs a header row).",
@@ -67,7 +69,7 @@ struct DataOptions: ParsableArguments {
 
   /// The scenario these options describe (file paths made absolute, so a model file finds
   /// its data from any working directory).
-  func scenario(seed: UInt64) throws -> Scenario {
+  package func scenario(seed: UInt64) throws -> Scenario {
     if classesOption != nil && dataset != "fashion-mnist" {
       throw CLIError(
         "--classes selects Fashion-MNIST classes; \(dataset) uses every label in its file")

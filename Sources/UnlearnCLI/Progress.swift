@@ -80,4 +80,4 @@ struct ProgressOptions: ParsableArguments {
 }
 
 /// Prints one progress line on stderr (see ``Progress``).
-func progressLine(_ s: String) { Progress.line(s) }
+package func progressLine(_ s: String) { Progress.line(s) }
