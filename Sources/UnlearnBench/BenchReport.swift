@@ -14,11 +14,21 @@ package struct BenchRow: Codable {
 }
 
 package struct BenchReport: Codable {
+  /// The JSON schema of this report.
+  package var schema = "unlearn.bench/2"
   package var threads: Int
   package var repeats: Int
   package var rows: [BenchRow]
   /// OpenBLAS's kernel family (e.g. `SkylakeX`).
   package var blasKernels = BLASInfo.coreName
+  /// The machine the report was measured on.
+  package var machine = MachineInfo.current
+  /// The BLAS library: kernel family and threads.
+  package var blas = BLASDescription(coreName: BLASInfo.coreName, threads: BLASInfo.threadCount)
+  /// The git commit of the working tree (`nil` outside a git checkout).
+  package var gitCommit: String? = MachineInfo.gitCommit()
+  /// UTC time the report was made (ISO 8601).
+  package var date = ISO8601DateFormatter().string(from: Date())
 
   /// An empty report.
   package init(threads: Int, repeats: Int, rows: [BenchRow]) {
@@ -27,20 +37,114 @@ package struct BenchReport: Codable {
     self.rows = rows
   }
 
+  /// The text table: one line per measurement (median and minimum with units; `-` for rows
+  /// that are not timings), its figures on an indented line below, wrapped to 80 columns.
   package func table() -> String {
     var out =
-      "unlearn bench  (OpenBLAS \(BLASInfo.coreName) kernels, threads: \(threads), median of \(repeats) runs)\n"
-    let header = ["group", "measurement", "median s", "min s", "figures"]
+      "unlearn bench  (OpenBLAS \(blas.coreName) kernels, threads: \(blas.threads), median of \(repeats) runs; \(machine.cpu), \(machine.cores) cores\(gitCommit.map { ", commit " + $0.prefix(10) } ?? ""))\n"
+    let header = ["group", "measurement", "median", "min", "runs"]
     var lines = [header]
     for r in rows {
-      let figs = r.figures.sorted { $0.key < $1.key }.map { "\($0.key)=\(formatFigure($0.value))" }
+      let isTiming = r.medianSeconds > 0 || r.minimumSeconds > 0
       lines.append([
-        r.group, r.name, formatSeconds(r.medianSeconds), formatSeconds(r.minimumSeconds),
-        figs.joined(separator: "  "),
+        r.group, r.name, isTiming ? formatSeconds(r.medianSeconds) : "-",
+        isTiming ? formatSeconds(r.minimumSeconds) : "-", String(r.samples),
       ])
     }
-    out += renderTable(lines)
+    let rendered = renderTable(lines).split(separator: "\n", omittingEmptySubsequences: false)
+    out += rendered.prefix(2).joined(separator: "\n") + "\n"
+    for (i, r) in rows.enumerated() {
+      out += rendered[i + 2] + "\n"
+      let figures = r.figures.sorted { $0.key < $1.key }.map {
+        "\($0.key) \(formatFigure($0.value))"
+      }
+      for line in wrap(figures, width: 80, indent: "    ") { out += line + "\n" }
+    }
     return out
+  }
+
+  /// The measurements as CSV: group, measurement, median and minimum seconds, runs, then one
+  /// column per figure name (empty where a row has no such figure).
+  package func csv() -> String {
+    let names = Array(Set(rows.flatMap { $0.figures.keys })).sorted()
+    var lines = [["group", "measurement", "median_s", "min_s", "runs"] + names]
+    for r in rows {
+      let isTiming = r.medianSeconds > 0 || r.minimumSeconds > 0
+      lines.append(
+        [
+          r.group, r.name, isTiming ? String(r.medianSeconds) : "",
+          isTiming ? String(r.minimumSeconds) : "", String(r.samples),
+        ] + names.map { r.figures[$0].map { String($0) } ?? "" })
+    }
+    return renderCSV(lines)
+  }
+}
+
+/// Joins `items` with two spaces into lines of at most `width` columns (an item longer than
+/// that gets a line of its own), each line starting with `indent`.
+func wrap(_ items: [String], width: Int, indent: String) -> [String] {
+  var lines = [String]()
+  var current = ""
+  for item in items {
+    if !current.isEmpty && indent.count + current.count + 2 + item.count > width {
+      lines.append(indent + current)
+      current = ""
+    }
+    current += (current.isEmpty ? "" : "  ") + item
+  }
+  if !current.isEmpty { lines.append(indent + current) }
+  return lines
+}
+
+/// The BLAS library a report was measured with.
+package struct BLASDescription: Codable {
+  /// OpenBLAS's kernel family (e.g. `SkylakeX`).
+  package var coreName: String
+  /// Threads of level-3 calls.
+  package var threads: Int
+}
+
+/// The machine a benchmark ran on.
+package struct MachineInfo: Codable {
+  /// The CPU model name (`/proc/cpuinfo`), or `"unknown"`.
+  package var cpu: String
+  /// Logical cores the process may use.
+  package var cores: Int
+  /// Physical memory in bytes.
+  package var memoryBytes: UInt64
+  /// The operating system's version string.
+  package var operatingSystem: String
+
+  /// This machine.
+  package static var current: MachineInfo {
+    let info = ProcessInfo.processInfo
+    var cpu = "unknown"
+    if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+      let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+      let colon = line.firstIndex(of: ":")
+    {
+      cpu = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+    return MachineInfo(
+      cpu: cpu, cores: info.activeProcessorCount, memoryBytes: info.physicalMemory,
+      operatingSystem: info.operatingSystemVersionString)
+  }
+
+  /// `git rev-parse HEAD` in the working directory, or `nil` when git or a checkout is missing.
+  package static func gitCommit() -> String? {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["git", "rev-parse", "HEAD"]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    do { try process.run() } catch { return nil }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { return nil }
+    let commit = String(decoding: data, as: UTF8.self).trimmingCharacters(
+      in: .whitespacesAndNewlines)
+    return commit.isEmpty ? nil : commit
   }
 }
 
@@ -61,10 +165,13 @@ package func timeMedian(repeats: Int, warmup: Bool = true, _ body: () throws -> 
   return (median, samples[0])
 }
 
+/// Seconds with a unit: `1.234 s`, `17.3 ms`, `322.9 us`, `850 ns`.
 package func formatSeconds(_ s: Double) -> String {
-  if s >= 1 { return String(format: "%.3f", s) }
-  if s >= 1e-3 { return String(format: "%.2fm", s * 1e3) }
-  return String(format: "%.1fu", s * 1e6)
+  if s.isNaN { return "nan" }
+  if s >= 1 { return String(format: "%.3f s", s) }
+  if s >= 1e-3 { return String(format: "%.2f ms", s * 1e3) }
+  if s >= 1e-6 { return String(format: "%.1f us", s * 1e6) }
+  return String(format: "%.0f ns", s * 1e9)
 }
 
 package func formatFigure(_ x: Double) -> String {

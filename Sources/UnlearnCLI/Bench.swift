@@ -7,11 +7,13 @@ import UnlearnBench
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Benchmark the numerical kernels (build with -c release).",
+    usage: "unlearn bench [--only <groups>] [--repeats <n>] [<options>]",
     discussion: """
-      Prints median wall-clock seconds over repeated runs and rates relative to the GEMM peak
-      measured in the same run. Example:
+      Prints median wall-clock times over repeated runs, with their spread, and rates relative to the GEMM peak measured in the same run. The JSON records the machine, the BLAS kernels and threads, and the git commit.
 
+      Examples:
         swift run -c release unlearn bench --repeats 5 --json bench.json
+        unlearn bench --only linalg,influence --csv bench.csv
       """
   )
 
@@ -20,6 +22,9 @@ struct Bench: ParsableCommand {
 
   @Option(help: "Write all measurements as JSON to this file.")
   var json: String?
+
+  @Option(help: "Write the table as CSV (seconds, one column per figure) to this file.")
+  var csv: String?
 
   @Option(
     help:
@@ -36,18 +41,39 @@ struct Bench: ParsableCommand {
   @Option(help: "Sequential single removals of the amortised group (O(d^2) path vs fused pass).")
   var requests: Int = 1000
 
+  /// The groups `--only` may name.
+  static let groupNames = [
+    "linalg", "training", "influence", "baselines", "certified", "certified-kernels", "amortised",
+  ]
+
   func validate() throws {
     guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+    let named = only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    guard !named.isEmpty else {
+      throw ValidationError(
+        "--only: name at least one of \(Self.groupNames.joined(separator: ", "))")
+    }
+    for name in named where !Self.groupNames.contains(name) {
+      throw ValidationError(
+        "--only: unknown group '\(name)'; choose from \(Self.groupNames.joined(separator: ", "))")
+    }
     guard removals >= 1 else { throw ValidationError("--removals must be at least 1") }
     guard requests >= 1 else { throw ValidationError("--requests must be at least 1") }
   }
 
+  @OptionGroup var progressOptions: ProgressOptions
+
   func run() throws {
+    progressOptions.apply()
+    let outputs = [json, csv].compactMap { $0 }.filter { $0 != "-" }
+    _ = try runReportingErrors { try SecureFile.checkOutputs(inputs: [], outputs: outputs) }
     var report = BenchReport(threads: BLASInfo.threadCount, repeats: repeats, rows: [])
-    let groups = Set(only.split(separator: ",").map { String($0) })
+    let groups = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
     if groups.contains("linalg") { try LinearAlgebraBench.run(repeats: repeats, into: &report) }
     if groups.contains("training") { try TrainingBench.run(repeats: repeats, into: &report) }
-    if groups.contains("influence") { try InfluenceBench.run(into: &report) }
+    if groups.contains("influence") {
+      try InfluenceBench.run(repeats: repeats, into: &report)
+    }
     if groups.contains("baselines") { try BaselinesBench.run(repeats: repeats, into: &report) }
     if groups.contains("certified-kernels") {
       try CertifiedBench.kernels(data: try fashionMNISTPair(), into: &report)
@@ -59,13 +85,14 @@ struct Bench: ParsableCommand {
       try AmortisedBench.run(requests: requests, into: &report)
     }
     print(report.table())
-    if let json { try writeJSONAtomically(report, to: json) }
+    if let json { try runReportingErrors { try writeJSONAtomically(report, to: json) } }
+    if let csv { try runReportingErrors { try writeTextAtomically(report.csv(), to: csv) } }
   }
 }
 
 /// Encodes `value` as pretty JSON and writes it atomically with mode 0600 (temporary file +
 /// rename), or to standard output when `path` is `-`.
-func writeJSONAtomically<T: Encodable>(_ value: T, to path: String) throws {
+package func writeJSONAtomically<T: Encodable>(_ value: T, to path: String) throws {
   let encoder = JSONEncoder()
   encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
   let data = try encoder.encode(value)
@@ -74,4 +101,13 @@ func writeJSONAtomically<T: Encodable>(_ value: T, to path: String) throws {
     return
   }
   try SecureFile.writeAtomically(data, to: path, mode: 0o600)
+}
+
+/// Writes `text` atomically with mode 0600, or to standard output when `path` is `-`.
+func writeTextAtomically(_ text: String, to path: String) throws {
+  if path == "-" {
+    FileHandle.standardOutput.write(Data(text.utf8))
+    return
+  }
+  try SecureFile.writeAtomically(Data(text.utf8), to: path, mode: 0o600)
 }

@@ -8,39 +8,24 @@ struct Compare: ParsableCommand {
     abstract:
       "Compare unlearning methods against retraining on a scenario (default: the hospital).",
     discussion: """
-      The goal of unlearning is a model indistinguishable from one retrained without the
-      forgotten samples, not a model that is wrong on them. Every row is measured against that
-      retrained reference.
+      The goal of unlearning is a model indistinguishable from one retrained without the forgotten samples, not a model that is wrong on them. Every row is measured against that retrained reference.
 
       Examples:
-        unlearn compare                                   # hospital, logistic + MLP 2-20-1, 80 patients
+        unlearn compare
         unlearn compare --model logistic --forget 20 --json out.json --svg out.svg
-        unlearn compare --dataset fashion-mnist --classes 0,6 --model logistic --forget 100
-        unlearn compare --dataset fashion-mnist --classes 0,1,2,3,4,5,6,7,8,9 --model softmax --forget-class 5
-        unlearn compare --dataset fashion-mnist --classes 0,1,2,3,4,5,6,7,8,9 --model mlp --forget-class 5 --train-limit 5000
-        unlearn compare --dataset csv:data.csv --label-column outcome --normalize-rows
+        unlearn compare --dataset fashion-mnist --classes 0,6 --forget 100
+        unlearn compare --dataset fashion-mnist --classes all --forget-class 5
+        unlearn compare --dataset csv:data.csv --label-column y --normalize-rows
 
-      Columns: accuracies on test / retain / forget (in brackets: minus retrain's), rho =
-      ||theta_u - theta_r|| / ||theta_o - theta_r|| (0 = retrain, 1 = doing nothing), the
-      gradient residual ||grad L(theta_u; R)|| in sum form, mean KL(p_retrain || p_method) on
-      test and forget, the loss-threshold membership-inference AUC (forget vs test; retrain's
-      value is the control, not 0.5), wall time of the unlearning step (one run) and the
-      speedup over retraining.
+      With no options: the hospital (400 synthetic patients), logistic regression and a 2-20-1 MLP, 80 patients forgotten.
 
-      Verdict rules (in this order): "reference" is the retrained model; "over-forgets": forget
-      accuracy below retrain's by more than the tolerance (retrain's seed-to-seed spread, at
-      least one forgotten sample) or test accuracy down more than 1 point; "no change": rho >=
-      0.95 (networks: KL to retrain at least 95% of the original's); "close to retrain":
-      rho < 0.1 (networks: KL within twice the retrain-vs-retrain noise floor) with accuracy
-      gaps within the tolerance; "worse than original": rho > 1; otherwise "partial".
+      Columns: accuracies on test / retain / forget (in brackets: minus retrain's), rho = ||theta_u - theta_r|| / ||theta_o - theta_r|| (0 = retrain, 1 = doing nothing), the gradient residual ||grad L(theta_u; R)|| in sum form, mean KL(p_retrain || p_method) on test and forget, the loss-threshold membership-inference AUC (forget vs test; retrain's value is the control, not 0.5), wall time of the unlearning step and the speedup over retraining.
 
-      Forgetting a whole class (--forget-class K): the retrained model never predicts K, so
-      near-zero accuracy on the forgotten class is the target and is not called
-      over-forgetting. The table adds per-class test accuracy, the share of class-K test
-      images predicted as K, and the iterated Newton removal (several Newton steps on the
-      retained objective; one step is shown next to it). Models with more than 2000
-      parameters train by L-BFGS and take Newton steps by conjugate gradient on
-      Hessian-vector (networks: damped Gauss-Newton) products.
+      Verdict rules (in this order): "reference" is the retrained model; "over-forgets": forget accuracy below retrain's by more than the tolerance (retrain's seed-to-seed spread, at least one forgotten sample) or test accuracy down more than 1 point; "worse than original": rho > 1.05 (networks: test and forget KL to retrain both above 1.05 times the original's); "no change": rho >= 0.95 (networks: both KLs at least 95% of the original's); "close to retrain": rho < 0.1 (networks: both KLs within twice the retrain-vs-retrain noise floor plus 1e-6 nats) with the test and retain gaps within max(tolerance, 1 point) and the forget gap within the tolerance; otherwise "partial".
+
+      Methods that cannot run on the data (certified removal without --normalize-rows) are skipped with a one-line reason; the table of the others is always printed.
+
+      Forgetting a whole class (--forget-class K): the retrained model never predicts K, so near-zero accuracy on the forgotten class is the target and is not called over-forgetting. The table adds per-class test accuracy, the share of class-K test images predicted as K, and the iterated Newton removal (several Newton steps on the retained objective; one step is shown next to it). Models with more than 2000 parameters train by L-BFGS and take Newton steps by conjugate gradient on Hessian-vector (networks: damped Gauss-Newton) products.
       """
   )
 
@@ -65,10 +50,10 @@ struct Compare: ParsableCommand {
   var activation: String?
 
   @Option(
-    help:
-      "Methods, comma-separated: \(Comparison.Method.allCases.map(\.rawValue).joined(separator: ","))."
-  )
-  var methods: String = Comparison.Method.allCases.map(\.rawValue).joined(separator: ",")
+    help: ArgumentHelp(
+      "Methods, comma-separated (default: all): \(Comparison.Method.allCases.map(\.rawValue).joined(separator: ", ")).",
+      valueName: "list"))
+  var methods: String = "all"
 
   @Option(help: "Forget this many random training samples (seeded).")
   var forget: Int?
@@ -91,7 +76,9 @@ struct Compare: ParsableCommand {
   @Option(help: "MLP: L-BFGS iteration cap for training and retraining.")
   var networkIterations: Int = 5000
 
-  @Option(help: "L2 strength lambda (per sample) of the linear models and the MLP.")
+  @Option(
+    parsing: .unconditional,
+    help: "L2 strength lambda (per sample) of the linear models and the MLP.")
   var lambda: Double = 1e-3
 
   @OptionGroup(title: "Certified removal") var privacyOptions: PrivacyOptions
@@ -102,7 +89,13 @@ struct Compare: ParsableCommand {
   @Option(help: "Write the full results as JSON to this file.")
   var json: String?
 
-  @Option(help: "Write an SVG figure (metric bars; decision boundaries for 2-D data) to this file.")
+  @Option(help: "Write the table as CSV (raw units, one row per model and method) to this file.")
+  var csv: String?
+
+  @Option(
+    help:
+      "Write an SVG figure (accuracy gaps, KL, time; decision boundaries for 2-D data) to this file, and its plotted values as CSV beside it (figure.svg: figure.csv)."
+  )
   var svg: String?
 
   func validate() throws {
@@ -124,7 +117,16 @@ struct Compare: ParsableCommand {
   }
 
   func parsedMethods() throws -> [Comparison.Method] {
-    try methods.split(separator: ",").map { name in
+    if methods == "all" { return Comparison.Method.allCases }
+    let names = methods.split(separator: ",").filter {
+      !$0.trimmingCharacters(in: .whitespaces).isEmpty
+    }
+    guard !names.isEmpty else {
+      throw ValidationError(
+        "--methods: give at least one of \(Comparison.Method.allCases.map(\.rawValue).joined(separator: ", "))"
+      )
+    }
+    return try names.map { name in
       guard let m = Comparison.Method(rawValue: String(name).trimmingCharacters(in: .whitespaces))
       else {
         throw ValidationError(
@@ -137,7 +139,16 @@ struct Compare: ParsableCommand {
 
   /// Whether the data is multiclass Fashion-MNIST (the MLP default is then 128 ReLU units).
   var isMulticlassImages: Bool {
-    data.dataset == "fashion-mnist" && data.classes.split(separator: ",").count > 2
+    data.dataset == "fashion-mnist" && selectedClasses.count > 2
+  }
+
+  /// The Fashion-MNIST classes `--classes` selects (`all` is 0...9).
+  var selectedClasses: [Int] {
+    data.classes == "all"
+      ? Array(0...9)
+      : data.classes.split(separator: ",").compactMap {
+        Int($0.trimmingCharacters(in: .whitespaces))
+      }
   }
 
   func parsedModels() throws -> [Comparison.ModelChoice]? {
@@ -168,7 +179,7 @@ struct Compare: ParsableCommand {
   /// (checked against the loaded data by the comparison).
   func forgottenLabel(_ k: Int) throws -> Int {
     guard data.dataset == "fashion-mnist" else { return k }
-    let selected = data.classes.split(separator: ",").compactMap { Int($0) }
+    let selected = selectedClasses
     guard (0...9).contains(k) else {
       throw CLIError("--forget-class \(k): Fashion-MNIST classes are 0...9")
     }
@@ -182,7 +193,37 @@ struct Compare: ParsableCommand {
 
   func scenario() throws -> Scenario { try data.scenario(seed: seed) }
 
+  @OptionGroup var progressOptions: ProgressOptions
+
+  /// Certified removal needs every row of norm at most 1. On CSV or LIBSVM data without
+  /// `--normalize-rows` whose rows are longer, it is dropped from the methods and the one-line
+  /// reason is returned (printed under the table); when it was the only method, that is an error.
+  func skipCertifiedIfImpossible(_ configuration: inout Comparison.Configuration) throws
+    -> [String]
+  {
+    guard configuration.methods.contains(.certified) else { return [] }
+    switch configuration.scenario {
+    case .csv(_, _, _, _, false, _, _), .libsvm(_, _, _, false): break
+    default: return []
+    }
+    let (train, _) = try runReportingErrors { try configuration.scenario.load() }
+    let norm = train.maximumRowNorm
+    guard norm > 1 + 1e-12 else { return [] }
+    let reason =
+      "skipped certified removal: it needs rows of norm <= 1 (the largest here is \(ComparisonRendering.num(norm))); pass --normalize-rows"
+    configuration.methods.removeAll { $0 == .certified }
+    guard !configuration.methods.isEmpty else { throw CLIError(reason) }
+    progressLine(reason)
+    return [reason]
+  }
+
   func run() throws {
+    progressOptions.apply()
+    let outputs =
+      [json, csv, svg, svg.map(SVGFigure.dataPath(besides:))].compactMap { $0 }.filter {
+        $0 != "-"
+      }
+    _ = try runReportingErrors { try SecureFile.checkOutputs(inputs: [], outputs: outputs) }
     var configuration = Comparison.Configuration()
     configuration.scenario = try scenario()
     configuration.models = try parsedModels()
@@ -209,33 +250,34 @@ struct Compare: ParsableCommand {
       })
     {
       progressLine(
-        "note: the MLP on all \(data.classes.split(separator: ",").count * 6000) training images takes a long time; --train-limit N subsamples it"
+        "note: the MLP on all \(selectedClasses.count * 6000) training images takes a long time; --train-limit N subsamples it"
       )
     }
 
+    let skipped = try skipCertifiedIfImpossible(&configuration)
     let result = try runReportingErrors {
       try Comparison.run(configuration, progress: progressLine)
     }
     print(ComparisonRendering.text(result))
+    for line in skipped { print(line) }
     if let json {
       try runReportingErrors { try writeJSONAtomically(result, to: json) }
       progressLine("wrote \(json)")
     }
+    if let csv {
+      try runReportingErrors { try writeTextAtomically(ComparisonRendering.csv(result), to: csv) }
+      progressLine("wrote \(csv)")
+    }
     if let svg {
       try runReportingErrors { try ComparisonRendering.svg(result).write(to: svg) }
-      progressLine("wrote \(svg)")
+      progressLine("wrote \(svg) and its plotted data \(SVGFigure.dataPath(besides: svg))")
     }
   }
 }
 
-/// Prints one progress line on stderr.
-func progressLine(_ s: String) {
-  FileHandle.standardError.write(Data("[unlearn] \(s)\n".utf8))
-}
-
 /// Reads sample ids, one integer per line (blank lines and `#` comments allowed; CRLF and a
 /// byte-order mark accepted; `-` reads standard input).
-func readIDs(_ path: String) throws -> [SampleID] {
+package func readIDs(_ path: String) throws -> [SampleID] {
   let ids = try runReportingErrors { try SampleID.readList(path: path) }
   if ids.isEmpty { throw CLIError("\(path): no sample ids") }
   return ids
@@ -248,7 +290,7 @@ public struct CLIError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Runs `body`, turning library errors into one-line CLI errors.
-func runReportingErrors<T>(_ body: () throws -> T) throws -> T {
+package func runReportingErrors<T>(_ body: () throws -> T) throws -> T {
   do {
     return try body()
   } catch let error as CustomStringConvertible & Error {

@@ -240,44 +240,70 @@ enum ComparisonRendering {
 
   // MARK: - SVG
 
+  /// The figure: per model, accuracy gaps to retrain (points; the gaps that matter are a few
+  /// points, invisible on a 0-1 axis), mean KL to retrain on test and forget (log scale; an
+  /// exact 0 is labelled "0" on the axis; the dashed line is the original model's KL, i.e.
+  /// doing nothing), and the unlearning step's seconds (log scale, retrain's as a dashed line).
+  /// The hospital adds the decision boundaries. ``SVGFigure/write(to:)`` writes the plotted
+  /// values as CSV beside the SVG.
   static func svg(_ r: Comparison.Result) -> SVGFigure {
     var plots = [SVGPlot]()
     for summary in r.models {
       let rows = r.rows.filter { $0.model == summary.model }
       let methods = rows.map(\.method)
       var accuracy = SVGPlot(
-        title: "\(summary.model): accuracy (dashed: retrain's forget accuracy)", yLabel: "accuracy")
-      accuracy.yRange = 0...1
+        title: "\(summary.model): accuracy minus the reference's (points)",
+        yLabel: "accuracy gap (points)")
       accuracy.addBars(
         groups: methods,
         series: [
-          ("test", rows.map(\.evaluation.testAccuracy)),
-          ("forget", rows.map(\.evaluation.forgetAccuracy)),
+          ("test", rows.map { 100 * $0.evaluation.testAccuracyGap }),
+          ("retain", rows.map { 100 * $0.evaluation.retainAccuracyGap }),
+          ("forget", rows.map { 100 * $0.evaluation.forgetAccuracyGap }),
         ],
-        colors: [SVGPlot.palette[0], SVGPlot.palette[1]])
-      if let reference = rows.first(where: { $0.method == "retrain" })?.evaluation {
-        accuracy.add(
-          .horizontalLine(
-            y: reference.forgetAccuracy, color: "#444", dashed: true, label: "retrain forget acc"))
-      }
+        colors: [SVGPlot.palette[0], SVGPlot.palette[2], SVGPlot.palette[1]])
+      accuracy.add(.horizontalLine(y: 0, color: "#333", dashed: false, label: nil))
       plots.append(accuracy)
-      var distance = SVGPlot(
-        title: "\(summary.model): distance to retrain and time", yLabel: "log10 scale")
-      distance.logY = true
-      distance.addBars(
+
+      var divergence = SVGPlot(
+        title: "\(summary.model): mean KL to the reference (nats)", yLabel: "KL (log10 scale)")
+      divergence.logY = true
+      divergence.addBars(
         groups: methods,
         series: [
-          ("test KL to retrain", rows.map { max($0.evaluation.testKL, 1e-12) }),
-          ("seconds", rows.map { max($0.evaluation.seconds ?? 0, 1e-6) }),
+          ("test KL", rows.map(\.evaluation.testKL)),
+          ("forget KL", rows.map(\.evaluation.forgetKL)),
         ],
-        colors: [SVGPlot.palette[2], SVGPlot.palette[4]])
-      plots.append(distance)
+        colors: [SVGPlot.palette[2], SVGPlot.palette[3]])
+      if let original = rows.first(where: { $0.method == "naive" })?.evaluation,
+        original.testKL > 0
+      {
+        divergence.add(
+          .horizontalLine(
+            y: original.testKL, color: "#000000", dashed: true,
+            label: "original (test KL)"))
+      }
+      plots.append(divergence)
+
+      var time = SVGPlot(
+        title: "\(summary.model): unlearning time (seconds)", yLabel: "seconds (log10 scale)")
+      time.logY = true
+      time.addBars(
+        groups: methods, series: [("seconds", rows.map { $0.evaluation.seconds ?? .nan })],
+        colors: [SVGPlot.palette[4]])
+      if summary.retrainSeconds > 0 {
+        time.add(
+          .horizontalLine(
+            y: summary.retrainSeconds, color: "#000000", dashed: true, label: "retrain"))
+      }
+      plots.append(time)
       if case .hospital(let seed) = r.configuration.scenario {
         plots.append(boundaryPlot(r, summary: summary, rows: rows, seed: seed))
       }
     }
     return SVGFigure(
-      text: SVGPlot.compose(plots, columns: 2, title: "unlearn compare: \(r.scenario)"))
+      text: SVGPlot.compose(plots, columns: 2, title: "unlearn compare: \(r.scenario)"),
+      data: SVGPlot.dataCSV(plots))
   }
 
   /// Decision boundaries (P(diabetic) = 0.5) in the raw (age, glucose) plane.
@@ -306,8 +332,10 @@ enum ComparisonRendering {
       .points(
         xs: gone.map(\.age), ys: gone.map(\.glucose), color: "#555555", radius: 4,
         label: "forgotten", hollow: true))
-    var curves: [(String, [Double])] = [("original", summary.originalParameters)]
-    curves += rows.map { ($0.method, $0.parameters) }
+    // The original goes last, drawn over the others as a wide dashed line, so it stays visible
+    // where a method (naive deletion, fine-tuning) coincides with it.
+    var curves: [(String, [Double])] = rows.map { ($0.method, $0.parameters) }
+    curves.append(("original", summary.originalParameters))
     for (i, (name, theta)) in curves.enumerated() {
       var xs = [Double](), ys = [Double]()
       for step in 0...80 {
@@ -323,10 +351,12 @@ enum ComparisonRendering {
         "#000000", "#D55E00", "#0072B2", "#CC79A7", "#E69F00", "#56B4E9", "#009E73", "#F0E442",
         "#999999",
       ]
+      let isOriginal = name == "original"
       plot.add(
         .line(
-          xs: xs, ys: ys, color: colors[i % colors.count], width: name == "retrain" ? 3.5 : 1.6,
-          dashed: name == "original", label: name + (name == "original" ? " (dashed)" : "")))
+          xs: xs, ys: ys, color: isOriginal ? "#000000" : colors[(i + 1) % colors.count],
+          width: isOriginal ? 2.8 : name == "retrain" ? 3.5 : 1.6,
+          dashed: isOriginal, label: name + (isOriginal ? " (dashed)" : "")))
     }
     return plot
   }
@@ -362,10 +392,21 @@ enum ComparisonRendering {
   }
 }
 
-/// A rendered SVG document that can be written atomically.
+/// A rendered SVG document and the CSV of the values it plots.
 struct SVGFigure {
   var text: String
+  /// `panel,series,x,y` (see ``SVGPlot/dataCSV(_:)``).
+  var data: String
+
+  /// Where the CSV goes beside `path`: `figure.svg` -> `figure.csv` (`figure.svg.csv` when
+  /// the name does not end in `.svg`).
+  static func dataPath(besides path: String) -> String {
+    path.hasSuffix(".svg") ? String(path.dropLast(4)) + ".csv" : path + ".csv"
+  }
+
+  /// Writes the SVG to `path` and the plotted data beside it, atomically.
   func write(to path: String) throws {
-    try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    try SecureFile.writeAtomically(Data(text.utf8), to: path, mode: 0o644)
+    try SecureFile.writeAtomically(Data(data.utf8), to: Self.dataPath(besides: path), mode: 0o644)
   }
 }

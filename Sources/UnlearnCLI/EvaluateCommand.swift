@@ -9,34 +9,18 @@ struct EvaluateCommand: ParsableCommand {
     abstract:
       "Score unlearning methods with the NeurIPS 2023 challenge's forget score (N unlearned vs N retrained models).",
     discussion: """
-      For each method, N model pairs are trained: pair j trains on a seeded random half H_j of
-      the retained data plus the forget set, then the method forgets the forget set (the
-      unlearned model); the retrained model of pair j trains on H_j alone (networks also share
-      a per-pair initialisation seed). Every forget example's logit-scaled confidence
-      log p(correct) - log sum p(wrong) under the N unlearned and the N retrained models gives
-      a per-example epsilon: the best threshold attack (single threshold and interval rules,
-      delta = 1e-5, capped at 50; the "peakier" rule caps an example whose groups' spreads
-      differ more than 100-fold). Epsilons earn 2^-b points in 0.5-wide bucket b up to
-      ceil(ln(N - 1)); the forget score F is their mean (1 = indistinguishable from
-      retraining). Final score = F x (retain accuracy ratio) x (test accuracy ratio), the
-      accuracies averaged over the N models.
+      For each method, N model pairs are trained: pair j trains on a seeded random half H_j of the retained data plus the forget set, then the method forgets the forget set (the unlearned model); the retrained model of pair j trains on H_j alone (networks also share a per-pair initialisation seed). Every forget example's logit-scaled confidence log p(correct) - log sum p(wrong) under the N unlearned and the N retrained models gives a per-example epsilon: the best threshold attack (single threshold and interval rules, delta = 1e-5, capped at 50; the "peakier" rule caps an example whose groups' spreads differ more than 100-fold). Epsilons earn 2^-b points in 0.5-wide bucket b up to ceil(ln(N - 1)); the forget score F is their mean (1 = indistinguishable from retraining). Final score = F x (retain accuracy ratio) x (test accuracy ratio), the accuracies averaged over the N models.
 
-      Paired design (default): the unlearned and the retrained model of pair j share H_j and
-      the seeds, so the groups differ only in the algorithm and an exact method scores F = 1.
-      The retrain-vs-retrain row scores the retrained models against an independent set of
-      retrained models (fresh halves and seeds): the metric's own sampling noise at this N,
-      the score of an exact method whose randomness is not shared. With --independent-halves
-      the methods' models use their own halves too, and that row is the ceiling to expect.
+      Paired design (default): the unlearned and the retrained model of pair j share H_j and the seeds, so the groups differ only in the algorithm and an exact method scores F = 1. The retrain-vs-retrain row scores the retrained models against an independent set of retrained models (fresh halves and seeds): the metric's own sampling noise at this N, the score of an exact method whose randomness is not shared. With --independent-halves the methods' models use their own halves too, and that row is the ceiling to expect.
 
-      --thresholds challenge uses the challenge's threshold grid (100 per unit of confidence)
-      and orientations; exhaustive tries every partition by one or two thresholds in both
-      orientations (a superset: epsilons are at least as large, and so is the noise floor).
+      --thresholds challenge uses the challenge's threshold grid (100 per unit of confidence) and orientations; exhaustive tries every partition by one or two thresholds in both orientations (a superset: epsilons are at least as large, and so is the noise floor).
 
       Examples:
-        unlearn evaluate --models 64                      # hospital, logistic, 20 forget examples
+        unlearn evaluate --models 64
         unlearn evaluate --methods naive,newton --models 16 --json eval.json
-        unlearn evaluate --dataset fashion-mnist --classes 0,6 --methods newton --models 512
+        unlearn evaluate --dataset fashion-mnist --methods newton --models 512
         unlearn evaluate --model mlp --models 16 --methods naive,newton
+
       """
   )
 
@@ -152,7 +136,10 @@ struct EvaluateCommand: ParsableCommand {
   /// `N`: the option, or 512 for linear models and 16 for the MLP.
   var resolvedModelCount: Int { modelCount ?? (model == "mlp" ? 16 : 512) }
 
+  @OptionGroup var progressOptions: ProgressOptions
+
   func run() throws {
+    progressOptions.apply()
     let scenario = try data.scenario(seed: seed)
     let (train, test) = try runReportingErrors { try scenario.load() }
     let forgetSet: [SampleID] =

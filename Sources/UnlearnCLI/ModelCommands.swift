@@ -12,13 +12,13 @@ enum ModelKind: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// `--solver` of certified training.
-enum SolverChoice: String, ExpressibleByArgument, CaseIterable {
+package enum SolverChoice: String, ExpressibleByArgument, CaseIterable {
   case downdatedFactor = "downdated-factor"
   case amortised
   case cholesky
   case cg
 
-  var solver: NewtonSolver {
+  package var solver: NewtonSolver {
     switch self {
     case .downdatedFactor: return .default
     case .amortised: return .downdatedFactor(.amortised)
@@ -34,28 +34,33 @@ enum RemovalMethod: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// The certified-training options shared by `train`.
-struct PrivacyOptions: ParsableArguments {
-  @Option(help: "Certified: epsilon.")
+package struct PrivacyOptions: ParsableArguments {
+  package init() {}
+
+  @Option(parsing: .unconditional, help: "Certified: epsilon.")
   var epsilon: Double = 1
 
-  @Option(help: "Certified: delta.")
+  @Option(parsing: .unconditional, help: "Certified: delta.")
   var delta: Double = 1e-4
 
-  @Option(help: "Certified: noise sigma of b. Give --sigma or --budget, not both.")
+  @Option(
+    parsing: .unconditional,
+    help: "Certified: noise sigma of b. Give --sigma or --budget, not both.")
   var sigma: Double?
 
   @Option(
+    parsing: .unconditional,
     help: "Certified: gradient-residual budget eps' (sigma is calibrated from it; default 0.5).")
   var budget: Double?
 
   @Option(help: "Certified: budget accounting (exact-step | paper).")
-  var accounting: BudgetAccounting = .exactStep
+  package var accounting: BudgetAccounting = .exactStep
 
   @Option(
     help:
       "Certified: Newton solver (downdated-factor | amortised: O(d^2) steps between exact ones, Docs/Math.md 6.10 | cholesky | cg)."
   )
-  var solver: SolverChoice = .downdatedFactor
+  package var solver: SolverChoice = .downdatedFactor
 
   @Option(
     help:
@@ -63,13 +68,13 @@ struct PrivacyOptions: ParsableArguments {
   )
   var calibration: Calibration = .exact
 
-  func validate() throws {
+  package func validate() throws {
     if sigma != nil && budget != nil {
       throw ValidationError("give --sigma or --budget, not both")
     }
   }
 
-  func privacy() throws -> PrivacyParameters {
+  package func privacy() throws -> PrivacyParameters {
     try runReportingErrors {
       try sigma.map {
         try PrivacyParameters(epsilon: epsilon, delta: delta, sigma: $0, calibration: calibration)
@@ -89,11 +94,13 @@ struct Train: ParsableCommand {
     discussion: """
       Examples:
         unlearn train --out hospital.json
-        unlearn train --certified --epsilon 1 --delta 1e-4 --sigma 1 --out certified.json
-        unlearn train --dataset fashion-mnist --classes 0,6 --certified --sigma 10 --out fm.json
-        unlearn train --dataset fashion-mnist --classes 0,1,2 --model softmax --certified --sigma 10 --out ovr.json
+        unlearn train --certified --epsilon 1 --delta 1e-4 --sigma 1 --out cert.json
+        unlearn train --dataset fashion-mnist --certified --sigma 10 --out fm.json
+        unlearn train --dataset csv:data.csv --id-column pid --out data.json
 
       The model file is the private state: the parameters, where the data came from and its fingerprint (checked by `remove`), and for certified models the secret perturbation b (drawn from the system's cryptographic generator) with the certification state. It is written with mode 0600. Publish `unlearn export --public` instead. With --certified, --model softmax trains one-vs-rest logistic heads.
+
+      Engines: a dense p x p Hessian (Newton training, Cholesky solves) is built only for at most 5000 parameters and when three such matrices fit in half the free memory; otherwise training runs L-BFGS and Newton steps run conjugate gradient. The choice is printed. Training that does not converge is an error unless --allow-unconverged is given.
       """
   )
 
@@ -109,12 +116,19 @@ struct Train: ParsableCommand {
   var activation: String = "tanh"
 
   @Option(
+    parsing: .unconditional,
     help: "L2 strength lambda per sample (objective: sum of losses + lambda n / 2 ||theta||^2).")
   var lambda: Double = 1e-3
 
   @Flag(
     help: "Train for certified removal: loss perturbation b ~ N(0, sigma^2 I) (not for mlp).")
   var certified = false
+
+  @Flag(
+    help:
+      "Logistic: fit an intercept (a bias on a constant-1 feature, the last parameter). Not with --certified, whose bound needs ||x|| <= 1: append a constant feature c to every row and scale rows to norm 1 instead (the weight on c acts as the intercept)."
+  )
+  var intercept = false
 
   @OptionGroup var privacyOptions: PrivacyOptions
 
@@ -124,20 +138,44 @@ struct Train: ParsableCommand {
   @Option(help: "The model file to write (atomically, mode 0600).")
   var out: String
 
+  @Flag(help: "Write the model file even when training did not converge (otherwise an error).")
+  var allowUnconverged = false
+
   func validate() throws {
     guard lambda > 0, lambda.isFinite else { throw ValidationError("--lambda must be positive") }
+    if intercept && (certified || model != .logistic) {
+      throw ValidationError(
+        "--intercept applies to --model logistic without --certified (certified models: add a constant feature, then --normalize-rows)"
+      )
+    }
     if certified && model == .mlp {
       throw ValidationError("--certified needs --model logistic or softmax (one-vs-rest)")
     }
   }
 
+  @OptionGroup var progressOptions: ProgressOptions
+
   func run() throws {
+    progressOptions.apply()
     try runReportingErrors { try SecureFile.checkOutputs(inputs: [], outputs: [out]) }
     let scenario = try data.scenario(seed: seed)
     progressLine("loading \(scenario)")
     let (train, _) = try runReportingErrors { try scenario.load() }
     let spec = try specification(for: train)
     progressLine("training \(spec) on \(train.count) samples")
+    let (trainer, trainerLine) = try EngineChoice.trainer(for: spec, seed: seed)
+    if certified {
+      let p = train.featureCount
+      guard EngineChoice.denseFits(parameterCount: p) else {
+        throw CLIError(
+          "--certified keeps a dense \(p) x \(p) Hessian factor (\(EngineChoice.denseSize(parameterCount: p))), "
+            + "more than this machine can hold (limit \(EngineChoice.denseParameterLimit) features); "
+            + "reduce the features or train without --certified")
+      }
+      progressLine("trainer: Newton (dense \(p) x \(p) Hessian per head), \(p) features")
+    } else {
+      progressLine(trainerLine)
+    }
     let file: ModelFile = try runReportingErrors {
       if certified {
         let privacy = try privacyOptions.privacy()
@@ -160,11 +198,15 @@ struct Train: ParsableCommand {
       }
       return try spec.accept(
         TrainVisitor(
-          data: train, regularization: lambda, trainer: spec.defaultTrainer(seed: seed),
-          scenario: scenario, seed: seed))
+          data: train, regularization: lambda, trainer: trainer, scenario: scenario, seed: seed))
+    }
+    let t = file.training
+    if !t.converged && !allowUnconverged {
+      throw CLIError(
+        "training (\(t.method)) did not converge in \(t.iterations) iterations; "
+          + "check the data's scale (e.g. --normalize-rows) or pass --allow-unconverged to keep it")
     }
     try runReportingErrors { try StateStore.create(file, at: out) }
-    let t = file.training
     print(
       "trained \(file.model): \(t.iterations) iterations\(t.converged ? "" : " - NOT converged"), \(ComparisonRendering.seconds(t.seconds))"
     )
@@ -186,7 +228,7 @@ struct Train: ParsableCommand {
           "logistic regression needs 2 classes; the data has \(train.classCount) (use --model softmax)"
         )
       }
-      return .logistic(featureCount: train.featureCount, fitsIntercept: false)
+      return .logistic(featureCount: train.featureCount, fitsIntercept: intercept)
     case .softmax:
       return .softmax(featureCount: train.featureCount, classCount: train.classCount)
     case .mlp:
@@ -227,12 +269,14 @@ struct TrainVisitor: ModelVisitor {
 struct Remove: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Forget samples from a saved model; write the new model file and a report.",
+    usage: "unlearn remove --model-file <f> --forget-ids <f> --out <f> [<options>]",
     discussion: """
       Examples:
-        unlearn remove --model-file hospital.json --forget-ids ids.txt --out hospital-2.json
-        unlearn remove --model-file certified.json --forget-ids ids.txt --out certified.json --json certificate.json
+        unlearn remove --model-file h.json --forget-ids ids.txt --out h2.json
+        unlearn remove --model-file c.json --forget-ids ids --out c.json --json r
+        unlearn remove --model-file d.json --forget-ids - --out d.json --data new.csv
 
-      The data is loaded again from the scenario recorded in the model file and must have the recorded fingerprint. Certified models run certified removal with the solver stored in the file and keep their budget across calls. The report is written before the model file, so a failed report never leaves a committed removal behind.
+      The data is loaded again from the scenario recorded in the model file (its path is stored absolute; --data names a new location) and must have the recorded fingerprint. Ids are sample ids: row numbers, or the values of the CSV's --id-column. Certified models run certified removal with the solver stored in the file and keep their budget across calls. The report is written before the model file, so a failed report never leaves a committed removal behind.
       """
   )
 
@@ -256,7 +300,16 @@ struct Remove: ParsableCommand {
   @Option(help: "Seconds to wait for another request holding the model file's lock.")
   var lockTimeout: Double = 60
 
+  @Option(
+    help: ArgumentHelp(
+      "The data file, when it has moved since training (CSV and LIBSVM; its fingerprint is still checked). The new model file records this path.",
+      valueName: "path"))
+  var data: String?
+
+  @OptionGroup var progressOptions: ProgressOptions
+
   func run() throws {
+    progressOptions.apply()
     let inputs = [modelFile == out ? nil : modelFile, forgetIDs == "-" ? nil : forgetIDs]
     try runReportingErrors {
       try SecureFile.checkOutputs(
@@ -280,8 +333,9 @@ struct Remove: ParsableCommand {
   /// (before anything is committed).
   func apply(_ ids: [SampleID], to file: ModelFile) throws -> (StateStore.Update, RemovalReport) {
     let loadStart = DispatchTime.now().uptimeNanoseconds
-    progressLine("loading \(file.scenario)")
-    let (train, _) = try file.scenario.load()
+    let scenario = try scenario(of: file, data: data)
+    progressLine("loading \(scenario)")
+    let (train, _) = try loadRecordedData(scenario)
     let chosen = method ?? (file.certification != nil ? .certified : .newton)
     if file.certification != nil && chosen != .certified {
       throw CLIError(
@@ -291,8 +345,10 @@ struct Remove: ParsableCommand {
     if file.certification == nil && chosen == .certified {
       throw CLIError("\(modelFile): not a certified model (train it with --certified)")
     }
-    let (updated, report, prepareSeconds) = try file.withState(
-      data: train, path: modelFile, RemoveVisitor(file: file, ids: ids, method: chosen))
+    var located = file
+    located.scenario = scenario
+    let (updated, report, prepareSeconds) = try located.withState(
+      data: train, path: modelFile, RemoveVisitor(file: located, ids: ids, method: chosen))
     let loadSeconds =
       Double(DispatchTime.now().uptimeNanoseconds - loadStart) * 1e-9 - report.seconds
     if let json {
@@ -332,16 +388,33 @@ struct RemoveVisitor: StateVisitor {
     let start = DispatchTime.now().uptimeNanoseconds
     try prepared.prepareForRemoval()
     let prepareSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-    let trainer = file.model.defaultTrainer(seed: file.trainingSeed ?? 0)
+    let (trainer, trainerLine) = try EngineChoice.trainer(
+      for: file.model, seed: file.trainingSeed ?? 0)
+    // The library's preference (conjugate gradient for larger networks), and conjugate
+    // gradient whenever a dense Hessian would not fit.
+    let solver =
+      EngineChoice.denseFits(parameterCount: file.model.parameterCount)
+      ? NewtonSolver.preferred(for: state.model)
+      : EngineChoice.newtonSolver(parameterCount: file.model.parameterCount)
     let unlearner: any Unlearner =
       switch method {
       case .certified: CertifiedRemoval()
       case .retrain: Retrain(trainer: trainer, seed: file.trainingSeed ?? 0)
       case .newton:
         state.model.isConvex
-          ? NewtonRemoval(solver: .preferred(for: state.model))
-          : NewtonRemoval(solver: .preferred(for: state.model), curvature: .gaussNewton, steps: 3)
+          ? NewtonRemoval(solver: solver)
+          : NewtonRemoval(solver: solver, curvature: .gaussNewton, steps: 3)
       }
+    switch method {
+    case .retrain: progressLine(trainerLine)
+    case .newton:
+      if !EngineChoice.denseFits(parameterCount: file.model.parameterCount) {
+        progressLine(
+          "Newton step by conjugate gradient (a dense Hessian would need \(EngineChoice.denseSize(parameterCount: file.model.parameterCount)))"
+        )
+      }
+    case .certified: break
+    }
     let result = try unlearner.unlearn(prepared, forgetting: ids)
     let updated = try ModelFile(
       state: result.state, scenario: file.scenario, trainingSeed: file.trainingSeed,
@@ -389,10 +462,13 @@ struct Export: ParsableCommand {
 
 /// Reads a model file and loads the data it was trained on (from the scenario it records),
 /// refusing data whose fingerprint differs from the recorded one.
-func loadModelAndData(_ path: String) throws -> (file: ModelFile, train: Dataset, test: Dataset) {
+func loadModelAndData(_ path: String, data: String? = nil) throws -> (
+  file: ModelFile, train: Dataset, test: Dataset
+) {
   let file = try runReportingErrors { try ModelFile.read(from: path) }
-  progressLine("loading \(file.scenario)")
-  let (train, test) = try runReportingErrors { try file.scenario.load() }
+  let scenario = try scenario(of: file, data: data)
+  progressLine("loading \(scenario)")
+  let (train, test) = try loadRecordedData(scenario)
   guard train.fingerprint == file.dataFingerprint else {
     throw CLIError(
       ModelFileError.dataMismatch(
@@ -408,6 +484,7 @@ func loadModelAndData(_ path: String) throws -> (file: ModelFile, train: Dataset
 struct Audit: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Verify a model file against its deletion ledger and recompute its certificate.",
+    usage: "unlearn audit --model-file <file> [--repair] [--data <path>] [<options>]",
     discussion: """
       Example:
         unlearn audit --model-file certified.json
@@ -424,7 +501,16 @@ struct Audit: ParsableCommand {
   @Flag(help: "Skip loading the training data (no residual recomputation).")
   var skipData = false
 
+  @Option(
+    help: ArgumentHelp(
+      "The data file, when it has moved since training (CSV and LIBSVM; its fingerprint is still checked).",
+      valueName: "path"))
+  var data: String?
+
+  @OptionGroup var progressOptions: ProgressOptions
+
   func run() throws {
+    progressOptions.apply()
     let store = StateStore(path: modelFile)
     if repair {
       let done = try runReportingErrors { try store.repair() }
@@ -432,9 +518,16 @@ struct Audit: ParsableCommand {
       if done.isEmpty { print("nothing to repair") }
     }
     var data: Dataset?
+    if skipData && self.data != nil { throw CLIError("give --data or --skip-data, not both") }
     if !skipData, let file = try? ModelFile.read(from: modelFile) {
-      progressLine("loading \(file.scenario)")
-      data = try? file.scenario.load().train
+      let scenario = try scenario(of: file, data: self.data)
+      progressLine("loading \(scenario)")
+      do {
+        data = try scenario.load().train
+      } catch {
+        if self.data != nil { throw CLIError(error.description) }
+        progressLine("cannot load the training data (\(error)); pass --data PATH if it moved")
+      }
     }
     let audit = store.audit(data: data)
     for finding in audit.findings { print(finding) }

@@ -7,8 +7,9 @@ public struct Unlearn: ParsableCommand {
     commandName: "unlearn",
     abstract: "Machine unlearning: remove training samples from models, with certificates.",
     discussion: """
-      The goal of unlearning is a model indistinguishable from one retrained without the
-      forgotten samples, obtained cheaply, with a certificate where one can exist.
+      The goal of unlearning is a model indistinguishable from one retrained without the forgotten samples, obtained cheaply, with a certificate where one can exist.
+
+      Progress goes to standard error (--quiet silences it); results go to standard output, or to JSON with a versioned schema.
       """,
     version: "unlearn 0.2.0 (model files version 2)",
     subcommands: [

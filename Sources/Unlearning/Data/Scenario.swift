@@ -8,10 +8,12 @@ public enum Scenario: Sendable, Codable, Equatable, CustomStringConvertible {
   /// 0/1 in that order), pixel / 255 then unit-norm rows; optional seeded subsamples.
   case fashionMNIST(classes: [Int], trainLimit: Int?, testLimit: Int?, seed: UInt64)
   /// A CSV file with a header; `testFraction` of the rows (seeded) become the test set.
-  /// `delimiter` is the field separator, one character (`nil`: a comma).
+  /// `delimiter` is the field separator, one character (`nil`: a comma). `idColumn` names the
+  /// column of integer sample ids (a header name, or a 0-based index written in digits); `nil`
+  /// numbers the rows `0..<n` in file order.
   case csv(
     path: String, labelColumn: String, testFraction: Double, seed: UInt64, normalizeRows: Bool,
-    delimiter: String? = nil)
+    delimiter: String? = nil, idColumn: String? = nil)
   /// A LIBSVM file; `testFraction` of the rows (seeded) become the test set.
   case libsvm(path: String, testFraction: Double, seed: UInt64, normalizeRows: Bool)
 
@@ -41,8 +43,10 @@ public enum Scenario: Sendable, Codable, Equatable, CustomStringConvertible {
       }
       return try FashionMNIST.loadSplits(
         classes: classes, trainLimit: trainLimit, testLimit: testLimit, seed: seed)
-    case .csv(let path, let labelColumn, let testFraction, let seed, let normalize, let delimiter):
-      let column: CSVLoader.Column = Int(labelColumn).map { .index($0) } ?? .name(labelColumn)
+    case .csv(
+      let path, let labelColumn, let testFraction, let seed, let normalize, let delimiter,
+      let idColumn):
+      let column: CSVLoader.Column = Self.column(labelColumn)
       let separator = delimiter ?? ","
       guard separator.count == 1, let character = separator.first, character != "\"",
         !character.isNewline
@@ -51,11 +55,44 @@ public enum Scenario: Sendable, Codable, Equatable, CustomStringConvertible {
           "CSV delimiter \(DataError.quote(separator)) must be one character other than a "
             + "quote or a line break")
       }
-      let all = try CSVLoader.load(path: path, labelColumn: column, delimiter: character)
+      let all = try CSVLoader.load(
+        path: path, labelColumn: column, idColumn: idColumn.map(Self.column),
+        delimiter: character)
       return try Self.split(all, testFraction: testFraction, seed: seed, normalize: normalize)
     case .libsvm(let path, let testFraction, let seed, let normalize):
       let all = try LIBSVMLoader.load(path: path)
       return try Self.split(all, testFraction: testFraction, seed: seed, normalize: normalize)
+    }
+  }
+
+  /// A column named by header text, or by 0-based position when written in digits.
+  private static func column(_ text: String) -> CSVLoader.Column {
+    Int(text).map { .index($0) } ?? .name(text)
+  }
+
+  /// The data file of a CSV or LIBSVM scenario, `nil` for the built-in data sets.
+  public var dataPath: String? {
+    switch self {
+    case .hospital, .fashionMNIST: return nil
+    case .csv(let path, _, _, _, _, _, _), .libsvm(let path, _, _, _): return path
+    }
+  }
+
+  /// The same scenario reading its file from `path` (data that was moved); the split,
+  /// columns and preprocessing are unchanged.
+  ///
+  /// - Throws: `DataError.invalidArgument` for the built-in data sets, which have no file.
+  public func relocated(to path: String) throws(DataError) -> Scenario {
+    switch self {
+    case .hospital, .fashionMNIST:
+      throw .invalidArgument(
+        "the model was trained on \(self), which has no data file to relocate")
+    case .csv(_, let label, let fraction, let seed, let normalize, let delimiter, let id):
+      return .csv(
+        path: path, labelColumn: label, testFraction: fraction, seed: seed,
+        normalizeRows: normalize, delimiter: delimiter, idColumn: id)
+    case .libsvm(_, let fraction, let seed, let normalize):
+      return .libsvm(path: path, testFraction: fraction, seed: seed, normalizeRows: normalize)
     }
   }
 
@@ -75,7 +112,8 @@ public enum Scenario: Sendable, Codable, Equatable, CustomStringConvertible {
         trainLimit.map { "train subsample \($0)" }, testLimit.map { "test subsample \($0)" },
       ].compactMap { $0 }
       return "Fashion-MNIST \(names)" + (sub.isEmpty ? "" : " (\(sub.joined(separator: ", ")))")
-    case .csv(let path, let label, _, _, _, _): return "CSV \(path) (label column \(label))"
+    case .csv(let path, let label, _, _, _, _, let id):
+      return "CSV \(path) (label column \(label)\(id.map { ", id column \($0)" } ?? ""))"
     case .libsvm(let path, _, _, _): return "LIBSVM \(path)"
     }
   }

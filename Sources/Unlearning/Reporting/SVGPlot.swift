@@ -18,6 +18,20 @@ public struct SVGPlot: Sendable {
     case rectangle(x0: Double, y0: Double, x1: Double, y1: Double, color: String, opacity: Double)
     case horizontalLine(y: Double, color: String, dashed: Bool, label: String?)
     case text(x: Double, y: Double, text: String, color: String)
+    /// A label just above the x axis at data `x` (e.g. "0" where a log-scale bar has no
+    /// height to draw).
+    case axisLabel(x: Double, text: String, color: String)
+  }
+
+  /// One plotted value, for the CSV written beside a figure: the series, the x position (a
+  /// category name or a number) and the value.
+  public struct Datum: Sendable, Equatable {
+    /// The series (legend) name.
+    public var series: String
+    /// The category or the x coordinate, as text.
+    public var x: String
+    /// The plotted value (data units, before any log scale).
+    public var y: Double
   }
 
   public var title: String
@@ -31,6 +45,9 @@ public struct SVGPlot: Sendable {
   /// Category names for a bar chart's x axis (set by ``addBars(groups:series:colors:)``).
   public var categories: [String] = []
   public private(set) var marks: [Mark] = []
+  /// Every value added by ``addBars(groups:series:colors:)`` and every labelled line or point
+  /// set, in data units (see ``dataCSV(_:)``).
+  public private(set) var data: [Datum] = []
 
   public init(title: String, xLabel: String = "", yLabel: String = "") {
     self.title = title
@@ -38,10 +55,22 @@ public struct SVGPlot: Sendable {
     self.yLabel = yLabel
   }
 
-  public mutating func add(_ mark: Mark) { marks.append(mark) }
+  public mutating func add(_ mark: Mark) {
+    marks.append(mark)
+    switch mark {
+    case .points(let xs, let ys, _, _, let label?, _), .line(let xs, let ys, _, _, _, let label?):
+      data += zip(xs, ys).map { Datum(series: label, x: Self.number($0), y: $1) }
+    case .horizontalLine(let y, _, _, let label?):
+      data.append(Datum(series: label, x: "", y: y))
+    default: break
+    }
+  }
 
   /// Grouped bars: `series[s][g]` is the height of series `s` in group `g`; groups are placed at
-  /// x = 0, 1, 2, ... and labelled with `groups`.
+  /// x = 0, 1, 2, ... and labelled with `groups`. On a log axis (set ``logY`` first) a value
+  /// that is zero or negative has no bar: it is labelled "0" on the axis instead, and the axis
+  /// reaches at least half a decade below the smallest positive value, so every positive bar
+  /// is visible.
   public mutating func addBars(
     groups: [String], series: [(name: String, values: [Double])], colors: [String]
   ) {
@@ -49,8 +78,17 @@ public struct SVGPlot: Sendable {
     let k = Double(max(series.count, 1))
     let barWidth = 0.8 / k
     for (s, entry) in series.enumerated() {
-      for (g, value) in entry.values.enumerated() where value.isFinite {
+      for (g, value) in entry.values.enumerated() {
+        if g < groups.count { data.append(Datum(series: entry.name, x: groups[g], y: value)) }
+        guard value.isFinite else { continue }
         let x0 = Double(g) - 0.4 + Double(s) * barWidth
+        if logY && value <= 0 {
+          add(
+            .axisLabel(
+              x: x0 + barWidth * 0.46, text: value == 0 ? "0" : "<0",
+              color: colors[s % colors.count]))
+          continue
+        }
         add(
           .rectangle(
             x0: x0, y0: 0, x1: x0 + barWidth * 0.92, y1: value, color: colors[s % colors.count],
@@ -101,6 +139,7 @@ public struct SVGPlot: Sendable {
       case .text(let x, let y, _, _):
         xs.append(x)
         ys.append(y)
+      case .axisLabel(let x, _, _): xs.append(x)
       }
     }
     xs = xs.filter { $0.isFinite }
@@ -116,11 +155,16 @@ public struct SVGPlot: Sendable {
   /// The SVG document.
   public func render() -> String {
     let (xr, yrRaw) = dataBounds()
+    // Log axes span whole decades; bar charts reach at least half a decade below the smallest
+    // bar, so that no bar sits on the axis floor with zero height.
+    let low = Foundation.log10(max(yrRaw.lowerBound, 1e-300))
+    let high = Foundation.log10(max(yrRaw.upperBound, 1e-300)).rounded(.up)
     let yr: ClosedRange<Double> =
-      logY
-      ? (Foundation.log10(max(yrRaw.lowerBound, 1e-300)).rounded(.down))...(Foundation.log10(
-        max(yrRaw.upperBound, 1e-300)
-      ).rounded(.up)) : yrRaw
+      !logY
+      ? yrRaw
+      : categories.isEmpty
+        ? low.rounded(.down)...high
+        : (low - 0.5).rounded(.down)...max(high, (low - 0.5).rounded(.down) + 1)
     let left = margin.left, top = margin.top
     let plotW = width - margin.left - margin.right
     let plotH = height - margin.top - margin.bottom
@@ -204,6 +248,9 @@ public struct SVGPlot: Sendable {
       case .text(let x, let y, let t, let c):
         s +=
           "<text x=\"\(f(px(x)))\" y=\"\(f(py(y)))\" fill=\"\(c)\" font-size=\"11\">\(Self.escape(t))</text>\n"
+      case .axisLabel(let x, let t, let c):
+        s +=
+          "<text x=\"\(f(px(x)))\" y=\"\(f(top + plotH - 4))\" fill=\"\(c)\" font-size=\"10\" text-anchor=\"middle\">\(Self.escape(t))</text>\n"
       case .rectangle: break
       }
     }
@@ -229,6 +276,20 @@ public struct SVGPlot: Sendable {
   /// Writes ``render()`` to `path` atomically.
   public func write(to path: String) throws {
     try Data(render().utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+  }
+
+  /// The plotted values of `plots` as CSV: `panel,series,x,y` (panel = the plot's title),
+  /// one line per value, full precision.
+  public static func dataCSV(_ plots: [SVGPlot]) -> String {
+    var lines = [["panel", "series", "x", "y"]]
+    for plot in plots {
+      lines += plot.data.map { [plot.title, $0.series, $0.x, String($0.y)] }
+    }
+    return renderCSV(lines)
+  }
+
+  static func number(_ x: Double) -> String {
+    x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
   }
 
   static func escape(_ s: String) -> String {

@@ -19,3 +19,13 @@ package func renderTable(_ lines: [[String]]) -> String {
   for line in lines.dropFirst() { out += render(line) + "\n" }
   return out
 }
+
+/// Renders rows of cells as CSV (RFC 4180): fields holding a comma, a quote or a line break are
+/// quoted, with quotes doubled; lines end with `\n`.
+package func renderCSV(_ lines: [[String]]) -> String {
+  func field(_ cell: String) -> String {
+    guard cell.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return cell }
+    return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+  }
+  return lines.map { $0.map(field).joined(separator: ",") + "\n" }.joined()
+}
