@@ -27,7 +27,7 @@ struct EvaluateCommandTests {
     try command.run()
     let data = try Data(contentsOf: URL(fileURLWithPath: path))
     let document = try JSONDecoder().decode(EvaluateDocument.self, from: data)
-    #expect(document.schema == "unlearn.evaluate/1")
+    #expect(document.schema == "unlearn.evaluate/2")
     #expect(document.methods.map(\.method) == ["naive", "newton"])
     #expect(document.noiseFloor.method == "retrain-vs-retrain")
     #expect(document.modelCount == 16 && document.forgetIDs.count == 12)
