@@ -303,7 +303,9 @@ struct EvaluateCommand: ParsableCommand {
           parallelism: parallel ?? ProcessInfo.processInfo.activeProcessorCount
         ).run(progress: progressLine)
       }
-      for k in names.indices where k + 1 < report.rows.count { report.rows[k + 1].method = names[k] }
+      for k in names.indices where k + 1 < report.rows.count {
+        report.rows[k + 1].method = names[k]
+      }
       return report
     }
     switch model {

@@ -69,7 +69,9 @@ public enum ClopperPearson {
 public enum EmpiricalEpsilon {
   /// The bound for given rates (terms with a non-positive numerator are left out; a zero
   /// denominator with a positive numerator gives `+infinity`); at least 0.
-  public static func bound(falsePositiveRate fpr: Double, falseNegativeRate fnr: Double, delta: Double)
+  public static func bound(
+    falsePositiveRate fpr: Double, falseNegativeRate fnr: Double, delta: Double
+  )
     -> Double
   {
     func term(_ numerator: Double, _ denominator: Double) -> Double {
@@ -119,7 +121,8 @@ public enum EmpiricalEpsilon {
 /// residual `g`: the certificate bounds exactly this Gaussian shift. The statistic is
 /// `s = <v(theta), u>` with `u` the difference of the groups' mean `v` on the first half of the
 /// models (the selection half); a threshold and its orientation are chosen on that half to
-/// maximise the point epsilon, then counted on the other half (the evaluation half). The
+/// maximise the Clopper-Pearson lower bound there, then counted on the other half (the
+/// evaluation half). The
 /// reported bound uses Clopper-Pearson upper ends of both error rates on the evaluation half
 /// only, so choosing the attack does not bias it.
 ///
@@ -131,13 +134,17 @@ public enum EmpiricalEpsilon {
 /// `O(n d^2)` each), `N` removals, and `2N` gradient passes; models run ``parallelism`` at a
 /// time.
 public struct CertificateAudit<Model: CertifiableModel>: Sendable {
-  /// What is run on the models trained with `F` (the second is deliberately unsound).
+  /// What is run on the models trained with `F` (the last two are deliberately unsound, for
+  /// testing that the audit detects a broken setting).
   public enum Mechanism: String, Sendable, Codable, Hashable {
     /// ``CertifiedRemoval`` (the mechanism whose certificate is audited).
     case certifiedRemoval
     /// One ``NewtonRemoval`` step with no budget check and no retrain: unsound whenever the
-    /// step's residual exceeds the budget. For testing that the audit detects a broken setting.
+    /// step's residual exceeds the budget.
     case uncheckedNewtonStep
+    /// ``NaiveDeletion``: the trained parameters released as if removed. Its residual is the
+    /// forgotten rows' loss gradient, sound only when `sigma` hides it.
+    case parametersUnchanged
   }
 
   /// The model (logistic regression or one-vs-rest heads, no intercept).
@@ -213,7 +220,9 @@ public struct CertificateAudit<Model: CertifiableModel>: Sendable {
     guard confidence > 0, confidence < 1 else {
       throw UnlearningError.invalidArgument("confidence must be in (0, 1)")
     }
-    guard parallelism >= 1 else { throw UnlearningError.invalidArgument("parallelism must be >= 1") }
+    guard parallelism >= 1 else {
+      throw UnlearningError.invalidArgument("parallelism must be >= 1")
+    }
     guard !forget.isEmpty, Set(forget).count == forget.count, forget.count < train.count - 1
     else {
       throw UnlearningError.invalidArgument(
@@ -240,7 +249,8 @@ public struct CertificateAudit<Model: CertifiableModel>: Sendable {
           let group = job < trialCount ? 0 : 1
           let k = group == 0 ? job : job - trialCount
           let theta: [Double]
-          var trial = Trial(statistic: [], testAccuracy: 0, certifiedResidual: nil, retrained: false)
+          var trial = Trial(
+            statistic: [], testAccuracy: 0, certifiedResidual: nil, retrained: false)
           if group == 0 {
             let state = try TrainedModel.trainCertified(
               model: model, data: train, regularization: regularization, privacy: privacy,
@@ -251,6 +261,8 @@ public struct CertificateAudit<Model: CertifiableModel>: Sendable {
               result = try CertifiedRemoval(trainer: trainer).unlearn(state, forgetting: forget)
             case .uncheckedNewtonStep:
               result = try NewtonRemoval().unlearn(state, forgetting: forget)
+            case .parametersUnchanged:
+              result = try NaiveDeletion().unlearn(state, forgetting: forget)
             }
             theta = result.state.parameters
             trial.certifiedResidual = result.report.certificate?.certifiedResidual
@@ -323,17 +335,30 @@ public struct CertificateAudit<Model: CertifiableModel>: Sendable {
     let selectNegative = references[0..<half].map(project)
     let evalPositive = removals[half...].map(project)
     let evalNegative = references[half...].map(project)
-    // Choose "s >= t" or "s <= t" predicting "removal" with the best point epsilon.
+    // Choose "s >= t" or "s <= t" predicting "removal" with the largest lower bound on the
+    // selection half (the point epsilon is infinite for every rule with one error count 0,
+    // however many errors of the other kind, so it cannot rank rules).
+    let upperFP = (0...selectNegative.count).map {
+      ClopperPearson.interval(successes: $0, trials: selectNegative.count, confidence: confidence)
+        .upper
+    }
+    let upperFN = (0...selectPositive.count).map {
+      ClopperPearson.interval(successes: $0, trials: selectPositive.count, confidence: confidence)
+        .upper
+    }
+    // Thresholds halfway between consecutive pooled values: a rule that separates the
+    // selection half keeps a margin on both sides.
+    let pooled = Array(Set(selectPositive + selectNegative)).sorted()
+    var candidates = [pooled[0] - 1, pooled[pooled.count - 1] + 1]
+    for k in 1..<pooled.count { candidates.append(0.5 * (pooled[k - 1] + pooled[k])) }
     var best = (epsilon: -1.0, threshold: 0.0, above: true)
-    for t in (selectPositive + selectNegative) {
+    for t in candidates {
       for above in [true, false] {
         let fp = selectNegative.filter { above ? $0 >= t : $0 <= t }.count
         let fn = selectPositive.filter { above ? $0 < t : $0 > t }.count
         let e = EmpiricalEpsilon.bound(
-          falsePositiveRate: Double(fp) / Double(selectNegative.count),
-          falseNegativeRate: Double(fn) / Double(selectPositive.count), delta: delta)
-        let capped = Swift.min(e, 1e6)
-        if capped > best.epsilon { best = (capped, t, above) }
+          falsePositiveRate: upperFP[fp], falseNegativeRate: upperFN[fn], delta: delta)
+        if e > best.epsilon { best = (e, t, above) }
       }
     }
     let fp = evalNegative.filter { best.above ? $0 >= best.threshold : $0 <= best.threshold }.count
@@ -392,7 +417,7 @@ public struct AuditAttack: Sendable, Codable, Equatable {
 
 /// The outcome of a ``CertificateAudit``.
 public struct CertificateAuditReport: Sendable, Codable, Equatable {
-  /// `certifiedRemoval` or `uncheckedNewtonStep`.
+  /// `certifiedRemoval`, `uncheckedNewtonStep` or `parametersUnchanged`.
   public var mechanism: String
   /// The epsilon the certificate states.
   public var certifiedEpsilon: Double

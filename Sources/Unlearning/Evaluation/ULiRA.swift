@@ -352,7 +352,9 @@ public struct ULiRAExperiment<Model: TwiceDifferentiableModel>: Sendable {
         seconds: results.reduce(0) { $0 + $1.retrained.seconds } / Double(modelCount)))
     let before = original.retained?.auc
     for k in rows.indices {
-      if let before, let after = rows[k].retained?.auc { rows[k].retainedAUCChange = after - before }
+      if let before, let after = rows[k].retained?.auc {
+        rows[k].retainedAUCChange = after - before
+      }
     }
     return ULiRAReport(
       modelCount: modelCount, shadowCount: isShadow.filter { $0 }.count, forgetIDs: forget,

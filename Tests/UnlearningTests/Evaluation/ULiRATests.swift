@@ -27,7 +27,8 @@ struct ULiRATests {
       negatives.append(positives[0])
       for alpha in [0.0, 0.001, 0.01, 0.1, 0.5, 1] {
         #expect(
-          ULiRA.truePositiveRate(positives: positives, negatives: negatives, atFalsePositiveRate: alpha)
+          ULiRA.truePositiveRate(
+            positives: positives, negatives: negatives, atFalsePositiveRate: alpha)
             == Self.bruteForceTPR(positives, negatives, alpha: alpha))
       }
     }
@@ -99,9 +100,10 @@ struct ULiRATests {
       methods: [NaiveDeletion(), NewtonRemoval(), Retrain()], modelCount: 40,
       retainedTargetCount: 12, seed: 9, parallelism: 2)
     let report = try experiment.run()
-    #expect(report.rows.map(\.method) == [
-      "original (no unlearning)", "naive", "newton", "retrain", "retrain (noise floor)",
-    ])
+    #expect(
+      report.rows.map(\.method) == [
+        "original (no unlearning)", "naive", "newton", "retrain", "retrain (noise floor)",
+      ])
     let auc = report.rows.map { $0.forget?.auc ?? .nan }
     #expect(auc[0] > 0.75)  // memorised
     #expect(auc[1] == auc[0])  // naive deletion changes nothing
