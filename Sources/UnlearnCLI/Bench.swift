@@ -23,9 +23,9 @@ struct Bench: ParsableCommand {
 
   @Option(
     help:
-      "Comma-separated groups to run: linalg, training, influence, certified (Fashion-MNIST groups need dataset-fashion-mnist)."
+      "Comma-separated groups to run: linalg, training, influence, baselines, certified (Fashion-MNIST groups need dataset-fashion-mnist)."
   )
-  var only: String = "linalg,training,influence,certified"
+  var only: String = "linalg,training,influence,baselines,certified"
 
   @Option(
     help:
@@ -44,6 +44,7 @@ struct Bench: ParsableCommand {
     if groups.contains("linalg") { try LinearAlgebraBench.run(repeats: repeats, into: &report) }
     if groups.contains("training") { try TrainingBench.run(repeats: repeats, into: &report) }
     if groups.contains("influence") { try InfluenceBench.run(into: &report) }
+    if groups.contains("baselines") { try BaselinesBench.run(repeats: repeats, into: &report) }
     if groups.contains("certified-kernels") {
       try CertifiedBench.kernels(data: try fashionMNISTPair(), into: &report)
     }

@@ -334,7 +334,8 @@ struct RemoveVisitor: StateVisitor {
       case .retrain: Retrain(trainer: trainer, seed: file.trainingSeed ?? 0)
       case .newton:
         state.model.isConvex
-          ? NewtonRemoval() : NewtonRemoval(curvature: .gaussNewton, steps: 3, lineSearch: true)
+          ? NewtonRemoval(solver: .preferred(for: state.model))
+          : NewtonRemoval(solver: .preferred(for: state.model), curvature: .gaussNewton, steps: 3)
       }
     let result = try unlearner.unlearn(prepared, forgetting: ids)
     let updated = try ModelFile(

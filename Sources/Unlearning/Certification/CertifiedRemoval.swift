@@ -73,7 +73,7 @@ public struct CertifiedRemoval: Unlearner {
   /// Removes `ids` and certifies the result.
   ///
   /// - Throws: ``UnlearningError`` for bad ids (naming the id), an uncertified state or model;
-  ///   ``CertificationError/trainingResidualExceedsBudget(residual:budget:)`` if even a retrain
+  ///   ``UnlearningError/trainingResidualExceedsBudget(residual:budget:)`` if even a retrain
   ///   exceeds the budget. The input is unchanged (a value type).
   public func unlearn<Model: TwiceDifferentiableModel>(
     _ state: TrainedModel<Model>, forgetting ids: [SampleID]
@@ -269,7 +269,7 @@ struct CertifiedEngine {
       }
       headSpent = (0..<heads).map { gradients[$0].norm() + allowances[$0] }
       guard rootSumOfSquares(headSpent) <= budget else {
-        throw CertificationError.trainingResidualExceedsBudget(
+        throw UnlearningError.trainingResidualExceedsBudget(
           residual: rootSumOfSquares(headSpent), budget: budget)
       }
       certification.retrainCount += 1

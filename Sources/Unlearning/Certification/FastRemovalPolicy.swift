@@ -66,22 +66,22 @@ public struct FastRemovalPolicy: Sendable, Codable, Hashable {
   public static var `default`: FastRemovalPolicy { FastRemovalPolicy() }
 
   /// Checks the fields; the remover calls it at creation.
-  func validate() throws(CertificationError) {
+  func validate() throws(UnlearningError) {
     guard inexactnessFraction >= 0, inexactnessFraction.isFinite else {
-      throw .invalidParameter(
+      throw .invalidArgument(
         "inexactnessFraction must be finite and >= 0, got \(inexactnessFraction)")
     }
     guard relativeTolerance >= 0, relativeTolerance.isFinite else {
-      throw .invalidParameter("relativeTolerance must be finite and >= 0, got \(relativeTolerance)")
+      throw .invalidArgument("relativeTolerance must be finite and >= 0, got \(relativeTolerance)")
     }
     guard budgetFraction >= 0, budgetFraction.isFinite else {
-      throw .invalidParameter("budgetFraction must be finite and >= 0, got \(budgetFraction)")
+      throw .invalidArgument("budgetFraction must be finite and >= 0, got \(budgetFraction)")
     }
     guard maximumRefinements >= 0 else {
-      throw .invalidParameter("maximumRefinements must be >= 0, got \(maximumRefinements)")
+      throw .invalidArgument("maximumRefinements must be >= 0, got \(maximumRefinements)")
     }
     guard refreshInterval >= 1 else {
-      throw .invalidParameter("refreshInterval must be >= 1, got \(refreshInterval)")
+      throw .invalidArgument("refreshInterval must be >= 1, got \(refreshInterval)")
     }
   }
 }

@@ -33,26 +33,26 @@ public struct PrivacyParameters: Sendable, Codable, Equatable {
 
   /// Parameters with `sigma` given directly.
   ///
-  /// - Throws: ``CertificationError/invalidParameter(_:)`` for values out of range, and for a
+  /// - Throws: ``UnlearningError/invalidArgument(_:)`` for values out of range, and for a
   ///   classic calibration at an `epsilon` the classic formula does not support (the message
   ///   names the largest valid `epsilon`).
   public init(epsilon: Double, delta: Double, sigma: Double, calibration: Calibration = .exact)
-    throws(CertificationError)
+    throws(UnlearningError)
   {
     guard epsilon > 0, epsilon.isFinite else {
-      throw .invalidParameter("epsilon must be positive, got \(epsilon)")
+      throw .invalidArgument("epsilon must be positive, got \(epsilon)")
     }
     guard delta > 0, delta < 1 else {
-      throw .invalidParameter("delta must be in (0, 1), got \(delta)")
+      throw .invalidArgument("delta must be in (0, 1), got \(delta)")
     }
     guard sigma > 0, sigma.isFinite else {
-      throw .invalidParameter("sigma must be positive, got \(sigma)")
+      throw .invalidArgument("sigma must be positive, got \(sigma)")
     }
     if calibration == .classic
       && !GaussianPrivacyProfile.classicIsValid(epsilon: epsilon, delta: delta)
     {
       let limit = GaussianPrivacyProfile.classicValidityLimit(delta: delta)
-      throw .invalidParameter(
+      throw .invalidArgument(
         "the classic calibration does not give (epsilon \(epsilon), delta \(delta)): it holds only up to epsilon \(String(format: "%.3f", limit)) at this delta; use the exact calibration"
       )
     }
@@ -66,16 +66,16 @@ public struct PrivacyParameters: Sendable, Codable, Equatable {
   ///
   /// - Throws: as ``init(epsilon:delta:sigma:calibration:)``.
   public init(epsilon: Double, delta: Double, budget: Double, calibration: Calibration = .exact)
-    throws(CertificationError)
+    throws(UnlearningError)
   {
     guard budget > 0, budget.isFinite else {
-      throw .invalidParameter("budget must be positive, got \(budget)")
+      throw .invalidArgument("budget must be positive, got \(budget)")
     }
     guard delta > 0, delta < 1 else {
-      throw .invalidParameter("delta must be in (0, 1), got \(delta)")
+      throw .invalidArgument("delta must be in (0, 1), got \(delta)")
     }
     guard epsilon > 0, epsilon.isFinite else {
-      throw .invalidParameter("epsilon must be positive, got \(epsilon)")
+      throw .invalidArgument("epsilon must be positive, got \(epsilon)")
     }
     let sigma =
       calibration == .classic
@@ -165,32 +165,5 @@ enum ResidualBounds {
     var s = 0.0
     for ti in t { s += ti * ti * ti * ti }
     return 0.5 * g3 * spectralNorm * s.squareRoot()
-  }
-}
-
-/// Errors of certified removal: invalid parameters, data that voids the certificate.
-public enum CertificationError: Error, Equatable, Sendable, CustomStringConvertible {
-  /// A privacy or model parameter is out of range.
-  case invalidParameter(String)
-  /// A row has `||x|| > 1` (the bounds need `||x_i|| <= 1`); `row` is 0-based.
-  case rowNormTooLarge(row: Int, norm: Double)
-  /// `lambda` must be positive.
-  case nonPositiveRegularization(Double)
-  /// A (re)trained model's own gradient residual already exceeds the budget `epsilon'`, so no
-  /// removal from it can be certified: train to a tighter tolerance or raise `sigma`.
-  case trainingResidualExceedsBudget(residual: Double, budget: Double)
-
-  public var description: String {
-    switch self {
-    case .invalidParameter(let s): return "invalid certification parameter: \(s)"
-    case .rowNormTooLarge(let row, let norm):
-      return
-        "row \(row) has norm \(norm) > 1: certified removal requires ||x|| <= 1 (normalise the rows)"
-    case .nonPositiveRegularization(let l):
-      return "certified removal requires lambda > 0, got \(l)"
-    case .trainingResidualExceedsBudget(let residual, let budget):
-      return "training residual \(residual) exceeds the budget \(budget): train to a tighter"
-        + " tolerance or raise sigma"
-    }
   }
 }

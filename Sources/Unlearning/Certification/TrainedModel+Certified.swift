@@ -27,7 +27,7 @@ extension TrainedModel where Model: CertifiableModel {
   ///     Newton to `1e-10 n`).
   ///   - perturbation: where `b` comes from (default `.system`; the seeded source is for tests
   ///     only and voids privacy).
-  /// - Throws: ``CertificationError`` (parameters, row norms, a training residual above the
+  /// - Throws: ``UnlearningError`` (parameters, row norms, a training residual above the
   ///   budget), ``UnlearningError/invalidArgument(_:)`` (shapes).
   public static func trainCertified(
     model: Model, data: Dataset, regularization: Double, privacy: PrivacyParameters,
@@ -37,48 +37,45 @@ extension TrainedModel where Model: CertifiableModel {
     perturbation: PerturbationSource = .system
   ) throws -> TrainedModel {
     guard regularization > 0, regularization.isFinite else {
-      throw CertificationError.nonPositiveRegularization(regularization)
+      throw UnlearningError.invalidArgument(
+        "certified removal requires lambda > 0, got \(regularization)")
     }
     guard !model.head.fitsIntercept else {
-      throw CertificationError.invalidParameter(
+      throw UnlearningError.invalidArgument(
         "certified removal needs ||x|| <= 1; an intercept (constant feature 1) breaks it: use fitsIntercept: false"
       )
     }
     guard model.featureCount == data.featureCount else {
-      throw CertificationError.invalidParameter(
+      throw UnlearningError.invalidArgument(
         "the model expects \(model.featureCount) features, the data has \(data.featureCount)")
     }
     guard data.count >= 2 else {
-      throw CertificationError.invalidParameter("need at least 2 training rows, got \(data.count)")
+      throw UnlearningError.invalidArgument("need at least 2 training rows, got \(data.count)")
     }
     if model.headCount == 1 {
       guard data.labels.allSatisfy({ $0 == 0 || $0 == 1 }) else {
-        throw CertificationError.invalidParameter(
+        throw UnlearningError.invalidArgument(
           "binary certified removal needs labels 0/1 (use OneVsRest for \(data.classCount) classes)"
         )
       }
     } else {
       guard data.classCount == model.headCount else {
-        throw CertificationError.invalidParameter(
+        throw UnlearningError.invalidArgument(
           "the model has \(model.headCount) heads, the data has \(data.classCount) classes")
       }
     }
     guard maximumSteps >= 1 else {
-      throw CertificationError.invalidParameter("maximumSteps must be >= 1, got \(maximumSteps)")
+      throw UnlearningError.invalidArgument("maximumSteps must be >= 1, got \(maximumSteps)")
     }
-    do {
-      try solver.validate()
-    } catch {
-      throw CertificationError.invalidParameter(error.description)
-    }
+    try solver.validate()
     for (row, norm) in data.features.rowNorms().enumerated() where !(norm <= 1 + 1e-12) {
-      throw CertificationError.rowNormTooLarge(row: row, norm: norm)
+      throw UnlearningError.rowNormTooLarge(row: row, norm: norm)
     }
     var spectralNorm: Double
     do {
       spectralNorm = try data.features.spectralNormUpperBound()
     } catch {
-      throw CertificationError.invalidParameter("spectral norm of the data failed: \(error)")
+      throw UnlearningError.invalidArgument("spectral norm of the data failed: \(error)")
     }
     // Worst-case round-off of the Gram matrix and of the eigensolver (Docs/Math.md 6.4):
     // inflate by (1 + gamma_n n / ||X||^2 + 10 d u).
@@ -107,7 +104,7 @@ extension TrainedModel where Model: CertifiableModel {
           at: Array(state.parameters[model.headRange(k)]))
     }
     guard rootSumOfSquares(headSpent) <= privacy.budget else {
-      throw CertificationError.trainingResidualExceedsBudget(
+      throw UnlearningError.trainingResidualExceedsBudget(
         residual: rootSumOfSquares(headSpent), budget: privacy.budget)
     }
     state.certification?.headSpent = headSpent

@@ -197,7 +197,7 @@ public enum Comparison {
   ///   the CLI prints them on stderr.
   /// - Throws: `DataError` from loading, ``ComparisonError`` for bad requests (unknown or
   ///   duplicate forget ids, a forget count out of range, a model that does not fit the data),
-  ///   `UnlearningError` / `CertificationError` from the methods.
+  ///   `UnlearningError` from the methods.
   public static func run(_ configuration: Configuration, progress: (String) -> Void = { _ in })
     throws -> Result
   {
@@ -494,7 +494,8 @@ public enum Comparison {
         ])
     }
     if methods.contains(.newton) {
-      let large = model.parameterCount > directSolveLimit
+      // Dense curvature while forming it is cheaper than CG (NewtonSolver.preferred(for:)).
+      let large = NewtonSolver.preferred(for: model) != .cholesky
       let retainedCount = Double(train.count - forgetIDs.count)
       if let k = configuration.forget.forgottenClass {
         // A whole class is a large removal: one Newton step is shown next to the iterated one.
@@ -527,7 +528,7 @@ public enum Comparison {
           "up to \(steps) steps until \(tolText), backtracking line search, \(how)\(large ? " (Eisenstat-Walker inexact solves)" : "")",
           try NewtonRemoval(
             solver: solver, curvature: curvature, steps: steps, residualTolerance: tolerance,
-            lineSearch: true,
+            stepControl: .objectiveDecrease,
             inexactSteps: large
           )
           .unlearn(original, forgetting: forgetIDs))
@@ -549,8 +550,7 @@ public enum Comparison {
           add(
             "newton", "Gauss-Newton, 3 steps, CG",
             try NewtonRemoval(
-              solver: .conjugateGradient(tolerance: 1e-6, maximumIterations: 200),
-              curvature: .gaussNewton, steps: 3
+              solver: NewtonSolver.preferred(for: model), curvature: .gaussNewton, steps: 3
             )
             .unlearn(original, forgetting: forgetIDs))
         } else {
@@ -559,7 +559,7 @@ public enum Comparison {
             try NewtonRemoval(curvature: .gaussNewton, steps: 3).unlearn(
               original, forgetting: forgetIDs))
         }
-        if model.parameterCount <= 2000 {
+        if !large {
           // Damping just large enough to make the retained Hessian positive definite.
           let objective = original.objective().with(weights: try train.weights(removing: forgetIDs))
           let smallest = try SymmetricEigen.smallestEigenvalue(

@@ -15,23 +15,23 @@ extension IHVPSolver {
   ///   - objective: the training objective (model, data, weights, `lambda`).
   ///   - parameters: `theta`, length `p` (usually the trained minimiser).
   ///   - damping: `mu >= 0` added to the mean-form Hessian (non-convex models).
-  /// - Throws: ``InfluenceError/hessianNotPositiveDefinite(smallestEigenvalue:negativeCount:zeroCount:dimension:damping:suggestedDamping:)``
-  ///   (direct), ``InfluenceError/invalidConfiguration(_:)`` for out-of-range settings or a
-  ///   non-positive Jacobi diagonal, ``InfluenceError/scaleUnavailable(_:)`` (LiSSA, large
-  ///   non-linear models with the automatic rule), ``InfluenceError/shapeMismatch(_:)``.
+  /// - Throws: ``UnlearningError/notPositiveDefinite(_:)``
+  ///   (direct), ``UnlearningError/invalidArgument(_:)`` for out-of-range settings or a
+  ///   non-positive Jacobi diagonal, ``UnlearningError/unsupported(_:)`` (LiSSA, large
+  ///   non-linear models with the automatic rule), ``UnlearningError/invalidArgument(_:)``.
   public func fit<Model: TwiceDifferentiableModel>(
     _ objective: Objective<Model>, at parameters: [Double], damping: Double = 0
-  ) throws(InfluenceError) -> FittedIHVPSolver {
+  ) throws(UnlearningError) -> FittedIHVPSolver {
     let stopwatch = Stopwatch()
     let p = objective.parameterCount
     guard parameters.count == p else {
-      throw .shapeMismatch("\(parameters.count) parameters, the model has \(p)")
+      throw .invalidArgument("shape mismatch: \(parameters.count) parameters, the model has \(p)")
     }
     guard damping >= 0, damping.isFinite else {
-      throw .invalidConfiguration("damping \(damping) must be finite and >= 0")
+      throw .invalidArgument("damping \(damping) must be finite and >= 0")
     }
     guard objective.effectiveCount > 0 else {
-      throw .invalidConfiguration("every sample weight is zero: there is no Hessian")
+      throw .invalidArgument("every sample weight is zero: there is no Hessian")
     }
     let meanFactor = 1 / objective.effectiveCount
     // The theta-dependent part of the HVP is prepared once (linear models: two gemv per call).
@@ -62,10 +62,10 @@ extension IHVPSolver {
 
     case .conjugateGradient(let configuration):
       guard configuration.tolerance > 0 else {
-        throw .invalidConfiguration("CG tolerance \(configuration.tolerance) must be positive")
+        throw .invalidArgument("CG tolerance \(configuration.tolerance) must be positive")
       }
       if let cap = configuration.maximumIterations, cap < 1 {
-        throw .invalidConfiguration("CG maximumIterations \(cap) must be >= 1")
+        throw .invalidArgument("CG maximumIterations \(cap) must be >= 1")
       }
       let cg = ConjugateGradient(
         tolerance: configuration.tolerance, maximumIterations: configuration.maximumIterations)
@@ -74,7 +74,7 @@ extension IHVPSolver {
         let d = Self.meanFormDiagonal(
           objective, at: parameters, damping: damping, exactProduct: exactProduct)
         if let bad = d.firstIndex(where: { !($0 > 0) }) {
-          throw .invalidConfiguration(
+          throw .invalidArgument(
             "Jacobi preconditioner needs a positive diagonal; H_J + \(damping) I has \(d[bad]) at index \(bad) (add damping)"
           )
         }
@@ -85,20 +85,20 @@ extension IHVPSolver {
 
     case .lissa(let configuration):
       guard configuration.damping >= 0, configuration.damping < 1 else {
-        throw .invalidConfiguration("LiSSA damping \(configuration.damping) must be in [0, 1)")
+        throw .invalidArgument("LiSSA damping \(configuration.damping) must be in [0, 1)")
       }
       guard configuration.depth > 0, configuration.repeats > 0 else {
-        throw .invalidConfiguration(
+        throw .invalidArgument(
           "LiSSA depth \(configuration.depth) and repeats \(configuration.repeats) must be positive"
         )
       }
       if let b = configuration.batchSize, b < 1 {
-        throw .invalidConfiguration("LiSSA batchSize \(b) must be >= 1")
+        throw .invalidArgument("LiSSA batchSize \(b) must be >= 1")
       }
       let (scale, how) = try Self.lissaScale(
         configuration.scale, objective, at: parameters, damping: damping)
       guard scale > 0, scale.isFinite else {
-        throw .invalidConfiguration("LiSSA scale \(scale) must be finite and positive")
+        throw .invalidArgument("LiSSA scale \(scale) must be finite and positive")
       }
       notes.append("LiSSA scale \(scale) (\(how))")
       lissaScale = scale
@@ -133,21 +133,8 @@ extension IHVPSolver {
   }
 
   /// The error for a failed factorisation: inertia and smallest eigenvalue of `matrix`.
-  static func indefiniteError(_ matrix: Matrix, damping: Double) -> InfluenceError {
-    let p = matrix.rows
-    guard let eigen = try? SymmetricEigen(matrix, computeVectors: false) else {
-      return .hessianNotPositiveDefinite(
-        smallestEigenvalue: .nan, negativeCount: 0, zeroCount: 0, dimension: p, damping: damping,
-        suggestedDamping: .nan)
-    }
-    let largest = eigen.values.map(Swift.abs).max() ?? 0
-    let inertia = eigen.inertia(tolerance: 1e-13 * largest)
-    let smallest = eigen.smallest
-    // Shift the spectrum above zero with a margin of 1e-3 of its extent.
-    let suggested = damping + Swift.max(0, -smallest) + 1e-3 * Swift.max(largest, 1e-12)
-    return .hessianNotPositiveDefinite(
-      smallestEigenvalue: smallest, negativeCount: inertia.negative, zeroCount: inertia.zero,
-      dimension: p, damping: damping, suggestedDamping: suggested)
+  static func indefiniteError(_ matrix: Matrix, damping: Double) -> UnlearningError {
+    .notPositiveDefinite(Indefiniteness(matrix, damping: damping).description)
   }
 
   /// `diag(H_J + damping I)`: linear models `(1/n_eff) sum_i w_i ell''_i x~_ij^2 + lambda +
@@ -178,7 +165,7 @@ extension IHVPSolver {
   static func lissaScale<Model: TwiceDifferentiableModel>(
     _ rule: LiSSAConfiguration.ScaleRule, _ objective: Objective<Model>, at parameters: [Double],
     damping: Double
-  ) throws(InfluenceError) -> (Double, String) {
+  ) throws(UnlearningError) -> (Double, String) {
     let p = objective.parameterCount
     let linear = objective.model as? any GeneralizedLinearModel
     switch rule {
@@ -190,8 +177,9 @@ extension IHVPSolver {
       )
     case .traceBound:
       guard let linear else {
-        throw .scaleUnavailable(
-          "the trace bound needs a generalized linear model, not \(Model.self)")
+        throw .unsupported(
+          "cannot choose the LiSSA scale automatically (pass an explicit scale): the trace bound needs a generalized linear model, not \(Model.self)"
+        )
       }
       return (traceScale(linear, objective, parameters, damping), "1.1 x trace bound on lambda_max")
     case .automatic:
@@ -201,8 +189,9 @@ extension IHVPSolver {
         )
       }
       guard let linear else {
-        throw .scaleUnavailable(
-          "p = \(p) > 2000 is too large for an exact eigenvalue of \(Model.self)")
+        throw .unsupported(
+          "cannot choose the LiSSA scale automatically (pass an explicit scale): p = \(p) > 2000 is too large for an exact eigenvalue of \(Model.self)"
+        )
       }
       return (traceScale(linear, objective, parameters, damping), "1.1 x trace bound on lambda_max")
     }
@@ -210,12 +199,14 @@ extension IHVPSolver {
 
   static func exactScale<Model: TwiceDifferentiableModel>(
     _ objective: Objective<Model>, _ parameters: [Double], _ damping: Double
-  ) throws(InfluenceError) -> Double {
+  ) throws(UnlearningError) -> Double {
     let h = meanFormHessian(objective, at: parameters, damping: damping)
     do {
       return LiSSA.recommendedScale(largestEigenvalue: try SymmetricEigen.largestEigenvalue(of: h))
     } catch {
-      throw .scaleUnavailable("the eigenvalue computation failed: \(error)")
+      throw .unsupported(
+        "cannot choose the LiSSA scale automatically (pass an explicit scale): the eigenvalue computation failed: \(error)"
+      )
     }
   }
 

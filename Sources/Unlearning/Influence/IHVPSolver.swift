@@ -18,7 +18,7 @@
 public enum IHVPSolver: Sendable, Codable, Hashable {
   /// Dense `H_J + damping I`, factored once by Cholesky; each solve is two triangular solves.
   /// If the factorisation fails, ``fit(_:at:damping:)`` throws
-  /// ``InfluenceError/hessianNotPositiveDefinite(smallestEigenvalue:negativeCount:zeroCount:dimension:damping:suggestedDamping:)``
+  /// ``UnlearningError/notPositiveDefinite(_:)``
   /// with the inertia and a damping that works.
   case direct
   /// Conjugate gradient on exact Hessian-vector products (matrix-free).

@@ -60,11 +60,11 @@ public enum InfluenceBenchmark {
   ///   - testPoint: the test example.
   ///   - regularization: `lambda` (mean form), e.g. `1e-3`.
   ///   - solvers: the solvers; the first is the reference for the deviation column.
-  /// - Throws: ``InfluenceError`` from any solver (e.g. LiSSA divergence).
+  /// - Throws: ``UnlearningError`` from any solver (e.g. LiSSA divergence).
   public static func run(
     train: Dataset, testPoint: TestPoint, regularization: Double,
     solvers: [IHVPSolver] = defaultSolvers
-  ) throws(InfluenceError) -> [Row] {
+  ) throws(UnlearningError) -> [Row] {
     let model = LogisticRegression(featureCount: train.featureCount)
     let objective = Objective(
       model: model, features: train.features, targets: train.targets, regularization: regularization

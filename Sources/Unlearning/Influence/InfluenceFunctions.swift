@@ -73,42 +73,48 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
   ///   - solver: the IHVP solver (default ``IHVPSolver/direct``).
   ///   - removalRegularization: see ``RemovalRegularization`` (default `.fixed`).
   ///   - blockSize: rows per block of per-sample gradients (memory `blockSize x p`).
-  /// - Throws: ``InfluenceError/shapeMismatch(_:)``, ``InfluenceError/invalidConfiguration(_:)``,
-  ///   ``InfluenceError/data(_:)`` (duplicate id), and the solver's fit errors.
+  /// - Throws: ``UnlearningError/invalidArgument(_:)``, ``UnlearningError/invalidArgument(_:)``,
+  ///   ``UnlearningError/unknownID(_:)`` or ``UnlearningError/duplicateID(_:)`` (duplicate id), and the solver's fit errors.
   public init(
     model: Model, parameters: [Double], features: Matrix, targets: [Double], ids: [SampleID]? = nil,
     regularization: Double, weights: [Double]? = nil, damping: Double = 0,
     solver: IHVPSolver = .direct, removalRegularization: RemovalRegularization = .fixed,
     blockSize: Int = 1024
-  ) throws(InfluenceError) {
+  ) throws(UnlearningError) {
     let n = features.rows
     guard features.columns == model.featureCount else {
-      throw .shapeMismatch(
-        "features have \(features.columns) columns, the model expects \(model.featureCount)")
+      throw .invalidArgument(
+        "shape mismatch: features have \(features.columns) columns, the model expects \(model.featureCount)"
+      )
     }
-    guard targets.count == n else { throw .shapeMismatch("\(targets.count) targets for \(n) rows") }
+    guard targets.count == n else {
+      throw .invalidArgument("shape mismatch: \(targets.count) targets for \(n) rows")
+    }
     guard parameters.count == model.parameterCount else {
-      throw .shapeMismatch("\(parameters.count) parameters, the model has \(model.parameterCount)")
+      throw .invalidArgument(
+        "shape mismatch: \(parameters.count) parameters, the model has \(model.parameterCount)")
     }
     guard regularization >= 0, regularization.isFinite else {
-      throw .invalidConfiguration("regularization \(regularization) must be finite and >= 0")
+      throw .invalidArgument("regularization \(regularization) must be finite and >= 0")
     }
-    guard blockSize >= 1 else { throw .invalidConfiguration("blockSize \(blockSize) must be >= 1") }
+    guard blockSize >= 1 else { throw .invalidArgument("blockSize \(blockSize) must be >= 1") }
     if let weights {
       guard weights.count == n else {
-        throw .shapeMismatch("\(weights.count) weights for \(n) rows")
+        throw .invalidArgument("shape mismatch: \(weights.count) weights for \(n) rows")
       }
       if let bad = weights.firstIndex(where: { !($0 >= 0 && $0.isFinite) }) {
-        throw .invalidConfiguration("weight \(weights[bad]) of row \(bad) must be finite and >= 0")
+        throw .invalidArgument("weight \(weights[bad]) of row \(bad) must be finite and >= 0")
       }
     }
     let ids = ids ?? (0..<n).map { SampleID($0) }
-    guard ids.count == n else { throw .shapeMismatch("\(ids.count) ids for \(n) rows") }
+    guard ids.count == n else {
+      throw .invalidArgument("shape mismatch: \(ids.count) ids for \(n) rows")
+    }
     var rowByID: [SampleID: Int] = [:]
     rowByID.reserveCapacity(n)
     for (row, id) in ids.enumerated() {
       guard rowByID.updateValue(row, forKey: id) == nil else {
-        throw .data(.duplicateID(id, location: nil))
+        throw .duplicateID(id)
       }
     }
     let objective = Objective(
@@ -126,17 +132,21 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
   /// Prepares influence functions on a ``Dataset`` (targets = labels), optionally with some
   /// ids already removed (weight 0). See the main initializer.
   ///
-  /// - Throws: as the main initializer; ``InfluenceError/data(_:)`` for an unknown removed id.
+  /// - Throws: as the main initializer; ``UnlearningError/unknownID(_:)`` or ``UnlearningError/duplicateID(_:)`` for an unknown removed id.
   public init(
     model: Model, parameters: [Double], dataset: Dataset, regularization: Double,
     removed: [SampleID] = [], damping: Double = 0, solver: IHVPSolver = .direct,
     removalRegularization: RemovalRegularization = .fixed, blockSize: Int = 1024
-  ) throws(InfluenceError) {
+  ) throws(UnlearningError) {
     let weights: [Double]?
     do {
       weights = removed.isEmpty ? nil : try dataset.weights(removing: removed)
     } catch {
-      throw .data(error)
+      switch error {
+      case .unknownID(let id): throw .unknownID(id)
+      case .duplicateID(let id, _): throw .duplicateID(id)
+      default: throw .invalidArgument(error.description)
+      }
     }
     try self.init(
       model: model, parameters: parameters, features: dataset.features, targets: dataset.targets,
@@ -162,9 +172,9 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
   /// and one IHVP.
   ///
   /// - Parameter ids: the samples to remove (distinct, present).
-  /// - Throws: ``InfluenceError/data(_:)`` for an unknown or repeated id,
-  ///   ``InfluenceError/solverDiverged(method:iterations:reason:)``.
-  public func parameterChange(removing ids: [SampleID]) throws(InfluenceError)
+  /// - Throws: ``UnlearningError/unknownID(_:)`` or ``UnlearningError/duplicateID(_:)`` for an unknown or repeated id,
+  ///   ``UnlearningError/solverDiverged(method:iterations:reason:)``.
+  public func parameterChange(removing ids: [SampleID]) throws(UnlearningError)
     -> ParameterChangePrediction
   {
     let rows = try rowIndices(of: ids)
@@ -194,9 +204,9 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
   /// `values[i] = (w_i / n_eff) grad loss_test^T (H_J + damping I)^{-1} r_i` (mean form;
   /// positive = sample `i` was helping the test point). One IHVP, then one pass over the data.
   ///
-  /// - Throws: ``InfluenceError/shapeMismatch(_:)`` for a wrong feature count,
-  ///   ``InfluenceError/solverDiverged(method:iterations:reason:)``.
-  public func influences(on testPoint: TestPoint) throws(InfluenceError) -> InfluenceScores {
+  /// - Throws: ``UnlearningError/invalidArgument(_:)`` for a wrong feature count,
+  ///   ``UnlearningError/solverDiverged(method:iterations:reason:)``.
+  public func influences(on testPoint: TestPoint) throws(UnlearningError) -> InfluenceScores {
     let features = Matrix(rows: 1, columns: testPoint.features.count, elements: testPoint.features)
     return try testLossChanges(testFeatures: features, testTargets: [testPoint.target])[0]
   }
@@ -211,18 +221,19 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
   /// - Parameters:
   ///   - testFeatures: `m x d`.
   ///   - testTargets: `m` targets.
-  /// - Throws: ``InfluenceError/shapeMismatch(_:)``,
-  ///   ``InfluenceError/solverDiverged(method:iterations:reason:)``.
-  public func testLossChanges(testFeatures: Matrix, testTargets: [Double]) throws(InfluenceError)
+  /// - Throws: ``UnlearningError/invalidArgument(_:)``,
+  ///   ``UnlearningError/solverDiverged(method:iterations:reason:)``.
+  public func testLossChanges(testFeatures: Matrix, testTargets: [Double]) throws(UnlearningError)
     -> [InfluenceScores]
   {
     guard testFeatures.columns == objective.model.featureCount else {
-      throw .shapeMismatch(
-        "test features have \(testFeatures.columns) columns, the model expects \(objective.model.featureCount)"
+      throw .invalidArgument(
+        "shape mismatch: test features have \(testFeatures.columns) columns, the model expects \(objective.model.featureCount)"
       )
     }
     guard testTargets.count == testFeatures.rows else {
-      throw .shapeMismatch("\(testTargets.count) test targets for \(testFeatures.rows) test rows")
+      throw .invalidArgument(
+        "shape mismatch: \(testTargets.count) test targets for \(testFeatures.rows) test rows")
     }
     let m = testFeatures.rows
     if m == 0 { return [] }
@@ -252,12 +263,12 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
   /// most harmful (most negative) training samples for `testPoint`. Cost: ``influences(on:)``
   /// plus a sort, `O(n log n)`.
   ///
-  /// - Throws: as ``influences(on:)``; ``InfluenceError/invalidConfiguration(_:)`` for a
+  /// - Throws: as ``influences(on:)``; ``UnlearningError/invalidArgument(_:)`` for a
   ///   negative count.
-  public func topInfluences(on testPoint: TestPoint, count: Int) throws(InfluenceError)
+  public func topInfluences(on testPoint: TestPoint, count: Int) throws(UnlearningError)
     -> RankedInfluences
   {
-    guard count >= 0 else { throw .invalidConfiguration("count \(count) must be >= 0") }
+    guard count >= 0 else { throw .invalidArgument("count \(count) must be >= 0") }
     let scores = try influences(on: testPoint)
     let order = scores.values.indices.sorted { scores.values[$0] > scores.values[$1] }
     let helpful = order.prefix(count).filter { scores.values[$0] > 0 }
@@ -291,19 +302,19 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
 
   // MARK: - Internals
 
-  func rowIndices(of requested: [SampleID]) throws(InfluenceError) -> [Int] {
+  func rowIndices(of requested: [SampleID]) throws(UnlearningError) -> [Int] {
     var seen = Set<SampleID>()
     var rows: [Int] = []
     rows.reserveCapacity(requested.count)
     for id in requested {
-      guard let row = rowByID[id] else { throw .data(.unknownID(id)) }
-      guard seen.insert(id).inserted else { throw .data(.duplicateID(id, location: nil)) }
+      guard let row = rowByID[id] else { throw .unknownID(id) }
+      guard seen.insert(id).inserted else { throw .duplicateID(id) }
       rows.append(row)
     }
     return rows
   }
 
-  func diagnostics(of solution: IterativeSolution) throws(InfluenceError) -> IHVPDiagnostics {
+  func diagnostics(of solution: IterativeSolution) throws(UnlearningError) -> IHVPDiagnostics {
     if solution.diverged {
       throw .solverDiverged(
         method: fittedSolver.solver.name, iterations: solution.iterations,

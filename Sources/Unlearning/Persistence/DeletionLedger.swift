@@ -10,28 +10,28 @@ import Foundation
 /// What a certified removal charged, as recorded in a ``LedgerEntry``: the privacy parameters in
 /// force, the bounds charged against the budget, and whether the budget ran out and forced a
 /// retrain.
-public struct LedgerCertificate: Codable, Sendable, Equatable {
+package struct LedgerCertificate: Codable, Sendable, Equatable {
   /// How the budget is accounted (for example `"exactStep"`).
-  public var accounting: String
+  package var accounting: String
   /// The privacy loss `epsilon`.
-  public var epsilon: Double
+  package var epsilon: Double
   /// The failure probability `delta`.
-  public var delta: Double
+  package var delta: Double
   /// The standard deviation of each entry of the loss perturbation `b`.
-  public var sigma: Double
+  package var sigma: Double
   /// The gradient-residual budget `epsilon'`.
-  public var budget: Double
+  package var budget: Double
   /// Which residual bound was charged (for example `"tight"` or `"guo"`).
-  public var boundKind: String
+  package var boundKind: String
   /// The bounds charged by this request, one per Newton step, in sum form.
-  public var chargedBounds: [Double]
+  package var chargedBounds: [Double]
   /// The certified gradient residual after this request (budget spent so far).
-  public var certifiedResidual: Double
+  package var certifiedResidual: Double
   /// Whether this request exhausted the budget and the model was retrained from scratch.
-  public var retrained: Bool
+  package var retrained: Bool
 
   /// Creates a certificate record from its fields.
-  public init(
+  package init(
     accounting: String, epsilon: Double, delta: Double, sigma: Double, budget: Double,
     boundKind: String, chargedBounds: [Double], certifiedResidual: Double, retrained: Bool
   ) {
@@ -54,27 +54,27 @@ public struct LedgerCertificate: Codable, Sendable, Equatable {
 /// line's exact bytes, so altering any entry but the last breaks the chain. Protect the last
 /// one by keeping ``DeletionLedger/headSHA256()`` elsewhere (for example in the model file) and
 /// passing it to ``DeletionLedger/verify(expectedHeadSHA256:)``.
-public struct LedgerEntry: Codable, Sendable, Equatable {
+package struct LedgerEntry: Codable, Sendable, Equatable {
   /// The 1-based position of the entry in the ledger (assigned by ``DeletionLedger/append(_:)``).
-  public var sequence: Int
+  package var sequence: Int
   /// When the request was honoured: UTC ISO-8601 with milliseconds, e.g.
   /// `2026-11-28T21:33:33.668Z`.
-  public var time: String
+  package var time: String
   /// The ids of the samples removed by this request.
-  public var ids: [SampleID]
+  package var ids: [SampleID]
   /// The removal method (for example `"certified-newton"`, `"retrain"`).
-  public var method: String
+  package var method: String
   /// The certificate of a certified removal; nil for uncertified methods.
-  public var certificate: LedgerCertificate?
+  package var certificate: LedgerCertificate?
   /// The SHA-256 (lowercase hex) of the model parameters after the request; see
   /// ``DeletionLedger/sha256Hex(of:)``.
-  public var parametersSHA256: String
+  package var parametersSHA256: String
   /// The SHA-256 (lowercase hex) of the complete saved state after the request (the model file).
-  public var stateSHA256: String
+  package var stateSHA256: String
   /// The SHA-256 (lowercase hex) of the previous line's exact bytes including its newline, or
   /// ``DeletionLedger/genesisSHA256`` for the first entry (assigned by
   /// ``DeletionLedger/append(_:)``).
-  public var previousEntrySHA256: String
+  package var previousEntrySHA256: String
 
   /// An entry to append: ``sequence`` and ``previousEntrySHA256`` are left for
   /// ``DeletionLedger/append(_:)`` to fill in.
@@ -86,7 +86,7 @@ public struct LedgerEntry: Codable, Sendable, Equatable {
   ///   - parametersSHA256: the hash of the parameters after the request.
   ///   - stateSHA256: the hash of the saved state after the request.
   ///   - time: when the request was honoured (default now), stored to the millisecond.
-  public init(
+  package init(
     ids: [SampleID], method: String, certificate: LedgerCertificate?, parametersSHA256: String,
     stateSHA256: String, time: Date = Date()
   ) {
@@ -97,7 +97,7 @@ public struct LedgerEntry: Codable, Sendable, Equatable {
   }
 
   /// An entry with every field given (for decoding tools and tests).
-  public init(
+  package init(
     sequence: Int, time: String, ids: [SampleID], method: String,
     certificate: LedgerCertificate?, parametersSHA256: String, stateSHA256: String,
     previousEntrySHA256: String
@@ -113,10 +113,10 @@ public struct LedgerEntry: Codable, Sendable, Equatable {
   }
 
   /// ``time`` as a `Date`, or nil if it is not a valid timestamp.
-  public var date: Date? { try? Self.timeFormat.parse(time) }
+  package var date: Date? { try? Self.timeFormat.parse(time) }
 
   /// `date` as stored in ``time``: UTC ISO-8601 with milliseconds.
-  public static func timestamp(_ date: Date) -> String { timeFormat.format(date) }
+  package static func timestamp(_ date: Date) -> String { timeFormat.format(date) }
 
   private static let timeFormat = Date.ISO8601FormatStyle(
     includingFractionalSeconds: true, timeZone: .gmt)
@@ -124,7 +124,7 @@ public struct LedgerEntry: Codable, Sendable, Equatable {
   /// The canonical line: JSON with sorted keys and no whitespace, plus `\n`.
   ///
   /// - Throws: ``LedgerError/encodingFailed(_:)`` (a non-finite number).
-  public func canonicalLine() throws(LedgerError) -> Data {
+  package func canonicalLine() throws(LedgerError) -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     do {
@@ -138,7 +138,7 @@ public struct LedgerEntry: Codable, Sendable, Equatable {
 }
 
 /// Errors of ``DeletionLedger`` operations, each a readable line naming the ledger.
-public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
   /// Opening, reading, writing or syncing the ledger failed.
   case file(FileSafetyError)
   /// The ledger's last line has no terminating newline (a crash during an append): nothing can
@@ -152,7 +152,7 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
   case encodingFailed(String)
 
   /// One line naming the ledger and the reason.
-  public var description: String {
+  package var description: String {
     switch self {
     case .file(let error): return error.description
     case .incompleteLastEntry(let path):
@@ -167,7 +167,7 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// What is wrong with a ledger line, as found by ``DeletionLedger/verify(expectedHeadSHA256:)``.
-public enum LedgerProblem: Equatable, Sendable, CustomStringConvertible {
+package enum LedgerProblem: Equatable, Sendable, CustomStringConvertible {
   /// The line is not a valid entry (not JSON, a missing field, a field of the wrong type).
   case unparsable(String)
   /// The sequence number is not the line number: lines were deleted, inserted or reordered.
@@ -183,7 +183,7 @@ public enum LedgerProblem: Equatable, Sendable, CustomStringConvertible {
   case headMismatch
 
   /// A readable explanation.
-  public var description: String {
+  package var description: String {
     switch self {
     case .unparsable(let reason): return "not a valid entry: \(reason)"
     case .sequence(let expected, let found):
@@ -205,7 +205,7 @@ public enum LedgerProblem: Equatable, Sendable, CustomStringConvertible {
 }
 
 /// The outcome of ``DeletionLedger/verify(expectedHeadSHA256:)``.
-public enum LedgerVerification: Equatable, Sendable, CustomStringConvertible {
+package enum LedgerVerification: Equatable, Sendable, CustomStringConvertible {
   /// Every line parses, sequences run 1, 2, ..., and every hash links; `headSHA256` is the
   /// hash of the last line (``DeletionLedger/genesisSHA256`` for an empty ledger).
   case valid(entryCount: Int, headSHA256: String)
@@ -220,13 +220,13 @@ public enum LedgerVerification: Equatable, Sendable, CustomStringConvertible {
   case unreadable(FileSafetyError)
 
   /// Whether the ledger verified completely.
-  public var isValid: Bool {
+  package var isValid: Bool {
     if case .valid = self { return true }
     return false
   }
 
   /// One line naming the first problem.
-  public var description: String {
+  package var description: String {
     switch self {
     case .valid(let count, let head):
       return "ledger valid: \(count) entries, head \(head)"
@@ -255,20 +255,20 @@ public enum LedgerVerification: Equatable, Sendable, CustomStringConvertible {
 ///     stateSHA256: DeletionLedger.sha256Hex(savedBytes)))
 /// }
 /// ```
-public struct DeletionLedger: Sendable {
+package struct DeletionLedger: Sendable {
   /// The ledger file.
-  public let path: String
+  package let path: String
 
   /// The `previousEntrySHA256` of the first entry: 64 zeros.
-  public static let genesisSHA256 = String(repeating: "0", count: 64)
+  package static let genesisSHA256 = String(repeating: "0", count: 64)
 
   /// A ledger stored at `path` (created by the first append).
-  public init(path: String) { self.path = path }
+  package init(path: String) { self.path = path }
 
   // MARK: - Hashing
 
   /// The SHA-256 of `data` as 64 lowercase hex digits.
-  public static func sha256Hex(_ data: Data) -> String {
+  package static func sha256Hex(_ data: Data) -> String {
     var digest = [UInt8](repeating: 0, count: 32)
     var length: UInt32 = 0
     let ok = data.withUnsafeBytes { bytes in
@@ -283,7 +283,7 @@ public struct DeletionLedger: Sendable {
 
   /// The SHA-256 of `parameters` as 64 lowercase hex digits: the hash of their little-endian
   /// IEEE-754 binary64 bytes (8 per value, in order), so equal on every platform.
-  public static func sha256Hex(of parameters: [Double]) -> String {
+  package static func sha256Hex(of parameters: [Double]) -> String {
     var bytes = Data()
     bytes.reserveCapacity(parameters.count * 8)
     for value in parameters {
@@ -306,7 +306,7 @@ public struct DeletionLedger: Sendable {
   ///   `.file` (not a regular file, missing directory, I/O), `.encodingFailed`.
   /// - Complexity: reads only the last line; O(line length).
   @discardableResult
-  public func append(_ entry: LedgerEntry) throws(LedgerError) -> LedgerEntry {
+  package func append(_ entry: LedgerEntry) throws(LedgerError) -> LedgerEntry {
     var existing = stat()
     let existed = stat(path, &existing) == 0
     if existed, existing.st_mode & S_IFMT != S_IFREG {
@@ -390,7 +390,7 @@ public struct DeletionLedger: Sendable {
   ///
   /// - Throws: ``LedgerError``: `.file` (unreadable), `.incompleteLastEntry`,
   ///   `.unreadableEntry` naming the first line that does not decode.
-  public func entries() throws(LedgerError) -> [LedgerEntry] {
+  package func entries() throws(LedgerError) -> [LedgerEntry] {
     let (lines, incomplete) = try readLines()
     if incomplete != nil { throw .incompleteLastEntry(path: path) }
     var result = [LedgerEntry]()
@@ -410,7 +410,7 @@ public struct DeletionLedger: Sendable {
   /// beside the model (for example in the model file) and pass it to
   /// ``verify(expectedHeadSHA256:)`` to detect truncation and changes to the last entry, which
   /// the chain alone cannot see.
-  public func headSHA256() throws(LedgerError) -> String {
+  package func headSHA256() throws(LedgerError) -> String {
     let (lines, _) = try readLines()
     return lines.last.map(Self.sha256Hex) ?? Self.genesisSHA256
   }
@@ -424,7 +424,7 @@ public struct DeletionLedger: Sendable {
   ///
   /// - Parameter expectedHeadSHA256: the head kept elsewhere, if any.
   /// - Complexity: reads the file once; one SHA-256 and one JSON decode per line.
-  public func verify(expectedHeadSHA256: String? = nil) -> LedgerVerification {
+  package func verify(expectedHeadSHA256: String? = nil) -> LedgerVerification {
     let lines: [Data]
     let incomplete: Data?
     do {
@@ -486,7 +486,7 @@ public struct DeletionLedger: Sendable {
   ///   empty or does not exist).
   /// - Throws: ``LedgerError/file(_:)`` on I/O errors.
   @discardableResult
-  public func repairTruncatedTail() throws(LedgerError) -> Int {
+  package func repairTruncatedTail() throws(LedgerError) -> Int {
     var existing = stat()
     guard stat(path, &existing) == 0 else {
       if errno == ENOENT { return 0 }

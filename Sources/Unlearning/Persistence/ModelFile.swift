@@ -88,7 +88,7 @@ public struct ModelFile: Sendable, Codable, Equatable {
   /// - Throws: ``ModelFileError/dataMismatch(path:expected:found:)`` (with `path` as given),
   ///   ``ModelFileError/invalidField(_:_:)`` when the data does not fit the model (features,
   ///   classes, removed ids), and whatever `visitor` throws.
-  public func withState<Visitor: StateVisitor>(
+  package func withState<Visitor: StateVisitor>(
     data: Dataset, path: String, _ visitor: Visitor
   ) throws -> Visitor.Output {
     guard data.fingerprint == dataFingerprint else {
@@ -316,7 +316,7 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
 
 /// Generic code over "whatever state a model file describes": ``ModelFile/withState(data:path:_:)``
 /// calls ``visit(_:)`` with the concrete model type.
-public protocol StateVisitor {
+package protocol StateVisitor {
   /// What the visit returns.
   associatedtype Output
   /// Called with the rebuilt state.

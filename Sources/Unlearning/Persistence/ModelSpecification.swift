@@ -129,7 +129,7 @@ public enum ModelSpecification: Sendable, Equatable, CustomStringConvertible {
 
 /// Generic code over "whatever model a specification describes": implement ``visit(_:)`` once,
 /// generically, and ``ModelSpecification/accept(_:)`` calls it with the concrete model type.
-public protocol ModelVisitor {
+package protocol ModelVisitor {
   /// What the visit returns.
   associatedtype Output
   /// Called with the concrete model.
@@ -139,7 +139,7 @@ public protocol ModelVisitor {
 extension ModelSpecification {
   /// Builds the model this specification describes and hands it to `visitor` (call
   /// ``validate()`` first on untrusted input).
-  public func accept<Visitor: ModelVisitor>(_ visitor: Visitor) throws -> Visitor.Output {
+  package func accept<Visitor: ModelVisitor>(_ visitor: Visitor) throws -> Visitor.Output {
     switch self {
     case .logistic(let d, let intercept):
       return try visitor.visit(LogisticRegression(featureCount: d, fitsIntercept: intercept))

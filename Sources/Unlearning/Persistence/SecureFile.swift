@@ -8,7 +8,7 @@ import Foundation
 
 /// Why a file operation was refused or failed. Every case names the path and the reason in one
 /// readable line (``description``); none wraps a raw system error object.
-public enum FileSafetyError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum FileSafetyError: Error, Equatable, Sendable, CustomStringConvertible {
   /// The output `output` is the same file as `other` (an input when `otherIsInput`, else another
   /// output): same resolved path, or same device and inode.
   case collision(output: String, other: String, otherIsInput: Bool)
@@ -30,7 +30,7 @@ public enum FileSafetyError: Error, Equatable, Sendable, CustomStringConvertible
   case ioFailed(path: String, operation: String, errno: Int32)
 
   /// One line naming the path and the reason.
-  public var description: String {
+  package var description: String {
     switch self {
     case .collision(let output, let other, let otherIsInput):
       return "refusing to write '\(output)': it is the same file as the "
@@ -71,7 +71,7 @@ public enum FileSafetyError: Error, Equatable, Sendable, CustomStringConvertible
 /// permission `0600`, are synced, and replace the target by `rename`. A crash leaves either the
 /// old file or the new one, plus possibly a stray temporary file named
 /// `.<basename>.tmp-<random>` that ``strayTemporaryFiles(for:)`` finds.
-public enum SecureFile {
+package enum SecureFile {
   /// The characters of the random part of temporary file names.
   static let randomAlphabet = Array(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
@@ -96,12 +96,12 @@ public enum SecureFile {
   /// - Parameters:
   ///   - data: the complete new contents.
   ///   - path: the target file.
-  ///   - mode: the permission bits of the result (`0o600` for private files; a public release
+  ///   - mode: the permission bits of the result (`0o600` for private files; a package release
   ///     may pass `0o644`).
   /// - Throws: ``FileSafetyError``: `.notRegularFile`, `.directoryMissing`,
   ///   `.directoryNotWritable`, `.ioFailed`, `.emptyPath`.
   /// - Complexity: one pass over `data` plus two `fsync` calls.
-  public static func writeAtomically(
+  package static func writeAtomically(
     _ data: Data, to path: String, mode: mode_t = 0o600
   ) throws(FileSafetyError) {
     try writeAtomically(data, to: path, mode: mode, beforeRename: nil)
@@ -109,8 +109,7 @@ public enum SecureFile {
 
   /// ``writeAtomically(_:to:mode:)`` with a hook run after the temporary file is complete and
   /// before it is renamed (receives the temporary path). For fault-injection tests only.
-  @_spi(Testing)
-  public static func writeAtomically(
+  package static func writeAtomically(
     _ data: Data, to path: String, mode: mode_t, beforeRename: ((String) -> Void)?
   ) throws(FileSafetyError) {
     let target = try resolveWriteTarget(path)
@@ -149,7 +148,7 @@ public enum SecureFile {
   ///
   /// Remove them only while holding the ``FileLock`` of `path`: a concurrent writer's live
   /// temporary file has the same form.
-  public static func strayTemporaryFiles(for path: String) -> [String] {
+  package static func strayTemporaryFiles(for path: String) -> [String] {
     let target = (try? resolveWriteTarget(path)) ?? path
     let (directory, base) = split(target)
     let prefix = ".\(base).tmp-"
@@ -172,7 +171,7 @@ public enum SecureFile {
   ///
   /// - Returns: the plan, with every output's resolved path.
   @discardableResult
-  public static func checkOutputs(
+  package static func checkOutputs(
     inputs: [String], outputs: [String]
   ) throws(FileSafetyError) -> OutputPlan {
     try OutputPlan(inputs: inputs, outputs: outputs)
@@ -316,17 +315,17 @@ public enum SecureFile {
 ///
 /// Run it before any work so that a typo such as `--output data.csv` fails at once instead of
 /// destroying the input after minutes of computation.
-public struct OutputPlan: Sendable, Equatable {
+package struct OutputPlan: Sendable, Equatable {
   /// The inputs as given (`-` is standard input).
-  public let inputs: [String]
+  package let inputs: [String]
   /// The outputs as given (`-` is standard output).
-  public let outputs: [String]
+  package let outputs: [String]
   /// For each output, its resolved absolute path (symbolic links and `..` resolved; for a file
   /// that does not exist yet, its resolved directory plus its name), or `-`.
-  public let resolvedOutputs: [String]
+  package let resolvedOutputs: [String]
 
   /// Whether one output is standard output.
-  public var writesStandardOutput: Bool { outputs.contains("-") }
+  package var writesStandardOutput: Bool { outputs.contains("-") }
 
   /// Checks the plan. Refuses:
   /// - an output that is the same file as an input or an earlier output, by resolved real path
@@ -342,7 +341,7 @@ public struct OutputPlan: Sendable, Equatable {
   /// - Throws: ``FileSafetyError``: `.collision`, `.notRegularFile`, `.directoryMissing`,
   ///   `.directoryNotWritable`, `.standardOutputRepeated`, `.emptyPath`.
   /// - Complexity: O((inputs + outputs)^2) path comparisons and one `stat` per path.
-  public init(inputs: [String], outputs: [String]) throws(FileSafetyError) {
+  package init(inputs: [String], outputs: [String]) throws(FileSafetyError) {
     var resolvedInputs = [(given: String, identity: Resolved)]()
     for input in inputs where input != "-" {
       guard !input.isEmpty else { throw .emptyPath }
@@ -459,11 +458,11 @@ public struct OutputPlan: Sendable, Equatable {
 ///   try SecureFile.writeAtomically(data, to: "model.json")
 /// }
 /// ```
-public final class FileLock {
+package final class FileLock {
   /// The path the lock protects.
-  public let path: String
+  package let path: String
   /// The sidecar lock file: the resolved `path` plus `.lock`.
-  public let lockFile: String
+  package let lockFile: String
   private var descriptor: Int32
 
   /// Acquires the lock, polling a non-blocking `flock` (every 1 to 50 ms) until `timeout`.
@@ -474,7 +473,7 @@ public final class FileLock {
   /// - Throws: ``FileSafetyError/lockTimeout(path:lockFile:seconds:)`` when another request
   ///   holds the lock throughout, `.directoryMissing`, `.notRegularFile` (the lock file is not
   ///   a regular file), `.ioFailed`.
-  public init(path: String, timeout: Double = 30) throws(FileSafetyError) {
+  package init(path: String, timeout: Double = 30) throws(FileSafetyError) {
     guard !path.isEmpty else { throw .emptyPath }
     let (directory, base) = SecureFile.split(path)
     let resolvedDirectory = SecureFile.realPath(directory)
@@ -520,10 +519,10 @@ public final class FileLock {
   }
 
   /// Whether this object still holds the lock.
-  public var isHeld: Bool { descriptor >= 0 }
+  package var isHeld: Bool { descriptor >= 0 }
 
   /// Releases the lock (idempotent). Deinitialisation releases it too.
-  public func release() {
+  package func release() {
     guard descriptor >= 0 else { return }
     flock(descriptor, LOCK_UN)
     close(descriptor)
@@ -539,7 +538,7 @@ public final class FileLock {
   ///   - timeout: the longest wait for the lock, in seconds (default 30).
   ///   - body: the critical section.
   /// - Throws: the lock's ``FileSafetyError``, or whatever `body` throws.
-  public static func withLock<T>(
+  package static func withLock<T>(
     _ path: String, timeout: Double = 30, _ body: () throws -> T
   ) throws -> T {
     let lock = try FileLock(path: path, timeout: timeout)

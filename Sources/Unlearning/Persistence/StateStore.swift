@@ -14,32 +14,32 @@ import Foundation
 ///   body), then the ledger entry (with the hash of the new state), then the state, atomically.
 ///   A crash between the last two leaves a ledger one entry ahead of the state, which ``audit(data:)``
 ///   recognises and ``repair()`` rolls back; a crash anywhere else leaves the old or the new pair.
-public struct StateStore: Sendable {
+package struct StateStore: Sendable {
   /// The state file.
-  public let path: String
+  package let path: String
 
   /// Opens the store of the state at `path`.
-  public init(path: String) { self.path = path }
+  package init(path: String) { self.path = path }
 
   /// `<path>.ledger.jsonl`.
-  public var ledgerPath: String { path + ".ledger.jsonl" }
+  package var ledgerPath: String { path + ".ledger.jsonl" }
 
   /// The ledger.
-  public var ledger: DeletionLedger { DeletionLedger(path: ledgerPath) }
+  package var ledger: DeletionLedger { DeletionLedger(path: ledgerPath) }
 
   /// What one request produced.
-  public struct Update: Sendable {
+  package struct Update: Sendable {
     /// The new state.
-    public var file: ModelFile
+    package var file: ModelFile
     /// The ids the request forgot.
-    public var ids: [SampleID]
+    package var ids: [SampleID]
     /// The method's name.
-    public var method: String
+    package var method: String
     /// The certificate, for certified removal.
-    public var certificate: RemovalCertificate?
+    package var certificate: RemovalCertificate?
 
     /// Creates an update.
-    public init(file: ModelFile, ids: [SampleID], method: String, certificate: RemovalCertificate?)
+    package init(file: ModelFile, ids: [SampleID], method: String, certificate: RemovalCertificate?)
     {
       self.file = file
       self.ids = ids
@@ -49,13 +49,13 @@ public struct StateStore: Sendable {
   }
 
   /// Errors of the store: one line each, naming the file.
-  public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+  package enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The state is not the one the ledger last recorded.
     case stateNotInLedger(path: String, reason: String)
     /// A new state would overwrite an existing audit trail.
     case ledgerExists(path: String)
 
-    public var description: String {
+    package var description: String {
       switch self {
       case .stateNotInLedger(let path, let reason):
         return "\(path): \(reason); run `unlearn audit --model-file \(path)`"
@@ -93,7 +93,7 @@ public struct StateStore: Sendable {
   ///
   /// - Throws: ``StoreError/ledgerExists(path:)`` when the path already has an audit trail, and
   ///   file errors.
-  public static func create(_ file: ModelFile, at path: String) throws {
+  package static func create(_ file: ModelFile, at path: String) throws {
     let store = StateStore(path: path)
     try FileLock.withLock(path) {
       guard !FileManager.default.fileExists(atPath: store.ledgerPath) else {
@@ -117,7 +117,7 @@ public struct StateStore: Sendable {
   ///
   /// - Throws: ``StoreError`` when the state is not the ledger's head, a lock timeout, and
   ///   whatever `body` throws (nothing is committed then).
-  public func update<T>(
+  package func update<T>(
     writingTo output: String, timeout: Double = 30,
     _ body: (ModelFile) throws -> (Update, T)
   ) throws -> T {
@@ -164,19 +164,19 @@ public struct StateStore: Sendable {
 
 extension StateStore {
   /// One audit finding.
-  public struct Finding: Sendable, Equatable, CustomStringConvertible {
+  package struct Finding: Sendable, Equatable, CustomStringConvertible {
     /// What was checked.
-    public var check: String
+    package var check: String
     /// Whether it passed.
-    public var passed: Bool
+    package var passed: Bool
     /// What was found (the entry and field for a failure).
-    public var detail: String
+    package var detail: String
 
-    public var description: String { "\(passed ? "ok  " : "FAIL") \(check): \(detail)" }
+    package var description: String { "\(passed ? "ok  " : "FAIL") \(check): \(detail)" }
   }
 
   /// What ``repair()`` can fix.
-  public enum Repair: String, Sendable, Equatable {
+  package enum Repair: String, Sendable, Equatable {
     /// Temporary files left by a killed write.
     case strayTemporaryFiles = "remove stray temporary files"
     /// A ledger line cut by a crash during an append.
@@ -186,19 +186,19 @@ extension StateStore {
   }
 
   /// The audit of a state and its ledger.
-  public struct Audit: Sendable {
+  package struct Audit: Sendable {
     /// Every check, in order.
-    public var findings: [Finding]
+    package var findings: [Finding]
     /// What ``repair()`` would do.
-    public var repairs: [Repair]
+    package var repairs: [Repair]
     /// Whether every check passed.
-    public var passed: Bool { findings.allSatisfy(\.passed) }
+    package var passed: Bool { findings.allSatisfy(\.passed) }
   }
 
   /// Audits the state against its ledger and, when `data` (the full training set) is given,
   /// recomputes the current model's true gradient residual with `b` from scratch and checks it
   /// is at most the last certificate, which is at most the budget. Read-only.
-  public func audit(data: Dataset?) -> Audit {
+  package func audit(data: Dataset?) -> Audit {
     var findings: [Finding] = []
     var repairs: [Repair] = []
     func add(_ check: String, _ passed: Bool, _ detail: String) {
@@ -316,7 +316,7 @@ extension StateStore {
   ///
   /// - Returns: what was done.
   @discardableResult
-  public func repair() throws -> [Repair] {
+  package func repair() throws -> [Repair] {
     try FileLock.withLock(path) {
       let needed = audit(data: nil).repairs
       for repair in needed {

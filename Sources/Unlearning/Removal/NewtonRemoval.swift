@@ -1,3 +1,5 @@
+import Foundation
+
 /// Newton removal (influence update, Docs/Math.md section 3): one (or a few) Newton steps on the
 /// retained objective `L_b(.; R)` from the current parameters.
 ///
@@ -31,6 +33,21 @@ public struct NewtonRemoval: Unlearner {
     case dampedGaussNewton(Double)
   }
 
+  /// What an accepted step must achieve.
+  public enum StepControl: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Every step in full: the classical, unsafeguarded influence update.
+    case full
+    /// Backtracking (Armijo) on the retained objective `L_b(.; R)`: damped Newton, for
+    /// convex models far from the retained optimum (e.g. a whole class).
+    case objectiveDecrease
+    /// Keep step length `t` in `1, 1/2, ..., 1/2^11` only if
+    /// `||g(theta + t v)|| <= (1 - 1e-4 t) ||g(theta)||` (`g` the retained gradient,
+    /// Eisenstat-Walker's globalised inexact Newton test); if no length passes, add
+    /// Levenberg-Marquardt damping `mu I` (`mu` from `max(lambda, 1e-6) n_R`, times 10 each
+    /// time, at most 5 times) and retry; then stop with "no progress". The default.
+    case residualDecrease
+  }
+
   /// The right-hand side of the step.
   public enum Mode: String, Sendable, Hashable, Codable, CaseIterable {
     /// `v = -H^{-1} grad L_b(theta; R)`.
@@ -50,9 +67,8 @@ public struct NewtonRemoval: Unlearner {
   public var steps: Int
   /// Stop iterating once the sum-form residual is at most this (default 0: run all `steps`).
   public var residualTolerance: Double
-  /// Backtrack each step (Armijo on `L_b(.; R)`) instead of taking it in full (default
-  /// `false`: the classical influence update).
-  public var lineSearch: Bool
+  /// The safeguard on each step (default ``StepControl/residualDecrease``).
+  public var stepControl: StepControl
   /// Inexact Newton (CG only): step `k` solves to relative residual
   /// `eta_k = max(tolerance, min(0.5, sqrt(||g_k|| / ||g_0||)))` (Eisenstat-Walker forcing),
   /// so early steps take few CG iterations and convergence stays superlinear; the final
@@ -67,11 +83,11 @@ public struct NewtonRemoval: Unlearner {
   ///   - mode: `.fullGradient` (default) or `.delta`.
   ///   - steps: `>= 1`; more than one iterates Newton on the retained objective.
   ///   - residualTolerance: early stop for `steps > 1`.
-  ///   - lineSearch: backtrack each step on the retained objective (damped Newton).
+  ///   - stepControl: the safeguard on each step (``StepControl``).
   ///   - inexactSteps: CG solves with the Eisenstat-Walker forcing term (see ``inexactSteps``).
   public init(
     solver: NewtonSolver = .cholesky, curvature: Curvature = .exact, mode: Mode = .fullGradient,
-    steps: Int = 1, residualTolerance: Double = 0, lineSearch: Bool = false,
+    steps: Int = 1, residualTolerance: Double = 0, stepControl: StepControl = .residualDecrease,
     inexactSteps: Bool = false
   ) {
     precondition(steps >= 1, "NewtonRemoval: steps must be >= 1")
@@ -81,7 +97,7 @@ public struct NewtonRemoval: Unlearner {
     self.mode = mode
     self.steps = steps
     self.residualTolerance = residualTolerance
-    self.lineSearch = lineSearch
+    self.stepControl = stepControl
     self.inexactSteps = inexactSteps
   }
 
@@ -107,47 +123,74 @@ public struct NewtonRemoval: Unlearner {
       var residuals: [Double] = []
       var shortened = 0
       var initialNorm = 0.0
+      // Levenberg-Marquardt damping added when no step length decreases the residual.
+      let baseDamping = Swift.max(objective.regularization, 1e-6) * objective.effectiveCount
+      let dampingAttempts = stepControl == .residualDecrease ? 5 : 0
+      var largestExtraDamping = 0.0
       for step in 0..<steps {
         let (value, gradient) = objective.valueAndGradient(at: theta)
         let norm = gradient.norm()
         if step == 0 { initialNorm = norm }
         if step > 0 && norm <= residualTolerance { break }
-        var rhs: [Double]
-        if step == 0 && mode == .delta {
-          rhs = Self.delta(objective, rows: rows, at: theta)
-        } else {
-          rhs = gradient.scaled(by: -1)
-        }
+        let rhs =
+          step == 0 && mode == .delta
+          ? Self.delta(objective, rows: rows, at: theta) : gradient.scaled(by: -1)
         var forcing: Double?
         if inexactSteps, initialNorm > 0 {
           forcing = Swift.min(0.5, (norm / initialNorm).squareRoot())
         }
-        let solution = try solve(objective, at: theta, rhs, forcing: forcing)
-        cgIterations += solution.iterations
-        worstRelativeResidual = Swift.max(worstRelativeResidual, solution.relativeResidual)
-        if !solution.converged {
-          notes.append(
-            "step \(step + 1): CG stopped at relative residual \(solution.relativeResidual) after \(solution.iterations) iterations"
-          )
-        }
-        if lineSearch {
-          let slope = gradient.dot(solution.step)
-          guard slope < 0,
-            let point = LineSearch.backtracking(
-              objective, from: theta, value: value, slope: slope, direction: solution.step)
-          else {
-            notes.append("step \(step + 1): no decrease along the Newton direction; stopped")
-            break
+        var accepted: (theta: [Double], residual: Double, length: Double)?
+        for attempt in 0...dampingAttempts where accepted == nil {
+          let extraDamping = attempt == 0 ? 0 : baseDamping * pow(10, Double(attempt - 1))
+          let solution = try solve(
+            objective, at: theta, rhs, forcing: forcing, extraDamping: extraDamping)
+          cgIterations += solution.iterations
+          worstRelativeResidual = Swift.max(worstRelativeResidual, solution.relativeResidual)
+          if !solution.converged {
+            notes.append(
+              "step \(step + 1): CG stopped at relative residual \(solution.relativeResidual) after \(solution.iterations) iterations"
+            )
           }
-          if point.step < 1 { shortened += 1 }
-          theta = point.theta
-        } else {
-          theta.add(solution.step)
+          switch stepControl {
+          case .full:
+            let next = theta.adding(solution.step)
+            accepted = (next, objective.gradientNorm(at: next), 1)
+          case .objectiveDecrease:
+            let slope = gradient.dot(solution.step)
+            if slope < 0,
+              let point = LineSearch.backtracking(
+                objective, from: theta, value: value, slope: slope, direction: solution.step)
+            {
+              accepted = (point.theta, objective.gradientNorm(at: point.theta), point.step)
+            }
+          case .residualDecrease:
+            var length = 1.0
+            for _ in 0..<12 {
+              let trial = theta.adding(solution.step, scaledBy: length)
+              let residual = objective.gradientNorm(at: trial)
+              if residual.isFinite && residual <= (1 - 1e-4 * length) * norm {
+                accepted = (trial, residual, length)
+                break
+              }
+              length *= 0.5
+            }
+          }
+          if accepted != nil { largestExtraDamping = Swift.max(largestExtraDamping, extraDamping) }
         }
+        guard let accepted else {
+          notes.append(
+            stepControl == .objectiveDecrease
+              ? "step \(step + 1): no progress: no step along the Newton direction decreased the retained objective; stopped"
+              : "step \(step + 1): no progress: no step length (down to 1/2048) or damping (up to \(String(format: "%.3g", baseDamping * 1e4)) I) decreased the retained gradient norm \(String(format: "%.3g", norm)); stopped"
+          )
+          details["no progress"] = 1
+          break
+        }
+        if accepted.length < 1 { shortened += 1 }
+        theta = accepted.theta
         taken += 1
-        let residual = objective.gradientNorm(at: theta)
-        residuals.append(residual)
-        if residualTolerance > 0 && residual <= residualTolerance { break }
+        residuals.append(accepted.residual)
+        if residualTolerance > 0 && accepted.residual <= residualTolerance { break }
       }
       if steps > 1 {
         notes.append(
@@ -155,7 +198,8 @@ public struct NewtonRemoval: Unlearner {
             + residuals.map { String(format: "%.3g", $0) }.joined(separator: ", ")
             + (residualTolerance > 0 ? String(format: " (tolerance %.3g)", residualTolerance) : ""))
       }
-      if lineSearch { details["shortened steps"] = Double(shortened) }
+      if stepControl != .full { details["shortened steps"] = Double(shortened) }
+      if largestExtraDamping > 0 { details["added damping"] = largestExtraDamping }
       var next = removed
       next.parameters = theta
       details["steps"] = Double(taken)
@@ -202,48 +246,50 @@ public struct NewtonRemoval: Unlearner {
     var converged: Bool
   }
 
-  /// - Parameter forcing: CG only: solve to relative residual `max(tolerance, forcing)`.
+  /// - Parameters:
+  ///   - forcing: CG only: solve to relative residual `max(tolerance, forcing)`.
+  ///   - extraDamping: `mu >= 0` added to the configured curvature (`C + mu I`).
   func solve<Model>(
-    _ objective: Objective<Model>, at theta: [Double], _ rhs: [Double], forcing: Double? = nil
+    _ objective: Objective<Model>, at theta: [Double], _ rhs: [Double], forcing: Double? = nil,
+    extraDamping: Double = 0
   ) throws
     -> StepSolution
   {
     let p = objective.parameterCount
+    // The shift on top of the Hessian or Gauss-Newton matrix.
+    let shift: Double
+    let gaussNewton: Bool
+    switch curvature {
+    case .exact: (shift, gaussNewton) = (0, false)
+    case .damped(let mu): (shift, gaussNewton) = (mu, false)
+    case .gaussNewton: (shift, gaussNewton) = (0, true)
+    case .dampedGaussNewton(let mu): (shift, gaussNewton) = (mu, true)
+    }
+    let totalShift = shift + extraDamping
     switch solver {
     case .cholesky, .downdatedFactor:
-      var matrix: Matrix
-      switch curvature {
-      case .exact: matrix = objective.hessian(at: theta)
-      case .damped(let mu):
-        matrix = objective.hessian(at: theta)
-        matrix.addToDiagonal(mu)
-      case .gaussNewton:
-        matrix = denseMatrix(dimension: p) { objective.gaussNewtonVectorProduct(at: theta, $0) }
-      case .dampedGaussNewton(let mu):
-        matrix = denseMatrix(dimension: p) { objective.gaussNewtonVectorProduct(at: theta, $0) }
-        matrix.addToDiagonal(mu)
-      }
+      var matrix =
+        gaussNewton
+        ? denseMatrix(dimension: p) { objective.gaussNewtonVectorProduct(at: theta, $0) }
+        : objective.hessian(at: theta)
+      if totalShift != 0 { matrix.addToDiagonal(totalShift) }
       let v = try NewtonSolver.factor(matrix).solve(rhs)
       return StepSolution(step: v, iterations: 0, relativeResidual: 0, converged: true)
     case .conjugateGradient(let tolerance, let maximumIterations):
       let cg = ConjugateGradient(
         tolerance: Swift.max(tolerance, forcing ?? 0), maximumIterations: maximumIterations)
-      let solution: IterativeSolution
-      switch curvature {
-      case .exact: solution = cg.solve(objective.hessianOperator(at: theta), rhs)
-      case .damped(let mu):
-        solution = cg.solve(ShiftedOperator(objective.hessianOperator(at: theta), shift: mu), rhs)
-      case .gaussNewton: solution = cg.solve(objective.gaussNewtonOperator(at: theta), rhs)
-      case .dampedGaussNewton(let mu):
-        solution = cg.solve(
-          ShiftedOperator(objective.gaussNewtonOperator(at: theta), shift: mu), rhs)
-      }
+      let base =
+        gaussNewton
+        ? objective.gaussNewtonOperator(at: theta) : objective.hessianOperator(at: theta)
+      let solution =
+        totalShift != 0
+        ? cg.solve(ShiftedOperator(base, shift: totalShift), rhs) : cg.solve(base, rhs)
       if !solution.converged && solution.iterations < maximumIterations {
         // CG stopped early: a direction of non-positive curvature (or overflow).
         var message = "CG met non-positive curvature"
-        if p <= 2000 {
+        if p <= 2000 && !gaussNewton {
           var matrix = objective.hessian(at: theta)
-          if case .damped(let mu) = curvature { matrix.addToDiagonal(mu) }
+          if totalShift != 0 { matrix.addToDiagonal(totalShift) }
           message = NewtonSolver.indefiniteMessage(matrix)
         }
         throw UnlearningError.notPositiveDefinite(message)

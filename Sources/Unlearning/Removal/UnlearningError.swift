@@ -16,8 +16,14 @@ public enum UnlearningError: Error, CustomStringConvertible, Equatable, Sendable
   case notPositiveDefinite(String)
   /// The method does not support this model or configuration.
   case unsupported(String)
-  /// An argument is out of range (e.g. `lambda <= 0`, a shape mismatch).
+  /// An argument is out of range (e.g. `lambda <= 0`, a shape mismatch, a solver setting).
   case invalidArgument(String)
+  /// An iterative solver blew up (NaN, infinity or unbounded growth).
+  case solverDiverged(method: String, iterations: Int, reason: String)
+  /// Certified removal needs `||x_i|| <= 1`; row `row` (0-based) has norm `norm`.
+  case rowNormTooLarge(row: Int, norm: Double)
+  /// The certified model's training residual alone exceeds the removal budget.
+  case trainingResidualExceedsBudget(residual: Double, budget: Double)
 
   /// One line, naming the id or the value.
   public var description: String {
@@ -30,6 +36,14 @@ public enum UnlearningError: Error, CustomStringConvertible, Equatable, Sendable
     case .notPositiveDefinite(let what): return "not positive definite: \(what)"
     case .unsupported(let what): return "unsupported: \(what)"
     case .invalidArgument(let what): return "invalid argument: \(what)"
+    case .solverDiverged(let method, let iterations, let reason):
+      return "the \(method) solver diverged after \(iterations) iterations: \(reason)"
+    case .rowNormTooLarge(let row, let norm):
+      return "row \(row) has norm \(norm) > 1; certified removal needs ||x_i|| <= 1"
+        + " (normalise the rows: --normalize-rows on the command line)"
+    case .trainingResidualExceedsBudget(let residual, let budget):
+      return "the training residual \(residual) already exceeds the removal budget \(budget);"
+        + " train to a smaller gradient norm or raise sigma"
     }
   }
 }

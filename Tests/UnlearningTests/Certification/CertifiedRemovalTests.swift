@@ -243,13 +243,13 @@ struct CertifiedRemovalTests {
     }
     var big = data.features
     big[0, 0] = 3
-    #expect(throws: CertificationError.self) {
+    #expect(throws: UnlearningError.self) {
       try TrainedModel.trainCertified(
         model: LogisticRegression(featureCount: 5),
         data: Dataset(features: big, labels: data.labels), regularization: 1e-2,
         privacy: PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: 1))
     }
-    #expect(throws: CertificationError.self) {
+    #expect(throws: UnlearningError.self) {
       try TrainedModel.trainCertified(
         model: LogisticRegression(featureCount: 5, fitsIntercept: true), data: data,
         regularization: 1e-2, privacy: PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: 1))

@@ -15,7 +15,7 @@ struct PrivacyCalibrationTests {
   }
 
   @Test func classicCalibrationIsRefusedWhereItFails() throws {
-    #expect(throws: CertificationError.self) {
+    #expect(throws: UnlearningError.self) {
       try PrivacyParameters(epsilon: 10, delta: 1e-4, sigma: 10, calibration: .classic)
     }
     do {
@@ -48,16 +48,16 @@ struct PrivacyCalibrationTests {
   }
 
   @Test func invalidParametersThrow() {
-    #expect(throws: CertificationError.self) {
+    #expect(throws: UnlearningError.self) {
       try PrivacyParameters(epsilon: 0, delta: 1e-4, sigma: 1)
     }
-    #expect(throws: CertificationError.self) {
+    #expect(throws: UnlearningError.self) {
       try PrivacyParameters(epsilon: 1, delta: 1.5, sigma: 1)
     }
-    #expect(throws: CertificationError.self) {
+    #expect(throws: UnlearningError.self) {
       try PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: -1)
     }
-    #expect(throws: CertificationError.self) {
+    #expect(throws: UnlearningError.self) {
       try PrivacyParameters(epsilon: 1, delta: 1e-4, budget: .nan)
     }
   }

@@ -47,7 +47,7 @@ struct ClassForgettingTests {
       conjugateGradient ? .conjugateGradient(tolerance: 1e-12, maximumIterations: 500) : .cholesky
     let one = try NewtonRemoval(solver: solver).unlearn(original, forgetting: forget)
     let many = try NewtonRemoval(
-      solver: solver, steps: 30, residualTolerance: 1e-11 * 160, lineSearch: true
+      solver: solver, steps: 30, residualTolerance: 1e-11 * 160, stepControl: .objectiveDecrease
     )
     .unlearn(original, forgetting: forget)
     let oneError = Self.relativeError(one.state.parameters, retrained)
@@ -161,7 +161,9 @@ struct ClassForgettingTests {
     #expect(reference.forgetAccuracy == 0)
     #expect(reference.forgottenClassRecall == 0 && reference.predictedAsForgottenClassShare == 0)
     #expect(reference.verdict == .reference)
-    let iterated = try NewtonRemoval(steps: 30, residualTolerance: 1e-10, lineSearch: true).unlearn(
+    let iterated = try NewtonRemoval(
+      steps: 30, residualTolerance: 1e-10, stepControl: .objectiveDecrease
+    ).unlearn(
       original, forgetting: forget)
     let e = context.evaluate(method: "newton-iterated", parameters: iterated.state.parameters)
     #expect(e.forgetAccuracy == 0)

@@ -194,22 +194,22 @@ struct InfluenceAlgebraTests {
       model: objective.model, parameters: theta, features: objective.features,
       targets: objective.targets,
       regularization: objective.regularization)
-    #expect(throws: InfluenceError.data(.unknownID(SampleID(999)))) {
+    #expect(throws: UnlearningError.unknownID(SampleID(999))) {
       _ = try influence.parameterChange(removing: [999])
     }
-    #expect(throws: InfluenceError.data(.duplicateID(SampleID(3), location: nil))) {
+    #expect(throws: UnlearningError.duplicateID(SampleID(3))) {
       _ = try influence.parameterChange(removing: [3, 3])
     }
-    #expect(throws: InfluenceError.self) {
+    #expect(throws: UnlearningError.self) {
       _ = try influence.influences(on: TestPoint(features: [1, 2], target: 0))
     }
-    #expect(throws: InfluenceError.self) {
+    #expect(throws: UnlearningError.self) {
       _ = try InfluenceFunctions(
         model: objective.model, parameters: [1, 2], features: objective.features,
         targets: objective.targets,
         regularization: 1e-2)
     }
-    #expect(throws: InfluenceError.self) {
+    #expect(throws: UnlearningError.self) {
       _ = try IHVPSolver.conjugateGradient(.init(tolerance: -1)).fit(objective, at: theta)
     }
   }

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) import Unlearning
+import Unlearning
 
 #if canImport(Glibc)
   import Glibc
