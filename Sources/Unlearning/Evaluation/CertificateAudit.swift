@@ -210,7 +210,7 @@ public struct CertificateAudit<Model: CertifiableModel>: Sendable {
   /// - Parameter progress: lines at the start, after completed models (at most every two
   ///   seconds) and at the end; called from worker threads one at a time.
   /// - Throws: ``UnlearningError/invalidArgument(_:)`` for a bad configuration, and any
-  ///   ``CertificationError`` of training or removal.
+  ///   error of training or removal (e.g. a training residual above the budget).
   public func run(progress: @escaping @Sendable (String) -> Void = { _ in }) throws
     -> CertificateAuditReport
   {
@@ -351,14 +351,20 @@ public struct CertificateAudit<Model: CertifiableModel>: Sendable {
     let pooled = Array(Set(selectPositive + selectNegative)).sorted()
     var candidates = [pooled[0] - 1, pooled[pooled.count - 1] + 1]
     for k in 1..<pooled.count { candidates.append(0.5 * (pooled[k - 1] + pooled[k])) }
-    var best = (epsilon: -1.0, threshold: 0.0, above: true)
+    // Ties (e.g. every rule at 0) go to the rule with the larger TPR - FPR on that half.
+    var best = (epsilon: -1.0, youden: -2.0, threshold: 0.0, above: true)
     for t in candidates {
       for above in [true, false] {
         let fp = selectNegative.filter { above ? $0 >= t : $0 <= t }.count
         let fn = selectPositive.filter { above ? $0 < t : $0 > t }.count
         let e = EmpiricalEpsilon.bound(
           falsePositiveRate: upperFP[fp], falseNegativeRate: upperFN[fn], delta: delta)
-        if e > best.epsilon { best = (e, t, above) }
+        let youden =
+          1 - Double(fn) / Double(selectPositive.count) - Double(fp)
+          / Double(selectNegative.count)
+        if e > best.epsilon || (e == best.epsilon && youden > best.youden) {
+          best = (e, youden, t, above)
+        }
       }
     }
     let fp = evalNegative.filter { best.above ? $0 >= best.threshold : $0 <= best.threshold }.count
