@@ -258,7 +258,7 @@ struct EvaluateCommand: ParsableCommand {
     var uliraReport: ULiRAReport?
     if ulira {
       uliraReport = try runULiRA(names: names, train: train, test: test, forget: forgetSet)
-      if let uliraReport { print("\n" + Self.uliraTable(uliraReport)) }
+      if let uliraReport { print(Self.uliraTable(uliraReport)) }
     }
     var audit: CertificateAuditReport?
     if auditCertificate {
@@ -272,7 +272,7 @@ struct EvaluateCommand: ParsableCommand {
         ).run(progress: progressLine)
       }
       audit = audited
-      print("\n" + Self.auditTable(audited))
+      print(Self.auditTable(audited))
     }
     if let json {
       var document = EvaluateDocument(
