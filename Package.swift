@@ -1,5 +1,28 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
+
+/// Whether Open MPI's C interface is installed (its pkg-config file `ompi-c.pc`, Debian:
+/// libopenmpi-dev). The MPI targets (`UnlearningDistributed`, `unlearn-mpi` and their tests)
+/// exist only then, so the core library and the default CLI build on machines without MPI.
+/// `UNLEARN_MPI=0` leaves them out, `UNLEARN_MPI=1` forces them in.
+let hasMPI: Bool = {
+  switch ProcessInfo.processInfo.environment["UNLEARN_MPI"] {
+  case "0": return false
+  case "1": return true
+  default: break
+  }
+  let configured = (ProcessInfo.processInfo.environment["PKG_CONFIG_PATH"] ?? "")
+    .split(separator: ":").map(String.init)
+  let standard = [
+    "/usr/lib/x86_64-linux-gnu/pkgconfig", "/usr/lib/aarch64-linux-gnu/pkgconfig",
+    "/usr/lib/pkgconfig", "/usr/lib64/pkgconfig", "/usr/share/pkgconfig",
+    "/usr/local/lib/pkgconfig", "/opt/homebrew/lib/pkgconfig",
+  ]
+  return (configured + standard).contains {
+    FileManager.default.fileExists(atPath: $0 + "/ompi-c.pc")
+  }
+}()
 
 let package = Package(
   name: "unlearn",
@@ -81,3 +104,33 @@ let package = Package(
       dependencies: ["UnlearnCLI", "NotebookRunner", "TestSupport", "unlearn"]),
   ]
 )
+
+if hasMPI {
+  package.products += [
+    .library(name: "UnlearningDistributed", targets: ["UnlearningDistributed"]),
+    .executable(name: "unlearn-mpi", targets: ["unlearn-mpi"]),
+  ]
+  package.targets += [
+    // Open MPI's C interface with a shim for its macro handles (Debian: libopenmpi-dev).
+    .systemLibrary(
+      name: "CMPI",
+      pkgConfig: "ompi-c",
+      providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]
+    ),
+    // Row-sharded training, certified removal and influence over MPI (replicated d-sized state).
+    .target(name: "UnlearningDistributed", dependencies: ["CMPI", "Unlearning", "LinearAlgebra"]),
+    // The MPI command line, run under mpirun; shares option groups with `unlearn`.
+    .executableTarget(
+      name: "unlearn-mpi",
+      dependencies: [
+        "UnlearningDistributed", "UnlearnCLI",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(
+      name: "UnlearningDistributedTests",
+      // "unlearn-mpi": the tests run the real binary under mpirun -np 1, 2, 4.
+      dependencies: ["Unlearning", "TestSupport", "unlearn-mpi"]
+    ),
+  ]
+}

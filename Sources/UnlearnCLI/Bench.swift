@@ -58,7 +58,7 @@ struct Bench: ParsableCommand {
 
 /// Encodes `value` as pretty JSON and writes it atomically with mode 0600 (temporary file +
 /// rename), or to standard output when `path` is `-`.
-func writeJSONAtomically<T: Encodable>(_ value: T, to path: String) throws {
+package func writeJSONAtomically<T: Encodable>(_ value: T, to path: String) throws {
   let encoder = JSONEncoder()
   encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
   let data = try encoder.encode(value)

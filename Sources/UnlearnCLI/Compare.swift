@@ -229,13 +229,13 @@ struct Compare: ParsableCommand {
 }
 
 /// Prints one progress line on stderr.
-func progressLine(_ s: String) {
+package func progressLine(_ s: String) {
   FileHandle.standardError.write(Data("[unlearn] \(s)\n".utf8))
 }
 
 /// Reads sample ids, one integer per line (blank lines and `#` comments allowed; CRLF and a
 /// byte-order mark accepted; `-` reads standard input).
-func readIDs(_ path: String) throws -> [SampleID] {
+package func readIDs(_ path: String) throws -> [SampleID] {
   let ids = try runReportingErrors { try SampleID.readList(path: path) }
   if ids.isEmpty { throw CLIError("\(path): no sample ids") }
   return ids
@@ -248,7 +248,7 @@ public struct CLIError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Runs `body`, turning library errors into one-line CLI errors.
-func runReportingErrors<T>(_ body: () throws -> T) throws -> T {
+package func runReportingErrors<T>(_ body: () throws -> T) throws -> T {
   do {
     return try body()
   } catch let error as CustomStringConvertible & Error {

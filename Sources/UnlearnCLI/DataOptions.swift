@@ -3,7 +3,9 @@ import Foundation
 import Unlearning
 
 /// The options that name a data set (shared by `compare` and `train`).
-struct DataOptions: ParsableArguments {
+package struct DataOptions: ParsableArguments {
+  package init() {}
+
   @Option(
     help: ArgumentHelp(
       "The data set: hospital, fashion-mnist, csv:PATH or libsvm:PATH (files may be gzipped; a CSV file needs a header row).",
@@ -55,7 +57,7 @@ struct DataOptions: ParsableArguments {
   }
 
   /// The scenario these options describe.
-  func scenario(seed: UInt64) throws -> Scenario {
+  package func scenario(seed: UInt64) throws -> Scenario {
     switch dataset {
     case "hospital": return .hospital(seed: seed)
     case "fashion-mnist":

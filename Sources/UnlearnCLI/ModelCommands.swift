@@ -12,12 +12,12 @@ enum ModelKind: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// `--solver` of certified training.
-enum SolverChoice: String, ExpressibleByArgument, CaseIterable {
+package enum SolverChoice: String, ExpressibleByArgument, CaseIterable {
   case downdatedFactor = "downdated-factor"
   case cholesky
   case cg
 
-  var solver: NewtonSolver {
+  package var solver: NewtonSolver {
     switch self {
     case .downdatedFactor: return .default
     case .cholesky: return .cholesky
@@ -32,7 +32,9 @@ enum RemovalMethod: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// The certified-training options shared by `train`.
-struct PrivacyOptions: ParsableArguments {
+package struct PrivacyOptions: ParsableArguments {
+  package init() {}
+
   @Option(help: "Certified: epsilon.")
   var epsilon: Double = 1
 
@@ -47,10 +49,10 @@ struct PrivacyOptions: ParsableArguments {
   var budget: Double?
 
   @Option(help: "Certified: budget accounting (exact-step | paper).")
-  var accounting: BudgetAccounting = .exactStep
+  package var accounting: BudgetAccounting = .exactStep
 
   @Option(help: "Certified: Newton solver (downdated-factor | cholesky | cg).")
-  var solver: SolverChoice = .downdatedFactor
+  package var solver: SolverChoice = .downdatedFactor
 
   @Option(
     help:
@@ -58,13 +60,13 @@ struct PrivacyOptions: ParsableArguments {
   )
   var calibration: Calibration = .exact
 
-  func validate() throws {
+  package func validate() throws {
     if sigma != nil && budget != nil {
       throw ValidationError("give --sigma or --budget, not both")
     }
   }
 
-  func privacy() throws -> PrivacyParameters {
+  package func privacy() throws -> PrivacyParameters {
     try runReportingErrors {
       try sigma.map {
         try PrivacyParameters(epsilon: epsilon, delta: delta, sigma: $0, calibration: calibration)

@@ -38,7 +38,7 @@ public struct CertificationState: Sendable, Codable, Equatable {
 }
 
 /// `sqrt(sum x_i^2)` (0 for an empty list).
-func rootSumOfSquares(_ values: [Double]) -> Double {
+package func rootSumOfSquares(_ values: [Double]) -> Double {
   values.reduce(0) { $0 + $1 * $1 }.squareRoot()
 }
 

@@ -331,13 +331,23 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
   /// (and `H v`) in double precision (Docs/Math.md section 6.4), added to every charged term so
   /// that a certificate also covers the residual as computed.
   static func floatingPointAllowance(_ objective: Objective<Head>, at theta: [Double]) -> Double {
-    let n = Double(objective.features.rows + 2)
-    let u = 0x1p-53
-    let gamma = Swift.max(1e-13, n * u / (1 - n * u))
-    return gamma
-      * (objective.effectiveCount + objective.curvatureShift * theta.norm()
-        + (objective.perturbation?.norm() ?? 0))
+    certifiedFloatingPointAllowance(
+      rowCount: objective.features.rows, effectiveCount: objective.effectiveCount,
+      curvatureShift: objective.curvatureShift, parameterNorm: theta.norm(),
+      perturbationNorm: objective.perturbation?.norm() ?? 0)
   }
+}
+
+/// ``HeadNewtonSolver/floatingPointAllowance(_:at:)`` from its scalars: `n` rows (removed
+/// included), `n_R`, `lambda n_R`, `||theta||`, `||b||`.
+package func certifiedFloatingPointAllowance(
+  rowCount: Int, effectiveCount: Double, curvatureShift: Double, parameterNorm: Double,
+  perturbationNorm: Double
+) -> Double {
+  let n = Double(rowCount + 2)
+  let u = 0x1p-53
+  let gamma = Swift.max(1e-13, n * u / (1 - n * u))
+  return gamma * (effectiveCount + curvatureShift * parameterNorm + perturbationNorm)
 }
 
 /// The cached factor, corrected for the regulariser the removed rows took with them, as a PCG

@@ -123,11 +123,11 @@ public struct PrivacyParameters: Sendable, Codable, Equatable {
 
 /// Bounds on the gradient residual after a Newton removal step (Docs/Math.md section 6). All are in
 /// **sum form** and require rows with `||x_i|| <= 1` and `lambda > 0`.
-enum ResidualBounds {
+package enum ResidualBounds {
   /// Guo et al.'s worst-case bound for removing `m` of `n` samples in one step:
   /// `4 gamma m^2 C^2 / (lambda^2 (n - m))`. Holds for the unperturbed objective and assumes
   /// `||theta|| <= C / lambda`; reported for reference, never used for the budget.
-  static func worstCase(
+  package static func worstCase(
     removed m: Int, of n: Int, regularization lambda: Double, gamma: Double = 0.25,
     gradientBound c: Double = 1
   ) -> Double {
@@ -146,7 +146,15 @@ enum ResidualBounds {
   static func guo(
     gamma: Double = 0.25, spectralNorm: Double, stepNorm: Double, projectedStep t: [Double]
   ) -> Double {
-    gamma * spectralNorm * stepNorm * t.norm()
+    guo(gamma: gamma, spectralNorm: spectralNorm, stepNorm: stepNorm, projectedNorm: t.norm())
+  }
+
+  /// ``guo(gamma:spectralNorm:stepNorm:projectedStep:)`` from `||X_R v||` (e.g. summed over
+  /// the ranks of a row-sharded data set).
+  package static func guo(
+    gamma: Double = 0.25, spectralNorm: Double, stepNorm: Double, projectedNorm: Double
+  ) -> Double {
+    gamma * spectralNorm * stepNorm * projectedNorm
   }
 
   /// The tight bound on the Taylor remainder of a step `v`:
@@ -164,6 +172,14 @@ enum ResidualBounds {
   ) -> Double {
     var s = 0.0
     for ti in t { s += ti * ti * ti * ti }
-    return 0.5 * g3 * spectralNorm * s.squareRoot()
+    return tight(thirdDerivativeBound: g3, spectralNorm: spectralNorm, fourthPowerSum: s)
+  }
+
+  /// ``tight(thirdDerivativeBound:spectralNorm:projectedStep:)`` from `sum t_i^4` (e.g. summed
+  /// over the ranks of a row-sharded data set).
+  package static func tight(
+    thirdDerivativeBound g3: Double, spectralNorm: Double, fourthPowerSum s: Double
+  ) -> Double {
+    0.5 * g3 * spectralNorm * s.squareRoot()
   }
 }

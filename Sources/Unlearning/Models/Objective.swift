@@ -25,8 +25,9 @@ public struct Objective<Model: TwiceDifferentiableModel>: Sendable {
   public let regularization: Double
   /// The loss perturbation `b` (length `p`), or `nil`.
   public let perturbation: [Double]?
-  /// `n_eff = sum_i w_i` (or `n`).
-  public let effectiveCount: Double
+  /// `n_eff = sum_i w_i` (or `n`). Package code that sums the data term over several
+  /// processes sets it to the global count.
+  public package(set) var effectiveCount: Double
 
   /// Creates an objective; shapes are checked with `precondition` (programmer errors).
   ///
