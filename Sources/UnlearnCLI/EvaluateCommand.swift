@@ -15,11 +15,17 @@ struct EvaluateCommand: ParsableCommand {
 
       --thresholds challenge uses the challenge's threshold grid (100 per unit of confidence) and orientations; exhaustive tries every partition by one or two thresholds in both orientations (a superset: epsilons are at least as large, and so is the noise floor).
 
+      --ulira also runs per-example U-LiRA (Docs/Math.md section 8.2): M models on random halves of the training data (half of them the attacker's shadows), each unlearned by every method and retrained without the forget set; a Gaussian likelihood-ratio test per forget example tells "trained on, then unlearned" from "never trained on". It reports the AUC and the true-positive rate at 1% and 0.1% false positives per method, with the original models (no unlearning) and the retrains (the noise floor) as rows, and the change in exposure of 20 retained examples.
+
+      --audit-certificate audits certified removal (Docs/Math.md section 8.3; logistic model, rows of norm at most 1, no intercept): K models trained with independent secret b and certified-removed, K trained on the retained data with independent b; a threshold attack on -grad L(theta; retained) chosen on half of them and counted on the other half gives a 95% Clopper-Pearson lower bound on the empirical epsilon, printed next to the certified epsilon. If the bound exceeds it, the certificate is contradicted and the command says so and exits non-zero. b comes from the system's generator unless --audit-seed is given (reproducible, NOT private).
+
       Examples:
         unlearn evaluate --models 64
         unlearn evaluate --methods naive,newton --models 16 --json eval.json
         unlearn evaluate --dataset fashion-mnist --methods newton --models 512
         unlearn evaluate --model mlp --models 16 --methods naive,newton
+        unlearn evaluate --models 64 --ulira --shadow-models 64
+        unlearn evaluate --methods newton --audit-certificate --audit-models 200
 
       """
   )
@@ -78,6 +84,26 @@ struct EvaluateCommand: ParsableCommand {
   @Option(help: "Write the confidences, epsilons and scores as JSON to this file.")
   var json: String?
 
+  @Flag(help: "Also run per-example U-LiRA with shadow models.")
+  var ulira = false
+
+  @Option(help: "U-LiRA: models M (half shadows, half targets).")
+  var shadowModels: Int = 64
+
+  @Flag(help: "Also audit certified removal: empirical epsilon (95% lower bound) vs certified.")
+  var auditCertificate = false
+
+  @Option(help: "Certificate audit: models per side K (half select the attack, half measure it).")
+  var auditModels: Int = 200
+
+  @Option(
+    help:
+      "Certificate audit: draw every b from this seed (reproducible, NOT private; default: the system's generator)."
+  )
+  var auditSeed: UInt64?
+
+  @OptionGroup var privacy: PrivacyOptions
+
   /// The methods this command can score.
   static let methodNames = ["naive", "gradient-ascent", "neggrad-plus", "newton"]
 
@@ -101,6 +127,11 @@ struct EvaluateCommand: ParsableCommand {
       throw ValidationError("--network-iterations must be at least 1")
     }
     if let parallel, parallel < 1 { throw ValidationError("--parallel must be at least 1") }
+    guard shadowModels >= 8 else { throw ValidationError("--shadow-models must be at least 8") }
+    guard auditModels >= 8 else { throw ValidationError("--audit-models must be at least 8") }
+    if auditCertificate && model != "logistic" {
+      throw ValidationError("--audit-certificate needs --model logistic")
+    }
     _ = try hiddenWidths()
     guard Activation(rawValue: activation) != nil else {
       throw ValidationError("unknown activation '\(activation)'")
@@ -153,7 +184,7 @@ struct EvaluateCommand: ParsableCommand {
     let names = try parsedMethods()
     let search = ThresholdAttackEstimator.Search(cliName: thresholds) ?? .challengeGrid
     let n = resolvedModelCount
-    let report: ForgetScoreReport
+    var report: ForgetScoreReport
     let description: String
     switch model {
     case "logistic":
@@ -192,17 +223,133 @@ struct EvaluateCommand: ParsableCommand {
         trainer: LBFGSTrainer(gradientTolerance: 1e-8, maximumIterations: networkIterations),
         names: names, train: train, test: test, forget: forgetSet, n: n, search: search)
     }
+    // Rows carry the option spelling (e.g. neggrad-plus), not the library's display names.
+    for k in report.rows.indices where k < names.count { report.rows[k].method = names[k] }
     print(
       Self.table(
         report, scenario: scenario.description, model: description, trainCount: train.count,
         testCount: test.count))
+    var uliraReport: ULiRAReport?
+    if ulira {
+      uliraReport = try runULiRA(names: names, train: train, test: test, forget: forgetSet)
+      if let uliraReport { print(Self.uliraTable(uliraReport)) }
+    }
+    var audit: CertificateAuditReport?
+    if auditCertificate {
+      let privacy = try privacy.privacy()
+      let audited = try runReportingErrors {
+        try CertificateAudit(
+          model: LogisticRegression(featureCount: train.featureCount), train: train, test: test,
+          regularization: lambda, privacy: privacy, forget: forgetSet, trialCount: auditModels,
+          perturbationSeed: auditSeed,
+          parallelism: parallel ?? ProcessInfo.processInfo.activeProcessorCount
+        ).run(progress: progressLine)
+      }
+      audit = audited
+      print(Self.auditTable(audited))
+    }
     if let json {
-      let document = EvaluateDocument(
+      var document = EvaluateDocument(
         report: report, scenario: scenario.description, model: description,
         regularization: lambda)
+      document.ulira = uliraReport
+      document.certificateAudit = audit
       try runReportingErrors { try Self.writeJSON(document, to: json) }
       progressLine("wrote \(json)")
     }
+    if let audit, audit.isContradicted {
+      throw CLIError(audit.verdict)
+    }
+  }
+
+  /// U-LiRA with the same model, methods and forget set.
+  func runULiRA(names: [String], train: Dataset, test: Dataset, forget: [SampleID]) throws
+    -> ULiRAReport
+  {
+    func run<Model: TwiceDifferentiableModel>(_ m: Model, trainer: any Trainer) throws
+      -> ULiRAReport
+    {
+      var report = try runReportingErrors {
+        try ULiRAExperiment(
+          model: m, trainer: trainer, regularization: lambda, train: train, test: test,
+          forget: forget, methods: names.map { Self.unlearner($0, for: m) },
+          modelCount: shadowModels, seed: seed,
+          parallelism: parallel ?? ProcessInfo.processInfo.activeProcessorCount
+        ).run(progress: progressLine)
+      }
+      for k in names.indices where k + 1 < report.rows.count {
+        report.rows[k + 1].method = names[k]
+      }
+      return report
+    }
+    switch model {
+    case "logistic":
+      return try run(
+        LogisticRegression(featureCount: train.featureCount),
+        trainer: NewtonTrainer(gradientTolerance: 1e-10))
+    case "softmax":
+      let m = SoftmaxRegression(featureCount: train.featureCount, classCount: train.classCount)
+      let trainer: any Trainer =
+        m.parameterCount > Self.directSolveLimit
+        ? LBFGSTrainer(memory: 20, gradientTolerance: 1e-9, maximumIterations: 20_000)
+        : NewtonTrainer(gradientTolerance: 1e-10)
+      return try run(m, trainer: trainer)
+    default:
+      let outputs = train.classCount == 2 ? 1 : train.classCount
+      let sizes = [train.featureCount] + (try hiddenWidths()) + [outputs]
+      let m = MultilayerPerceptron(
+        layerSizes: sizes, hiddenActivation: Activation(rawValue: activation) ?? .tanh)
+      return try run(
+        m, trainer: LBFGSTrainer(gradientTolerance: 1e-8, maximumIterations: networkIterations))
+    }
+  }
+
+  /// The U-LiRA table: one row per family of models.
+  static func uliraTable(_ report: ULiRAReport) -> String {
+    func f(_ x: Double?) -> String { x.map { String(format: "%.3f", $0) } ?? "-" }
+    var out = "U-LiRA (per-example Gaussian likelihood-ratio attack)\n"
+    out +=
+      "M = \(report.modelCount) models on random halves (\(report.shadowCount) shadows), "
+      + "\(report.forgetIDs.count) forget and \(report.retainedTargetIDs.count) retained targets, seed \(report.seed)\n"
+    var rows = [
+      ["family", "AUC", "TPR@1%FPR", "TPR@0.1%FPR", "retained AUC", "retained change", "test acc"]
+    ]
+    for row in report.rows {
+      rows.append([
+        row.method, f(row.forget?.auc), f(row.forget?.truePositiveRateAtOnePercent),
+        f(row.forget?.truePositiveRateAtTenthPercent), f(row.retained?.auc),
+        row.retainedAUCChange.map { String(format: "%+.3f", $0) } ?? "-", percent(row.testAccuracy),
+      ])
+    }
+    out += renderTable(rows)
+    if let negatives = report.rows.first?.forget?.negatives {
+      out +=
+        "AUC 0.5 = chance; the retrain row is the noise floor. \(negatives) non-member scores: the 0.1% point allows \(Int(0.001 * Double(negatives))) false positives.\n"
+    }
+    out += String(format: "U-LiRA time %.1f s\n", report.seconds)
+    return out
+  }
+
+  /// The certificate audit as a few lines.
+  static func auditTable(_ r: CertificateAuditReport) -> String {
+    let a = r.attack
+    func f(_ x: Double?) -> String {
+      x.map { $0.isFinite ? String(format: "%.3g", $0) : "inf" } ?? "-"
+    }
+    var out = "Certificate audit (empirical epsilon of certified removal)\n"
+    out +=
+      "\(r.trialCount) removals and \(r.trialCount) reference trainings, each with its own b (\(r.perturbationIsPrivate ? "system generator" : "seeded, NOT private")); sigma \(f(r.sigma)), delta \(f(r.delta))\n"
+    out +=
+      "attack on the evaluation half: FP \(a.falsePositives)/\(a.evaluationNegatives), FN \(a.falseNegatives)/\(a.evaluationPositives), "
+      + "Clopper-Pearson upper ends FPR \(f(a.falsePositiveRateUpper)), FNR \(f(a.falseNegativeRateUpper))\n"
+    out +=
+      "certified epsilon \(f(r.certifiedEpsilon)) (tightest supported by the removals' residuals: \(f(r.tightestCertifiedEpsilon))); "
+      + "empirical epsilon: point \(f(a.pointEpsilon)), \(String(format: "%.0f%%", 100 * r.confidence)) lower bound \(f(a.epsilonLowerBound))\n"
+    out +=
+      "removals that retrained (budget exceeded): \(r.retrainedRemovals)/\(r.trialCount); test accuracy \(percent(r.removalTestAccuracy)) (reference \(percent(r.referenceTestAccuracy)))\n"
+    out += (r.isContradicted ? "!!! " : "") + r.verdict + "\n"
+    out += String(format: "audit time %.1f s\n", r.seconds)
+    return out
   }
 
   /// Models with more parameters than this solve Newton systems by CG (as `compare`).
@@ -337,11 +484,12 @@ extension ThresholdAttackEstimator.Search {
   }
 }
 
-/// The JSON document of `unlearn evaluate` (schema `unlearn.evaluate/1`).
+/// The JSON document of `unlearn evaluate` (schema `unlearn.evaluate/2`: version 1 plus the
+/// optional `ulira` and `certificateAudit` objects; method names are the option spellings).
 ///
 /// Confidence tables are models x forget examples, columns in the order of `forgetIDs`.
 public struct EvaluateDocument: Codable, Sendable {
-  /// `"unlearn.evaluate/1"`.
+  /// `"unlearn.evaluate/2"`.
   public var schema: String
   /// The scenario in words.
   public var scenario: String
@@ -377,6 +525,10 @@ public struct EvaluateDocument: Codable, Sendable {
   public var seconds: Double
   /// Notes (e.g. unconverged retrainings).
   public var notes: [String]
+  /// U-LiRA (with `--ulira`), else absent.
+  public var ulira: ULiRAReport?
+  /// The certificate audit (with `--audit-certificate`), else absent.
+  public var certificateAudit: CertificateAuditReport?
 
   /// Mean accuracies of a group of models.
   public struct Accuracies: Codable, Sendable {
@@ -414,7 +566,7 @@ public struct EvaluateDocument: Codable, Sendable {
           retainAccuracy: row.retainAccuracy, testAccuracy: row.testAccuracy,
           forgetAccuracy: row.forgetAccuracy), meanSeconds: row.meanSeconds)
     }
-    schema = "unlearn.evaluate/1"
+    schema = "unlearn.evaluate/2"
     self.scenario = scenario
     self.model = model
     self.regularization = regularization

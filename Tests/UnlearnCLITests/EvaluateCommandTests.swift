@@ -27,7 +27,7 @@ struct EvaluateCommandTests {
     try command.run()
     let data = try Data(contentsOf: URL(fileURLWithPath: path))
     let document = try JSONDecoder().decode(EvaluateDocument.self, from: data)
-    #expect(document.schema == "unlearn.evaluate/1")
+    #expect(document.schema == "unlearn.evaluate/2")
     #expect(document.methods.map(\.method) == ["naive", "newton"])
     #expect(document.noiseFloor.method == "retrain-vs-retrain")
     #expect(document.modelCount == 16 && document.forgetIDs.count == 12)
@@ -87,5 +87,51 @@ struct EvaluateCommandTests {
     }
     var unknown = try Unlearn.parseAsRoot(["evaluate", "--dataset", "nowhere", "--models", "4"])
     #expect(throws: CLIError.self) { try unknown.run() }
+  }
+
+  /// U-LiRA and the certificate audit through the command: labels use the option spelling,
+  /// the JSON carries both reports, and the audit's bound follows from its exported counts.
+  @Test func uliraAndCertificateAuditAreExportedWithOptionSpelledLabels() throws {
+    let path = Self.temporaryPath("evaluate-ulira.json")
+    var command = try Unlearn.parseAsRoot([
+      "evaluate", "--methods", "naive,neggrad-plus", "--models", "4", "--forget", "8", "--ulira",
+      "--shadow-models", "16", "--audit-certificate", "--audit-models", "16", "--audit-seed", "5",
+      "--json", path,
+    ])
+    try command.run()
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    // The point epsilon is infinite when an error count is 0: written as "inf".
+    let decoder = JSONDecoder()
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    let document = try decoder.decode(EvaluateDocument.self, from: data)
+    #expect(document.methods.map(\.method) == ["naive", "neggrad-plus"])
+    let ulira = try #require(document.ulira)
+    #expect(
+      ulira.rows.map(\.method) == [
+        "original (no unlearning)", "naive", "neggrad-plus", "retrain (noise floor)",
+      ])
+    #expect(ulira.modelCount == 16 && ulira.forgetIDs == document.forgetIDs)
+    let audit = try #require(document.certificateAudit)
+    #expect(!audit.perturbationIsPrivate && audit.trialCount == 16)
+    #expect(!audit.isContradicted)
+    let a = audit.attack
+    let recomputed = EmpiricalEpsilon.lowerConfidenceBound(
+      falsePositives: a.falsePositives, negatives: a.evaluationNegatives,
+      falseNegatives: a.falseNegatives, positives: a.evaluationPositives, delta: audit.delta,
+      confidence: audit.confidence)
+    #expect(recomputed == a.epsilonLowerBound)
+  }
+
+  @Test func auditOptionsAreValidated() {
+    #expect(throws: (any Error).self) {
+      _ = try Unlearn.parseAsRoot(["evaluate", "--audit-certificate", "--model", "mlp"])
+    }
+    #expect(throws: (any Error).self) {
+      _ = try Unlearn.parseAsRoot(["evaluate", "--ulira", "--shadow-models", "4"])
+    }
+    #expect(throws: (any Error).self) {
+      _ = try Unlearn.parseAsRoot(["evaluate", "--audit-certificate", "--audit-models", "2"])
+    }
   }
 }

@@ -432,10 +432,17 @@ final class PairCollector<Result: Sendable>: @unchecked Sendable {
   private var error: (any Error)?
   private var lastReport = 0.0
   private let progress: @Sendable (String) -> Void
+  private let label: String
+  private let unit: String
 
-  init(count: Int, progress: @escaping @Sendable (String) -> Void) {
+  init(
+    count: Int, progress: @escaping @Sendable (String) -> Void, label: String = "forget score",
+    unit: String = "model pairs"
+  ) {
     stored = Array(repeating: nil, count: count)
     self.progress = progress
+    self.label = label
+    self.unit = unit
   }
 
   /// The next pair to run, or `nil` when all are handed out or one failed.
@@ -457,7 +464,7 @@ final class PairCollector<Result: Sendable>: @unchecked Sendable {
       lastReport = elapsed
       let eta = elapsed / Double(done) * Double(total - done)
       progress(
-        "forget score: \(done)/\(total) model pairs, \(Self.format(elapsed)) elapsed"
+        "\(label): \(done)/\(total) \(unit), \(Self.format(elapsed)) elapsed"
           + (done < total ? ", ETA \(Self.format(eta))" : ""))
     }
   }
