@@ -28,9 +28,9 @@ struct Bench: ParsableCommand {
 
   @Option(
     help:
-      "Comma-separated groups to run: linalg, training, influence, baselines, certified, amortised (Fashion-MNIST groups need dataset-fashion-mnist)."
+      "Comma-separated groups to run: linalg, training, influence, baselines, certified, amortised, certified-kernels, or all (every group but certified-kernels). The Fashion-MNIST groups need dataset-fashion-mnist."
   )
-  var only: String = "linalg,training,influence,baselines,certified,amortised"
+  var only: String = "all"
 
   @Option(
     help:
@@ -44,7 +44,11 @@ struct Bench: ParsableCommand {
   /// The groups `--only` may name.
   static let groupNames = [
     "linalg", "training", "influence", "baselines", "certified", "certified-kernels", "amortised",
+    "all",
   ]
+
+  /// `all`: every group but `certified-kernels`.
+  static let allGroups = ["linalg", "training", "influence", "baselines", "certified", "amortised"]
 
   func validate() throws {
     guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
@@ -68,7 +72,8 @@ struct Bench: ParsableCommand {
     let outputs = [json, csv].compactMap { $0 }.filter { $0 != "-" }
     _ = try runReportingErrors { try SecureFile.checkOutputs(inputs: [], outputs: outputs) }
     var report = BenchReport(threads: BLASInfo.threadCount, repeats: repeats, rows: [])
-    let groups = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+    var groups = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+    if groups.contains("all") { groups.formUnion(Self.allGroups) }
     if groups.contains("linalg") { try LinearAlgebraBench.run(repeats: repeats, into: &report) }
     if groups.contains("training") { try TrainingBench.run(repeats: repeats, into: &report) }
     if groups.contains("influence") {
