@@ -290,6 +290,7 @@ public struct CLIError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Runs `body`, turning library errors into one-line CLI errors.
+@discardableResult
 package func runReportingErrors<T>(_ body: () throws -> T) throws -> T {
   do {
     return try body()
