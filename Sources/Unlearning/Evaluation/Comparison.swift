@@ -454,9 +454,11 @@ public enum Comparison {
         try FisherForgetting(seed: configuration.seed).unlearn(original, forgetting: forgetIDs))
     }
     if methods.contains(.sisa) && !model.isConvex {
-      // The row's metrics come from parameters; the mean of independently trained networks'
-      // parameters is meaningless, so SISA is reported for convex models only.
-      progress("\(name): SISA skipped (averaging network parameters is meaningless)")
+      rows.append(
+        try sisaEnsembleRow(
+          model, name: name, specification: specification, original: original,
+          trainer: trainer, forgetIDs: forgetIDs, context: context,
+          retrainSeconds: retrainSeconds, configuration: configuration, progress: progress))
     }
     if methods.contains(.sisa) && model.isConvex {
       progress("\(name): SISA (4 shards x 4 slices)")

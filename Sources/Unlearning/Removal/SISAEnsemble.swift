@@ -1,3 +1,4 @@
+extension SISA {
 /// The seeded assignment of sample ids to the shards and slices of a SISA ensemble
 /// (Bourtoule et al., "Machine Unlearning", IEEE S&P 2021).
 ///
@@ -10,7 +11,7 @@
 /// A value: ``removing(_:)`` returns the layout with ids deleted and everything else (order,
 /// shard and slice of every other id) unchanged, which is the layout of "SISA trained on
 /// `D \ F` with the same assignment".
-public struct SISALayout: Sendable, Hashable, Codable {
+public struct Layout: Sendable, Hashable, Codable {
   /// `S >= 1`, the number of shards.
   public let shardCount: Int
   /// `R >= 1`, the number of slices per shard.
@@ -27,8 +28,8 @@ public struct SISALayout: Sendable, Hashable, Codable {
   ///   - seed: seeds the shuffle.
   /// - Cost: `O(n)`.
   public init(ids: [SampleID], shardCount: Int, sliceCount: Int, seed: UInt64) {
-    precondition(shardCount >= 1 && sliceCount >= 1, "SISALayout: S and R must be >= 1")
-    precondition(Set(ids).count == ids.count, "SISALayout: ids must be unique")
+    precondition(shardCount >= 1 && sliceCount >= 1, "SISA.Layout: S and R must be >= 1")
+    precondition(Set(ids).count == ids.count, "SISA.Layout: ids must be unique")
     var generator = SeededGenerator(seed: seed)
     let order = RandomSampling.indices(choosing: ids.count, from: ids.count, using: &generator)
     var shards = [[SampleID]](repeating: [], count: shardCount)
@@ -46,11 +47,11 @@ public struct SISALayout: Sendable, Hashable, Codable {
   /// A layout from explicit slices (`slices[s][r]`, at least one shard and one slice, every
   /// shard with the same number of slices, ids unique: preconditions).
   public init(slices: [[[SampleID]]]) {
-    precondition(!slices.isEmpty && !slices[0].isEmpty, "SISALayout: need S, R >= 1")
+    precondition(!slices.isEmpty && !slices[0].isEmpty, "SISA.Layout: need S, R >= 1")
     precondition(
-      slices.allSatisfy { $0.count == slices[0].count }, "SISALayout: ragged slice counts")
+      slices.allSatisfy { $0.count == slices[0].count }, "SISA.Layout: ragged slice counts")
     let all = slices.flatMap { $0.flatMap { $0 } }
-    precondition(Set(all).count == all.count, "SISALayout: ids must be unique")
+    precondition(Set(all).count == all.count, "SISA.Layout: ids must be unique")
     self.shardCount = slices.count
     self.sliceCount = slices[0].count
     self.slices = slices
@@ -69,24 +70,28 @@ public struct SISALayout: Sendable, Hashable, Codable {
   }
 
   /// The same layout without `ids` (ids not in the layout are ignored). `O(n)`.
-  public func removing(_ ids: Set<SampleID>) -> SISALayout {
-    SISALayout(
+  public func removing(_ ids: Set<SampleID>) -> SISA.Layout {
+    SISA.Layout(
       slices: slices.map { shard in shard.map { slice in slice.filter { !ids.contains($0) } } })
   }
 }
+}
 
+extension SISA {
 /// How the shards' outputs are combined into one prediction.
-public enum SISAAggregation: String, Sendable, Hashable, Codable, CaseIterable {
+public enum Aggregation: String, Sendable, Hashable, Codable, CaseIterable {
   /// The mean of the shards' class probabilities; the prediction is its argmax (Bourtoule et
   /// al. 2021 report it as the better rule when shards are small).
   case averagedProbabilities
   /// Each shard votes for its argmax class; the most votes win (ties: the lowest class index).
-  /// ``SISAEnsemble/probabilities(_:)`` then gives the vote shares.
+  /// ``SISA/Ensemble/probabilities(_:)`` then gives the vote shares.
   case majorityVote
 }
+}
 
+extension SISA {
 /// What a SISA deletion did.
-public struct SISAReport: Sendable, Hashable, Codable {
+public struct Report: Sendable, Hashable, Codable {
   /// How many ids the request removed.
   public var forgottenCount: Int
   /// The shards that were retrained (ascending).
@@ -111,7 +116,9 @@ public struct SISAReport: Sendable, Hashable, Codable {
     self.notes = notes
   }
 }
+}
 
+extension SISA {
 /// A SISA ensemble (Sharded, Isolated, Sliced, Aggregated; Bourtoule et al., "Machine
 /// Unlearning", IEEE S&P 2021): `S` copies of one model, copy `s` trained only on shard `s` of
 /// the data, incrementally slice by slice, with a parameter checkpoint after every slice.
@@ -127,7 +134,7 @@ public struct SISAReport: Sendable, Hashable, Codable {
 /// **Deletion** (``removing(ids:)``): each affected shard restarts from the checkpoint before
 /// its earliest affected slice and replays the later slices; other shards are untouched. With a
 /// deterministic trainer the result equals, to round-off (in practice bit for bit), the
-/// ensemble trained from the start on `D \ F` with ``SISALayout/removing(_:)`` of the same
+/// ensemble trained from the start on `D \ F` with ``SISA/Layout/removing(_:)`` of the same
 /// layout. Cost: the affected shards' slice trainings only, at most `S R` trainer runs on at
 /// most `n / S` rows each.
 ///
@@ -135,15 +142,15 @@ public struct SISAReport: Sendable, Hashable, Codable {
 /// hold at least one retained row (``activeShards``) by ``aggregation``. Cost: one forward
 /// pass per active shard.
 ///
-/// A value type; ``SISASnapshot`` is the `Codable` part (everything but the data) for model files.
-public struct SISAEnsemble<Model: TwiceDifferentiableModel>: Sendable {
+/// A value type; ``SISA/Snapshot`` is the `Codable` part (everything but the data) for model files.
+public struct Ensemble<Model: TwiceDifferentiableModel>: Sendable {
   /// The model shared by every shard.
   public let model: Model
   /// Every training row ever seen (removed ones included); the layout's ids are exactly its
   /// ids.
   public let data: Dataset
   /// The shard and slice assignment (removed ids stay in it; see ``removedIDs``).
-  public let layout: SISALayout
+  public let layout: SISA.Layout
   /// `checkpoints[s][r]`: the parameters of shard `s` after slice `r` (each of length `p`).
   public private(set) var checkpoints: [[[Double]]]
   /// The ids removed so far.
@@ -157,8 +164,11 @@ public struct SISAEnsemble<Model: TwiceDifferentiableModel>: Sendable {
   /// Shard `s` starts from the model's initial parameters with seed
   /// `initializationSeed + s` (networks; convex linear models start at zero).
   public let initializationSeed: UInt64
-  /// How shard outputs are combined (default ``SISAAggregation/averagedProbabilities``).
-  public var aggregation: SISAAggregation
+  /// How shard outputs are combined (default ``SISA/Aggregation/averagedProbabilities``).
+  public var aggregation: SISA.Aggregation
+  /// The slice trainings of the last training or deletion that did not reach their tolerance
+  /// (one line each); empty when all converged.
+  public internal(set) var unconvergedSlices: [String] = []
 
   /// Trains an ensemble on `data` with an explicit layout.
   ///
@@ -176,11 +186,11 @@ public struct SISAEnsemble<Model: TwiceDifferentiableModel>: Sendable {
   ///   0`, or a data set with no retained row.
   /// - Cost: `S R` trainer runs; slice `r` of a shard of `m` rows trains on `(r + 1) m / R` rows.
   public static func train(
-    model: Model, data: Dataset, layout: SISALayout, removedIDs: Set<SampleID> = [],
+    model: Model, data: Dataset, layout: SISA.Layout, removedIDs: Set<SampleID> = [],
     regularization: Double, perturbation: [Double]? = nil,
     trainer: TrainerSettings = .newton(NewtonTrainer()), initializationSeed: UInt64 = 0,
-    aggregation: SISAAggregation = .averagedProbabilities
-  ) throws -> SISAEnsemble {
+    aggregation: SISA.Aggregation = .averagedProbabilities
+  ) throws -> Self {
     guard regularization > 0, regularization.isFinite else {
       throw UnlearningError.invalidArgument("regularization must be > 0, got \(regularization)")
     }
@@ -205,20 +215,24 @@ public struct SISAEnsemble<Model: TwiceDifferentiableModel>: Sendable {
     guard removedIDs.count < data.count else {
       throw UnlearningError.invalidArgument("no retained row to train on")
     }
-    var ensemble = SISAEnsemble(
+    var ensemble = Self(
       model: model, data: data, layout: layout, checkpoints: [], removedIDs: removedIDs,
       regularization: regularization, perturbation: perturbation, trainer: trainer,
       initializationSeed: initializationSeed, aggregation: aggregation)
     var checkpoints: [[[Double]]] = []
+    var notes: [String] = []
     for s in 0..<layout.shardCount {
-      checkpoints.append(ensemble.trainShard(s, fromSlice: 0, checkpoints: []).checkpoints)
+      let trained = ensemble.trainShard(s, fromSlice: 0, checkpoints: [])
+      checkpoints.append(trained.checkpoints)
+      notes += trained.notes
     }
     ensemble.checkpoints = checkpoints
+    ensemble.unconvergedSlices = notes
     return ensemble
   }
 
   /// Trains an ensemble with a fresh seeded layout of `data`'s ids
-  /// (``SISALayout/init(ids:shardCount:sliceCount:seed:)``); other parameters as in
+  /// (``SISA/Layout/init(ids:shardCount:sliceCount:seed:)``); other parameters as in
   /// ``train(model:data:layout:removedIDs:regularization:perturbation:trainer:initializationSeed:aggregation:)``.
   ///
   /// - Throws: also ``UnlearningError/invalidArgument(_:)`` when `shardCount` exceeds the
@@ -227,8 +241,8 @@ public struct SISAEnsemble<Model: TwiceDifferentiableModel>: Sendable {
     model: Model, data: Dataset, shardCount: Int, sliceCount: Int, layoutSeed: UInt64,
     removedIDs: Set<SampleID> = [], regularization: Double, perturbation: [Double]? = nil,
     trainer: TrainerSettings = .newton(NewtonTrainer()), initializationSeed: UInt64 = 0,
-    aggregation: SISAAggregation = .averagedProbabilities
-  ) throws -> SISAEnsemble {
+    aggregation: SISA.Aggregation = .averagedProbabilities
+  ) throws -> Self {
     guard shardCount >= 1, sliceCount >= 1 else {
       throw UnlearningError.invalidArgument(
         "shard and slice counts must be >= 1, got \(shardCount) and \(sliceCount)")
@@ -237,7 +251,7 @@ public struct SISAEnsemble<Model: TwiceDifferentiableModel>: Sendable {
       throw UnlearningError.invalidArgument(
         "\(shardCount) shards for \(data.count) rows would leave a shard empty")
     }
-    let layout = SISALayout(
+    let layout = SISA.Layout(
       ids: data.ids, shardCount: shardCount, sliceCount: sliceCount, seed: layoutSeed)
     return try train(
       model: model, data: data, layout: layout, removedIDs: removedIDs,
@@ -246,9 +260,9 @@ public struct SISAEnsemble<Model: TwiceDifferentiableModel>: Sendable {
   }
 
   init(
-    model: Model, data: Dataset, layout: SISALayout, checkpoints: [[[Double]]],
+    model: Model, data: Dataset, layout: SISA.Layout, checkpoints: [[[Double]]],
     removedIDs: Set<SampleID>, regularization: Double, perturbation: [Double]?,
-    trainer: TrainerSettings, initializationSeed: UInt64, aggregation: SISAAggregation
+    trainer: TrainerSettings, initializationSeed: UInt64, aggregation: SISA.Aggregation
   ) {
     self.model = model
     self.data = data
@@ -324,7 +338,7 @@ public struct SISAEnsemble<Model: TwiceDifferentiableModel>: Sendable {
   ///   ``UnlearningError/alreadyForgotten(_:)`` naming the first offending id;
   ///   ``UnlearningError/nothingLeft`` when no row would remain. Nothing changes on error.
   /// - Cost: the affected shards' replayed slice trainings.
-  public func removing(ids: [SampleID]) throws -> (ensemble: SISAEnsemble, report: SISAReport) {
+  public func removing(ids: [SampleID]) throws -> (ensemble: Self, report: SISA.Report) {
     var seen = Set<SampleID>(minimumCapacity: ids.count)
     for id in ids {
       guard data.rowIndex(of: id) != nil else { throw UnlearningError.unknownID(id) }
@@ -333,7 +347,7 @@ public struct SISAEnsemble<Model: TwiceDifferentiableModel>: Sendable {
     }
     if ids.isEmpty {
       return (
-        self, SISAReport(forgottenCount: 0, shardsRetrained: [], slicesReplayed: 0, seconds: 0)
+        self, SISA.Report(forgottenCount: 0, shardsRetrained: [], slicesReplayed: 0, seconds: 0)
       )
     }
     guard ids.count < data.count - removedIDs.count else { throw UnlearningError.nothingLeft }
@@ -355,7 +369,8 @@ public struct SISAEnsemble<Model: TwiceDifferentiableModel>: Sendable {
       replayed += layout.sliceCount - r
       notes += trained.notes
     }
-    let report = SISAReport(
+    next.unconvergedSlices = notes
+    let report = SISA.Report(
       forgottenCount: ids.count, shardsRetrained: earliest.keys.sorted(), slicesReplayed: replayed,
       seconds: stopwatch.seconds, notes: notes)
     return (next, report)
@@ -392,7 +407,7 @@ public struct SISAEnsemble<Model: TwiceDifferentiableModel>: Sendable {
   }
 
   /// Aggregated class probabilities, `n x outputClassCount` (rows sum to 1): the mean of the
-  /// active shards' probabilities, or their vote shares under ``SISAAggregation/majorityVote``.
+  /// active shards' probabilities, or their vote shares under ``SISA/Aggregation/majorityVote``.
   /// Regression models (one output): the `n x 1` mean of the shards' predictions, whatever the
   /// rule.
   ///
@@ -433,19 +448,21 @@ public struct SISAEnsemble<Model: TwiceDifferentiableModel>: Sendable {
     Metrics.accuracy(predictions: predictions(data.features), labels: data.labels)
   }
 }
+}
 
 // MARK: - Persistence
 
-/// Everything of a ``SISAEnsemble`` except its data (which a model file reloads from its
+extension SISA {
+/// Everything of a ``SISA/Ensemble`` except its data (which a model file reloads from its
 /// scenario), with the data's ``Dataset/fingerprint`` to check it against: `Codable`,
 /// parameters as `[[Double]]` checkpoints per shard.
-public struct SISASnapshot<Model: TwiceDifferentiableModel & Codable>: Sendable, Codable {
+public struct Snapshot<Model: TwiceDifferentiableModel & Codable>: Sendable, Codable {
   /// The model.
   public var model: Model
   /// ``Dataset/fingerprint`` of the training data.
   public var dataFingerprint: String
   /// The layout.
-  public var layout: SISALayout
+  public var layout: SISA.Layout
   /// `checkpoints[s][r]`.
   public var checkpoints: [[[Double]]]
   /// The removed ids, ascending.
@@ -459,13 +476,14 @@ public struct SISASnapshot<Model: TwiceDifferentiableModel & Codable>: Sendable,
   /// The initialisation seed.
   public var initializationSeed: UInt64
   /// The aggregation rule.
-  public var aggregation: SISAAggregation
+  public var aggregation: SISA.Aggregation
+}
 }
 
-extension SISAEnsemble where Model: Codable {
+extension SISA.Ensemble where Model: Codable {
   /// The `Codable` part of the ensemble. Cost: `O(n d)` for the fingerprint.
-  public var snapshot: SISASnapshot<Model> {
-    SISASnapshot(
+  public var snapshot: SISA.Snapshot<Model> {
+    SISA.Snapshot(
       model: model, dataFingerprint: data.fingerprint, layout: layout, checkpoints: checkpoints,
       removedIDs: removedIDs.sorted(), regularization: regularization, perturbation: perturbation,
       trainer: trainer, initializationSeed: initializationSeed, aggregation: aggregation)
@@ -475,7 +493,7 @@ extension SISAEnsemble where Model: Codable {
   ///
   /// - Throws: ``UnlearningError/invalidArgument(_:)`` when the data's fingerprint, the
   ///   layout's ids or the checkpoint shapes do not match.
-  public init(snapshot: SISASnapshot<Model>, data: Dataset) throws {
+  public init(snapshot: SISA.Snapshot<Model>, data: Dataset) throws {
     guard data.fingerprint == snapshot.dataFingerprint else {
       throw UnlearningError.invalidArgument(
         "the data's fingerprint \(data.fingerprint) is not the ensemble's \(snapshot.dataFingerprint)"
