@@ -15,13 +15,15 @@ extension Compare {
   /// The shard counts of `--sisa-shards`, validated.
   func parsedShardCounts() throws -> [Int]? {
     guard let sisaShards else { return nil }
-    let counts = sisaShards.split(separator: ",").map {
+    let counts = sisaShards.split(separator: ",").compactMap {
       Int($0.trimmingCharacters(in: .whitespaces))
     }
-    guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+    guard !counts.isEmpty, counts.count == sisaShards.split(separator: ",").count,
+      counts.allSatisfy({ $0 >= 1 })
+    else {
       throw CLIError("--sisa-shards: give positive shard counts, e.g. 1,2,4,8,16")
     }
-    return counts.map { $0! }
+    return counts
   }
 
   /// `compare --sisa-shards`: the SISA shard sweep instead of the methods table.

@@ -251,7 +251,7 @@ struct Train: ParsableCommand {
     }
     try runReportingErrors { try StateStore.create(file, at: out) }
     print(
-      "trained \(file.model): \(t.iterations) iterations\(t.converged ? "" : " - NOT converged"), \(ComparisonRendering.seconds(t.seconds))"
+      "trained \(file.model): \(t.iterations) \(file.sisa == nil ? "iterations" : "slice trainings")\(t.converged ? "" : " - NOT converged"), \(ComparisonRendering.seconds(t.seconds))"
     )
     if let sisa = file.sisa {
       print(
@@ -511,7 +511,8 @@ struct RemoveVisitor: StateVisitor {
     let unlearner: any Unlearner =
       switch method {
       case .certified: CertifiedRemoval()
-      case .retrain: Retrain(trainer: trainer, seed: file.trainingSeed ?? 0)
+      // SISA files never get here (`Remove.apply` handles them first).
+      case .retrain, .sisa: Retrain(trainer: trainer, seed: file.trainingSeed ?? 0)
       case .newton:
         state.model.isConvex
           ? NewtonRemoval(solver: solver)
@@ -525,7 +526,7 @@ struct RemoveVisitor: StateVisitor {
           "Newton step by conjugate gradient (a dense Hessian would need \(EngineChoice.denseSize(parameterCount: file.model.parameterCount)))"
         )
       }
-    case .certified: break
+    case .certified, .sisa: break
     }
     let result = try unlearner.unlearn(prepared, forgetting: ids)
     let updated = try ModelFile(

@@ -29,9 +29,11 @@ struct SISAModelFileTests {
   static let trainer = TrainerSettings.newton(NewtonTrainer(gradientTolerance: 1e-10, seed: 42))
 
   /// SISA trained from the start on `D \ removed` with the file's layout: the oracle.
-  static func fromScratch(layout: SISA.Layout, removed: Set<SampleID>) throws -> SISA.Ensemble<
-    LogisticRegression
-  > {
+  static func fromScratch(layout: SISA.Layout, removed: Set<SampleID>) throws
+    -> SISA.Ensemble<
+      LogisticRegression
+    >
+  {
     try SISA.Ensemble.train(
       model: LogisticRegression(featureCount: 2), data: hospital, layout: layout,
       removedIDs: removed, regularization: 1e-3, trainer: trainer, initializationSeed: 42)
@@ -62,7 +64,9 @@ struct SISAModelFileTests {
     #expect(layout.shardCount == 4 && layout.sliceCount == 3)
     #expect(Set(layout.ids) == Set(Self.hospital.ids))
     // The file's training equals SISA trained in process with the same layout.
-    #expect(Self.worst(state.checkpoints, try Self.fromScratch(layout: layout, removed: []).checkpoints) <= 1e-9)
+    #expect(
+      Self.worst(state.checkpoints, try Self.fromScratch(layout: layout, removed: []).checkpoints)
+        <= 1e-9)
 
     // First request: one id in the last slice of shard 0 and one in the middle slice of
     // shard 2; second: one in the first slice of shard 3.
@@ -117,7 +121,9 @@ struct SISAModelFileTests {
     #expect(audit.passed)
   }
 
-  @Test("unknown, duplicate, already-forgotten ids, a wrong method and a tampered file are refused; the file is unchanged")
+  @Test(
+    "unknown, duplicate, already-forgotten ids, a wrong method and a tampered file are refused; the file is unchanged"
+  )
   func badRequestsLeaveTheFileUnchanged() throws {
     let model = Self.path("m.json")
     try Self.run(["train", "--method", "sisa", "--shards", "2", "--slices", "2", "--out", model])

@@ -229,14 +229,14 @@ extension SISA {
           shardCount: s, sliceCount: sliceCount, ensembleAccuracy: accuracy,
           accuracyCost: monolithicAccuracy - accuracy, trainingSeconds: trainingSeconds,
           unlearningSeconds: unlearningSeconds,
-          unlearningSecondsRange: times.min()!...times.max()!,
+          unlearningSecondsRange: range(times),
           speedup: retrainSeconds / Swift.max(unlearningSeconds, 1e-9),
           shardsRetrained: mean(reports.map { Double($0.shardsRetrained.count) }),
           slicesReplayed: mean(reports.map { Double($0.slicesReplayed) })))
     }
     return Sweep(
       monolithicAccuracy: monolithicAccuracy, retrainSeconds: retrainSeconds,
-      retrainSecondsRange: retrainTimes.min()!...retrainTimes.max()!, forgetCount: forgetCount,
+      retrainSecondsRange: range(retrainTimes), forgetCount: forgetCount,
       repeats: repeats, rows: rows)
   }
 
@@ -245,6 +245,11 @@ extension SISA {
     guard !sorted.isEmpty else { return .nan }
     let m = sorted.count / 2
     return sorted.count % 2 == 1 ? sorted[m] : 0.5 * (sorted[m - 1] + sorted[m])
+  }
+
+  /// `min...max` of `values` (`nan...nan` when empty).
+  static func range(_ values: [Double]) -> ClosedRange<Double> {
+    (values.min() ?? .nan)...(values.max() ?? .nan)
   }
 
   static func mean(_ values: [Double]) -> Double {
