@@ -74,6 +74,10 @@ public struct NewtonRemoval: Unlearner {
   /// so early steps take few CG iterations and convergence stays superlinear; the final
   /// accuracy is set by `residualTolerance`. Default `false` (every step to `tolerance`).
   public var inexactSteps: Bool
+  /// CG only: precondition with the model's block approximation of the curvature where it has
+  /// one (softmax: a `d x d` block per class from a seeded sample of this many retained rows,
+  /// built once at the first step; Docs/Math.md section 3.6); `nil` runs plain CG.
+  package var preconditionerSampleRows: Int? = 4096
 
   /// Creates a Newton removal.
   ///
@@ -127,6 +131,22 @@ public struct NewtonRemoval: Unlearner {
       let baseDamping = Swift.max(objective.regularization, 1e-6) * objective.effectiveCount
       let dampingAttempts = stepControl == .residualDecrease ? 5 : 0
       var largestExtraDamping = 0.0
+      let stopwatch = Stopwatch()
+      var stepSeconds: [Double] = []
+      var preconditioner: (any Preconditioner)?
+      var preconditionerSeconds = 0.0
+      if case .conjugateGradient = solver, let sampleRows = preconditionerSampleRows,
+        let softmax = objective.model as? SoftmaxRegression
+      {
+        let clock = Stopwatch()
+        preconditioner = try softmax.classBlockPreconditioner(
+          theta, features: objective.features, weights: objective.weights,
+          shift: objective.curvatureShift + curvature.shift, sampleRows: sampleRows)
+        preconditionerSeconds = clock.seconds
+        details["preconditioner seconds"] = preconditionerSeconds
+        notes.append(
+          "CG preconditioner: one d x d block per class from up to \(sampleRows) sampled retained rows, built once (\(String(format: "%.2f", preconditionerSeconds)) s)")
+      }
       for step in 0..<steps {
         let (value, gradient) = objective.valueAndGradient(at: theta)
         let norm = gradient.norm()
@@ -143,7 +163,8 @@ public struct NewtonRemoval: Unlearner {
         for attempt in 0...dampingAttempts where accepted == nil {
           let extraDamping = attempt == 0 ? 0 : baseDamping * pow(10, Double(attempt - 1))
           let solution = try solve(
-            objective, at: theta, rhs, forcing: forcing, extraDamping: extraDamping)
+            objective, at: theta, rhs, forcing: forcing, extraDamping: extraDamping,
+            preconditioner: preconditioner)
           cgIterations += solution.iterations
           worstRelativeResidual = Swift.max(worstRelativeResidual, solution.relativeResidual)
           if !solution.converged {
@@ -190,6 +211,7 @@ public struct NewtonRemoval: Unlearner {
         theta = accepted.theta
         taken += 1
         residuals.append(accepted.residual)
+        stepSeconds.append(stopwatch.seconds)
         if residualTolerance > 0 && accepted.residual <= residualTolerance { break }
       }
       if steps > 1 {
@@ -197,6 +219,9 @@ public struct NewtonRemoval: Unlearner {
           "residual after each step: "
             + residuals.map { String(format: "%.3g", $0) }.joined(separator: ", ")
             + (residualTolerance > 0 ? String(format: " (tolerance %.3g)", residualTolerance) : ""))
+        notes.append(
+          "seconds after each step: "
+            + stepSeconds.map { String(format: "%.3g", $0) }.joined(separator: ", "))
       }
       if stepControl != .full { details["shortened steps"] = Double(shortened) }
       if largestExtraDamping > 0 { details["added damping"] = largestExtraDamping }
@@ -251,7 +276,7 @@ public struct NewtonRemoval: Unlearner {
   ///   - extraDamping: `mu >= 0` added to the configured curvature (`C + mu I`).
   func solve<Model>(
     _ objective: Objective<Model>, at theta: [Double], _ rhs: [Double], forcing: Double? = nil,
-    extraDamping: Double = 0
+    extraDamping: Double = 0, preconditioner: (any Preconditioner)? = nil
   ) throws
     -> StepSolution
   {
@@ -283,7 +308,8 @@ public struct NewtonRemoval: Unlearner {
         ? objective.gaussNewtonOperator(at: theta) : objective.hessianOperator(at: theta)
       let solution =
         totalShift != 0
-        ? cg.solve(ShiftedOperator(base, shift: totalShift), rhs) : cg.solve(base, rhs)
+        ? cg.solve(ShiftedOperator(base, shift: totalShift), rhs, preconditioner: preconditioner)
+        : cg.solve(base, rhs, preconditioner: preconditioner)
       if !solution.converged && solution.iterations < maximumIterations {
         // CG stopped early: a direction of non-positive curvature (or overflow).
         var message = "CG met non-positive curvature"
@@ -297,6 +323,16 @@ public struct NewtonRemoval: Unlearner {
       return StepSolution(
         step: solution.solution, iterations: solution.iterations,
         relativeResidual: solution.relativeResidual ?? .nan, converged: solution.converged)
+    }
+  }
+}
+
+extension NewtonRemoval.Curvature {
+  /// The `mu` added on top of the Hessian or Gauss-Newton matrix (0 for both undamped).
+  var shift: Double {
+    switch self {
+    case .exact, .gaussNewton: return 0
+    case .damped(let mu), .dampedGaussNewton(let mu): return mu
     }
   }
 }
