@@ -453,7 +453,12 @@ public enum Comparison {
         "fisher", "noise N(0, alpha / F_jj), alpha 1e-6, 1/F capped at 1e3, empirical Fisher of R",
         try FisherForgetting(seed: configuration.seed).unlearn(original, forgetting: forgetIDs))
     }
-    if methods.contains(.sisa) && !model.isConvex {
+    if methods.contains(.sisa) && !model.isConvex && configuration.forget.forgottenClass == nil {
+      // The mean of independently trained networks' parameters is meaningless, and the
+      // parameter-based displays (boundaries, per-sample tables) cannot show an ensemble.
+      progress("\(name): SISA skipped (a network ensemble is compared under --forget-class only)")
+    }
+    if methods.contains(.sisa) && !model.isConvex && configuration.forget.forgottenClass != nil {
       rows.append(
         try sisaEnsembleRow(
           model, name: name, specification: specification, original: original,

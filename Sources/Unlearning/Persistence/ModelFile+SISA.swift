@@ -162,8 +162,10 @@ extension ModelFile {
           return UnlearningOutcome(
             state: out,
             notes: [
-              "retrained shards \(report.shardsRetrained.map(String.init).joined(separator: ", "))"
-                + " of \(ensemble.shardCount) (\(report.slicesReplayed) slice trainings)",
+              "retrained \(report.shardsRetrained.count) of \(ensemble.shardCount) shards"
+                + " (shard\(report.shardsRetrained.count == 1 ? "" : "s")"
+                + " \(report.shardsRetrained.map(String.init).joined(separator: ", "));"
+                + " \(report.slicesReplayed) slice trainings)",
               "parameters: the mean of the shards' parameters (predictions aggregate the shards)",
             ] + report.notes,
             details: [

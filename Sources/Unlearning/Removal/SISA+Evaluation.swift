@@ -224,3 +224,13 @@ extension Comparison {
     return (train, test, sweeps)
   }
 }
+
+extension Comparison.Row {
+  /// Whether ``parameters`` is the model the row evaluates: `false` for a network's SISA row,
+  /// whose predictions come from the ensemble (displays that draw from parameters, such as
+  /// decision boundaries and per-sample probabilities, skip it).
+  package var parametersAreTheModel: Bool {
+    guard method == "sisa", case .multilayerPerceptron = specification else { return true }
+    return false
+  }
+}
