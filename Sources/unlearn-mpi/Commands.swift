@@ -47,6 +47,18 @@ struct TrainMPI: ParsableCommand {
   @Flag(help: "Train for certified removal: loss perturbation b ~ N(0, sigma^2 I).")
   var certified = false
 
+  @Option(
+    help:
+      "newton (one model; certified with --certified) | sisa (--shards S x --slices R, shard s on rank s mod size)."
+  )
+  var method: String = "newton"
+
+  @Option(help: "SISA: the number of shards S (1 <= S <= training rows).")
+  var shards: Int = 4
+
+  @Option(help: "SISA: the number of slices R per shard.")
+  var slices: Int = 4
+
   @OptionGroup var privacyOptions: PrivacyOptions
 
   @Option(help: "Seed of the data split and initialisation (never of b).")
@@ -64,6 +76,15 @@ struct TrainMPI: ParsableCommand {
 
   func validate() throws {
     guard lambda > 0, lambda.isFinite else { throw ValidationError("--lambda must be positive") }
+    guard ["newton", "sisa"].contains(method) else {
+      throw ValidationError("--method must be newton or sisa")
+    }
+    guard method != "sisa" || !certified else {
+      throw ValidationError("--method sisa trains an uncertified ensemble: drop --certified")
+    }
+    guard shards >= 1, slices >= 1 else {
+      throw ValidationError("--shards and --slices must be at least 1")
+    }
   }
 
   func run() throws {
@@ -79,6 +100,12 @@ struct TrainMPI: ParsableCommand {
       throw CLIError(
         "unlearn-mpi trains binary logistic regression; the data has \(shard.local.classCount) classes"
       )
+    }
+    if method == "sisa" {
+      try trainSISA(
+        data: loaded, shards: shards, slices: slices, lambda: lambda, seed: seed, out: out,
+        world: world)
+      return
     }
     let model = LogisticRegression(featureCount: shard.featureCount)
     progress("training logistic regression on \(shard.globalCount) samples", world)
@@ -155,13 +182,16 @@ struct RemoveMPIOutput: Encodable {
 struct RemoveMPI: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "remove",
-    abstract: "Certified removal from a saved model on sharded data; write the new model file.",
+    abstract:
+      "Certified or SISA removal from a saved model on sharded data; write the new model file.",
     discussion: """
       Examples:
         mpirun -np 4 unlearn-mpi remove --model-file certified.json --forget-ids ids.txt --out certified.json --json report.json
         mpirun -np 4 unlearn-mpi remove --model-file certified.json --forget-ids stream.txt --one-at-a-time --out certified.json
 
-      The owner rank of each id supplies its row; the Newton step is one local fused pass per rank and one all-reduce of d-vectors; the factor downdates are replicated, and the certificate is identical on every rank (and equal, up to round-off, to what `unlearn remove` computes on one process). Each request runs under the state's lock, is recorded in the deletion ledger, and the report is written before the model file. With --one-at-a-time every id is its own request (a stream of removals sharing one load and one solver cache).
+      A SISA file (train --method sisa): each request retrains only the affected shards, each on the rank that owns it, from their last unaffected checkpoint; rank 0 gathers the checkpoints and writes the file.
+
+      Certified: the owner rank of each id supplies its row; the Newton step is one local fused pass per rank and one all-reduce of d-vectors; the factor downdates are replicated, and the certificate is identical on every rank (and equal, up to round-off, to what `unlearn remove` computes on one process). Each request runs under the state's lock, is recorded in the deletion ledger, and the report is written before the model file. With --one-at-a-time every id is its own request (a stream of removals sharing one load and one solver cache).
       """
   )
 
@@ -175,6 +205,15 @@ struct RemoveMPI: ParsableCommand {
 
   @Flag(help: "Serve every id as its own sequential request.")
   var oneAtATime = false
+
+  @Option(help: "certified | sisa (default: what the model file holds).")
+  var method: String?
+
+  func validate() throws {
+    if let method, !["certified", "sisa"].contains(method) {
+      throw ValidationError("--method must be certified or sisa")
+    }
+  }
 
   @Option(help: "The updated model file to write (atomically; may equal --model-file).")
   var out: String
@@ -199,6 +238,19 @@ struct RemoveMPI: ParsableCommand {
     }
     let ids = String(decoding: idBytes, as: UTF8.self).split(separator: "\n").compactMap {
       Int($0).map { SampleID($0) }
+    }
+    let bytes = try readBytes(modelFile, world)
+    let isSISA = SISAModelFile.isSISA(bytes)
+    if let method, method != (isSISA ? "sisa" : "certified") {
+      throw CLIError(
+        "\(modelFile) holds \(isSISA ? "a SISA ensemble" : "a certified model"): --method \(method) does not apply"
+      )
+    }
+    if isSISA {
+      try removeSISA(
+        bytes, path: modelFile, requests: oneAtATime ? ids.map { [$0] } : [ids], out: out,
+        json: json, world: world)
+      return
     }
     let first = try readModelFile(modelFile, world)
     let data = try LoadedData(first.scenario, world: world)
