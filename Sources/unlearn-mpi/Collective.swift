@@ -72,16 +72,17 @@ struct LoadedData {
     self.scenario = scenario
     if let template = scenario.dataPath, template.contains(partPlaceholder) {
       progress("loading the pre-split parts \(template) on \(world.size) rank(s)", world)
-      shard = try loadParts(scenario, template: template, world: world)
-      fullFingerprint = shard.fingerprint
+      let parts = try loadParts(scenario, template: template, world: world)
+      shard = parts
+      fullFingerprint = parts.fingerprint
       test = try runReportingErrors {
         try Dataset(
-          features: Matrix(rows: 0, columns: shard.featureCount), labels: [],
-          classCount: shard.local.classCount, classNames: shard.local.classNames,
+          features: Matrix(rows: 0, columns: parts.featureCount), labels: [],
+          classCount: parts.local.classCount, classNames: parts.local.classNames,
           name: "no test set (pre-split parts hold training rows)")
       }
       progress(
-        "\(shard.globalCount) rows x \(shard.featureCount) features in \(world.size) parts: \(shard.rankCounts.map(String.init).joined(separator: " / ")) rows per rank",
+        "\(parts.globalCount) rows x \(parts.featureCount) features in \(world.size) parts: \(parts.rankCounts.map(String.init).joined(separator: " / ")) rows per rank",
         world)
       return
     }

@@ -90,7 +90,8 @@ func loadParts(_ scenario: Scenario, template: String, world: Communicator) thro
   return try runReportingErrors {
     do {
       return try ShardedData(part: local, communicator: world, numberingRowsFromOffset: byOffset)
-    } catch .idOnSeveralRanks(let id) {
+    } catch let error as DistributedError {
+      guard case .idOnSeveralRanks(let id) = error else { throw error }
       throw CLIError(
         "sample id \(id) appears in more than one part (\(template)): every id must be in one part only"
       )

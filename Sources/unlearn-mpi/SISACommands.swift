@@ -121,11 +121,12 @@ func removeSISA(
   var ensemble = try agree(world) {
     do {
       return try ShardedSISA(snapshot: file.ensemble, data: data.shard)
-    } catch .dataMismatch(let expected, let found) {
+    } catch let error as DistributedError {
+      guard case .dataMismatch(let expected, let found) = error else {
+        throw CLIError("\(path): \(error)")
+      }
       throw CLIError(
         ModelFileError.dataMismatch(path: path, expected: expected, found: found).description)
-    } catch {
-      throw CLIError("\(path): \(error)")
     }
   }
   var output = RemoveSISAOutput(
