@@ -142,7 +142,9 @@ public struct ShardedSISA<Model: TwiceDifferentiableModel & Codable>: Sendable {
     let ownedSet = Set(owned)
     var part = snapshot
     part.layout = Self.localLayout(layout, owned: owned)
-    part.removedIDs = snapshot.removedIDs.filter { locations[$0].map { ownedSet.contains($0.shard) } ?? false }
+    part.removedIDs = snapshot.removedIDs.filter {
+      locations[$0].map { ownedSet.contains($0.shard) } ?? false
+    }
     part.dataFingerprint = rows.fingerprint
     local = try Self.library { try SISAEnsemble(snapshot: part, data: rows) }
   }
@@ -277,7 +279,8 @@ public struct ShardedSISA<Model: TwiceDifferentiableModel & Codable>: Sendable {
     let start = Communicator.wallTime
     var next = self
     next.removedIDs.formUnion(ids)
-    var mine = SISAReport(forgottenCount: ids.count, shardsRetrained: [], slicesReplayed: 0, seconds: 0)
+    var mine = SISAReport(
+      forgottenCount: ids.count, shardsRetrained: [], slicesReplayed: 0, seconds: 0)
     var failure: String?
     if let ensemble = local {
       let owned = Set(ownedShards)
@@ -313,7 +316,9 @@ public struct ShardedSISA<Model: TwiceDifferentiableModel & Codable>: Sendable {
       }
     }
     // Every rank learns the others' outcome (so a failure stops all of them) and the totals.
-    var summary = [failure == nil ? 0.0 : 1.0, Double(mine.slicesReplayed), Double(mine.notes.count)]
+    var summary = [
+      failure == nil ? 0.0 : 1.0, Double(mine.slicesReplayed), Double(mine.notes.count),
+    ]
     summary += mine.shardsRetrained.map(Double.init)
     let all = try mpi { () throws(MPIError) in try communicator.allGather(summary) }
     if let bad = all.firstIndex(where: { $0[0] != 0 }) {

@@ -9,14 +9,16 @@ import UnlearningDistributed
 struct UnlearnMPI: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "unlearn-mpi",
-    abstract: "Certified training, removal, influence and audit on row-sharded data over MPI.",
+    abstract:
+      "Certified training, removal, influence and audit on row-sharded data over MPI; SISA over ranks.",
     discussion: """
-      Run under mpirun; every rank loads the data set and keeps its shard of rows (rows are assigned by a hash of the sample id, so shards do not depend on row order). Parameters, the secret b, the d x d factor and the certification state are replicated on every rank; only rank 0 reads requests and writes files. Model files have the format of `unlearn` (binary logistic regression without intercept).
+      Run under mpirun; every rank loads the data set and keeps its shard of rows (rows are assigned by a hash of the sample id, so shards do not depend on row order), or, when the path contains {rank} (--dataset 'csv:data.part-{rank}.csv'), reads only its own part (pre-split files: training rows only; ids from --id-column or the part's offset). Parameters, the secret b, the d x d factor and the certification state are replicated on every rank; only rank 0 reads requests and writes files. Model files have the format of `unlearn` (binary logistic regression without intercept). With train --method sisa, shard s of a SISA ensemble lives on rank s mod size; rank 0 writes one SISA file.
 
       Examples:
         mpirun -np 4 unlearn-mpi train --dataset fashion-mnist --classes 0,6 --certified --sigma 10 --out fm.json
         mpirun -np 4 unlearn-mpi remove --model-file fm.json --forget-ids ids.txt --one-at-a-time --out fm.json
         mpirun -np 4 unlearn-mpi audit --model-file fm.json
+        mpirun -np 4 unlearn-mpi train --dataset csv:data.csv --normalize-rows --method sisa --shards 8 --slices 4 --out sisa.json
         mpirun -np 4 unlearn-mpi bench --rows 20000 --features 200
       """,
     subcommands: [TrainMPI.self, RemoveMPI.self, InfluenceMPI.self, AuditMPI.self, BenchMPI.self]
@@ -33,6 +35,10 @@ struct TrainMPI: ParsableCommand {
       Examples:
         mpirun -np 4 unlearn-mpi train --certified --epsilon 1 --delta 1e-4 --sigma 1 --out certified.json
         mpirun -np 2 unlearn-mpi train --dataset csv:data.csv --normalize-rows --certified --budget 0.5 --out state.json
+        mpirun -np 4 unlearn-mpi train --dataset 'csv:data.part-{rank}.csv' --id-column id --normalize-rows --certified --out parts.json
+        mpirun -np 4 unlearn-mpi train --dataset csv:data.csv --normalize-rows --method sisa --shards 8 --slices 4 --out sisa.json
+
+      SISA (--method sisa): the layout deals the ascending ids (seed --seed); every row is sent once to the rank owning its shard; each slice is Newton to gradient norm 1e-10; rank 0 gathers every checkpoint and writes one file (mode 0600, no ledger).
 
       Newton's method with the Hessian from the all-reduced local weighted Gram matrices (certified: to gradient norm 1e-10 n; plain: the `unlearn train` default). With --certified, b is drawn on rank 0 from the system's cryptographic generator and broadcast; the file (mode 0600) records the sharded data's fingerprint.
       """

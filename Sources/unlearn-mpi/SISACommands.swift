@@ -66,7 +66,8 @@ func trainSISA(
     try runReportingErrors {
       try ShardedSISA.train(
         model: model, data: shard, shardCount: shards, sliceCount: slices, layoutSeed: seed,
-        regularization: lambda, trainer: .newton(NewtonTrainer(gradientTolerance: 1e-10, seed: seed)),
+        regularization: lambda,
+        trainer: .newton(NewtonTrainer(gradientTolerance: 1e-10, seed: seed)),
         initializationSeed: seed)
     }
   }

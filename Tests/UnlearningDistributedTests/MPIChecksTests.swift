@@ -51,7 +51,8 @@ struct MPIChecksTests {
     let seeded = directory + "/seeded.json"
     let system = directory + "/system.json"
     let common = ["train", "--dataset", "csv:\(csv)", "--normalize-rows", "--certified"]
-    try MPI.succeed(2, common + ["--sigma", "1", "--reproducible-not-private-seed", "3", "--out", seeded])
+    try MPI.succeed(
+      2, common + ["--sigma", "1", "--reproducible-not-private-seed", "3", "--out", seeded])
     try MPI.succeed(2, common + ["--sigma", "1", "--out", system])
 
     let file = try ModelFile.read(from: seeded)

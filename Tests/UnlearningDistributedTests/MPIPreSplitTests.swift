@@ -149,7 +149,8 @@ struct MPIPreSplitTests {
     let unknown = try MPI.mpirun(
       2, ["remove", "--model-file", certified, "--forget-ids", idsFile, "--out", certified])
     #expect(unknown.status != 0)
-    #expect(unknown.stderr.contains("sample id 60 is not in the training data"), "\(unknown.stderr)")
+    #expect(
+      unknown.stderr.contains("sample id 60 is not in the training data"), "\(unknown.stderr)")
     try "30\n59\n".write(toFile: idsFile, atomically: true, encoding: .utf8)
     try MPI.succeed(
       2, ["remove", "--model-file", certified, "--forget-ids", idsFile, "--out", certified])
