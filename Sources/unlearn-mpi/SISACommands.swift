@@ -112,7 +112,7 @@ struct RemoveSISAOutput: Encodable {
 }
 
 /// `unlearn-mpi remove --method sisa`: each request retrains only the owning ranks' affected
-/// shards; rank 0 writes the report, then the model file.
+/// shards; after each request rank 0 writes the report, then the model file.
 func removeSISA(
   _ bytes: [UInt8], path: String, requests: [[SampleID]], out: String, json: String?,
   world: Communicator
@@ -132,6 +132,8 @@ func removeSISA(
   }
   var output = RemoveSISAOutput(
     ranks: world.size, rowsPerRank: data.shard.rankCounts, requests: [])
+  // Each request is committed before the next one starts: the report, then the file (a later
+  // request that fails leaves the earlier ones written).
   for request in requests {
     let (next, report) = try agree(world) {
       try runReportingErrors { try ensemble.removing(ids: request) }
@@ -139,18 +141,18 @@ func removeSISA(
     ensemble = next
     file.removalOrder += request
     output.requests.append(.init(ids: request, report: report))
+    if let json {
+      _ = try onRoot(world) {
+        try runReportingErrors { try writeJSONAtomically(output, to: json) }
+        return []
+      }
+    }
+    try writeSISA(
+      ensemble, scenario: file.scenario, seed: file.trainingSeed, removalOrder: file.removalOrder,
+      to: out, world: world)
     say(
       "removed \(report.forgottenCount) sample(s) by SISA on \(world.size) rank(s): retrained shard(s) \(report.shardsRetrained.map(String.init).joined(separator: ", ")), \(report.slicesReplayed) slice(s) replayed in \(String(format: "%.4f", report.seconds)) s",
       world)
   }
-  if let json {
-    _ = try onRoot(world) {
-      try runReportingErrors { try writeJSONAtomically(output, to: json) }
-      return []
-    }
-  }
-  try writeSISA(
-    ensemble, scenario: file.scenario, seed: file.trainingSeed, removalOrder: file.removalOrder,
-    to: out, world: world)
   say("wrote \(out)", world)
 }

@@ -136,5 +136,17 @@ struct MPISISATests {
       #expect(run.stderr.contains(message), "\(run.stderr)")
       #expect(try Data(contentsOf: URL(fileURLWithPath: model)) == before)
     }
+    // A stream whose second request is refused keeps the first one written.
+    let retained = layout.slices[0][1][0]
+    let mixedFile = directory + "/mixed.txt"
+    try "\(retained)\n999999\n".write(toFile: mixedFile, atomically: true, encoding: .utf8)
+    let mixed = try MPI.mpirun(
+      ranks,
+      [
+        "remove", "--model-file", model, "--forget-ids", mixedFile, "--one-at-a-time", "--out",
+        model,
+      ])
+    #expect(mixed.status != 0)
+    #expect(try Self.read(FileJSON.self, model).removalOrder == stream + batch + [retained])
   }
 }
