@@ -2,10 +2,10 @@ import Foundation
 import LinearAlgebra
 import Unlearning
 
-/// SISA (``SISAEnsemble``: `S` shards of `R` slices, per-slice checkpoints) over MPI ranks:
+/// SISA (``SISA/Ensemble``: `S` shards of `R` slices, per-slice checkpoints) over MPI ranks:
 /// shard `s` is trained, kept and retrained by rank `s mod size` (``owner(ofShard:rankCount:)``).
 ///
-/// **Layout.** The layout is the library's ``SISALayout/init(ids:shardCount:sliceCount:seed:)``
+/// **Layout.** The layout is the library's ``SISA/Layout/init(ids:shardCount:sliceCount:seed:)``
 /// dealt over every id of the sharded data **in ascending order**, so it does not depend on how
 /// the rows were spread over ranks (a hash split or pre-split files) nor on the rank count; it
 /// equals the single-process ensemble's layout when that one is built from the ascending ids
@@ -14,7 +14,7 @@ import Unlearning
 /// **Rows.** The rows of the row-sharded data are redistributed once, at construction: every
 /// rank sends each row (`d + 2` doubles: id, label, features) to the rank owning its SISA shard
 /// (one `MPI_Gatherv` per destination rank), so each rank holds exactly the rows of its shards.
-/// Each rank then runs the library's ``SISAEnsemble`` on its rows with the global layout in
+/// Each rank then runs the library's ``SISA/Ensemble`` on its rows with the global layout in
 /// which the other ranks' shards are left empty (an empty shard costs nothing and never
 /// votes): shard `s` is trained by the same code on the same rows in the same order as by one
 /// process, so the checkpoints equal single-process SISA's to round-off (in practice bit for
@@ -31,14 +31,14 @@ public struct ShardedSISA<Model: TwiceDifferentiableModel & Codable>: Sendable {
   /// The communicator.
   public let communicator: Communicator
   /// The global layout (removed ids stay in it; see ``removedIDs``).
-  public let layout: SISALayout
+  public let layout: SISA.Layout
   /// The ids removed so far, on every rank.
   public private(set) var removedIDs: Set<SampleID>
   /// The sharded data's fingerprint (``ShardedData/fingerprint``).
   public let dataFingerprint: String
   /// This rank's ensemble: the global layout with other ranks' shards emptied, on the rows of
   /// this rank's shards; `nil` when the rank owns no shard (more ranks than shards).
-  public private(set) var local: SISAEnsemble<Model>?
+  public private(set) var local: SISA.Ensemble<Model>?
   /// The shard and slice of every id (replicated).
   let locations: [SampleID: (shard: Int, slice: Int)]
 
@@ -74,7 +74,7 @@ public struct ShardedSISA<Model: TwiceDifferentiableModel & Codable>: Sendable {
   public static func train(
     model: Model, data: ShardedData, shardCount: Int, sliceCount: Int, layoutSeed: UInt64,
     regularization: Double, trainer: TrainerSettings = .newton(NewtonTrainer()),
-    initializationSeed: UInt64 = 0, aggregation: SISAAggregation = .averagedProbabilities
+    initializationSeed: UInt64 = 0, aggregation: SISA.Aggregation = .averagedProbabilities
   ) throws(DistributedError) -> ShardedSISA {
     guard shardCount >= 1, sliceCount >= 1 else {
       throw .invalidArgument(
@@ -85,7 +85,7 @@ public struct ShardedSISA<Model: TwiceDifferentiableModel & Codable>: Sendable {
         "\(shardCount) shards for \(data.globalCount) rows would leave a shard empty")
     }
     let ids = try allIDs(data)
-    let layout = SISALayout(
+    let layout = SISA.Layout(
       ids: ids, shardCount: shardCount, sliceCount: sliceCount, seed: layoutSeed)
     let rows = try redistribute(data, layout: layout)
     var sharded = ShardedSISA(
@@ -94,7 +94,7 @@ public struct ShardedSISA<Model: TwiceDifferentiableModel & Codable>: Sendable {
     let owned = sharded.ownedShards
     if !owned.isEmpty {
       sharded.local = try library {
-        try SISAEnsemble.train(
+        try SISA.Ensemble.train(
           model: model, data: rows, layout: localLayout(layout, owned: owned),
           regularization: regularization, trainer: trainer,
           initializationSeed: initializationSeed, aggregation: aggregation)
@@ -111,7 +111,7 @@ public struct ShardedSISA<Model: TwiceDifferentiableModel & Codable>: Sendable {
   ///   (on every rank), ``DistributedError/mpi(_:)``.
   /// - Cost: as the redistribution of ``train(model:data:shardCount:sliceCount:layoutSeed:regularization:trainer:initializationSeed:aggregation:)``;
   ///   no training.
-  public init(snapshot: SISASnapshot<Model>, data: ShardedData) throws(DistributedError) {
+  public init(snapshot: SISA.Snapshot<Model>, data: ShardedData) throws(DistributedError) {
     guard snapshot.dataFingerprint == data.fingerprint else {
       throw .dataMismatch(expected: snapshot.dataFingerprint, found: data.fingerprint)
     }
@@ -146,12 +146,12 @@ public struct ShardedSISA<Model: TwiceDifferentiableModel & Codable>: Sendable {
       locations[$0].map { ownedSet.contains($0.shard) } ?? false
     }
     part.dataFingerprint = rows.fingerprint
-    local = try Self.library { try SISAEnsemble(snapshot: part, data: rows) }
+    local = try Self.library { try SISA.Ensemble(snapshot: part, data: rows) }
   }
 
   init(
-    communicator: Communicator, layout: SISALayout, removedIDs: Set<SampleID>,
-    dataFingerprint: String, local: SISAEnsemble<Model>?,
+    communicator: Communicator, layout: SISA.Layout, removedIDs: Set<SampleID>,
+    dataFingerprint: String, local: SISA.Ensemble<Model>?,
     locations: [SampleID: (shard: Int, slice: Int)]
   ) {
     self.communicator = communicator
@@ -173,9 +173,9 @@ public struct ShardedSISA<Model: TwiceDifferentiableModel & Codable>: Sendable {
   }
 
   /// `layout` with the slices of every shard not in `owned` emptied.
-  static func localLayout(_ layout: SISALayout, owned: [Int]) -> SISALayout {
+  static func localLayout(_ layout: SISA.Layout, owned: [Int]) -> SISA.Layout {
     let keep = Set(owned)
-    return SISALayout(
+    return SISA.Layout(
       slices: layout.slices.enumerated().map { s, shard in
         keep.contains(s) ? shard : shard.map { _ in [] }
       })
@@ -190,7 +190,7 @@ public struct ShardedSISA<Model: TwiceDifferentiableModel & Codable>: Sendable {
 
   /// The rows of this rank's SISA shards, gathered from every rank (one `MPI_Gatherv` per
   /// destination rank; each row travels once as `d + 2` doubles: id bits, label, features).
-  static func redistribute(_ data: ShardedData, layout: SISALayout) throws(DistributedError)
+  static func redistribute(_ data: ShardedData, layout: SISA.Layout) throws(DistributedError)
     -> Dataset
   {
     let world = data.communicator
@@ -247,7 +247,7 @@ public struct ShardedSISA<Model: TwiceDifferentiableModel & Codable>: Sendable {
   // MARK: - Deletion
 
   /// The ensemble without `ids`: each rank retrains its affected shards from the checkpoint
-  /// before their earliest affected slice (the library's ``SISAEnsemble/removing(ids:)``).
+  /// before their earliest affected slice (the library's ``SISA/Ensemble/removing(ids:)``).
   ///
   /// - Parameter ids: ids of the training data, retained, each named once.
   /// - Returns: the new ensemble and the combined report (shards retrained on any rank, slices
@@ -259,7 +259,7 @@ public struct ShardedSISA<Model: TwiceDifferentiableModel & Codable>: Sendable {
   /// - Cost: the affected shards' replayed slice trainings on their owners, then one
   ///   all-gather of a few numbers per rank.
   public func removing(ids: [SampleID]) throws(DistributedError) -> (
-    ensemble: ShardedSISA, report: SISAReport
+    ensemble: ShardedSISA, report: SISA.Report
   ) {
     var seen = Set<SampleID>(minimumCapacity: ids.count)
     for id in ids {
@@ -279,7 +279,7 @@ public struct ShardedSISA<Model: TwiceDifferentiableModel & Codable>: Sendable {
     let start = Communicator.wallTime
     var next = self
     next.removedIDs.formUnion(ids)
-    var mine = SISAReport(
+    var mine = SISA.Report(
       forgottenCount: ids.count, shardsRetrained: [], slicesReplayed: 0, seconds: 0)
     var failure: String?
     if let ensemble = local {
@@ -303,7 +303,7 @@ public struct ShardedSISA<Model: TwiceDifferentiableModel & Codable>: Sendable {
                 earliest[location.shard] ?? location.slice, location.slice)
             }
           }
-          next.local = try SISAEnsemble(snapshot: part, data: ensemble.data)
+          next.local = try SISA.Ensemble(snapshot: part, data: ensemble.data)
           mine.shardsRetrained = earliest.keys.sorted()
           mine.slicesReplayed = earliest.values.reduce(0) { $0 + layout.sliceCount - $1 }
         } else {
@@ -328,7 +328,7 @@ public struct ShardedSISA<Model: TwiceDifferentiableModel & Codable>: Sendable {
     let seconds = try mpi { () throws(MPIError) in
       try communicator.allReduceMax(Communicator.wallTime - start)
     }
-    let report = SISAReport(
+    let report = SISA.Report(
       forgottenCount: ids.count,
       shardsRetrained: all.flatMap { $0.dropFirst(3).map { Int($0) } }.sorted(),
       slicesReplayed: all.reduce(0) { $0 + Int($1[1]) }, seconds: seconds,
@@ -345,7 +345,7 @@ public struct ShardedSISA<Model: TwiceDifferentiableModel & Codable>: Sendable {
   /// - Throws: ``DistributedError/mpi(_:)``.
   /// - Cost: one all-gather of `S R p` doubles in all, and the local data's fingerprint
   ///   (`O(n_k d)`).
-  public func snapshot() throws(DistributedError) -> SISASnapshot<Model>? {
+  public func snapshot() throws(DistributedError) -> SISA.Snapshot<Model>? {
     var mine: [Double] = []
     if let local {
       for s in ownedShards { for checkpoint in local.checkpoints[s] { mine += checkpoint } }
@@ -356,7 +356,7 @@ public struct ShardedSISA<Model: TwiceDifferentiableModel & Codable>: Sendable {
     return snapshot
   }
 
-  func fill(_ snapshot: inout SISASnapshot<Model>, from all: [[Double]]) {
+  func fill(_ snapshot: inout SISA.Snapshot<Model>, from all: [[Double]]) {
     let p = snapshot.model.parameterCount
     let r = layout.sliceCount
     var checkpoints = [[[Double]]](repeating: [], count: layout.shardCount)

@@ -14,7 +14,7 @@ struct SISAModelFile: Codable {
   /// `--seed` at training (layout, initialisation and trainer seed).
   var trainingSeed: UInt64
   /// The global ensemble: layout over the ascending ids, every shard's checkpoints, removed ids.
-  var ensemble: SISASnapshot<LogisticRegression>
+  var ensemble: SISA.Snapshot<LogisticRegression>
   /// Ids in the order they were removed.
   var removalOrder: [SampleID]
 
@@ -107,7 +107,7 @@ struct RemoveSISAOutput: Encodable {
 
   struct Request: Encodable {
     var ids: [SampleID]
-    var report: SISAReport
+    var report: SISA.Report
   }
 }
 

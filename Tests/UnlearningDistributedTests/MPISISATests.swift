@@ -4,7 +4,7 @@ import Testing
 import Unlearning
 
 /// `unlearn-mpi train --method sisa` and `remove` on a SISA file under `mpirun -np 1, 2, 4`
-/// against the library's single-process ``SISAEnsemble`` with the same layout (the ascending
+/// against the library's single-process ``SISA.Ensemble`` with the same layout (the ascending
 /// ids dealt by the same seed): every checkpoint, and what each deletion retrained.
 @Suite(.serialized)
 struct MPISISATests {
@@ -12,14 +12,14 @@ struct MPISISATests {
 
   struct FileJSON: Decodable {
     var format: String
-    var ensemble: SISASnapshot<LogisticRegression>
+    var ensemble: SISA.Snapshot<LogisticRegression>
     var removalOrder: [SampleID]
   }
 
   struct ReportJSON: Decodable {
     struct Request: Decodable {
       var ids: [SampleID]
-      var report: SISAReport
+      var report: SISA.Report
     }
     var ranks: Int
     var requests: [Request]
@@ -60,8 +60,8 @@ struct MPISISATests {
         "train", "--dataset", "csv:\(csv)", "--normalize-rows", "--lambda", "1e-2", "--method",
         "sisa", "--shards", "3", "--slices", "2", "--out", model,
       ])
-    let layout = SISALayout(ids: train.ids.sorted(), shardCount: 3, sliceCount: 2, seed: 42)
-    var reference = try SISAEnsemble.train(
+    let layout = SISA.Layout(ids: train.ids.sorted(), shardCount: 3, sliceCount: 2, seed: 42)
+    var reference = try SISA.Ensemble.train(
       model: LogisticRegression(featureCount: 4), data: train, layout: layout,
       regularization: 1e-2, trainer: .newton(NewtonTrainer(gradientTolerance: 1e-10, seed: 42)),
       initializationSeed: 42)
@@ -99,7 +99,7 @@ struct MPISISATests {
       try Self.read(ReportJSON.self, directory + "/stream.json").requests
       + Self.read(ReportJSON.self, directory + "/batch.json").requests
     #expect(reports.count == 3)
-    var expected: [SISAReport] = []
+    var expected: [SISA.Report] = []
     for request in stream.map({ [$0] }) + [batch] {
       let (next, report) = try reference.removing(ids: request)
       reference = next
