@@ -15,6 +15,20 @@ package struct BenchRow: Codable {
   package var samples: Int
   /// Free-form extra figures (GFLOP/s, ratios, iterations, ...).
   package var figures: [String: Double] = [:]
+
+  /// A measurement: times in seconds (all 0 for rows that only carry figures).
+  package init(
+    group: String, name: String, medianSeconds: Double, minimumSeconds: Double,
+    maximumSeconds: Double? = nil, samples: Int, figures: [String: Double] = [:]
+  ) {
+    self.group = group
+    self.name = name
+    self.medianSeconds = medianSeconds
+    self.minimumSeconds = minimumSeconds
+    self.maximumSeconds = maximumSeconds
+    self.samples = samples
+    self.figures = figures
+  }
 }
 
 package struct BenchReport: Codable {
