@@ -97,7 +97,7 @@ package enum LambdaSelection {
         })
     }
     let best = accuracies.max() ?? 0
-    let chosen = zip(grid, accuracies).last { $0.1 == best }?.0 ?? grid[grid.count / 2]
+    let chosen = grid[accuracies.lastIndex(of: best) ?? grid.count / 2]
     return Outcome(
       chosen: chosen, grid: grid, validationAccuracy: accuracies, fitCount: fit.count,
       validationCount: validation.count)
