@@ -28,7 +28,7 @@ struct Bench: ParsableCommand {
 
   @Option(
     help:
-      "Comma-separated groups to run: linalg, training, influence, baselines, certified, amortised, certified-kernels, or all (every group but certified-kernels). The Fashion-MNIST groups need dataset-fashion-mnist."
+      "Comma-separated groups to run: linalg, training, influence, baselines, certified, amortised, certified-kernels, class-forgetting, or all (every group but certified-kernels and class-forgetting, which takes minutes). The Fashion-MNIST groups need dataset-fashion-mnist."
   )
   var only: String = "all"
 
@@ -44,10 +44,11 @@ struct Bench: ParsableCommand {
   /// The groups `--only` may name.
   static let groupNames = [
     "linalg", "training", "influence", "baselines", "certified", "certified-kernels", "amortised",
+    "class-forgetting",
     "all",
   ]
 
-  /// `all`: every group but `certified-kernels`.
+  /// `all`: every group but `certified-kernels` and `class-forgetting`.
   static let allGroups = ["linalg", "training", "influence", "baselines", "certified", "amortised"]
 
   func validate() throws {
@@ -89,6 +90,7 @@ struct Bench: ParsableCommand {
     if groups.contains("amortised") {
       try AmortisedBench.run(requests: requests, into: &report)
     }
+    if groups.contains("class-forgetting") { try ClassForgettingBench.run(into: &report) }
     print(report.table())
     if let json { try runReportingErrors { try writeJSONAtomically(report, to: json) } }
     if let csv { try runReportingErrors { try writeTextAtomically(report.csv(), to: csv) } }
