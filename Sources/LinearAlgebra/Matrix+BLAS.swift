@@ -53,6 +53,7 @@ extension Matrix {
   /// - Parameters:
   ///   - x: length `columns` (or `rows` when `transposed`).
   ///   - transposed: multiply by the transpose.
+  ///   - alpha: the scale of the product.
   /// - Returns: length `rows` (or `columns` when `transposed`). Cost `2 rows columns` flops.
   public func multiply(_ x: [Double], transposed: Bool = false, alpha: Double = 1) -> [Double] {
     var y = [Double](repeating: 0, count: transposed ? columns : rows)

@@ -10,7 +10,7 @@ extension Matrix {
   ///
   /// - Parameters:
   ///   - v: length `columns`.
-  ///   - outputs: `k`, the number of rows of `U` (and of the result `P`).
+  ///   - k: the number of rows of `U` (and of the result `P`).
   ///   - blockRows: rows per block (default 256: a 256 x 784 block of doubles is 1.6 MB).
   ///   - fill: computes the block of `U` from the block's row range and `t_B`.
   /// - Returns: `t` (length `rows`) and `P = U^T X` (`k x columns`).

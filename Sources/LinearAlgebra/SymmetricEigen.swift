@@ -10,7 +10,9 @@ public struct SymmetricEigen: Sendable {
 
   /// Decomposes the symmetric `matrix` (its upper row-major triangle is read).
   ///
-  /// - Parameter computeVectors: also compute eigenvectors (about 2x the work).
+  /// - Parameters:
+  ///   - matrix: `n x n`, symmetric.
+  ///   - computeVectors: also compute eigenvectors (about 2x the work).
   /// - Throws: ``LinearAlgebraError/eigenDecompositionFailed(info:)``,
   ///   ``LinearAlgebraError/nonFiniteInput(_:)``.
   public init(_ matrix: Matrix, computeVectors: Bool = true) throws(LinearAlgebraError) {

@@ -70,7 +70,8 @@ package enum BaselinesBench {
     report.rows.append(
       BenchRow(
         group: "baselines", name: "sisa S=8 R=4 logistic: remove 1 sample",
-        medianSeconds: removal.median, minimumSeconds: removal.minimum, samples: repeats,
+        medianSeconds: removal.median, minimumSeconds: removal.minimum,
+        maximumSeconds: removal.maximum, samples: repeats,
         figures: [
           "speed-up vs ensemble retrain": full.median / removal.median,
           "vs monolithic retrain": monolithic.median / removal.median,
@@ -88,7 +89,8 @@ package enum BaselinesBench {
     report.rows.append(
       BenchRow(
         group: "baselines", name: "\(label): retrain (\(forget.count) forgotten)",
-        medianSeconds: reference.median, minimumSeconds: reference.minimum, samples: repeats,
+        medianSeconds: reference.median, minimumSeconds: reference.minimum,
+        maximumSeconds: reference.maximum, samples: repeats,
         figures: [
           "do-nothing residual": try NaiveDeletion().unlearn(state, forgetting: forget).report
             .gradientResidualNorm
@@ -102,7 +104,7 @@ package enum BaselinesBench {
       report.rows.append(
         BenchRow(
           group: "baselines", name: "\(label): \(name)", medianSeconds: t.median,
-          minimumSeconds: t.minimum, samples: repeats,
+          minimumSeconds: t.minimum, maximumSeconds: t.maximum, samples: repeats,
           figures: ["speed-up vs retrain": reference.median / t.median, "residual": residual]))
     }
   }

@@ -7,10 +7,28 @@ package struct BenchRow: Codable {
   package var name: String
   /// Median seconds over `samples`.
   package var medianSeconds: Double
+  /// Fastest run, seconds.
   package var minimumSeconds: Double
+  /// Slowest run, seconds (`nil` in reports older than this field, and for single runs of
+  /// measurements that keep only their median).
+  package var maximumSeconds: Double? = nil
   package var samples: Int
   /// Free-form extra figures (GFLOP/s, ratios, iterations, ...).
   package var figures: [String: Double] = [:]
+
+  /// A measurement: times in seconds (all 0 for rows that only carry figures).
+  package init(
+    group: String, name: String, medianSeconds: Double, minimumSeconds: Double,
+    maximumSeconds: Double? = nil, samples: Int, figures: [String: Double] = [:]
+  ) {
+    self.group = group
+    self.name = name
+    self.medianSeconds = medianSeconds
+    self.minimumSeconds = minimumSeconds
+    self.maximumSeconds = maximumSeconds
+    self.samples = samples
+    self.figures = figures
+  }
 }
 
 package struct BenchReport: Codable {
@@ -37,18 +55,19 @@ package struct BenchReport: Codable {
     self.rows = rows
   }
 
-  /// The text table: one line per measurement (median and minimum with units; `-` for rows
-  /// that are not timings), its figures on an indented line below, wrapped to 80 columns.
+  /// The text table: one line per measurement (median, and the spread of the runs as
+  /// `min-max` with units; `-` for rows that are not timings), its figures on an indented line
+  /// below, wrapped to 80 columns.
   package func table() -> String {
     var out =
       "unlearn bench  (OpenBLAS \(blas.coreName) kernels, threads: \(blas.threads), median of \(repeats) runs; \(machine.cpu), \(machine.cores) cores\(gitCommit.map { ", commit " + $0.prefix(10) } ?? ""))\n"
-    let header = ["group", "measurement", "median", "min", "runs"]
+    let header = ["group", "measurement", "median", "min-max", "runs"]
     var lines = [header]
     for r in rows {
       let isTiming = r.medianSeconds > 0 || r.minimumSeconds > 0
       lines.append([
         r.group, r.name, isTiming ? formatSeconds(r.medianSeconds) : "-",
-        isTiming ? formatSeconds(r.minimumSeconds) : "-", String(r.samples),
+        isTiming ? formatRange(r.minimumSeconds, r.maximumSeconds) : "-", String(r.samples),
       ])
     }
     let rendered = renderTable(lines).split(separator: "\n", omittingEmptySubsequences: false)
@@ -63,17 +82,18 @@ package struct BenchReport: Codable {
     return out
   }
 
-  /// The measurements as CSV: group, measurement, median and minimum seconds, runs, then one
-  /// column per figure name (empty where a row has no such figure).
+  /// The measurements as CSV: group, measurement, median, minimum and maximum seconds, runs,
+  /// then one column per figure name (empty where a row has no such figure).
   package func csv() -> String {
     let names = Array(Set(rows.flatMap { $0.figures.keys })).sorted()
-    var lines = [["group", "measurement", "median_s", "min_s", "runs"] + names]
+    var lines = [["group", "measurement", "median_s", "min_s", "max_s", "runs"] + names]
     for r in rows {
       let isTiming = r.medianSeconds > 0 || r.minimumSeconds > 0
       lines.append(
         [
           r.group, r.name, isTiming ? String(r.medianSeconds) : "",
-          isTiming ? String(r.minimumSeconds) : "", String(r.samples),
+          isTiming ? String(r.minimumSeconds) : "",
+          isTiming ? r.maximumSeconds.map { String($0) } ?? "" : "", String(r.samples),
         ] + names.map { r.figures[$0].map { String($0) } ?? "" })
     }
     return renderCSV(lines)
@@ -148,9 +168,10 @@ package struct MachineInfo: Codable {
   }
 }
 
-/// Times `body` `repeats` times after one warm-up and returns (median, min) seconds.
+/// Times `body` `repeats` times after one warm-up and returns the median, fastest and slowest
+/// run in seconds.
 package func timeMedian(repeats: Int, warmup: Bool = true, _ body: () throws -> Void) rethrows -> (
-  median: Double, minimum: Double
+  median: Double, minimum: Double, maximum: Double
 ) {
   if warmup { try body() }
   var samples = [Double]()
@@ -162,7 +183,21 @@ package func timeMedian(repeats: Int, warmup: Bool = true, _ body: () throws -> 
   samples.sort()
   let mid = samples.count / 2
   let median = samples.count % 2 == 1 ? samples[mid] : 0.5 * (samples[mid - 1] + samples[mid])
-  return (median, samples[0])
+  return (median, samples[0], samples[samples.count - 1])
+}
+
+/// The spread of a measurement's runs, `min-max` in the unit of the larger end
+/// (`17.30-19.22 ms`); the minimum alone (`>= 17.30 ms`) when the maximum is unknown.
+package func formatRange(_ minimum: Double, _ maximum: Double?) -> String {
+  guard let maximum, minimum.isFinite, maximum.isFinite else {
+    return ">= " + formatSeconds(minimum)
+  }
+  let (scale, unit, digits): (Double, String, Int) =
+    maximum >= 1
+    ? (1, "s", 3)
+    : maximum >= 1e-3 ? (1e3, "ms", 2) : maximum >= 1e-6 ? (1e6, "us", 1) : (1e9, "ns", 0)
+  let format = "%.\(digits)f-%.\(digits)f \(unit)"
+  return String(format: format, minimum * scale, maximum * scale)
 }
 
 /// Seconds with a unit: `1.234 s`, `17.3 ms`, `322.9 us`, `850 ns`.
@@ -194,7 +229,8 @@ package enum LinearAlgebraBench {
     report.rows.append(
       BenchRow(
         group: "linalg", name: "gemm 1024x1024x1024", medianSeconds: gemm.median,
-        minimumSeconds: gemm.minimum, samples: repeats, figures: ["GFLOP/s": gemmRate]))
+        minimumSeconds: gemm.minimum, maximumSeconds: gemm.maximum, samples: repeats,
+        figures: ["GFLOP/s": gemmRate]))
 
     progress("weighted Gram 12000 x 784")
     let x = TestMatrices.gaussian(rows: 12000, columns: 784, seed: 3)
@@ -207,7 +243,8 @@ package enum LinearAlgebraBench {
     report.rows.append(
       BenchRow(
         group: "linalg", name: "weighted Gram X^T diag(w) X, 12000x784",
-        medianSeconds: gramTime.median, minimumSeconds: gramTime.minimum, samples: repeats,
+        medianSeconds: gramTime.median, minimumSeconds: gramTime.minimum,
+        maximumSeconds: gramTime.maximum, samples: repeats,
         figures: ["GFLOP/s": gramRate, "ratio to gemm rate": gramRate / gemmRate]))
 
     progress("Cholesky 784")
@@ -217,7 +254,7 @@ package enum LinearAlgebraBench {
     report.rows.append(
       BenchRow(
         group: "linalg", name: "Cholesky dpotrf d=784", medianSeconds: cholTime.median,
-        minimumSeconds: cholTime.minimum, samples: repeats,
+        minimumSeconds: cholTime.minimum, maximumSeconds: cholTime.maximum, samples: repeats,
         figures: ["GFLOP/s": pow(784.0, 3) / 3 / cholTime.median / 1e9]))
 
     let rhs = x.row(0)
@@ -225,7 +262,8 @@ package enum LinearAlgebraBench {
     report.rows.append(
       BenchRow(
         group: "linalg", name: "Cholesky solve (1 rhs) d=784", medianSeconds: solveTime.median,
-        minimumSeconds: solveTime.minimum, samples: max(repeats, 20)))
+        minimumSeconds: solveTime.minimum, maximumSeconds: solveTime.maximum,
+        samples: max(repeats, 20)))
 
     let row = x.row(1).scaled(by: 0.05)
     var updated = chol
@@ -236,7 +274,8 @@ package enum LinearAlgebraBench {
     report.rows.append(
       BenchRow(
         group: "linalg", name: "rank-1 update + downdate d=784", medianSeconds: downTime.median,
-        minimumSeconds: downTime.minimum, samples: max(repeats, 20)))
+        minimumSeconds: downTime.minimum, maximumSeconds: downTime.maximum,
+        samples: max(repeats, 20)))
   }
 }
 
@@ -275,7 +314,8 @@ package enum TrainingBench {
         report.rows.append(
           BenchRow(
             group: "training", name: "\(name) logistic 12000x784 lambda=\(lambda) to 1e-8*n",
-            medianSeconds: t.median, minimumSeconds: t.minimum, samples: repeats,
+            medianSeconds: t.median, minimumSeconds: t.minimum, maximumSeconds: t.maximum,
+            samples: repeats,
             figures: [
               "iterations": Double(result?.iterations ?? 0),
               "gradient norm": result?.gradientNorm ?? .nan,

@@ -88,7 +88,8 @@ package enum CertifiedBench {
           BenchRow(
             group: "certified",
             name: "\(accounting.rawValue): \(label), per single removal (\(requests) sequential)",
-            medianSeconds: median, minimumSeconds: seconds.min() ?? .nan, samples: requests,
+            medianSeconds: median, minimumSeconds: seconds.min() ?? .nan,
+            maximumSeconds: seconds.max(), samples: requests,
             figures: figures))
       }
     }
@@ -107,7 +108,8 @@ package enum CertifiedBench {
     report.rows.append(
       BenchRow(
         group: "certified", name: "Newton removal (NewtonRemoval, single id)",
-        medianSeconds: newton.median, minimumSeconds: newton.minimum, samples: repeats))
+        medianSeconds: newton.median, minimumSeconds: newton.minimum,
+        maximumSeconds: newton.maximum, samples: repeats))
     let retrain = try timeMedian(repeats: repeats) {
       _ = try Retrain().unlearn(trained, forgetting: [ids[next % requests]])
       next += 1
@@ -115,7 +117,7 @@ package enum CertifiedBench {
     report.rows.append(
       BenchRow(
         group: "certified", name: "retrain (Retrain, single id)", medianSeconds: retrain.median,
-        minimumSeconds: retrain.minimum, samples: repeats,
+        minimumSeconds: retrain.minimum, maximumSeconds: retrain.maximum, samples: repeats,
         figures: ["fast path speedup (paper)": retrain.median / fastMedian]))
 
     for accounting in [BudgetAccounting.paper, .exactStep] {
@@ -142,6 +144,7 @@ package enum CertifiedBench {
           name:
             "\(accounting.rawValue) (\(state.certification?.bound.rawValue ?? "-") bound): \(removals) sequential removals, default solver",
           medianSeconds: medianOf(seconds), minimumSeconds: seconds.min() ?? .nan,
+          maximumSeconds: seconds.max(),
           samples: removals,
           figures: [
             "removals before first retrain": Double(firstRetrain ?? removals),
@@ -207,6 +210,7 @@ package enum CertifiedBench {
         group: "certified",
         name: "unlearn remove on a certified model file: the removal (as its report states it)",
         medianSeconds: medianOf(removals), minimumSeconds: removals.min() ?? .nan,
+        maximumSeconds: removals.max(),
         samples: removals.count,
         figures: [
           "read + validate model file s (median)": medianOf(loads),
@@ -236,7 +240,7 @@ package enum CertifiedBench {
       BenchRow(
         group: "certified", name: "one pass over X (12000x784): X v (gemv)",
         medianSeconds: gemv.median,
-        minimumSeconds: gemv.minimum, samples: 20,
+        minimumSeconds: gemv.minimum, maximumSeconds: gemv.maximum, samples: 20,
         figures: [
           "X^T u (gemv) s": gemvT.median, "X [v1 v2] (dgemm 2 cols) s": gemm2.median,
           "X^T [u1 u2] (dgemm 2 cols) s": gemm2T.median,

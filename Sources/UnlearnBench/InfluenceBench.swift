@@ -27,6 +27,7 @@ package enum InfluenceBench {
         BenchRow(
           group: "influence", name: "all \(train.count) samples, 1 test point: \(row.solver)",
           medianSeconds: median(seconds), minimumSeconds: seconds.min() ?? .nan,
+          maximumSeconds: seconds.max(),
           samples: repeats,
           figures: [
             "fit s": median(samples.map(\.fitSeconds)),

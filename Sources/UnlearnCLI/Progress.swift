@@ -25,13 +25,22 @@ enum Progress {
   }
 
   /// Writes one line (unless quiet) and makes it the current stage.
+  ///
+  /// A line that reports a count, `label: k/N ...` (a loop with a known count: model pairs,
+  /// retrains, removals), and carries no estimate of its own gets one: the time since the
+  /// loop's first line and the remaining time at the mean pace so far (see ``LoopClock``).
   static func line(_ s: String) {
     guard !isQuiet else { return }
+    let now = DispatchTime.now().uptimeNanoseconds
     lock.lock()
-    stage = (s, DispatchTime.now().uptimeNanoseconds)
+    let text = loops.annotate(s, now: now)
+    stage = (text, now)
     lock.unlock()
-    write(s)
+    write(text)
   }
+
+  /// Starts of the counted loops seen so far (guarded by `lock`).
+  nonisolated(unsafe) private static var loops = LoopClock()
 
   private static func write(_ s: String) {
     FileHandle.standardError.write(Data("[unlearn \(duration(elapsed))] \(s)\n".utf8))
@@ -76,6 +85,58 @@ struct ProgressOptions: ParsableArguments {
     Progress.start = DispatchTime.now().uptimeNanoseconds
     // Only in the `unlearn` process itself: commands run in-process by tests leave no timer.
     if !quiet && ProcessInfo.processInfo.processName == "unlearn" { Progress.startHeartbeat() }
+  }
+}
+
+/// Elapsed and remaining time for progress lines of loops with a known count.
+///
+/// A line `label: k/N rest` (the count right after the first `": "`) is step `k` of `N` of the
+/// loop named `label`; the loop's clock starts at the first such line (the start of step 1 when
+/// that line says `0/N`, else the end of step `k`, from which the pace is taken over the later
+/// steps). The estimate is the mean pace so far times the steps left: rough for uneven steps,
+/// exact for equal ones. Lines that already carry `ETA` or `left` are left alone.
+package struct LoopClock {
+  package init() {}
+
+  /// Per label: when its clock started and the count done then.
+  private var starts: [String: (since: UInt64, done: Int)] = [:]
+
+  /// `line` with `, <elapsed> elapsed, about <remaining> left` appended when it reports a count
+  /// (`, <elapsed> elapsed` alone until the pace is known, and at the last step).
+  package mutating func annotate(_ line: String, now: UInt64) -> String {
+    guard let (label, done, total) = Self.count(in: line), !line.contains("ETA"),
+      !line.contains(" left")
+    else { return line }
+    guard let start = starts[label], start.done < done else {
+      starts[label] = (now, done)
+      return line
+    }
+    if done >= total { starts[label] = nil }
+    let seconds = Double(now - start.since) * 1e-9
+    return line
+      + Self.estimate(seconds, done: done - start.done, of: total - start.done)
+  }
+
+  /// `", 12 s elapsed, about 40 s left"` after `done` of `total` steps took `seconds`;
+  /// `", 12 s elapsed"` when nothing or everything is done.
+  package static func estimate(_ seconds: Double, done: Int, of total: Int) -> String {
+    let elapsed = ", \(Progress.duration(seconds)) elapsed"
+    guard done > 0, done < total else { return elapsed }
+    let remaining = seconds / Double(done) * Double(total - done)
+    return elapsed + ", about \(Progress.duration(remaining)) left"
+  }
+
+  /// The label and count of `label: k/N ...`, `nil` for any other line.
+  package static func count(in line: String) -> (label: String, done: Int, total: Int)? {
+    guard let colon = line.range(of: ": ") else { return nil }
+    let label = String(line[..<colon.lowerBound])
+    let rest = line[colon.upperBound...]
+    let token = rest.prefix { $0.isNumber || $0 == "/" }
+    let parts = token.split(separator: "/", omittingEmptySubsequences: false)
+    guard parts.count == 2, let done = Int(parts[0]), let total = Int(parts[1]), total > 0,
+      done >= 0, done <= total
+    else { return nil }
+    return (label, done, total)
   }
 }
 

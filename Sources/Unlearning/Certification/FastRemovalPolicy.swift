@@ -1,4 +1,4 @@
-/// When the fast sequential certified remover (``CertifiedRemovalSolver/fastSequential(_:)``)
+/// When the fast sequential certified remover (``NewtonSolver/downdatedFactor(_:)``)
 /// refines a step or rebuilds its cached Hessian factor (Docs/Math.md section 6, "Fast sequential
 /// removal").
 ///

@@ -24,7 +24,7 @@ public enum PerturbationSource: Sendable, Codable, Hashable {
   /// anyone.
   case system
 
-  /// Gaussian entries from the project's ``SeededGenerator`` (xoshiro256**, Box-Muller).
+  /// Gaussian entries from the project's `SeededGenerator` (xoshiro256**, Box-Muller).
   ///
   /// - Warning: **NOT PRIVATE.** Anyone who knows or guesses the seed (and seeds are small,
   ///   guessable and usually written down next to the results) can regenerate `b` exactly, and

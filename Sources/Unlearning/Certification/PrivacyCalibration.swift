@@ -139,7 +139,7 @@ package enum ResidualBounds {
   /// Guo et al.'s data-dependent bound for any step `v`: `gamma * ||X_R||_2 * ||v|| * ||X_R v||`.
   ///
   /// - Parameters:
-  ///   - spectralNorm: an upper bound on `||X_R||_2` (e.g. ``Matrix/spectralNormUpperBound()``
+  ///   - spectralNorm: an upper bound on `||X_R||_2` (e.g. `Matrix.spectralNormUpperBound()`
   ///     of the full data).
   ///   - stepNorm: `||v||`.
   ///   - projectedStep: `t = X_R v` (one entry per retained sample; removed rows excluded).

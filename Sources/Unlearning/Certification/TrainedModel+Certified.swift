@@ -7,7 +7,7 @@ extension TrainedModel where Model: CertifiableModel {
   /// Requirements, checked first: `lambda > 0`; every row `||x_i|| <= 1` (up to `1e-12`
   /// relative, the round-off of row normalisation; e.g. ``Dataset/normalizingRows()``); heads
   /// without intercept (a constant feature breaks `||x|| <= 1`); labels `0/1` for a single head,
-  /// `0..<K` for `K` heads. `||X||_2` is bounded once, exactly (``Matrix/spectralNormUpperBound()``),
+  /// `0..<K` for `K` heads. `||X||_2` is bounded once, exactly (`Matrix.spectralNormUpperBound()`),
   /// on the full data; deleting rows never increases it.
   ///
   /// Cost: `O(n d^2)` for `||X||_2`, `K` training runs, and for the default solver one weighted

@@ -45,20 +45,12 @@ extension Dataset {
     return weights
   }
 
-  /// A seeded random train/test split that partitions the samples.
-  ///
-  /// `testCount` rows are drawn uniformly without replacement (a partial Fisher-Yates shuffle
-  /// driven by `SeededGenerator(seed:)`); both halves keep the original row order. The same
-  /// seed gives the same split on every machine.
-  ///
-  /// - Parameters:
-  ///   - testCount: size of the test part, in `0...count` (a precondition).
-  ///   - seed: the seed of the random choice.
-  /// - Returns: `train` (`count - testCount` rows) and `test`, named `"<name> (train)"` and
-  ///   `"<name> (test)"`.
   /// The split the command line's `--test-fraction` makes: `round(count * testFraction)` rows,
   /// drawn as in ``split(testCount:seed:)``, become the test set.
   ///
+  /// - Parameters:
+  ///   - testFraction: the share of rows in the test set, in `[0, 1)`.
+  ///   - seed: the seed of the random choice.
   /// - Throws: ``DataError/invalidArgument(_:)`` when `testFraction` is outside `[0, 1)` or fewer
   ///   than 2 training rows would remain.
   public func split(testFraction: Double, seed: UInt64) throws(DataError) -> (
@@ -74,6 +66,17 @@ extension Dataset {
     return split(testCount: testCount, seed: seed)
   }
 
+  /// A seeded random train/test split that partitions the samples.
+  ///
+  /// `testCount` rows are drawn uniformly without replacement (a partial Fisher-Yates shuffle
+  /// driven by `SeededGenerator(seed:)`); both halves keep the original row order. The same
+  /// seed gives the same split on every machine.
+  ///
+  /// - Parameters:
+  ///   - testCount: size of the test part, in `0...count` (a precondition).
+  ///   - seed: the seed of the random choice.
+  /// - Returns: `train` (`count - testCount` rows) and `test`, named `"<name> (train)"` and
+  ///   `"<name> (test)"`.
   public func split(testCount: Int, seed: UInt64) -> (train: Dataset, test: Dataset) {
     precondition(
       testCount >= 0 && testCount <= count,

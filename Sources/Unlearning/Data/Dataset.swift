@@ -1,6 +1,6 @@
 /// A labelled data set whose samples carry stable ids.
 ///
-/// - `features`: an `n x d` row-major ``Matrix``; row `i` is sample `i`.
+/// - `features`: an `n x d` row-major `Matrix`; row `i` is sample `i`.
 /// - `labels`: `n` class indices in `0..<classCount` (binary tasks use `{0, 1}`).
 /// - `ids`: `n` unique ``SampleID``s. Deletion requests name ids, never row positions; ids stay
 ///   attached to their rows through ``subset(ids:)``, ``removing(ids:)`` and

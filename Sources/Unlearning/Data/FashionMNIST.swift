@@ -105,7 +105,7 @@ public enum FashionMNIST {
   ///     images (in file order); `nil` keeps all.
   ///   - seed: the seed of that subsample.
   /// - Throws: `DataError.datasetNotInstalled` naming the package when a file is missing,
-  ///   `.invalidArgument` for bad classes or limit, the ``IDXReader`` errors for corrupt files,
+  ///   `.invalidArgument` for bad classes or limit, the `IDXReader` errors for corrupt files,
   ///   `.shapeMismatch` when image and label counts differ, `.noFeatures` for images of
   ///   0 pixels.
   public static func load(

@@ -54,7 +54,9 @@ extension SampleID {
   /// // [1003, 1017]
   /// ```
   ///
-  /// - Parameter file: the name used in error messages.
+  /// - Parameters:
+  ///   - bytes: the file's contents (UTF-8).
+  ///   - file: the name used in error messages.
   /// - Throws: `DataError.malformedEntry` naming the line of a token that is not an integer,
   ///   `.emptyFile` when there is no id.
   public static func parseList(_ bytes: [UInt8], file: String) throws(DataError) -> [SampleID] {

@@ -31,8 +31,8 @@ public enum ClopperPearson {
   /// `k = 0` gives upper `1 - (alpha / 2)^(1/n)`, `k = n` gives lower `(alpha / 2)^(1/n)`.
   ///
   /// - Parameters:
-  ///   - successes: `k` in `0 ... trials`.
-  ///   - trials: `n >= 1`.
+  ///   - k: the successes, in `0 ... n`.
+  ///   - n: the trials, `n >= 1`.
   ///   - confidence: in `(0, 1)`, e.g. 0.95.
   /// - Returns: `(lower, upper)` with `lower <= k / n <= upper`. Cost: about 200 bisection steps
   ///   of an `O(k)` sum.
@@ -87,7 +87,11 @@ public enum EmpiricalEpsilon {
   ///
   /// - Parameters:
   ///   - falsePositives: negatives predicted positive, out of `negatives`.
+  ///   - negatives: the number of negatives tested.
   ///   - falseNegatives: positives predicted negative, out of `positives`.
+  ///   - positives: the number of positives tested.
+  ///   - delta: the `delta` of the `(epsilon, delta)` guarantee under test.
+  ///   - confidence: in `(0, 1)`, e.g. 0.95.
   public static func lowerConfidenceBound(
     falsePositives: Int, negatives: Int, falseNegatives: Int, positives: Int, delta: Double,
     confidence: Double
@@ -109,7 +113,7 @@ public enum EmpiricalEpsilon {
 /// the certified epsilon (see Docs/Math.md, section "Auditing the certificate").
 ///
 /// **Randomness.** The two groups differ only in their secret `b ~ N(0, sigma^2 I)`, drawn
-/// fresh for every model: from ``perturbation`` `(seed: s)` as `.reproducibleNotPrivate(seed:
+/// fresh for every model: from `perturbation` `(seed: s)` as `.reproducibleNotPrivate(seed:
 /// s + k)` for model `k` (tests and notebooks), or from the system's generator when
 /// ``perturbationSeed`` is `nil` (the default: the audit then samples exactly the mechanism a
 /// user runs).
@@ -319,6 +323,8 @@ public struct CertificateAudit<Model: CertifiableModel>: Sendable {
   /// - Parameters:
   ///   - removals: `N x p`, `v` of each removed model (positives).
   ///   - references: `N x p`, `v` of each reference model (negatives).
+  ///   - delta: the `delta` of the certificate under test.
+  ///   - confidence: of the lower bound on the epsilon, in `(0, 1)`.
   public static func attack(
     removals: [[Double]], references: [[Double]], delta: Double, confidence: Double
   ) -> AuditAttack {

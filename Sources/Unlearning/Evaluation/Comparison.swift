@@ -193,8 +193,10 @@ public enum Comparison {
 
   /// Runs the comparison.
   ///
-  /// - Parameter progress: receives one line per stage (training, retraining, each method);
-  ///   the CLI prints them on stderr.
+  /// - Parameters:
+  ///   - configuration: the data, models, forget set and methods to compare.
+  ///   - progress: receives one line per stage (training, retraining, each method); the CLI
+  ///     prints them on stderr.
   /// - Throws: `DataError` from loading, ``ComparisonError`` for bad requests (unknown or
   ///   duplicate forget ids, a forget count out of range, a model that does not fit the data),
   ///   `UnlearningError` from the methods.

@@ -84,7 +84,7 @@ public enum ForgetScore {
   }
 
   /// `count` distinct training ids drawn uniformly (partial Fisher-Yates on a
-  /// ``SeededGenerator`` seeded with `seed`), in row order.
+  /// `SeededGenerator` seeded with `seed`), in row order.
   ///
   /// - Throws: ``UnlearningError/invalidArgument(_:)`` unless `1 <= count < train.count`.
   public static func randomForgetSet(_ train: Dataset, count: Int, seed: UInt64) throws

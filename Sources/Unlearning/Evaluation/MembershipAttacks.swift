@@ -67,7 +67,11 @@ public enum LogitScaledConfidence {
   /// model falls back to `log` of its ``TwiceDifferentiableModel/probabilities(_:features:)``
   /// with the same `1e-45` floor. Cost: one forward pass, `O(n p)`.
   ///
-  /// - Parameter labels: the true class of every row, in `0 ..< model.outputClassCount`.
+  /// - Parameters:
+  ///   - model: the model that maps `parameters` to predictions.
+  ///   - parameters: the model's parameter vector (length `model.parameterCount`).
+  ///   - features: `n x d`, one sample per row.
+  ///   - labels: the true class of every row, in `0 ..< model.outputClassCount`.
   public static func of<Model: TwiceDifferentiableModel>(
     _ model: Model, parameters: [Double], features: Matrix, labels: [Int]
   ) -> [Double] {

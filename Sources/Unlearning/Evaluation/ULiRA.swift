@@ -155,7 +155,7 @@ public enum ULiRA {
 /// U-LiRA on one scenario: `M` models on random halves of the training data, each original
 /// model unlearned by every method, each retrained without the forget set.
 ///
-/// **Design.** Model `i` trains on a seeded random half `H_i` of `D` (``originals``, `O_i`).
+/// **Design.** Model `i` trains on a seeded random half `H_i` of `D` (`originals`, `O_i`).
 /// Its forget request is `F ∩ H_i` (the forget examples it saw); every method removes them
 /// from `O_i` (`U_i`), and `R_i` is `O_i`'s objective re-minimised without them (the retrain).
 /// The models with even index are the attacker's shadows, the others the targets. For a forget

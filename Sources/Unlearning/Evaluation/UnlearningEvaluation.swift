@@ -115,8 +115,13 @@ public struct EvaluationContext<Model: TwiceDifferentiableModel>: Sendable {
   }
 
   /// - Parameters:
+  ///   - model: the model the parameters belong to.
   ///   - retainedObjective: objective over the retained rows (for the residual).
-  ///   - retain, forget, test: the three evaluation sets.
+  ///   - retain: the retained training rows.
+  ///   - forget: the forgotten training rows.
+  ///   - test: the test rows.
+  ///   - originalParameters: the model trained on all rows (before removal).
+  ///   - retrainedParameters: the model retrained on the retained rows (the reference).
   ///   - membershipSeed: seed of the equal-size test sample for the membership attack.
   ///   - secondRetrainParameters: a retrain from another seed (non-convex models), giving the
   ///     noise floor; `nil` for convex models.
@@ -183,8 +188,11 @@ public struct EvaluationContext<Model: TwiceDifferentiableModel>: Sendable {
   /// Evaluates `parameters` produced by `method`.
   ///
   /// - Parameters:
+  ///   - method: the method's name, as shown in the table.
+  ///   - parameters: the unlearned model's parameters.
   ///   - isReference: `true` for the retrained model itself (verdict `reference`).
-  ///   - seconds: the method's wall-clock time; `retrainSeconds` gives the speedup.
+  ///   - seconds: the method's wall-clock time, in seconds.
+  ///   - retrainSeconds: the retrain's wall-clock time, in seconds (gives the speedup).
   public func evaluate(
     method: String, parameters: [Double], seconds: Double? = nil, retrainSeconds: Double? = nil,
     isReference: Bool = false

@@ -32,10 +32,10 @@ public struct FittedIHVPSolver: Sendable {
 
   /// Solves `(H_J + damping I) x = rhs`.
   ///
-  /// The returned ``IterativeSolution`` always carries the true relative residual
+  /// The returned `IterativeSolution` always carries the true relative residual
   /// `||(H_J + damping I) x - rhs|| / ||rhs||` (direct: one `O(p^2)` `gemv` with the stored
-  /// matrix; iterative: one extra exact HVP). Check ``IterativeSolution/converged`` and
-  /// ``IterativeSolution/diverged``: LiSSA reports divergence (scale too small) there.
+  /// matrix; iterative: one extra exact HVP). Check `converged` and
+  /// `diverged`: LiSSA reports divergence (scale too small) there.
   ///
   /// Cost: direct `O(p^2)`; CG one exact HVP per iteration; LiSSA `depth x repeats` batch
   /// HVPs.

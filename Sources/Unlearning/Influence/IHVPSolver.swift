@@ -8,7 +8,7 @@
 ///
 /// The pyDVL shape: the configuration is stored, ``fit(_:at:damping:)`` precomputes once
 /// (Cholesky factor, Jacobi diagonal, LiSSA scale) and returns a ``FittedIHVPSolver`` whose
-/// ``FittedIHVPSolver/solve(_:)`` is called for as many right-hand sides as needed.
+/// `solve(_:)` is called for as many right-hand sides as needed.
 ///
 /// | solver | fit | per solve |
 /// |---|---|---|
@@ -116,7 +116,7 @@ public enum IHVPSolver: Sendable, Codable, Hashable {
     }
 
     /// How LiSSA's scale is chosen from `lambda_max(H_J + damping I)`; the chosen value is
-    /// ``LiSSA/recommendedScale(largestEigenvalue:)`` (`1.1 lambda_max`) of an **upper bound**
+    /// `LiSSA.recommendedScale(largestEigenvalue:)` (`1.1 lambda_max`) of an **upper bound**
     /// (or the exact value) of `lambda_max`, never of a power-iteration estimate (which
     /// approaches `lambda_max` from below and so can make LiSSA diverge).
     public enum ScaleRule: Sendable, Codable, Hashable {

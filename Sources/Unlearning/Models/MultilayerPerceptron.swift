@@ -48,8 +48,10 @@ public struct MultilayerPerceptron: TwiceDifferentiableModel, Hashable, Codable 
   /// let p = try MultilayerPerceptron.validateLayerSizes([2, 20, 1])  // 81
   /// ```
   ///
-  /// - Parameter maximumParameterCount: the largest parameter count accepted (default: as
-  ///   many doubles as fit in the physical memory).
+  /// - Parameters:
+  ///   - layerSizes: the widths, input first and output last.
+  ///   - maximumParameterCount: the largest parameter count accepted (default: as many
+  ///     doubles as fit in the physical memory).
   /// - Throws: `DataError.invalidArgument` when there are fewer than two sizes, a size is not
   ///   positive, or the parameter count overflows or exceeds `maximumParameterCount`.
   @discardableResult
@@ -134,7 +136,7 @@ public struct MultilayerPerceptron: TwiceDifferentiableModel, Hashable, Codable 
 
   /// Glorot-uniform weights `U(-a, a)`, `a = sqrt(6 / (in + out))`, zero biases.
   ///
-  /// - Parameter seed: seeds the ``SeededGenerator``; the same seed gives the same network.
+  /// - Parameter seed: seeds the `SeededGenerator`; the same seed gives the same network.
   public func initialParameters(seed: UInt64) -> [Double] {
     var g = SeededGenerator(seed: seed)
     var theta = [Double](repeating: 0, count: parameterCount)

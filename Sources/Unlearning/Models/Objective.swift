@@ -160,7 +160,7 @@ public struct Objective<Model: TwiceDifferentiableModel>: Sendable {
     return h
   }
 
-  /// The Hessian at `theta` as a matrix-free ``LinearOperator`` (one exact HVP per `apply`;
+  /// The Hessian at `theta` as a matrix-free `LinearOperator` (one exact HVP per `apply`;
   /// the `theta`-dependent part is prepared once, so linear models cost two `gemv`s per
   /// `apply`).
   public func hessianOperator(at theta: [Double]) -> ClosureOperator {
@@ -174,7 +174,7 @@ public struct Objective<Model: TwiceDifferentiableModel>: Sendable {
     }
   }
 
-  /// The Gauss-Newton curvature at `theta` as a ``LinearOperator``.
+  /// The Gauss-Newton curvature at `theta` as a `LinearOperator`.
   public func gaussNewtonOperator(at theta: [Double]) -> ClosureOperator {
     ClosureOperator(dimension: parameterCount) { v in self.gaussNewtonVectorProduct(at: theta, v) }
   }

@@ -2,7 +2,7 @@
 /// exact first and second derivatives of the data term evaluated over a whole batch.
 ///
 /// Parameters are one flat `[Double]` of length ``parameterCount`` (every conformer documents
-/// its layout). `features` is an `n x featureCount` row-major ``Matrix`` (one sample per row);
+/// its layout). `features` is an `n x featureCount` row-major `Matrix` (one sample per row);
 /// `targets` has length `n`: class indices as exact doubles (0, 1, ..., K - 1) for
 /// classifiers, real values for regression. `weights` (length `n`, or `nil` for all ones)
 /// weight each sample's loss; weight 0 removes a sample exactly.
@@ -27,7 +27,7 @@ public protocol TwiceDifferentiableModel: Sendable {
   /// Starting parameters: zeros for convex linear models, a seeded random draw (e.g. Glorot)
   /// for networks.
   ///
-  /// - Parameter seed: seeds the ``SeededGenerator`` used for any random draw.
+  /// - Parameter seed: seeds the `SeededGenerator` used for any random draw.
   func initialParameters(seed: UInt64) -> [Double]
 
   /// Predicted class probabilities, `n x outputClassCount`, rows summing to 1 (binary models
@@ -54,7 +54,12 @@ public protocol TwiceDifferentiableModel: Sendable {
   /// The exact Hessian-vector product of the data term,
   /// `(sum_i w_i hess loss_i(theta)) v` (length `p`).
   ///
-  /// - Parameter vector: the direction `v`, length `p`.
+  /// - Parameters:
+  ///   - parameters: `theta`, length `p`.
+  ///   - vector: the direction `v`, length `p`.
+  ///   - features: `n x featureCount`, one sample per row.
+  ///   - targets: length `n`, each sample's label as a `Double`.
+  ///   - weights: per-sample weights `w_i` (length `n`), `nil` for all ones.
   func lossHessianVectorProduct(
     _ parameters: [Double], features: Matrix, targets: [Double], weights: [Double]?,
     vector: [Double]

@@ -173,7 +173,8 @@ extension SISA {
   ///
   /// - Parameters:
   ///   - model: the model (monolithic and every shard).
-  ///   - train: training rows; `test`: held-out rows.
+  ///   - train: training rows.
+  ///   - test: held-out rows.
   ///   - regularization: `lambda > 0`.
   ///   - trainer: optimiser of the monolithic model, its retrain and every slice.
   ///   - shardCounts: e.g. `[1, 2, 4, 8, 16]`.

@@ -2,7 +2,7 @@ extension SISA {
   /// The seeded assignment of sample ids to the shards and slices of a SISA ensemble
   /// (Bourtoule et al., "Machine Unlearning", IEEE S&P 2021).
   ///
-  /// The ids are shuffled by a ``SeededGenerator`` (a Fisher-Yates permutation) and dealt round
+  /// The ids are shuffled by a `SeededGenerator` (a Fisher-Yates permutation) and dealt round
   /// robin to the `S` shards (shard sizes differ by at most one); each shard's ids, in dealt
   /// order, are cut into `R` contiguous slices of near-equal size (`floor(r m / R) ..<
   /// floor((r + 1) m / R)` for a shard of `m` ids; a shard with fewer than `R` ids has empty

@@ -278,6 +278,38 @@ public struct SVGPlot: Sendable {
     try Data(render().utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
   }
 
+  /// Records a plotted value in ``data`` without drawing anything (for values drawn by marks
+  /// that carry no series, e.g. the pixels of an image drawn as rectangles).
+  public mutating func record(series: String, x: String, y: Double) {
+    data.append(Datum(series: series, x: x, y: y))
+  }
+
+  /// Where the plotted data of the figure at `path` goes: `figure.svg` -> `figure.csv`
+  /// (`figure.svg.csv` when the name does not end in `.svg`).
+  public static func dataPath(besides path: String) -> String {
+    path.hasSuffix(".svg") ? String(path.dropLast(4)) + ".csv" : path + ".csv"
+  }
+
+  /// Writes this plot (``render()``) to `path` and its plotted values (``dataCSV(_:)``) beside
+  /// it (``dataPath(besides:)``), both atomically.
+  public func writeFigure(to path: String) throws {
+    try Self.writeFigure(render(), data: [self], to: path)
+  }
+
+  /// Writes ``compose(_:columns:title:)`` of `plots` to `path` and their plotted values
+  /// (``dataCSV(_:)``, one panel per plot) beside it (``dataPath(besides:)``), both atomically.
+  public static func writeFigure(
+    _ plots: [SVGPlot], columns: Int, title: String? = nil, to path: String
+  ) throws {
+    try writeFigure(compose(plots, columns: columns, title: title), data: plots, to: path)
+  }
+
+  private static func writeFigure(_ svg: String, data plots: [SVGPlot], to path: String) throws {
+    try Data(svg.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    try Data(dataCSV(plots).utf8).write(
+      to: URL(fileURLWithPath: dataPath(besides: path)), options: .atomic)
+  }
+
   /// The plotted values of `plots` as CSV: `panel,series,x,y` (panel = the plot's title),
   /// one line per value, full precision.
   public static func dataCSV(_ plots: [SVGPlot]) -> String {

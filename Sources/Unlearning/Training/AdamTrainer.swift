@@ -32,7 +32,9 @@ public struct AdamTrainer: Trainer, Hashable, Codable {
   /// - Parameters:
   ///   - learningRate: step size.
   ///   - epochs: passes over the data (a full-batch pass is one update).
-  ///   - beta1, beta2, epsilon: Adam's constants (the paper's defaults).
+  ///   - beta1: Adam's first-moment decay (the paper's default 0.9).
+  ///   - beta2: Adam's second-moment decay (the paper's default 0.999).
+  ///   - epsilon: Adam's denominator floor (the paper's default `1e-8`).
   ///   - batchSize: mini-batch size, `nil` for full batch (deterministic, no shuffling).
   ///   - gradientTolerance: relative to `n_eff`, sum form; checked once per epoch.
   ///   - seed: mini-batch order and initial parameters.
