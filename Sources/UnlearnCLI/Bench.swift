@@ -28,7 +28,7 @@ struct Bench: ParsableCommand {
 
   @Option(
     help:
-      "Comma-separated groups to run: linalg, training, influence, baselines, certified, amortised, certified-kernels, or all (every group but certified-kernels). The Fashion-MNIST groups need dataset-fashion-mnist."
+      "Comma-separated groups to run: linalg, training, influence, baselines, certified, amortised, certified-kernels, forget-score, or all (every group but certified-kernels and forget-score). The Fashion-MNIST groups need dataset-fashion-mnist."
   )
   var only: String = "all"
 
@@ -41,13 +41,18 @@ struct Bench: ParsableCommand {
   @Option(help: "Sequential single removals of the amortised group (O(d^2) path vs fused pass).")
   var requests: Int = 1000
 
+  @Option(
+    name: .customLong("forget-score-models"),
+    help: "Model pairs N of the forget-score group (the challenge's 512; minutes on 2 cores).")
+  var forgetScoreModels: Int = 512
+
   /// The groups `--only` may name.
   static let groupNames = [
     "linalg", "training", "influence", "baselines", "certified", "certified-kernels", "amortised",
-    "all",
+    "forget-score", "all",
   ]
 
-  /// `all`: every group but `certified-kernels`.
+  /// `all`: every group but `certified-kernels` and `forget-score` (minutes).
   static let allGroups = ["linalg", "training", "influence", "baselines", "certified", "amortised"]
 
   func validate() throws {
@@ -63,6 +68,9 @@ struct Bench: ParsableCommand {
     }
     guard removals >= 1 else { throw ValidationError("--removals must be at least 1") }
     guard requests >= 1 else { throw ValidationError("--requests must be at least 1") }
+    guard forgetScoreModels >= 2 else {
+      throw ValidationError("--forget-score-models must be at least 2")
+    }
   }
 
   @OptionGroup var progressOptions: ProgressOptions
@@ -88,6 +96,9 @@ struct Bench: ParsableCommand {
     }
     if groups.contains("amortised") {
       try AmortisedBench.run(requests: requests, into: &report)
+    }
+    if groups.contains("forget-score") {
+      try ForgetScoreBench.run(modelCount: forgetScoreModels, into: &report)
     }
     print(report.table())
     if let json { try runReportingErrors { try writeJSONAtomically(report, to: json) } }
