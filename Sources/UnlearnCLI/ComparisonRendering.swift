@@ -83,7 +83,7 @@ enum ComparisonRendering {
       }
       out += renderTable(lines)
       out +=
-        "   times: median of \(repeats) run\(repeats == 1 ? "" : "s") per step (a step slower than \(num(r.configuration.repeatLimitSeconds)) s runs once), min-max in brackets\n"
+        "   times: median of \(repeats) run\(repeats == 1 ? "" : "s") per step (a step slower than \(String(format: "%g", r.configuration.repeatLimitSeconds)) s runs once), min-max in brackets\n"
       if let f = summary.forgetScore {
         out +=
           "   forget score: N = \(f.modelCount) models per group on independent random halves (epsilons to \(num(f.maximumEpsilon))), \(seconds(f.seconds)) for this model;\n"

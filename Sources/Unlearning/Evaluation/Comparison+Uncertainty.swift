@@ -70,7 +70,7 @@ extension Comparison {
 
     /// The interval as a range for the verdict rules (one value: the point).
     public var range: ClosedRange<Double> {
-      Verdict.Evidence.range(lower ?? mean, upper ?? mean)
+      UnlearningEvaluation.Verdict.Evidence.range(lower ?? mean, upper ?? mean)
     }
 
     /// The 0.975 quantile of Student's t with `df` degrees of freedom: tabulated to three
@@ -154,9 +154,9 @@ extension Comparison {
     /// `[min retrain / max method, max retrain / min method]`.
     public var speedup: Double?
     public var speedupRange: [Double]?
-    /// The verdict judged on the intervals (``Verdict/judge(_:thresholds:)``; thresholds are
+    /// The verdict judged on the intervals (``UnlearningEvaluation/Verdict/judge(_:thresholds:)``; thresholds are
     /// the seeds' means); one seed: the same as the run's verdict.
-    public var verdict: Verdict
+    public var verdict: UnlearningEvaluation.Verdict
   }
 
   /// Pools the runs of several seeds into one row per (model, method), in the first run's
@@ -204,7 +204,8 @@ extension Comparison {
       if first.evaluation.verdict != .reference {
         let thresholds = e.compactMap(\.thresholds)
         if thresholds.count == e.count {
-          row.verdict = Verdict.judge(row.evidence, thresholds: Verdict.Thresholds.mean(thresholds))
+          row.verdict = UnlearningEvaluation.Verdict.judge(
+            row.evidence, thresholds: UnlearningEvaluation.Verdict.Thresholds.mean(thresholds))
         }
       }
       return row
@@ -231,8 +232,8 @@ extension Comparison {
 
 extension Comparison.SummaryRow {
   /// The intervals the verdict reads.
-  public var evidence: Verdict.Evidence {
-    Verdict.Evidence(
+  public var evidence: UnlearningEvaluation.Verdict.Evidence {
+    UnlearningEvaluation.Verdict.Evidence(
       relativeDistance: relativeDistance.range, testAccuracyGap: testAccuracyGap.range,
       retainAccuracyGap: retainAccuracyGap.range, forgetAccuracyGap: forgetAccuracyGap.range,
       testKL: testKL.range, forgetKL: forgetKL.range)

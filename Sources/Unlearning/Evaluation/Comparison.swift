@@ -60,7 +60,8 @@ public enum Comparison {
     }
   }
 
-  /// Everything `compare` needs; defaults reproduce `unlearn compare` with no arguments.
+  /// Everything `compare` needs; defaults reproduce `unlearn compare` with no arguments except
+  /// ``forgetScoreModelCount`` (CLI: 16) and ``timingRepeats`` (CLI: 3).
   public struct Configuration: Sendable, Codable, Equatable {
     public var scenario: Scenario = .defaultHospital
     public var models: [ModelChoice]? = nil
@@ -105,9 +106,12 @@ public enum Comparison {
     /// model family then trains `N` originals on seeded random halves of the retained data plus
     /// the forget set, runs every scorable method on each, and trains `2N` retrains (the
     /// reference group and the floor's second group): about `(3 + methods) N` trainings' worth.
-    public var forgetScoreModelCount: Int = 16
+    /// Default 0 here (the library's comparison stays as cheap as before); `unlearn compare`
+    /// uses 16.
+    public var forgetScoreModelCount: Int = 0
     /// Runs of every unlearning step and of retraining; tables show the median and min-max.
-    public var timingRepeats: Int = 3
+    /// Default 1 here; `unlearn compare` uses 3.
+    public var timingRepeats: Int = 1
     /// A step whose first run took longer than this (seconds) is not repeated.
     public var repeatLimitSeconds: Double = 5
     /// `K`: the comparison runs with seeds `seed, seed + 1, ..., seed + K - 1` (data split,

@@ -122,12 +122,12 @@ struct ComparisonUncertaintyTests {
   }
 
   @Test func verdictNeedsTheWholeInterval() {
-    let thresholds = Verdict.Thresholds(
+    let thresholds = UnlearningEvaluation.Verdict.Thresholds(
       accuracyTolerance: 0.05, originalTestKL: 1e-3, originalForgetKL: 1e-3)
     func evidence(rho: ClosedRange<Double>, forgetGap: ClosedRange<Double> = 0...0)
-      -> Verdict.Evidence
+      -> UnlearningEvaluation.Verdict.Evidence
     {
-      Verdict.Evidence(
+      UnlearningEvaluation.Verdict.Evidence(
         relativeDistance: rho, testAccuracyGap: 0...0, retainAccuracyGap: 0...0,
         forgetAccuracyGap: forgetGap, testKL: 1e-6...1e-6, forgetKL: 1e-6...1e-6)
     }
@@ -136,21 +136,30 @@ struct ComparisonUncertaintyTests {
     let interval = Comparison.Interval(values: rhos)
     #expect(interval.mean < 0.1)
     #expect(
-      Verdict.judge(evidence(rho: interval.mean...interval.mean), thresholds: thresholds)
+      UnlearningEvaluation.Verdict.judge(
+        evidence(rho: interval.mean...interval.mean), thresholds: thresholds)
         == .closeToRetrain)
-    #expect(Verdict.judge(evidence(rho: interval.range), thresholds: thresholds) == .partial)
+    #expect(
+      UnlearningEvaluation.Verdict.judge(evidence(rho: interval.range), thresholds: thresholds)
+        == .partial)
     // Over-forgetting must hold on the whole interval too.
     #expect(
-      Verdict.judge(evidence(rho: 0.5...0.5, forgetGap: -0.08 ... -0.06), thresholds: thresholds)
+      UnlearningEvaluation.Verdict.judge(
+        evidence(rho: 0.5...0.5, forgetGap: -0.08 ... -0.06), thresholds: thresholds)
         == .overForgets)
     #expect(
-      Verdict.judge(evidence(rho: 0.5...0.5, forgetGap: -0.08...0.01), thresholds: thresholds)
+      UnlearningEvaluation.Verdict.judge(
+        evidence(rho: 0.5...0.5, forgetGap: -0.08...0.01), thresholds: thresholds)
         == .partial)
     // "no change" needs rho >= 0.95 on the whole interval.
-    #expect(Verdict.judge(evidence(rho: 0.96...1.0), thresholds: thresholds) == .noChange)
-    #expect(Verdict.judge(evidence(rho: 0.9...1.0), thresholds: thresholds) == .partial)
+    #expect(
+      UnlearningEvaluation.Verdict.judge(evidence(rho: 0.96...1.0), thresholds: thresholds)
+        == .noChange)
+    #expect(
+      UnlearningEvaluation.Verdict.judge(evidence(rho: 0.9...1.0), thresholds: thresholds)
+        == .partial)
     // An unknown (NaN) value satisfies no rule.
-    let unknown = Verdict.Evidence.range(.nan, .nan)
+    let unknown = UnlearningEvaluation.Verdict.Evidence.range(.nan, .nan)
     #expect(unknown.lowerBound == -.infinity && unknown.upperBound == .infinity)
   }
 
