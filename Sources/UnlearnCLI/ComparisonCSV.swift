@@ -13,11 +13,11 @@ extension ComparisonRendering {
       "test_accuracy", "retain_accuracy", "forget_accuracy", "test_gap", "retain_gap",
       "forget_gap", "rho", "kl_test", "kl_forget", "forget_score", "mia_auc",
     ]
-    var header = ["model", "method", "reference", "seeds"]
+    var header = ["model", "method", "reference"]
     for m in metrics { header += [m, m + "_lo", m + "_hi"] }
     header += [
       "gradient_residual", "seconds", "seconds_min", "seconds_max", "speedup", "speedup_min",
-      "speedup_max", "verdict",
+      "speedup_max", "verdict", "seeds",
     ]
     var lines = [header]
     func cells(_ i: Comparison.Interval?) -> [String] {
@@ -26,7 +26,7 @@ extension ComparisonRendering {
     }
     for s in r.summary {
       let first = r.rows.first { $0.model == s.model && $0.method == s.method }
-      var line = [s.model, s.method, s.reference, String(s.seeds.count)]
+      var line = [s.model, s.method, s.reference]
       for i in [
         s.testAccuracy, s.retainAccuracy, s.forgetAccuracy, s.testAccuracyGap,
         s.retainAccuracyGap, s.forgetAccuracyGap, s.relativeDistance, s.testKL, s.forgetKL,
@@ -39,7 +39,7 @@ extension ComparisonRendering {
         s.seconds.map { String($0.median) } ?? "", s.seconds.map { String($0.minimum) } ?? "",
         s.seconds.map { String($0.maximum) } ?? "", s.speedup.map { String($0) } ?? "",
         s.speedupRange.map { String($0[0]) } ?? "", s.speedupRange.map { String($0[1]) } ?? "",
-        s.verdict.rawValue,
+        s.verdict.rawValue, String(s.seeds.count),
       ]
       lines.append(line)
     }
