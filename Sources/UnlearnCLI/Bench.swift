@@ -28,7 +28,7 @@ struct Bench: ParsableCommand {
 
   @Option(
     help:
-      "Comma-separated groups to run: linalg, training, influence, baselines, certified, amortised, certified-kernels, forget-score, or all (every group but certified-kernels and forget-score). The Fashion-MNIST groups need dataset-fashion-mnist."
+      "Comma-separated groups to run: linalg, training, influence, baselines, certified, amortised, certified-kernels, class-forgetting, forget-score, or all (every group but certified-kernels, class-forgetting and forget-score, which take minutes). The Fashion-MNIST groups need dataset-fashion-mnist."
   )
   var only: String = "all"
 
@@ -49,10 +49,11 @@ struct Bench: ParsableCommand {
   /// The groups `--only` may name.
   static let groupNames = [
     "linalg", "training", "influence", "baselines", "certified", "certified-kernels", "amortised",
-    "forget-score", "all",
+    "class-forgetting", "forget-score",
+    "all",
   ]
 
-  /// `all`: every group but `certified-kernels` and `forget-score` (minutes).
+  /// `all`: every group but `certified-kernels`, `class-forgetting` and `forget-score` (minutes).
   static let allGroups = ["linalg", "training", "influence", "baselines", "certified", "amortised"]
 
   func validate() throws {
@@ -97,6 +98,7 @@ struct Bench: ParsableCommand {
     if groups.contains("amortised") {
       try AmortisedBench.run(requests: requests, into: &report)
     }
+    if groups.contains("class-forgetting") { try ClassForgettingBench.run(into: &report) }
     if groups.contains("forget-score") {
       try ForgetScoreBench.run(modelCount: forgetScoreModels, into: &report)
     }

@@ -72,6 +72,24 @@ public struct Objective<Model: TwiceDifferentiableModel>: Sendable {
     self.effectiveCount = weights.map { $0.reduce(0, +) } ?? Double(features.rows)
   }
 
+  /// A seeded sample of at most `count` rows of positive weight, re-weighted so that its
+  /// effective count (and so `lambda n_eff` and the scale of every sum) equals this one's:
+  /// `w_i' = w_i n_eff / sum_S w_i`. The `count x d` rows are copied. Used for sub-sampled
+  /// curvature (Docs/Math.md section 3.7); the perturbation is kept.
+  package func sample(rows count: Int, seed: UInt64) -> Objective {
+    var candidates = Array(0..<features.rows)
+    if let weights { candidates = candidates.filter { weights[$0] > 0 } }
+    guard candidates.count > count, count >= 1 else { return self }
+    var generator = SeededGenerator(seed: seed)
+    let rows = Array(candidates.shuffled(using: &generator).prefix(count)).sorted()
+    let sampled = weights.map { w in rows.reduce(0) { $0 + w[$1] } } ?? Double(rows.count)
+    let scale = effectiveCount / sampled
+    return Objective(
+      model: model, features: features.rows(at: rows), targets: rows.map { targets[$0] },
+      weights: rows.map { scale * (weights?[$0] ?? 1) }, regularization: regularization,
+      perturbation: perturbation)
+  }
+
   /// The same objective with other sample weights (`nil`: all ones).
   public func with(weights: [Double]?) -> Objective {
     Objective(

@@ -74,6 +74,21 @@ public struct NewtonRemoval: Unlearner {
   /// so early steps take few CG iterations and convergence stays superlinear; the final
   /// accuracy is set by `residualTolerance`. Default `false` (every step to `tolerance`).
   public var inexactSteps: Bool
+  /// CG only: take the curvature's products on a seeded sample of this many retained rows,
+  /// re-weighted to the retained set's size (sub-sampled Newton, Docs/Math.md section 3.7),
+  /// while gradients, line searches and the reported residual stay exact. `nil` (the default)
+  /// uses every retained row. Iterating (`steps > 1`) still converges to the retained optimum,
+  /// linearly instead of quadratically, with each CG iteration costing `O(sample p)` instead of
+  /// `O(n p)`; a single step is no longer the exact Newton step. For large removals (a whole
+  /// class), where gradient passes over `X` dominate.
+  public var curvatureSampleRows: Int?
+  /// Convex models: also stop once the retained optimum `theta*` is provably within this
+  /// fraction of the distance travelled: `||g_R|| / (lambda n_R) <= tolerance ||theta -
+  /// theta_0||`. The retained objective is `lambda n_R`-strongly convex, so `||theta -
+  /// theta*|| <= ||g_R(theta)|| / (lambda n_R)` (Docs/Math.md section 3.7); with `tolerance`
+  /// `1e-4` the result's distance to the retrained model is at most about `1e-4` of the
+  /// original's. `nil` (the default) stops on `residualTolerance` only.
+  public var relativeDistanceTolerance: Double?
 
   /// Creates a Newton removal.
   ///
@@ -127,11 +142,33 @@ public struct NewtonRemoval: Unlearner {
       let baseDamping = Swift.max(objective.regularization, 1e-6) * objective.effectiveCount
       let dampingAttempts = stepControl == .residualDecrease ? 5 : 0
       var largestExtraDamping = 0.0
+      let stopwatch = Stopwatch()
+      var stepSeconds: [Double] = []
+      var curvatureObjective = objective
+      if case .conjugateGradient = solver, let sampleRows = curvatureSampleRows {
+        curvatureObjective = objective.sample(rows: sampleRows, seed: 0x5eed)
+        if curvatureObjective.features.rows < objective.features.rows {
+          notes.append(
+            "curvature: products on a sample of \(curvatureObjective.features.rows) retained rows (sub-sampled Newton; gradients exact)"
+          )
+        }
+      }
+      // L_b and its gradient at the current iterate, carried from the accepted trial point.
+      var current = objective.valueAndGradient(at: theta)
       for step in 0..<steps {
-        let (value, gradient) = objective.valueAndGradient(at: theta)
+        let (value, gradient) = current
         let norm = gradient.norm()
         if step == 0 { initialNorm = norm }
         if step > 0 && norm <= residualTolerance { break }
+        if let tau = relativeDistanceTolerance, objective.model.isConvex,
+          objective.curvatureShift > 0,
+          norm / objective.curvatureShift <= tau * theta.subtracting(removed.parameters).norm()
+        {
+          notes.append(
+            "stopped: the retained optimum is within \(String(format: "%.3g", norm / objective.curvatureShift)) of the parameters (||g_R|| / (lambda n_R)), at most \(tau) of the distance travelled"
+          )
+          break
+        }
         let rhs =
           step == 0 && mode == .delta
           ? Self.delta(objective, rows: rows, at: theta) : gradient.scaled(by: -1)
@@ -139,11 +176,15 @@ public struct NewtonRemoval: Unlearner {
         if inexactSteps, initialNorm > 0 {
           forcing = Swift.min(0.5, (norm / initialNorm).squareRoot())
         }
-        var accepted: (theta: [Double], residual: Double, length: Double)?
+        var accepted:
+          (
+            theta: [Double], residual: Double, length: Double,
+            at: (value: Double, gradient: [Double])
+          )?
         for attempt in 0...dampingAttempts where accepted == nil {
           let extraDamping = attempt == 0 ? 0 : baseDamping * pow(10, Double(attempt - 1))
           let solution = try solve(
-            objective, at: theta, rhs, forcing: forcing, extraDamping: extraDamping)
+            curvatureObjective, at: theta, rhs, forcing: forcing, extraDamping: extraDamping)
           cgIterations += solution.iterations
           worstRelativeResidual = Swift.max(worstRelativeResidual, solution.relativeResidual)
           if !solution.converged {
@@ -154,22 +195,34 @@ public struct NewtonRemoval: Unlearner {
           switch stepControl {
           case .full:
             let next = theta.adding(solution.step)
-            accepted = (next, objective.gradientNorm(at: next), 1)
+            let at = objective.valueAndGradient(at: next)
+            accepted = (next, at.gradient.norm(), 1, at)
           case .objectiveDecrease:
             let slope = gradient.dot(solution.step)
-            if slope < 0,
-              let point = LineSearch.backtracking(
-                objective, from: theta, value: value, slope: slope, direction: solution.step)
-            {
-              accepted = (point.theta, objective.gradientNorm(at: point.theta), point.step)
+            if slope < 0 {
+              // Armijo backtracking; each trial's gradient comes with its value (one pass),
+              // so the accepted point's is carried to the next step.
+              var length = 1.0
+              for _ in 0..<50 {
+                let trial = theta.adding(solution.step, scaledBy: length)
+                let at = objective.valueAndGradient(at: trial)
+                if at.value.isFinite
+                  && at.value <= value + 1e-4 * length * slope + LineSearch.slack(value)
+                {
+                  accepted = (trial, at.gradient.norm(), length, at)
+                  break
+                }
+                length *= 0.5
+              }
             }
           case .residualDecrease:
             var length = 1.0
             for _ in 0..<12 {
               let trial = theta.adding(solution.step, scaledBy: length)
-              let residual = objective.gradientNorm(at: trial)
+              let at = objective.valueAndGradient(at: trial)
+              let residual = at.gradient.norm()
               if residual.isFinite && residual <= (1 - 1e-4 * length) * norm {
-                accepted = (trial, residual, length)
+                accepted = (trial, residual, length, at)
                 break
               }
               length *= 0.5
@@ -188,8 +241,10 @@ public struct NewtonRemoval: Unlearner {
         }
         if accepted.length < 1 { shortened += 1 }
         theta = accepted.theta
+        current = accepted.at
         taken += 1
         residuals.append(accepted.residual)
+        stepSeconds.append(stopwatch.seconds)
         if residualTolerance > 0 && accepted.residual <= residualTolerance { break }
       }
       if steps > 1 {
@@ -197,6 +252,9 @@ public struct NewtonRemoval: Unlearner {
           "residual after each step: "
             + residuals.map { String(format: "%.3g", $0) }.joined(separator: ", ")
             + (residualTolerance > 0 ? String(format: " (tolerance %.3g)", residualTolerance) : ""))
+        notes.append(
+          "seconds after each step: "
+            + stepSeconds.map { String(format: "%.3g", $0) }.joined(separator: ", "))
       }
       if stepControl != .full { details["shortened steps"] = Double(shortened) }
       if largestExtraDamping > 0 { details["added damping"] = largestExtraDamping }
