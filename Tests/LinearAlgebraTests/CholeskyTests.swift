@@ -56,11 +56,41 @@ struct CholeskyTests {
           relativeTolerance: 1e-10))
   }
 
+  /// Downdates with `||L^{-1} x||^2` well inside (in place) and close to the boundary (on a
+  /// copy) both equal a fresh factorisation of `A - x x^T`.
+  @Test(arguments: [0.5, 0.99, 0.995, 0.9999])
+  func downdateNearTheBoundaryMatchesAFreshFactorisation(squaredNorm: Double) throws {
+    let n = 40
+    let a = try TestData.spdMatrix(dimension: n, conditionNumber: 50, seed: 21)
+    let chol = try Cholesky(a)
+    var g = SeededGenerator(seed: 22)
+    var x = g.normalVector(count: n)
+    x = x.scaled(by: squaredNorm.squareRoot() / chol.solveLower(x).norm())
+    var downdated = chol
+    try downdated.downdate(removing: x)
+    var minus = a
+    for i in 0..<n { for j in 0..<n { minus[i, j] -= x[i] * x[j] } }
+    let fresh = try Cholesky(minus)
+    #expect(
+      Matrix(rows: n, columns: n, elements: downdated.factor)
+        .isApproximatelyEqual(
+          to: Matrix(rows: n, columns: n, elements: fresh.factor), relativeTolerance: 1e-8))
+    // And solves with it are solves with A - x x^T.
+    let b = g.normalVector(count: n)
+    let residual = minus.multiply(downdated.solve(b)).subtracting(b).norm()
+    #expect(residual <= 1e-8 * b.norm() / (1 - squaredNorm))
+  }
+
   @Test func downdateThatLosesDefinitenessThrowsAndChangesNothing() throws {
     let a = Matrix.identity(4)
     var chol = try Cholesky(a)
     let before = chol.factor
-    #expect(throws: LinearAlgebraError.self) { try chol.downdate(removing: [0, 0, 1.5, 0]) }
+    #expect(throws: LinearAlgebraError.downdateLosesDefiniteness(index: 2)) {
+      try chol.downdate(removing: [0, 0, 1.5, 0])
+    }
+    #expect(chol.factor == before)
+    // Exactly on the boundary (A - x x^T singular) is refused too.
+    #expect(throws: LinearAlgebraError.self) { try chol.downdate(removing: [1, 0, 0, 0]) }
     #expect(chol.factor == before)
   }
 

@@ -206,8 +206,14 @@ public struct NewtonRemoval: Unlearner {
               for _ in 0..<50 {
                 let trial = theta.adding(solution.step, scaledBy: length)
                 let at = objective.valueAndGradient(at: trial)
+                let armijo = value + 1e-4 * length * slope
+                // Near the optimum the decrease of L falls to round-off level: a step accepted
+                // only thanks to the round-off slack must also decrease ||g_R||, or the
+                // iterates wander at a residual far above what the gradient can resolve.
                 if at.value.isFinite
-                  && at.value <= value + 1e-4 * length * slope + LineSearch.slack(value)
+                  && (at.value <= armijo
+                    || (at.value <= armijo + LineSearch.slack(value)
+                      && at.gradient.norm() <= (1 - 1e-4 * length) * norm))
                 {
                   accepted = (trial, at.gradient.norm(), length, at)
                   break
