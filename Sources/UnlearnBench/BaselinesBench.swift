@@ -54,13 +54,13 @@ package enum BaselinesBench {
     // SISA at S = 8, R = 4: one deletion retrains one shard from its last unaffected
     // checkpoint; the reference is training the whole ensemble again.
     benchProgress("baselines: SISA S = 8")
-    let layout = SISALayout(ids: data.ids, shardCount: 8, sliceCount: 4, seed: 1)
-    let ensemble = try SISAEnsemble.train(
+    let layout = SISA.Layout(ids: data.ids, shardCount: 8, sliceCount: 4, seed: 1)
+    let ensemble = try SISA.Ensemble.train(
       model: logistic, data: data, layout: layout, regularization: 1e-3)
     let one = [forget[0]]
     let removal = try timeMedian(repeats: repeats) { _ = try ensemble.removing(ids: one) }
     let full = try timeMedian(repeats: repeats) {
-      _ = try SISAEnsemble.train(
+      _ = try SISA.Ensemble.train(
         model: logistic, data: data, layout: layout, removedIDs: Set(one), regularization: 1e-3)
     }
     let monolithic = try timeMedian(repeats: repeats) {

@@ -85,6 +85,19 @@ struct Compare: ParsableCommand {
     help: "L2 strength lambda (per sample) of the linear models and the MLP.")
   var lambda: Double = 1e-3
 
+  @Option(
+    name: .customLong("sisa-shards"),
+    help: ArgumentHelp(
+      "Instead of the methods table: the SISA shard sweep over these shard counts S (e.g. 1,2,4,8,16): each ensemble's test accuracy against one model trained on all the data, and the time to delete --forget random ids (default 1) against a full retrain.",
+      valueName: "list"))
+  var sisaShards: String?
+
+  @Option(help: "SISA sweep: slices per shard R.")
+  var sisaSlices: Int = 1
+
+  @Option(help: "SISA sweep: timed requests per shard count (median and range).")
+  var sisaRepeats: Int = 3
+
   @OptionGroup(title: "Certified removal") var privacyOptions: PrivacyOptions
 
   @Option(help: "Seed of every random choice (data, forget set, initialisation, noise).")
@@ -285,6 +298,9 @@ struct Compare: ParsableCommand {
       )
     }
 
+    if let shardCounts = try parsedShardCounts() {
+      return try runSISASweep(shardCounts, configuration: configuration)
+    }
     let skipped = try skipCertifiedIfImpossible(&configuration)
     let result = try runReportingErrors {
       try Comparison.run(configuration, progress: progressLine)

@@ -247,7 +247,9 @@ enum ComparisonRendering {
     var out =
       "\nThe first 15 forgotten patients (P = predicted diabetic; x marks a wrong prediction):\n"
     for summary in r.models {
-      let rows = r.rows.filter { $0.model == summary.model && $0.method != "retrain" }
+      let rows = r.rows.filter {
+        $0.model == summary.model && $0.method != "retrain" && $0.parametersAreTheModel
+      }
       var header = ["id", "age", "glucose", "label", "original", "retrain"]
       header += rows.map(\.method)
       var lines = [header]
@@ -409,7 +411,9 @@ enum ComparisonRendering {
         label: "forgotten", hollow: true))
     // The original goes last, drawn over the others as a wide dashed line, so it stays visible
     // where a method (naive deletion, fine-tuning) coincides with it.
-    var curves: [(String, [Double])] = rows.map { ($0.method, $0.parameters) }
+    var curves: [(String, [Double])] = rows.filter(\.parametersAreTheModel).map {
+      ($0.method, $0.parameters)
+    }
     curves.append(("original", summary.originalParameters))
     for (i, (name, theta)) in curves.enumerated() {
       var xs = [Double](), ys = [Double]()

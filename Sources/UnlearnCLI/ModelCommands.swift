@@ -30,7 +30,21 @@ package enum SolverChoice: String, ExpressibleByArgument, CaseIterable {
 
 /// `remove --method`.
 enum RemovalMethod: String, ExpressibleByArgument, CaseIterable {
-  case newton, retrain, certified
+  case newton, retrain, certified, sisa
+}
+
+/// `train --method`.
+enum TrainingMethod: String, ExpressibleByArgument, CaseIterable {
+  case single, sisa
+}
+
+/// `train --aggregation`.
+enum AggregationChoice: String, ExpressibleByArgument, CaseIterable {
+  case mean, vote
+
+  var aggregation: SISA.Aggregation {
+    self == .mean ? .averagedProbabilities : .majorityVote
+  }
 }
 
 /// The certified-training options shared by `train`.
@@ -97,10 +111,13 @@ struct Train: ParsableCommand {
         unlearn train --certified --epsilon 1 --delta 1e-4 --sigma 1 --out cert.json
         unlearn train --dataset fashion-mnist --certified --sigma 10 --out fm.json
         unlearn train --dataset csv:data.csv --id-column pid --out data.json
+        unlearn train --method sisa --shards 4 --slices 4 --out sisa.json
 
       The model file is the private state: the parameters, where the data came from and its fingerprint (checked by `remove`), and for certified models the secret perturbation b (drawn from the system's cryptographic generator) with the certification state. It is written with mode 0600. Publish `unlearn export --public` instead. With --certified, --model softmax trains one-vs-rest logistic heads.
 
       Engines: a dense p x p Hessian (Newton training, Cholesky solves) is built only for at most 5000 parameters and when three such matrices fit in half the free memory; otherwise training runs L-BFGS and Newton steps run conjugate gradient. The choice is printed. Training that does not converge is an error unless --allow-unconverged is given.
+
+      SISA (--method sisa): the training ids are dealt by --seed to --shards shards of --slices slices; shard s trains slice by slice (each slice on the rows of all slices so far, warm-started), keeping a checkpoint after every slice. The file holds the layout and every checkpoint; `unlearn remove` retrains only the shards holding a forgotten id, from their last checkpoint before it. Predictions aggregate the shards (--aggregation); the file's parameters are the mean of the shards' (see Docs/Math.md).
       """
   )
 
@@ -108,6 +125,18 @@ struct Train: ParsableCommand {
 
   @Option(help: "Model kind (logistic | softmax | mlp).")
   var model: ModelKind = .logistic
+
+  @Option(help: "single: one model | sisa: an ensemble of --shards models (see below).")
+  var method: TrainingMethod = .single
+
+  @Option(help: "SISA: the number of shards S.")
+  var shards: Int = 4
+
+  @Option(help: "SISA: slices per shard R (one checkpoint after each).")
+  var slices: Int = 4
+
+  @Option(help: "SISA: how predictions combine the shards (mean: averaged probabilities | vote).")
+  var aggregation: AggregationChoice = .mean
 
   @Option(help: "Hidden widths of the MLP, comma-separated.")
   var hidden: String = "20"
@@ -150,6 +179,12 @@ struct Train: ParsableCommand {
     }
     if certified && model == .mlp {
       throw ValidationError("--certified needs --model logistic or softmax (one-vs-rest)")
+    }
+    if method == .sisa {
+      guard !certified else { throw ValidationError("--method sisa cannot be --certified") }
+      guard shards >= 1, slices >= 1 else {
+        throw ValidationError("--shards and --slices must be at least 1")
+      }
     }
   }
 
@@ -196,6 +231,14 @@ struct Train: ParsableCommand {
           accounting: common.1, solver: common.2, trainer: trainer)
         return try ModelFile(state: state, scenario: scenario, trainingSeed: seed)
       }
+      if method == .sisa {
+        progressLine(
+          "SISA: \(shards) shards x \(slices) slices, \(shards * slices) slice trainings")
+        return try spec.accept(
+          SISATrainVisitor(
+            data: train, regularization: lambda, trainer: trainer, scenario: scenario, seed: seed,
+            shards: shards, slices: slices, aggregation: aggregation.aggregation))
+      }
       return try spec.accept(
         TrainVisitor(
           data: train, regularization: lambda, trainer: trainer, scenario: scenario, seed: seed))
@@ -208,8 +251,13 @@ struct Train: ParsableCommand {
     }
     try runReportingErrors { try StateStore.create(file, at: out) }
     print(
-      "trained \(file.model): \(t.iterations) iterations\(t.converged ? "" : " - NOT converged"), \(ComparisonRendering.seconds(t.seconds))"
+      "trained \(file.model): \(t.iterations) \(file.sisa == nil ? "iterations" : "slice trainings")\(t.converged ? "" : " - NOT converged"), \(ComparisonRendering.seconds(t.seconds))"
     )
+    if let sisa = file.sisa {
+      print(
+        "SISA: \(sisa.layout.shardCount) shards x \(sisa.layout.sliceCount) slices, layout seed \(seed), aggregation \(aggregation.rawValue); parameters in the file: the mean of the shards'"
+      )
+    }
     if let c = file.certification {
       print(
         "certified: epsilon \(c.privacy.epsilon), delta \(c.privacy.delta), sigma \(ComparisonRendering.num(c.privacy.sigma)), budget \(ComparisonRendering.num(c.budget)), spent \(ComparisonRendering.num(c.spent)) (\(c.accounting.rawValue) accounting, \(c.solver.name) solver)"
@@ -263,6 +311,37 @@ struct TrainVisitor: ModelVisitor {
   }
 }
 
+/// Trains a SISA ensemble and packs it into a model file (version 3).
+struct SISATrainVisitor: ModelVisitor {
+  var data: Dataset
+  var regularization: Double
+  var trainer: any Trainer
+  var scenario: Scenario
+  var seed: UInt64
+  var shards: Int
+  var slices: Int
+  var aggregation: SISA.Aggregation
+
+  func visit<Model: TwiceDifferentiableModel>(_ model: Model) throws -> ModelFile {
+    guard let settings = TrainerSettings(trainer) else {
+      throw CLIError("SISA cannot store the trainer \(type(of: trainer))")
+    }
+    let start = DispatchTime.now().uptimeNanoseconds
+    let ensemble = try SISA.Ensemble.train(
+      model: model, data: data, shardCount: shards, sliceCount: slices, layoutSeed: seed,
+      regularization: regularization, trainer: settings, initializationSeed: seed,
+      aggregation: aggregation)
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+    for line in ensemble.unconvergedSlices { progressLine("not converged: \(line)") }
+    return try ModelFile(
+      ensemble: ensemble, scenario: scenario, layoutSeed: seed,
+      training: ModelFile.TrainingSummary(
+        method: "sisa (\(shards) x \(slices) slice trainings)",
+        iterations: shards * slices, converged: ensemble.unconvergedSlices.isEmpty,
+        seconds: seconds))
+  }
+}
+
 // MARK: - remove
 
 /// `unlearn remove`: forget samples from a saved model and write the updated model file.
@@ -276,7 +355,7 @@ struct Remove: ParsableCommand {
         unlearn remove --model-file c.json --forget-ids ids --out c.json --json r
         unlearn remove --model-file d.json --forget-ids - --out d.json --data new.csv
 
-      The data is loaded again from the scenario recorded in the model file (its path is stored absolute; --data names a new location) and must have the recorded fingerprint. Ids are sample ids: row numbers, or the values of the CSV's --id-column. Certified models run certified removal with the solver stored in the file and keep their budget across calls. The report is written before the model file, so a failed report never leaves a committed removal behind.
+      The data is loaded again from the scenario recorded in the model file (its path is stored absolute; --data names a new location) and must have the recorded fingerprint. SISA model files (`train --method sisa`) run --method sisa: only the shards holding a forgotten id are retrained, from their last checkpoint before it, and every later checkpoint is replaced. Ids are sample ids: row numbers, or the values of the CSV's --id-column. Certified models run certified removal with the solver stored in the file and keep their budget across calls. The report is written before the model file, so a failed report never leaves a committed removal behind.
       """
   )
 
@@ -288,7 +367,10 @@ struct Remove: ParsableCommand {
     help: "File of sample ids to forget (one integer per line; # comments; - for stdin).")
   var forgetIDs: String
 
-  @Option(help: "newton | retrain | certified (default: certified for certified models).")
+  @Option(
+    help:
+      "newton | retrain | certified | sisa (default: certified for certified models, sisa for SISA files)."
+  )
   var method: RemovalMethod?
 
   @Option(help: "The updated model file to write (atomically; may equal --model-file).")
@@ -322,9 +404,15 @@ struct Remove: ParsableCommand {
         try self.apply(ids, to: file)
       }
     }
-    print(
-      "removed \(report.forgottenCount) samples by \(report.method) in \(ComparisonRendering.seconds(report.seconds)); gradient residual \(ComparisonRendering.num(report.gradientResidualNorm)) (sum form, retained data)"
-    )
+    if report.method == "sisa" {
+      print(
+        "removed \(report.forgottenCount) samples by sisa in \(ComparisonRendering.seconds(report.seconds)): \(report.notes.first ?? "nothing retrained")"
+      )
+    } else {
+      print(
+        "removed \(report.forgottenCount) samples by \(report.method) in \(ComparisonRendering.seconds(report.seconds)); gradient residual \(ComparisonRendering.num(report.gradientResidualNorm)) (sum form, retained data)"
+      )
+    }
     if let c = report.certificate { print("certificate: \(c)") }
     print("wrote \(out) and appended to \(StateStore(path: out).ledgerPath)")
   }
@@ -336,7 +424,16 @@ struct Remove: ParsableCommand {
     let scenario = try scenario(of: file, data: data)
     progressLine("loading \(scenario)")
     let (train, _) = try loadRecordedData(scenario)
-    let chosen = method ?? (file.certification != nil ? .certified : .newton)
+    let chosen =
+      method ?? (file.certification != nil ? .certified : file.sisa != nil ? .sisa : .newton)
+    if file.sisa != nil && chosen != .sisa {
+      throw CLIError(
+        "\(modelFile) is a SISA ensemble: use --method sisa (other methods would not update its shards)"
+      )
+    }
+    if file.sisa == nil && chosen == .sisa {
+      throw CLIError("\(modelFile): not a SISA model file (train it with --method sisa)")
+    }
     if file.certification != nil && chosen != .certified {
       throw CLIError(
         "\(modelFile) is a certified model: use --method certified (other methods would void its certificate)"
@@ -347,6 +444,21 @@ struct Remove: ParsableCommand {
     }
     var located = file
     located.scenario = scenario
+    if chosen == .sisa {
+      let removal = try located.removingFromSISA(ids: ids, data: train, path: modelFile)
+      progressLine(removal.report.notes.first ?? "nothing retrained")
+      if let json {
+        try writeJSONAtomically(
+          RemoveOutput(
+            schema: "unlearn.remove/1", report: removal.report,
+            loadSeconds: Double(DispatchTime.now().uptimeNanoseconds - loadStart) * 1e-9
+              - removal.report.seconds, prepareSeconds: 0), to: json)
+      }
+      return (
+        StateStore.Update(file: removal.file, ids: ids, method: "sisa", certificate: nil),
+        removal.report
+      )
+    }
     let (updated, report, prepareSeconds) = try located.withState(
       data: train, path: modelFile, RemoveVisitor(file: located, ids: ids, method: chosen))
     let loadSeconds =
@@ -399,7 +511,8 @@ struct RemoveVisitor: StateVisitor {
     let unlearner: any Unlearner =
       switch method {
       case .certified: CertifiedRemoval()
-      case .retrain: Retrain(trainer: trainer, seed: file.trainingSeed ?? 0)
+      // SISA files never get here (`Remove.apply` handles them first).
+      case .retrain, .sisa: Retrain(trainer: trainer, seed: file.trainingSeed ?? 0)
       case .newton:
         state.model.isConvex
           ? NewtonRemoval(solver: solver)
@@ -413,7 +526,7 @@ struct RemoveVisitor: StateVisitor {
           "Newton step by conjugate gradient (a dense Hessian would need \(EngineChoice.denseSize(parameterCount: file.model.parameterCount)))"
         )
       }
-    case .certified: break
+    case .certified, .sisa: break
     }
     let result = try unlearner.unlearn(prepared, forgetting: ids)
     let updated = try ModelFile(
@@ -454,6 +567,11 @@ struct Export: ParsableCommand {
   func run() throws {
     try runReportingErrors { try SecureFile.checkOutputs(inputs: [modelFile], outputs: [out]) }
     let file = try runReportingErrors { try ModelFile.read(from: modelFile) }
+    if file.sisa != nil {
+      throw CLIError(
+        "\(modelFile) is a SISA ensemble: a public release holds one parameter vector, and the mean of the shards' is not the model that predicts"
+      )
+    }
     let release = try runReportingErrors { try PublicRelease(file) }
     try runReportingErrors { try release.write(to: out) }
     print("wrote \(out) (public release: \(release.model))")
@@ -466,6 +584,10 @@ func loadModelAndData(_ path: String, data: String? = nil) throws -> (
   file: ModelFile, train: Dataset, test: Dataset
 ) {
   let file = try runReportingErrors { try ModelFile.read(from: path) }
+  if file.sisa != nil {
+    throw CLIError(
+      "\(path) is a SISA ensemble: influence needs one model (train without --method sisa)")
+  }
   let scenario = try scenario(of: file, data: data)
   progressLine("loading \(scenario)")
   let (train, test) = try loadRecordedData(scenario)

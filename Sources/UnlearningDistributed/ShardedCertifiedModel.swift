@@ -112,6 +112,7 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
       throw UnlearningError.invalidArgument("maximumSteps must be >= 1, got \(maximumSteps)")
     }
     try solver.validate()
+    try refuseAmortisedSteps(solver)
     let largestNorm = try mpi { () throws(MPIError) in
       try communicator.allReduceMax(data.local.features.rowNorms().max() ?? 0)
     }
@@ -178,6 +179,7 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
       throw .invalidArgument(
         "the model expects \(model.featureCount) features, the data has \(data.featureCount)")
     }
+    try Self.refuseAmortisedSteps(certification.solver)
     var weights = [Double](repeating: 1, count: data.local.count)
     let held = data.localRows(of: removedIDs)
     for (_, row) in held { weights[row] = 0 }
@@ -205,6 +207,17 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
       effectiveCount: Double(data.globalCount - removedIDs.count), globalRows: data.globalCount,
       communicator: data.communicator)
     solver = try ShardedHeadSolver(strategy: certification.solver, head: head, at: parameters)
+  }
+
+  /// The sharded solver takes exact steps only: a solver with the `O(d^2)` amortised steps of
+  /// Docs/Math.md section 6.10 is refused (on every rank alike) rather than silently served
+  /// with different steps and certificates than one process would give.
+  static func refuseAmortisedSteps(_ solver: NewtonSolver) throws(DistributedError) {
+    if case .downdatedFactor(let policy) = solver, policy.amortisedSteps != nil {
+      throw .unsupported(
+        "the amortised O(d^2) steps (Docs/Math.md 6.10) are not distributed: use the downdated-factor, cholesky or cg solver"
+      )
+    }
   }
 
   /// `b` from `source`, drawn on rank 0 only and broadcast (the system CSPRNG is never

@@ -21,6 +21,8 @@ public enum DistributedError: Error, Equatable, Sendable, CustomStringConvertibl
   case notPositiveDefinite(String)
   /// An id is held by more than one rank.
   case idOnSeveralRanks(SampleID)
+  /// A request the library refuses (unknown, duplicate or already forgotten id, nothing left).
+  case unlearning(UnlearningError)
 
   /// One line.
   public var description: String {
@@ -36,6 +38,7 @@ public enum DistributedError: Error, Equatable, Sendable, CustomStringConvertibl
     case .unsupported(let text): return "unsupported: \(text)"
     case .notPositiveDefinite(let text): return "not positive definite: \(text)"
     case .idOnSeveralRanks(let id): return "sample id \(id) is held by more than one rank"
+    case .unlearning(let error): return error.description
     }
   }
 }
@@ -143,6 +146,49 @@ public struct ShardedData: Sendable {
     hash.mix(total)
     let hex = String(hash.value, radix: 16)
     fingerprint = String(repeating: "0", count: 16 - hex.count) + hex
+  }
+
+  /// This rank's part of a pre-split data set (for example `data.part-K.csv` read by rank `K`):
+  /// the parts together are the training set, in any split over the ranks.
+  ///
+  /// Ids stay global: either the parts carry them (an id column), or, with
+  /// `numberingRowsFromOffset`, row `i` of rank `k`'s part gets id `o_k + i` where `o_k` is the
+  /// number of rows of ranks `0..<k` (the ids of the concatenated parts, in rank order). An id
+  /// held by two ranks is refused on every rank. The ``fingerprint`` does not depend on the
+  /// split: the same rows give the fingerprint of ``init(sharding:communicator:)``.
+  ///
+  /// - Throws: ``DistributedError/idOnSeveralRanks(_:)`` (the first repeated id in rank order,
+  ///   on every rank), as ``init(local:communicator:)``; ``DistributedError/mpi(_:)``.
+  /// - Cost: one all-gather of the row counts and one of the `n` ids (every rank holds the `n`
+  ///   ids for the check, `8 n` bytes), plus ``init(local:communicator:)``.
+  public init(part: Dataset, communicator: Communicator, numberingRowsFromOffset: Bool)
+    throws(DistributedError)
+  {
+    var part = part
+    if numberingRowsFromOffset {
+      let counts = try mpi { () throws(MPIError) in
+        try communicator.allGather([Double(part.count)])
+      }
+      let offset = counts[0..<communicator.rank].reduce(0) { $0 + Int($1[0]) }
+      do {
+        part = try Dataset(
+          features: part.features, labels: part.labels,
+          ids: (offset..<(offset + part.count)).map { SampleID($0) }, classCount: part.classCount,
+          classNames: part.classNames, featureNames: part.featureNames, name: part.name)
+      } catch {
+        throw .invalidArgument(error.description)
+      }
+    }
+    let mine = part.ids.map { Double(bitPattern: UInt64(bitPattern: Int64($0.rawValue))) }
+    let all = try mpi { () throws(MPIError) in try communicator.allGather(mine) }
+    var seen = Set<Int64>(minimumCapacity: all.reduce(0) { $0 + $1.count })
+    for ids in all {
+      for bits in ids {
+        let id = Int64(bitPattern: bits.bitPattern)
+        guard seen.insert(id).inserted else { throw .idOnSeveralRanks(SampleID(Int(id))) }
+      }
+    }
+    try self.init(local: part, communicator: communicator)
   }
 
   /// Local row positions of the ids this rank holds, keyed by position in `ids`.

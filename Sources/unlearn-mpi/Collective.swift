@@ -1,4 +1,5 @@
 import Foundation
+import LinearAlgebra
 import Unlearning
 import UnlearnCLI
 import UnlearningDistributed
@@ -68,11 +69,41 @@ struct LoadedData {
   var test: Dataset
 
   init(_ scenario: Scenario, world: Communicator) throws {
+    self.scenario = scenario
+    if let template = scenario.dataPath, template.contains(partPlaceholder) {
+      progress("loading the pre-split parts \(template) on \(world.size) rank(s)", world)
+      let parts = try loadParts(scenario, template: template, world: world)
+      shard = parts
+      fullFingerprint = parts.fingerprint
+      test = try runReportingErrors {
+        try Dataset(
+          features: Matrix(rows: 0, columns: parts.featureCount), labels: [],
+          classCount: parts.local.classCount, classNames: parts.local.classNames,
+          name: "no test set (pre-split parts hold training rows)")
+      }
+      progress(
+        "\(parts.globalCount) rows x \(parts.featureCount) features in \(world.size) parts: \(parts.rankCounts.map(String.init).joined(separator: " / ")) rows per rank",
+        world)
+      return
+    }
     progress("loading \(scenario) on \(world.size) rank(s)", world)
     let (train, test) = try agree(world) { try runReportingErrors { try scenario.load() } }
-    self.scenario = scenario
     self.test = test
     fullFingerprint = train.fingerprint
+    // Every rank must have read the same data (a file rewritten between two ranks' reads, or
+    // different files on different nodes, would silently mix two data sets).
+    let reference = try runReportingErrors {
+      try world.broadcast(Array(train.fingerprint.utf8), root: 0)
+    }
+    let fingerprint = fullFingerprint
+    try agree(world) {
+      let expected = String(decoding: reference, as: UTF8.self)
+      guard fingerprint == expected else {
+        throw CLIError(
+          "rank \(world.rank) read different data than rank 0 (fingerprint \(fingerprint), rank 0: \(expected)): every rank must read the same file"
+        )
+      }
+    }
     shard = try runReportingErrors { try ShardedData(sharding: train, communicator: world) }
     progress(
       "sharded \(shard.globalCount) rows x \(shard.featureCount) features by sample id: \(shard.rankCounts.map(String.init).joined(separator: " / ")) rows per rank",

@@ -9,14 +9,16 @@ import UnlearningDistributed
 struct UnlearnMPI: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "unlearn-mpi",
-    abstract: "Certified training, removal, influence and audit on row-sharded data over MPI.",
+    abstract:
+      "Certified training, removal, influence and audit on row-sharded data over MPI; SISA over ranks.",
     discussion: """
-      Run under mpirun; every rank loads the data set and keeps its shard of rows (rows are assigned by a hash of the sample id, so shards do not depend on row order). Parameters, the secret b, the d x d factor and the certification state are replicated on every rank; only rank 0 reads requests and writes files. Model files have the format of `unlearn` (binary logistic regression without intercept).
+      Run under mpirun; every rank loads the data set and keeps its shard of rows (rows are assigned by a hash of the sample id, so shards do not depend on row order), or, when the path contains {rank} (--dataset 'csv:data.part-{rank}.csv'), reads only its own part (pre-split files: training rows only; ids from --id-column or the part's offset). Parameters, the secret b, the d x d factor and the certification state are replicated on every rank; only rank 0 reads requests and writes files. Model files have the format of `unlearn` (binary logistic regression without intercept). With train --method sisa, shard s of a SISA ensemble lives on rank s mod size; rank 0 writes one SISA file.
 
       Examples:
         mpirun -np 4 unlearn-mpi train --dataset fashion-mnist --classes 0,6 --certified --sigma 10 --out fm.json
         mpirun -np 4 unlearn-mpi remove --model-file fm.json --forget-ids ids.txt --one-at-a-time --out fm.json
         mpirun -np 4 unlearn-mpi audit --model-file fm.json
+        mpirun -np 4 unlearn-mpi train --dataset csv:data.csv --normalize-rows --method sisa --shards 8 --slices 4 --out sisa.json
         mpirun -np 4 unlearn-mpi bench --rows 20000 --features 200
       """,
     subcommands: [TrainMPI.self, RemoveMPI.self, InfluenceMPI.self, AuditMPI.self, BenchMPI.self]
@@ -33,6 +35,10 @@ struct TrainMPI: ParsableCommand {
       Examples:
         mpirun -np 4 unlearn-mpi train --certified --epsilon 1 --delta 1e-4 --sigma 1 --out certified.json
         mpirun -np 2 unlearn-mpi train --dataset csv:data.csv --normalize-rows --certified --budget 0.5 --out state.json
+        mpirun -np 4 unlearn-mpi train --dataset 'csv:data.part-{rank}.csv' --id-column id --normalize-rows --certified --out parts.json
+        mpirun -np 4 unlearn-mpi train --dataset csv:data.csv --normalize-rows --method sisa --shards 8 --slices 4 --out sisa.json
+
+      SISA (--method sisa): the layout deals the ascending ids (seed --seed); every row is sent once to the rank owning its shard; each slice is Newton to gradient norm 1e-10; rank 0 gathers every checkpoint and writes one file (mode 0600, no ledger).
 
       Newton's method with the Hessian from the all-reduced local weighted Gram matrices (certified: to gradient norm 1e-10 n; plain: the `unlearn train` default). With --certified, b is drawn on rank 0 from the system's cryptographic generator and broadcast; the file (mode 0600) records the sharded data's fingerprint.
       """
@@ -46,6 +52,18 @@ struct TrainMPI: ParsableCommand {
 
   @Flag(help: "Train for certified removal: loss perturbation b ~ N(0, sigma^2 I).")
   var certified = false
+
+  @Option(
+    help:
+      "newton (one model; certified with --certified) | sisa (--shards S x --slices R, shard s on rank s mod size)."
+  )
+  var method: String = "newton"
+
+  @Option(help: "SISA: the number of shards S (1 <= S <= training rows).")
+  var shards: Int = 4
+
+  @Option(help: "SISA: the number of slices R per shard.")
+  var slices: Int = 4
 
   @OptionGroup var privacyOptions: PrivacyOptions
 
@@ -64,6 +82,15 @@ struct TrainMPI: ParsableCommand {
 
   func validate() throws {
     guard lambda > 0, lambda.isFinite else { throw ValidationError("--lambda must be positive") }
+    guard ["newton", "sisa"].contains(method) else {
+      throw ValidationError("--method must be newton or sisa")
+    }
+    guard method != "sisa" || !certified else {
+      throw ValidationError("--method sisa trains an uncertified ensemble: drop --certified")
+    }
+    guard shards >= 1, slices >= 1 else {
+      throw ValidationError("--shards and --slices must be at least 1")
+    }
   }
 
   func run() throws {
@@ -79,6 +106,12 @@ struct TrainMPI: ParsableCommand {
       throw CLIError(
         "unlearn-mpi trains binary logistic regression; the data has \(shard.local.classCount) classes"
       )
+    }
+    if method == "sisa" {
+      try trainSISA(
+        data: loaded, shards: shards, slices: slices, lambda: lambda, seed: seed, out: out,
+        world: world)
+      return
     }
     let model = LogisticRegression(featureCount: shard.featureCount)
     progress("training logistic regression on \(shard.globalCount) samples", world)
@@ -155,13 +188,16 @@ struct RemoveMPIOutput: Encodable {
 struct RemoveMPI: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "remove",
-    abstract: "Certified removal from a saved model on sharded data; write the new model file.",
+    abstract:
+      "Certified or SISA removal from a saved model on sharded data; write the new model file.",
     discussion: """
       Examples:
         mpirun -np 4 unlearn-mpi remove --model-file certified.json --forget-ids ids.txt --out certified.json --json report.json
         mpirun -np 4 unlearn-mpi remove --model-file certified.json --forget-ids stream.txt --one-at-a-time --out certified.json
 
-      The owner rank of each id supplies its row; the Newton step is one local fused pass per rank and one all-reduce of d-vectors; the factor downdates are replicated, and the certificate is identical on every rank (and equal, up to round-off, to what `unlearn remove` computes on one process). Each request runs under the state's lock, is recorded in the deletion ledger, and the report is written before the model file. With --one-at-a-time every id is its own request (a stream of removals sharing one load and one solver cache).
+      A SISA file (train --method sisa): each request retrains only the affected shards, each on the rank that owns it, from their last unaffected checkpoint; rank 0 gathers the checkpoints and writes the file.
+
+      Certified: the owner rank of each id supplies its row; the Newton step is one local fused pass per rank and one all-reduce of d-vectors; the factor downdates are replicated, and the certificate is identical on every rank (and equal, up to round-off, to what `unlearn remove` computes on one process). Each request runs under the state's lock, is recorded in the deletion ledger, and the report is written before the model file. With --one-at-a-time every id is its own request (a stream of removals sharing one load and one solver cache).
       """
   )
 
@@ -175,6 +211,15 @@ struct RemoveMPI: ParsableCommand {
 
   @Flag(help: "Serve every id as its own sequential request.")
   var oneAtATime = false
+
+  @Option(help: "certified | sisa (default: what the model file holds).")
+  var method: String?
+
+  func validate() throws {
+    if let method, !["certified", "sisa"].contains(method) {
+      throw ValidationError("--method must be certified or sisa")
+    }
+  }
 
   @Option(help: "The updated model file to write (atomically; may equal --model-file).")
   var out: String
@@ -199,6 +244,19 @@ struct RemoveMPI: ParsableCommand {
     }
     let ids = String(decoding: idBytes, as: UTF8.self).split(separator: "\n").compactMap {
       Int($0).map { SampleID($0) }
+    }
+    let bytes = try readBytes(modelFile, world)
+    let isSISA = SISAModelFile.isSISA(bytes)
+    if let method, method != (isSISA ? "sisa" : "certified") {
+      throw CLIError(
+        "\(modelFile) holds \(isSISA ? "a SISA ensemble" : "a certified model"): --method \(method) does not apply"
+      )
+    }
+    if isSISA {
+      try removeSISA(
+        bytes, path: modelFile, requests: oneAtATime ? ids.map { [$0] } : [ids], out: out,
+        json: json, world: world)
+      return
     }
     let first = try readModelFile(modelFile, world)
     let data = try LoadedData(first.scenario, world: world)

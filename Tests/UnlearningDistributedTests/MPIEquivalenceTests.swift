@@ -55,15 +55,19 @@ struct MPIEquivalenceTests {
     var stderr: String
   }
 
-  /// `mpirun -np ranks --oversubscribe --allow-run-as-root unlearn-mpi arguments`.
-  static func mpirun(_ ranks: Int, _ arguments: [String]) throws -> Run {
+  /// `mpirun -np ranks --oversubscribe --allow-run-as-root unlearn-mpi arguments`, killed
+  /// after `timeout` seconds (exit status 124): a rank left waiting in a collective fails the
+  /// test instead of hanging it.
+  static func mpirun(_ ranks: Int, _ arguments: [String], timeout: Int = 300) throws -> Run {
     let executable = try #require(
       Self.binary(), "build unlearn-mpi first (swift build -c release)")
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments =
-      ["mpirun", "-np", String(ranks), "--oversubscribe", "--allow-run-as-root", executable]
-      + arguments
+      [
+        "timeout", String(timeout), "mpirun", "-np", String(ranks), "--oversubscribe",
+        "--allow-run-as-root", executable,
+      ] + arguments
     var environment = ProcessInfo.processInfo.environment
     environment["OPENBLAS_NUM_THREADS"] = "1"
     environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"

@@ -558,10 +558,17 @@ public enum Comparison {
         "fisher", "noise N(0, alpha / F_jj), alpha 1e-6, 1/F capped at 1e3, empirical Fisher of R",
         FisherForgetting(seed: configuration.seed))
     }
-    if methods.contains(.sisa) && !model.isConvex {
-      // The row's metrics come from parameters; the mean of independently trained networks'
-      // parameters is meaningless, so SISA is reported for convex models only.
-      progress("\(name): SISA skipped (averaging network parameters is meaningless)")
+    if methods.contains(.sisa) && !model.isConvex && configuration.forget.forgottenClass == nil {
+      // The mean of independently trained networks' parameters is meaningless, and the
+      // parameter-based displays (boundaries, per-sample tables) cannot show an ensemble.
+      progress("\(name): SISA skipped (a network ensemble is compared under --forget-class only)")
+    }
+    if methods.contains(.sisa) && !model.isConvex && configuration.forget.forgottenClass != nil {
+      rows.append(
+        try sisaEnsembleRow(
+          model, name: name, specification: specification, original: original,
+          trainer: trainer, forgetIDs: forgetIDs, context: context,
+          retrainSeconds: retrainSeconds, configuration: configuration, progress: progress))
     }
     if methods.contains(.sisa) && model.isConvex {
       progress("\(name): SISA (4 shards x 4 slices)")

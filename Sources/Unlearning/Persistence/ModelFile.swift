@@ -2,8 +2,9 @@ import Foundation
 
 import Foundation
 
-/// A trained model's private state on disk: versioned JSON (format version 2), mapping
-/// one-to-one onto a ``TrainedModel`` plus where its training data comes from.
+/// A trained model's private state on disk: versioned JSON, mapping one-to-one onto a
+/// ``TrainedModel`` plus where its training data comes from. Version 2 holds one model;
+/// version 3 adds the ``SISAState`` of a SISA ensemble (field `sisa`). Both are read.
 ///
 /// Holds the architecture, lambda, the current parameters, a training summary that describes
 /// no earlier parameters, the data reference (scenario and fingerprint, checked before any
@@ -13,13 +14,16 @@ import Foundation
 public struct ModelFile: Sendable, Codable, Equatable {
   /// The `format` field every model file carries.
   public static let formatName = "unlearn-model"
-  /// The version this build writes and reads.
-  public static let currentVersion = 2
+  /// The newest version this build writes and reads (3: SISA ensembles).
+  public static let currentVersion = 3
+  /// The oldest version this build reads (2: one model). Files of one model are still
+  /// written as version 2.
+  public static let oldestReadableVersion = 2
 
   /// ``formatName``.
   public var format: String = ModelFile.formatName
-  /// ``currentVersion``.
-  public var version: Int = ModelFile.currentVersion
+  /// 2 for one model, 3 for a SISA ensemble.
+  public var version: Int = ModelFile.oldestReadableVersion
   /// The architecture.
   public var model: ModelSpecification
   /// lambda (sum form: the regulariser is `(lambda / 2) n_R ||theta||^2`).
@@ -40,6 +44,8 @@ public struct ModelFile: Sendable, Codable, Equatable {
   public var perturbation: [Double]?
   /// The certification state of a certified model, else `nil`.
   public var certification: CertificationState?
+  /// The layout and checkpoints of a SISA ensemble (version 3), else `nil`.
+  public var sisa: SISAState?
 
   /// What a model file keeps of a training run: no parameters and no objective value (both
   /// would describe a model trained on data that may since have been forgotten).
@@ -59,6 +65,14 @@ public struct ModelFile: Sendable, Codable, Equatable {
       iterations = result.iterations
       converged = result.converged
       seconds = result.seconds
+    }
+
+    /// A summary from its fields (e.g. of a SISA ensemble: its slice trainings).
+    public init(method: String, iterations: Int, converged: Bool, seconds: Double) {
+      self.method = method
+      self.iterations = iterations
+      self.converged = converged
+      self.seconds = seconds
     }
   }
 
@@ -166,7 +180,9 @@ public struct ModelFile: Sendable, Codable, Equatable {
           "field \"format\" is \(header.format.map { "\"\($0)\"" } ?? "missing"), expected \"\(formatName)\""
       )
     }
-    guard header.version == currentVersion else {
+    guard let version = header.version,
+      (oldestReadableVersion...currentVersion).contains(version)
+    else {
       throw .unsupportedVersion(path: path, found: header.version ?? -1, supported: currentVersion)
     }
     let file = try decode(data, path: path)
@@ -238,6 +254,7 @@ public struct ModelFile: Sendable, Codable, Equatable {
     if Set(file.removedIDs).count != file.removedIDs.count {
       throw .corrupt(path: path, reason: "field \"removedIDs\" lists an id twice")
     }
+    try file.validateSISA(path: path)
     if let c = file.certification {
       func bad(_ field: String, _ why: String) -> ModelFileError {
         .corrupt(path: path, reason: "field \"certification.\(field)\" \(why)")
@@ -305,7 +322,7 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
           "\(path): model file version 1 is not supported (this build reads version \(supported), which stores the certification state); retrain it with `unlearn train`"
       }
       return
-        "\(path): model file version \(found) is not supported (this build reads version \(supported))"
+        "\(path): model file version \(found) is not supported (this build reads versions \(ModelFile.oldestReadableVersion) to \(supported))"
     case .invalidField(let field, let reason): return "invalid \(field): \(reason)"
     case .dataMismatch(let path, let expected, let found):
       return

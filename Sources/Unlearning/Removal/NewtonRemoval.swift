@@ -105,8 +105,6 @@ public struct NewtonRemoval: Unlearner {
     steps: Int = 1, residualTolerance: Double = 0, stepControl: StepControl = .residualDecrease,
     inexactSteps: Bool = false
   ) {
-    precondition(steps >= 1, "NewtonRemoval: steps must be >= 1")
-    precondition(residualTolerance >= 0, "NewtonRemoval: residualTolerance must be >= 0")
     self.solver = solver
     self.curvature = curvature
     self.mode = mode
@@ -127,7 +125,8 @@ public struct NewtonRemoval: Unlearner {
   public func unlearn<Model: TwiceDifferentiableModel>(
     _ state: TrainedModel<Model>, forgetting ids: [SampleID]
   ) throws -> UnlearningResult<Model> {
-    try UnlearningResult.run(method: name, state: state, ids: ids) { removed, rows in
+    try validate()
+    return try UnlearningResult.run(method: name, state: state, ids: ids) { removed, rows in
       let objective = removed.objective()
       var theta = removed.parameters
       var notes: [String] = []
@@ -284,6 +283,28 @@ public struct NewtonRemoval: Unlearner {
           ? "right-hand side: Delta (Guo et al.)" : "right-hand side: full gradient (b included)")
       return UnlearningOutcome(state: next, notes: notes, details: details)
     }
+  }
+
+  /// Checks the settings before any work: `steps >= 1`, `residualTolerance >= 0` and finite,
+  /// `curvatureSampleRows >= 1`, `relativeDistanceTolerance > 0` and finite, and the solver's.
+  ///
+  /// - Throws: ``UnlearningError/invalidArgument(_:)`` naming the bad field.
+  public func validate() throws(UnlearningError) {
+    guard steps >= 1 else {
+      throw .invalidArgument("NewtonRemoval.steps must be >= 1, got \(steps)")
+    }
+    guard residualTolerance >= 0, residualTolerance.isFinite else {
+      throw .invalidArgument(
+        "NewtonRemoval.residualTolerance must be finite and >= 0, got \(residualTolerance)")
+    }
+    if let rows = curvatureSampleRows, rows < 1 {
+      throw .invalidArgument("NewtonRemoval.curvatureSampleRows must be >= 1, got \(rows)")
+    }
+    if let tau = relativeDistanceTolerance, !(tau > 0 && tau.isFinite) {
+      throw .invalidArgument(
+        "NewtonRemoval.relativeDistanceTolerance must be finite and > 0, got \(tau)")
+    }
+    try solver.validate()
   }
 
   /// `Delta = m lambda theta + sum_{j in F} grad loss_j(theta)`, the full-data gradient minus

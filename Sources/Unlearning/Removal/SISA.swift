@@ -4,8 +4,8 @@ import Foundation
 /// ``Unlearner`` contract.
 ///
 /// SISA's product is an ensemble, not one parameter vector: its primary API is
-/// ``SISAEnsemble`` (train once with ``ensemble(for:)``, then ``SISAEnsemble/removing(ids:)``
-/// per request, predict with ``SISAEnsemble/predictions(_:)``). This conformance exists so
+/// ``SISA/Ensemble`` (train once with ``ensemble(for:)``, then ``SISA/Ensemble/removing(ids:)``
+/// per request, predict with ``SISA/Ensemble/predictions(_:)``). This conformance exists so
 /// SISA runs through the same validation, timing and report frame as every other method:
 ///
 /// 1. the request is validated against `state` exactly as by the other unlearners;
@@ -17,11 +17,11 @@ import Foundation
 ///    `"shards retrained"` and `"slices replayed"`.
 ///
 /// **What `state.parameters` means.** The returned state is the input with the ids marked
-/// removed and `parameters` = ``SISAEnsemble/averagedParameters`` of the ensemble after the
+/// removed and `parameters` = ``SISA/Ensemble/averagedParameters`` of the ensemble after the
 /// deletion: with `S = 1` exactly the (re)trained shard, i.e. a retrain to the trainer's
 /// tolerance; for `S > 1` and convex linear models the one-shot averaging estimator (close to,
 /// but not, the aggregate the ensemble serves); for networks not meaningful. Quote SISA's
-/// accuracy from the ensemble (or ``sweep(model:train:test:regularization:trainer:shardCounts:sliceCount:forgetCount:repeats:seed:aggregation:)``), not
+/// accuracy from the ensemble (or ``sweep(model:train:test:regularization:trainer:shardCounts:sliceCount:forgetCount:repeats:seed:aggregation:progress:)``), not
 /// from `state.parameters`. `state.training` is left as it was.
 public struct SISA: Unlearner {
   /// `S >= 1`. Default 4.
@@ -37,7 +37,7 @@ public struct SISA: Unlearner {
   /// Adam for networks).
   public var trainer: TrainerSettings
   /// The aggregation rule (default averaged probabilities).
-  public var aggregation: SISAAggregation
+  public var aggregation: SISA.Aggregation
 
   /// Creates the method.
   ///
@@ -51,7 +51,7 @@ public struct SISA: Unlearner {
   public init(
     shardCount: Int = 4, sliceCount: Int = 4, seed: UInt64 = 0, initializationSeed: UInt64 = 0,
     trainer: TrainerSettings = .newton(NewtonTrainer()),
-    aggregation: SISAAggregation = .averagedProbabilities
+    aggregation: SISA.Aggregation = .averagedProbabilities
   ) {
     precondition(shardCount >= 1 && sliceCount >= 1, "SISA: S and R must be >= 1")
     self.shardCount = shardCount
@@ -70,9 +70,9 @@ public struct SISA: Unlearner {
   ///
   /// - Throws: ``UnlearningError/invalidArgument(_:)`` (e.g. more shards than rows).
   public func ensemble<Model: TwiceDifferentiableModel>(for state: TrainedModel<Model>) throws
-    -> SISAEnsemble<Model>
+    -> SISA.Ensemble<Model>
   {
-    try SISAEnsemble.train(
+    try SISA.Ensemble.train(
       model: state.model, data: state.data, shardCount: shardCount, sliceCount: sliceCount,
       layoutSeed: seed, removedIDs: state.removedIDs, regularization: state.regularization,
       perturbation: state.perturbation, trainer: trainer, initializationSeed: initializationSeed,
@@ -87,7 +87,7 @@ public struct SISA: Unlearner {
     _ state: TrainedModel<Model>, forgetting ids: [SampleID]
   ) throws -> UnlearningResult<Model> {
     let rows = try state.rowsToForget(ids)
-    var prepared: SISAEnsemble<Model>?
+    var prepared: SISA.Ensemble<Model>?
     var trainingSeconds = 0.0
     if !rows.isEmpty {
       let stopwatch = Stopwatch()
@@ -103,7 +103,7 @@ public struct SISA: Unlearner {
         state: next,
         notes: [
           "parameters: the mean of the shards' parameters (the ensemble's own prediction aggregates"
-            + " probabilities or votes; quote SISA's accuracy from SISAEnsemble)"
+            + " probabilities or votes; quote SISA's accuracy from SISA.Ensemble)"
         ] + report.notes,
         details: [
           "shards": Double(shardCount), "slices": Double(sliceCount),
@@ -117,37 +117,49 @@ public struct SISA: Unlearner {
 
 // MARK: - Shard sweep
 
-/// One row of ``SISA/sweep(model:train:test:regularization:trainer:shardCounts:sliceCount:forgetCount:repeats:seed:aggregation:)``.
-public struct SISASweepRow: Sendable, Hashable, Codable {
-  /// `S`.
-  public var shardCount: Int
-  /// `R`.
-  public var sliceCount: Int
-  /// Test accuracy of the aggregated ensemble.
-  public var ensembleAccuracy: Double
-  /// Wall-clock seconds to train the ensemble once.
-  public var trainingSeconds: Double
-  /// Median over the repeats of the deletion's seconds (``SISAReport/seconds``).
-  public var unlearningSeconds: Double
-  /// Mean over the repeats of the number of shards retrained.
-  public var shardsRetrained: Double
-  /// Mean over the repeats of the number of slices replayed.
-  public var slicesReplayed: Double
-}
+extension SISA {
+  /// The result of a SISA shard sweep against one monolithic model (``sweep(model:train:test:regularization:trainer:shardCounts:sliceCount:forgetCount:repeats:seed:aggregation:progress:)``).
+  public struct Sweep: Sendable, Hashable, Codable {
+    /// One shard count `S`.
+    public struct Row: Sendable, Hashable, Codable {
+      /// `S`.
+      public var shardCount: Int
+      /// `R`.
+      public var sliceCount: Int
+      /// Test accuracy of the aggregated ensemble (fraction).
+      public var ensembleAccuracy: Double
+      /// The accuracy cost: monolithic minus ensemble test accuracy (fraction; positive means
+      /// the ensemble is worse).
+      public var accuracyCost: Double
+      /// Wall-clock seconds to train the ensemble once.
+      public var trainingSeconds: Double
+      /// Median over the repeats of the deletion's seconds (``SISA/Report/seconds``).
+      public var unlearningSeconds: Double
+      /// The fastest and slowest repeat (seconds): the spread of ``unlearningSeconds``.
+      public var unlearningSecondsRange: ClosedRange<Double>
+      /// The median full retrain over the median deletion: ``Sweep/retrainSeconds`` /
+      /// ``unlearningSeconds``.
+      public var speedup: Double
+      /// Mean over the repeats of the number of shards retrained.
+      public var shardsRetrained: Double
+      /// Mean over the repeats of the number of slices replayed.
+      public var slicesReplayed: Double
+    }
 
-/// The result of a SISA shard sweep against one monolithic model.
-public struct SISASweep: Sendable, Hashable, Codable {
-  /// Test accuracy of one model trained on all training rows with the same trainer.
-  public var monolithicAccuracy: Double
-  /// Median over the repeats of the seconds of a full retrain of the monolithic model on the
-  /// retained rows (``Retrain`` with the same trainer).
-  public var retrainSeconds: Double
-  /// Ids forgotten per request.
-  public var forgetCount: Int
-  /// Requests timed per shard count.
-  public var repeats: Int
-  /// One row per shard count, in the order requested.
-  public var rows: [SISASweepRow]
+    /// Test accuracy of one model trained on all training rows with the same trainer.
+    public var monolithicAccuracy: Double
+    /// Median over the repeats of the seconds of a full retrain of the monolithic model on the
+    /// retained rows (``Retrain`` with the same trainer).
+    public var retrainSeconds: Double
+    /// The fastest and slowest retrain (seconds).
+    public var retrainSecondsRange: ClosedRange<Double>
+    /// Ids forgotten per request.
+    public var forgetCount: Int
+    /// Requests timed per shard count.
+    public var repeats: Int
+    /// One row per shard count, in the order requested.
+    public var rows: [Row]
+  }
 }
 
 extension SISA {
@@ -170,6 +182,7 @@ extension SISA {
   ///   - repeats: requests per shard count (default 3).
   ///   - seed: seeds layouts and forget sets.
   ///   - aggregation: the ensemble's rule.
+  ///   - progress: receives one line per shard count (the CLI prints them on stderr).
   /// - Throws: ``UnlearningError`` from training or deletion.
   /// - Cost: per `S`, one ensemble training and `repeats` deletions; plus one monolithic
   ///   training and `repeats` retrains.
@@ -177,8 +190,9 @@ extension SISA {
     model: Model, train: Dataset, test: Dataset, regularization: Double,
     trainer: TrainerSettings, shardCounts: [Int] = [1, 2, 4, 8, 16], sliceCount: Int = 1,
     forgetCount: Int = 1, repeats: Int = 3, seed: UInt64 = 0,
-    aggregation: SISAAggregation = .averagedProbabilities
-  ) throws -> SISASweep {
+    aggregation: SISA.Aggregation = .averagedProbabilities,
+    progress: (String) -> Void = { _ in }
+  ) throws -> Sweep {
     guard repeats >= 1, forgetCount >= 1, forgetCount < train.count else {
       throw UnlearningError.invalidArgument(
         "need repeats >= 1 and 1 <= forgetCount < \(train.count)")
@@ -194,26 +208,36 @@ extension SISA {
         .map { train.ids[$0] }
     }
     let retrain = Retrain(trainer: trainer, seed: trainer.seed)
-    let retrainSeconds = median(
-      try requests.map { try retrain.unlearn(monolithic, forgetting: $0).report.seconds })
-    var rows: [SISASweepRow] = []
+    let retrainTimes = try requests.map {
+      try retrain.unlearn(monolithic, forgetting: $0).report.seconds
+    }
+    let retrainSeconds = median(retrainTimes)
+    var rows: [Sweep.Row] = []
     for s in shardCounts {
+      progress("SISA sweep: S = \(s), R = \(sliceCount): training the ensemble")
       let stopwatch = Stopwatch()
-      let ensemble = try SISAEnsemble.train(
+      let ensemble = try SISA.Ensemble.train(
         model: model, data: train, shardCount: s, sliceCount: sliceCount, layoutSeed: seed,
         regularization: regularization, trainer: trainer, aggregation: aggregation)
       let trainingSeconds = stopwatch.seconds
       let reports = try requests.map { try ensemble.removing(ids: $0).report }
+      let times = reports.map(\.seconds)
+      let accuracy = ensemble.accuracy(on: test)
+      let unlearningSeconds = median(times)
       rows.append(
-        SISASweepRow(
-          shardCount: s, sliceCount: sliceCount, ensembleAccuracy: ensemble.accuracy(on: test),
-          trainingSeconds: trainingSeconds, unlearningSeconds: median(reports.map(\.seconds)),
+        Sweep.Row(
+          shardCount: s, sliceCount: sliceCount, ensembleAccuracy: accuracy,
+          accuracyCost: monolithicAccuracy - accuracy, trainingSeconds: trainingSeconds,
+          unlearningSeconds: unlearningSeconds,
+          unlearningSecondsRange: range(times),
+          speedup: retrainSeconds / Swift.max(unlearningSeconds, 1e-9),
           shardsRetrained: mean(reports.map { Double($0.shardsRetrained.count) }),
           slicesReplayed: mean(reports.map { Double($0.slicesReplayed) })))
     }
-    return SISASweep(
+    return Sweep(
       monolithicAccuracy: monolithicAccuracy, retrainSeconds: retrainSeconds,
-      forgetCount: forgetCount, repeats: repeats, rows: rows)
+      retrainSecondsRange: range(retrainTimes), forgetCount: forgetCount,
+      repeats: repeats, rows: rows)
   }
 
   static func median(_ values: [Double]) -> Double {
@@ -221,6 +245,11 @@ extension SISA {
     guard !sorted.isEmpty else { return .nan }
     let m = sorted.count / 2
     return sorted.count % 2 == 1 ? sorted[m] : 0.5 * (sorted[m - 1] + sorted[m])
+  }
+
+  /// `min...max` of `values` (`nan...nan` when empty).
+  static func range(_ values: [Double]) -> ClosedRange<Double> {
+    (values.min() ?? .nan)...(values.max() ?? .nan)
   }
 
   static func mean(_ values: [Double]) -> Double {

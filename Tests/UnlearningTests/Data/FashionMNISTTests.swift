@@ -12,11 +12,8 @@ extension DataTests {
       "training split: shapes, label counts, pinned first image",
       .enabled(if: installed, "Fashion-MNIST missing: apt-get install dataset-fashion-mnist"))
     func trainingSplit() throws {
-      let clock = ContinuousClock()
-      let start = clock.now
+      // (Its speed is measured by `unlearn bench`, not asserted here.)
       let train = try FashionMNIST.load(split: .train, normalizeRows: false)
-      let elapsed = clock.now - start
-      #expect(elapsed < .seconds(5), "loading 60000 images took \(elapsed)")
       #expect(train.count == 60_000 && train.featureCount == 784)
       #expect(train.classCount == 10 && train.classNames == FashionMNIST.classNames)
       #expect(train.labelCounts == [Int](repeating: 6000, count: 10))

@@ -135,4 +135,27 @@ struct LargeRemovalTests {
     }
     #expect(objective.sample(rows: 60, seed: 1).features.rows == 90)
   }
+
+  /// Impossible settings are a typed error before any work, never a trap.
+  @Test func badSettingsAreTypedErrors() throws {
+    let data = try Self.data(count: 30, features: 3, classes: 3, seed: 2)
+    let original = try TrainedModel.train(
+      model: SoftmaxRegression(featureCount: 3, classCount: 3), data: data,
+      regularization: 1e-2, trainer: LBFGSTrainer(gradientTolerance: 1e-10))
+    let forget = [data.ids[0]]
+    var settings: [NewtonRemoval] = [
+      NewtonRemoval(steps: 0), NewtonRemoval(residualTolerance: -1),
+      NewtonRemoval(residualTolerance: .nan),
+      NewtonRemoval(solver: .conjugateGradient(tolerance: 0, maximumIterations: 10)),
+    ]
+    var sampled = NewtonRemoval(solver: .conjugateGradient)
+    sampled.curvatureSampleRows = 0
+    settings.append(sampled)
+    var distance = NewtonRemoval()
+    distance.relativeDistanceTolerance = -1e-4
+    settings.append(distance)
+    for method in settings {
+      #expect(throws: UnlearningError.self) { try method.unlearn(original, forgetting: forget) }
+    }
+  }
 }

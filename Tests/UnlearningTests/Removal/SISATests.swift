@@ -31,9 +31,9 @@ struct SISATests {
   @Test("Layout: a seeded partition, shard sizes within one, slices contiguous and balanced")
   func layout() {
     let ids = (0..<103).map { SampleID(500 + 3 * $0) }
-    let layout = SISALayout(ids: ids, shardCount: 4, sliceCount: 3, seed: 9)
-    #expect(layout == SISALayout(ids: ids, shardCount: 4, sliceCount: 3, seed: 9))
-    #expect(layout != SISALayout(ids: ids, shardCount: 4, sliceCount: 3, seed: 10))
+    let layout = SISA.Layout(ids: ids, shardCount: 4, sliceCount: 3, seed: 9)
+    #expect(layout == SISA.Layout(ids: ids, shardCount: 4, sliceCount: 3, seed: 9))
+    #expect(layout != SISA.Layout(ids: ids, shardCount: 4, sliceCount: 3, seed: 10))
     let all = layout.slices.flatMap { $0.flatMap { $0 } }
     #expect(all.count == ids.count && Set(all) == Set(ids))
     let shardSizes = layout.slices.map { $0.reduce(0) { $0 + $1.count } }
@@ -56,11 +56,11 @@ struct SISATests {
     model: Model, data: Dataset, shards: Int, slices: Int, trainer: TrainerSettings,
     regularization: Double, forget: [SampleID], tolerance: Double
   ) throws {
-    let ensemble = try SISAEnsemble.train(
+    let ensemble = try SISA.Ensemble.train(
       model: model, data: data, shardCount: shards, sliceCount: slices, layoutSeed: 11,
       regularization: regularization, trainer: trainer, initializationSeed: 4)
     let (after, report) = try ensemble.removing(ids: forget)
-    let reference = try SISAEnsemble.train(
+    let reference = try SISA.Ensemble.train(
       model: model, data: try data.removing(ids: forget),
       layout: ensemble.layout.removing(Set(forget)),
       regularization: regularization, trainer: trainer, initializationSeed: 4)
@@ -127,8 +127,8 @@ struct SISATests {
     try Self.checkExactness(
       model: model, data: data, shards: 3, slices: 2, trainer: .newton(NewtonTrainer()),
       regularization: 1e-2, forget: Self.randomIDs(data, count: 12, seed: 19), tolerance: 1e-10)
-    for aggregation in SISAAggregation.allCases {
-      let ensemble = try SISAEnsemble.train(
+    for aggregation in SISA.Aggregation.allCases {
+      let ensemble = try SISA.Ensemble.train(
         model: model, data: data, shardCount: 3, sliceCount: 1, layoutSeed: 1,
         regularization: 1e-2, aggregation: aggregation)
       let x = data.features
@@ -144,7 +144,7 @@ struct SISATests {
   @Test("One deleted id retrains exactly one shard and replays R - r slices")
   func oneShard() throws {
     let (train, _) = HospitalScenario.make(seed: 42)
-    let ensemble = try SISAEnsemble.train(
+    let ensemble = try SISA.Ensemble.train(
       model: LogisticRegression(featureCount: 2), data: train, shardCount: 8, sliceCount: 5,
       layoutSeed: 3, regularization: 1e-2)
     for (s, r) in [(0, 0), (5, 2), (7, 4)] {
@@ -188,7 +188,7 @@ struct SISATests {
   func aggregation() throws {
     let data = try Self.multiclassData(seed: 17)
     let model = SoftmaxRegression(featureCount: 5, classCount: 3)
-    var ensemble = try SISAEnsemble.train(
+    var ensemble = try SISA.Ensemble.train(
       model: model, data: data, shardCount: 5, sliceCount: 2, layoutSeed: 1,
       regularization: 5e-2)
     let x = data.features
@@ -217,7 +217,7 @@ struct SISATests {
   @Test("A shard whose rows are all deleted stops voting")
   func emptiedShard() throws {
     let (train, _) = HospitalScenario.make(seed: 42)
-    let ensemble = try SISAEnsemble.train(
+    let ensemble = try SISA.Ensemble.train(
       model: LogisticRegression(featureCount: 2), data: train, shardCount: 40, sliceCount: 2,
       layoutSeed: 2, regularization: 1e-2)
     let shard = ensemble.layout.slices[7].flatMap { $0 }
@@ -231,7 +231,7 @@ struct SISATests {
   @Test("Bad requests throw like the other unlearners and leave the ensemble unchanged")
   func badRequests() throws {
     let (train, _) = HospitalScenario.make(seed: 42)
-    let ensemble = try SISAEnsemble.train(
+    let ensemble = try SISA.Ensemble.train(
       model: LogisticRegression(featureCount: 2), data: train, shardCount: 2, sliceCount: 2,
       layoutSeed: 2, regularization: 1e-2)
     let (a, b) = (train.ids[3], train.ids[4])
@@ -249,7 +249,7 @@ struct SISATests {
     #expect(empty.report.shardsRetrained.isEmpty && empty.report.seconds == 0)
     #expect(after.removedIDs == [a])
     #expect(throws: UnlearningError.self) {
-      try SISAEnsemble.train(
+      try SISA.Ensemble.train(
         model: LogisticRegression(featureCount: 2), data: train, shardCount: 401, sliceCount: 1,
         layoutSeed: 0, regularization: 1e-2)
     }
@@ -258,7 +258,7 @@ struct SISATests {
   @Test("Snapshot: JSON round trip with the data restores the ensemble; other data is refused")
   func snapshot() throws {
     let (train, test) = HospitalScenario.make(seed: 42)
-    let ensemble = try SISAEnsemble.train(
+    let ensemble = try SISA.Ensemble.train(
       model: MultilayerPerceptron(layerSizes: [2, 3, 1]), data: train, shardCount: 3,
       sliceCount: 2, layoutSeed: 5, regularization: 1e-3,
       trainer: .adam(AdamTrainer(learningRate: 0.01, epochs: 20, batchSize: 32, seed: 2)),
@@ -266,8 +266,8 @@ struct SISATests {
     let (after, _) = try ensemble.removing(ids: [train.ids[10], train.ids[20]])
     let json = try JSONEncoder().encode(after.snapshot)
     let decoded = try JSONDecoder().decode(
-      SISASnapshot<MultilayerPerceptron>.self, from: json)
-    let restored = try SISAEnsemble(snapshot: decoded, data: train)
+      SISA.Snapshot<MultilayerPerceptron>.self, from: json)
+    let restored = try SISA.Ensemble(snapshot: decoded, data: train)
     #expect(restored.checkpoints == after.checkpoints)
     #expect(restored.removedIDs == after.removedIDs)
     #expect(restored.layout == after.layout)
@@ -279,7 +279,7 @@ struct SISATests {
     let expected = try after.removing(ids: [train.ids[30]]).ensemble
     #expect(next.checkpoints == expected.checkpoints)
     #expect(throws: UnlearningError.self) {
-      try SISAEnsemble(snapshot: decoded, data: test)
+      try SISA.Ensemble(snapshot: decoded, data: test)
     }
   }
 
@@ -333,7 +333,7 @@ struct SISATests {
   "SISASweepBenchmark",
   .enabled(if: ProcessInfo.processInfo.environment["UNLEARN_SISA_SWEEP"] != nil))
 struct SISASweepBenchmark {
-  static func print(_ title: String, _ sweep: SISASweep) {
+  static func print(_ title: String, _ sweep: SISA.Sweep) {
     Swift.print(
       "\(title): monolithic accuracy \(String(format: "%.4f", sweep.monolithicAccuracy)), "
         + "full retrain \(String(format: "%.4g", sweep.retrainSeconds)) s (median of \(sweep.repeats))"
