@@ -85,6 +85,9 @@ enum BLAS {
   /// Number of threads OpenBLAS uses.
   static var threadCount: Int { Int(openblas_get_num_threads()) }
 
+  /// Sets the number of threads OpenBLAS uses (process-wide).
+  static func setThreadCount(_ count: Int) { openblas_set_num_threads(int32(count)) }
+
   /// The kernel family OpenBLAS chose (e.g. `"SkylakeX"`).
   static var coreName: String {
     guard let name = openblas_get_corename() else { return "unknown" }

@@ -256,6 +256,17 @@ public enum BLASInfo {
   /// Swift code around it is serial. Set `OPENBLAS_NUM_THREADS` to change it.
   public static var threadCount: Int { BLAS.threadCount }
 
+  /// Runs `body` with OpenBLAS limited to `count` threads (at least 1), then restores the
+  /// previous count. For work that is parallel above BLAS (independent model fits on every
+  /// core): threaded BLAS calls from several threads at once oversubscribe the cores and spin.
+  /// The setting is process-wide, so nothing else should call BLAS meanwhile.
+  public static func withThreadCount<T>(_ count: Int, _ body: () throws -> T) rethrows -> T {
+    let previous = BLAS.threadCount
+    BLAS.setThreadCount(Swift.max(1, count))
+    defer { BLAS.setThreadCount(previous) }
+    return try body()
+  }
+
   /// The CPU kernel family OpenBLAS chose at load time (e.g. `"SkylakeX"`, `"Haswell"`). On some
   /// virtual machines its detection falls back to `"Prescott"` (plain SSE3), several times
   /// slower; `OPENBLAS_CORETYPE=SkylakeX` (or `Haswell`) then selects the right kernels.

@@ -28,7 +28,7 @@ struct Bench: ParsableCommand {
 
   @Option(
     help:
-      "Comma-separated groups to run: linalg, training, influence, baselines, certified, amortised, certified-kernels, class-forgetting, or all (every group but certified-kernels and class-forgetting, which takes minutes). The Fashion-MNIST groups need dataset-fashion-mnist."
+      "Comma-separated groups to run: linalg, training, influence, baselines, certified, amortised, certified-kernels, class-forgetting, forget-score, or all (every group but certified-kernels, class-forgetting and forget-score, which take minutes). The Fashion-MNIST groups need dataset-fashion-mnist."
   )
   var only: String = "all"
 
@@ -41,14 +41,19 @@ struct Bench: ParsableCommand {
   @Option(help: "Sequential single removals of the amortised group (O(d^2) path vs fused pass).")
   var requests: Int = 1000
 
+  @Option(
+    name: .customLong("forget-score-models"),
+    help: "Model pairs N of the forget-score group (the challenge's 512; minutes on 2 cores).")
+  var forgetScoreModels: Int = 512
+
   /// The groups `--only` may name.
   static let groupNames = [
     "linalg", "training", "influence", "baselines", "certified", "certified-kernels", "amortised",
-    "class-forgetting",
+    "class-forgetting", "forget-score",
     "all",
   ]
 
-  /// `all`: every group but `certified-kernels` and `class-forgetting`.
+  /// `all`: every group but `certified-kernels`, `class-forgetting` and `forget-score` (minutes).
   static let allGroups = ["linalg", "training", "influence", "baselines", "certified", "amortised"]
 
   func validate() throws {
@@ -64,6 +69,9 @@ struct Bench: ParsableCommand {
     }
     guard removals >= 1 else { throw ValidationError("--removals must be at least 1") }
     guard requests >= 1 else { throw ValidationError("--requests must be at least 1") }
+    guard forgetScoreModels >= 2 else {
+      throw ValidationError("--forget-score-models must be at least 2")
+    }
   }
 
   @OptionGroup var progressOptions: ProgressOptions
@@ -91,6 +99,9 @@ struct Bench: ParsableCommand {
       try AmortisedBench.run(requests: requests, into: &report)
     }
     if groups.contains("class-forgetting") { try ClassForgettingBench.run(into: &report) }
+    if groups.contains("forget-score") {
+      try ForgetScoreBench.run(modelCount: forgetScoreModels, into: &report)
+    }
     print(report.table())
     if let json { try runReportingErrors { try writeJSONAtomically(report, to: json) } }
     if let csv { try runReportingErrors { try writeTextAtomically(report.csv(), to: csv) } }

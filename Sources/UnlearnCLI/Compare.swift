@@ -19,9 +19,13 @@ struct Compare: ParsableCommand {
 
       With no options: the hospital (400 synthetic patients), logistic regression and a 2-20-1 MLP, 80 patients forgotten.
 
-      Columns: accuracies on test / retain / forget (in brackets: minus retrain's), rho = ||theta_u - theta_r|| / ||theta_o - theta_r|| (0 = retrain, 1 = doing nothing), the gradient residual ||grad L(theta_u; R)|| in sum form, mean KL(p_retrain || p_method) on test and forget, the loss-threshold membership-inference AUC (forget vs test; retrain's value is the control, not 0.5), wall time of the unlearning step and the speedup over retraining.
+      Columns: accuracies on test / retain / forget (in brackets: minus retrain's), rho = ||theta_u - theta_r|| / ||theta_o - theta_r|| (0 = retrain, 1 = doing nothing), the gradient residual ||grad L(theta_u; R)|| in sum form, mean KL(p_retrain || p_method) on test and forget, the forget score (below), the loss-threshold membership-inference AUC (forget vs test; retrain's value is the control, not 0.5), the median wall time of the unlearning step over --repeats runs with its min-max, and the speedup over retraining (ratio of the medians; in brackets min retrain / max method to max retrain / min method).
 
-      Verdict rules (in this order): "reference" is the retrained model; "over-forgets": forget accuracy below retrain's by more than the tolerance (retrain's seed-to-seed spread, at least one forgotten sample) or test accuracy down more than 1 point; "worse than original": rho > 1.05 (networks: test and forget KL to retrain both above 1.05 times the original's); "no change": rho >= 0.95 (networks: both KLs at least 95% of the original's); "close to retrain": rho < 0.1 (networks: both KLs within twice the retrain-vs-retrain noise floor plus 1e-6 nats) with the test and retain gaps within max(tolerance, 1 point) and the forget gap within the tolerance; otherwise "partial".
+      Forget score (Docs/Math.md sections 8.1 and 8.4, the NeurIPS 2023 challenge's; 1 = indistinguishable from retraining): per method, N models trained on seeded random halves of the retained data plus the forget set and unlearned, against N retrained models on independent halves; per-example epsilons from logit-scaled confidences, 2^-b points in 0.5-wide buckets up to ceil(ln(N - 1)). Retrain's cell (marked *) is the floor: a second, independent group of N retrains against the reference group, the best a method can expect at this N. Rows that cannot be scored (oracle-tuned, SISA's ensemble, data-dependent damping, certified removal's secret b) say why in a note.
+
+      With --seeds K > 1, a second table per model gives means with 95% t-intervals over the K seeds (mean +- t(0.975, K - 1) s / sqrt(K)), timings pooled over every run of every seed, and verdicts judged on the intervals. With one seed there are no intervals.
+
+      Verdict rules (in this order): "reference" is the retrained model; "over-forgets": forget accuracy below retrain's by more than the tolerance (retrain's seed-to-seed spread, at least one forgotten sample) or test accuracy down more than 1 point; "worse than original": rho > 1.05 (networks: test and forget KL to retrain both above 1.05 times the original's); "no change": rho >= 0.95 (networks: both KLs at least 95% of the original's); "close to retrain": rho < 0.1 (networks: both KLs within twice the retrain-vs-retrain noise floor plus 1e-6 nats) with the test and retain gaps within max(tolerance, 1 point) and the forget gap within the tolerance; otherwise "partial". With intervals (--seeds K > 1) a verdict is given only when its condition holds on the whole 95% interval of every quantity it reads (e.g. "close to retrain" needs the upper end of rho's interval below 0.1); otherwise the next rule is tried.
 
       Methods that cannot run on the data (certified removal without --normalize-rows) are skipped with a one-line reason; the table of the others is always printed.
 
@@ -99,6 +103,25 @@ struct Compare: ParsableCommand {
   @Option(help: "Seed of every random choice (data, forget set, initialisation, noise).")
   var seed: UInt64 = 42
 
+  @Option(
+    help:
+      "Repeat the whole comparison with seeds --seed, --seed + 1, ... (data split, forget set, initialisation) and report means with 95% t-intervals."
+  )
+  var seeds: Int = 1
+
+  @Option(
+    name: .customLong("forget-score-models"),
+    help:
+      "Models per group N of the forget-score column (0: no forget score). Costs about (3 + methods) x N trainings per model."
+  )
+  var forgetScoreModels: Int = 16
+
+  @Option(
+    help:
+      "Runs of every unlearning step and of retraining; times are the median with min-max (a step slower than 5 s runs once)."
+  )
+  var repeats: Int = 3
+
   @Option(help: "Write the full results as JSON to this file.")
   var json: String?
 
@@ -116,6 +139,11 @@ struct Compare: ParsableCommand {
       throw ValidationError("give only one of --forget, --forget-ids and --forget-class")
     }
     guard newtonSteps >= 1 else { throw ValidationError("--newton-steps must be at least 1") }
+    guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
+    guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+    guard forgetScoreModels == 0 || forgetScoreModels >= 2 else {
+      throw ValidationError("--forget-score-models must be 0 (off) or at least 2")
+    }
     guard networkIterations >= 1 else {
       throw ValidationError("--network-iterations must be at least 1")
     }
@@ -252,6 +280,9 @@ struct Compare: ParsableCommand {
     configuration.accounting = p.accounting
     configuration.solver = p.solver.solver
     configuration.seed = seed
+    configuration.seedCount = seeds
+    configuration.forgetScoreModelCount = forgetScoreModels
+    configuration.timingRepeats = repeats
     configuration.iteratedNewtonSteps = newtonSteps
     configuration.networkMaximumIterations = networkIterations
     if let forget { configuration.forget = .random(count: forget) }

@@ -60,10 +60,11 @@ enum ComparisonRendering {
         out +=
           "   noise floor: two retrains from different seeds differ by ||dtheta|| = \(num(floor)), test KL \(num(summary.retrainNoiseFloorTestKL ?? 0))\n"
       }
+      let repeats = r.configuration.timingRepeats
       var lines = [
         [
           "method", "test acc", "retain acc", "forget acc", "rho", "||grad||", "KL test",
-          "KL forget", "MIA AUC", "time (1 run)", "speedup", "verdict",
+          "KL forget", "forget score", "MIA AUC", "time (median, min-max)", "speedup", "verdict",
         ]
       ]
       for row in rows {
@@ -74,12 +75,23 @@ enum ComparisonRendering {
           pct(e.retainAccuracy) + gap(e.retainAccuracyGap),
           pct(e.forgetAccuracy) + gap(e.forgetAccuracyGap),
           num(e.relativeDistance), num(e.gradientResidualNorm), num(e.testKL), num(e.forgetKL),
-          String(format: "%.3f", e.membershipAUC), seconds(e.seconds),
-          e.speedup.map { $0 >= 10 ? String(format: "%.0fx", $0) : String(format: "%.2gx", $0) }
-            ?? "-", e.verdict.rawValue,
+          row.forgetScore.map { String(format: "%.3f", $0) + (row.method == "retrain" ? "*" : "") }
+            ?? "-",
+          String(format: "%.3f", e.membershipAUC), timing(row.timing, fallback: e.seconds),
+          speedup(e.speedup, range: row.speedupRange), e.verdict.rawValue,
         ])
       }
       out += renderTable(lines)
+      out +=
+        "   times: median of \(repeats) run\(repeats == 1 ? "" : "s") per step (a step slower than \(String(format: "%g", r.configuration.repeatLimitSeconds)) s runs once), min-max in brackets\n"
+      if let f = summary.forgetScore {
+        out +=
+          "   forget score: N = \(f.modelCount) models per group on independent random halves (epsilons to \(num(f.maximumEpsilon))), \(seconds(f.seconds)) for this model;\n"
+        out +=
+          "     * retrain's cell is the floor: a second, independent group of \(f.modelCount) retrains against the reference group (the best a method can expect at this N)\n"
+        for note in f.notes { out += "     note: \(note)\n" }
+      }
+      if let note = summary.forgetScoreNote { out += "   \(note)\n" }
       if let reference = rows.first(where: { $0.reference != "retrain" })?.reference {
         out +=
           "   these rows carry a secret b: brackets are points against \"\(reference)\"; against the plain retrain:\n"
@@ -131,8 +143,71 @@ enum ComparisonRendering {
       out +=
         "   each model certified by its own step's tight bound plus the solve's inexactness (Docs/Math.md section 6).\n"
     }
+    out += seedTable(r)
     out += patientTable(r)
     out += "\n" + takeaways(r)
+    return out
+  }
+
+  /// `"1.2 ms (1.1 ms-1.4 ms)"`: the median and the spread of the timed runs.
+  static func timing(_ t: Comparison.Timing?, fallback: Double?) -> String {
+    guard let t else { return seconds(fallback) }
+    if t.runs.count == 1 { return seconds(t.median) }
+    return "\(seconds(t.median)) (\(seconds(t.minimum))-\(seconds(t.maximum)))"
+  }
+
+  static func speedupText(_ x: Double) -> String {
+    x >= 10 ? String(format: "%.0fx", x) : String(format: "%.2gx", x)
+  }
+
+  /// `"12x (10x-14x)"`: the ratio of the medians and its spread.
+  static func speedup(_ x: Double?, range: [Double]?) -> String {
+    guard let x else { return "-" }
+    guard let range, range.count == 2, range[0] != range[1] else { return speedupText(x) }
+    return "\(speedupText(x)) (\(speedupText(range[0]))-\(speedupText(range[1])))"
+  }
+
+  /// `"92.0 [91.2, 92.8]"` (percent) or `"0.034 [0.020, 0.048]"`: a mean and its interval.
+  static func interval(_ i: Comparison.Interval?, percent: Bool = false) -> String {
+    guard let i else { return "-" }
+    func f(_ x: Double) -> String { percent ? String(format: "%.1f", 100 * x) : num(x) }
+    guard let lo = i.lower, let hi = i.upper else { return f(i.mean) }
+    return "\(f(i.mean)) [\(f(lo)), \(f(hi))]"
+  }
+
+  /// With several seeds: per model, means with 95% t-intervals, pooled timings and the
+  /// verdicts judged on the intervals.
+  static func seedTable(_ r: Comparison.Result) -> String {
+    guard r.seeds.count > 1 else { return "" }
+    let k = r.seeds.count
+    var out =
+      "\nOver \(k) seeds (\(r.seeds.map(String.init).joined(separator: ", "))): mean [95% t-interval, mean +- t(0.975, \(k - 1)) s / sqrt(\(k))];\n"
+    out +=
+      "accuracies in %; times pooled over every run of every seed; verdicts hold on the whole interval.\n"
+    for summary in r.models {
+      let rows = r.summary.filter { $0.model == summary.model }
+      guard !rows.isEmpty else { continue }
+      out += "\n== \(summary.model)\n"
+      var lines = [
+        [
+          "method", "test acc", "retain acc", "forget acc", "rho", "KL test", "KL forget",
+          "forget score", "MIA AUC", "time (median, min-max)", "speedup", "verdict",
+        ]
+      ]
+      for row in rows {
+        lines.append([
+          row.method + (row.seeds.count < k ? " (\(row.seeds.count) seeds)" : ""),
+          interval(row.testAccuracy, percent: true), interval(row.retainAccuracy, percent: true),
+          interval(row.forgetAccuracy, percent: true), interval(row.relativeDistance),
+          interval(row.testKL), interval(row.forgetKL),
+          interval(row.forgetScore)
+            + (row.method == "retrain" && row.forgetScore != nil ? "*" : ""),
+          interval(row.membershipAUC), timing(row.seconds, fallback: nil),
+          speedup(row.speedup, range: row.speedupRange), row.verdict.rawValue,
+        ])
+      }
+      out += renderTable(lines)
+    }
     return out
   }
 

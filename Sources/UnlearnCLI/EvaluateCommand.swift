@@ -556,7 +556,7 @@ public struct EvaluateDocument: Codable, Sendable {
   }
 
   init(report: ForgetScoreReport, scenario: String, model: String, regularization: Double) {
-    func method(_ row: ForgetScoreRow) -> Method {
+    func method(_ row: ForgetScoreReport.Row) -> Method {
       Method(
         method: row.method, unlearnedConfidences: row.unlearnedConfidences,
         retrainedConfidences: row.retrainedConfidences, epsilons: row.epsilons,

@@ -2,7 +2,7 @@ import Foundation
 import RealModule
 
 /// Exact (Clopper-Pearson) confidence intervals for a binomial proportion.
-public enum ClopperPearson {
+package enum ClopperPearson {
   /// `log P(X <= k)` for `X ~ Binomial(n, p)`, by summing the probabilities in log space
   /// (`O(k)`; exact to round-off for any `n`).
   static func logCDF(_ k: Int, _ n: Int, _ p: Double) -> Double {
@@ -66,7 +66,7 @@ public enum ClopperPearson {
 /// `FNR + e^eps FPR >= 1 - delta`, so
 ///
 ///     eps >= max( log((1 - delta - FPR) / FNR), log((1 - delta - FNR) / FPR) ).
-public enum EmpiricalEpsilon {
+package enum EmpiricalEpsilon {
   /// The bound for given rates (terms with a non-positive numerator are left out; a zero
   /// denominator with a positive numerator gives `+infinity`); at least 0.
   public static func bound(
@@ -327,7 +327,7 @@ public struct CertificateAudit<Model: CertifiableModel>: Sendable {
   ///   - confidence: of the lower bound on the epsilon, in `(0, 1)`.
   public static func attack(
     removals: [[Double]], references: [[Double]], delta: Double, confidence: Double
-  ) -> AuditAttack {
+  ) -> CertificateAuditReport.Attack {
     precondition(removals.count >= 4 && references.count >= 4, "audit: too few models")
     let half = Swift.min(removals.count, references.count) / 2
     let p = removals[0].count
@@ -381,7 +381,7 @@ public struct CertificateAudit<Model: CertifiableModel>: Sendable {
       successes: fp, trials: evalNegative.count, confidence: confidence)
     let fnrInterval = ClopperPearson.interval(
       successes: fn, trials: evalPositive.count, confidence: confidence)
-    return AuditAttack(
+    return CertificateAuditReport.Attack(
       threshold: best.threshold, predictsRemovalAbove: best.above,
       evaluationPositives: evalPositive.count, evaluationNegatives: evalNegative.count,
       falsePositives: fp, falseNegatives: fn, falsePositiveRate: fpr, falseNegativeRate: fnr,
@@ -395,36 +395,38 @@ public struct CertificateAudit<Model: CertifiableModel>: Sendable {
   }
 }
 
-/// The attack of a ``CertificateAudit``, counted on the evaluation half.
-public struct AuditAttack: Sendable, Codable, Equatable {
-  /// The threshold on the projected statistic.
-  public var threshold: Double
-  /// Whether "statistic >= threshold" (else "<=") predicts "removal".
-  public var predictsRemovalAbove: Bool
-  /// Removed models counted (positives).
-  public var evaluationPositives: Int
-  /// Reference models counted (negatives).
-  public var evaluationNegatives: Int
-  /// Reference models predicted "removal".
-  public var falsePositives: Int
-  /// Removed models predicted "reference".
-  public var falseNegatives: Int
-  /// `falsePositives / evaluationNegatives`.
-  public var falsePositiveRate: Double
-  /// `falseNegatives / evaluationPositives`.
-  public var falseNegativeRate: Double
-  /// Clopper-Pearson upper end of the false-positive rate.
-  public var falsePositiveRateUpper: Double
-  /// Clopper-Pearson upper end of the false-negative rate.
-  public var falseNegativeRateUpper: Double
-  /// The epsilon of the point rates (may be `+infinity` when a rate is 0).
-  public var pointEpsilon: Double
-  /// The epsilon at the upper ends: a lower confidence bound on the true epsilon.
-  public var epsilonLowerBound: Double
-  /// `||mean v(removals) - mean v(references)||` on the selection half (units of `b`).
-  public var meanShift: Double
-  /// AUC of the projected statistic on the evaluation half (0.5: no separation).
-  public var separation: Double
+extension CertificateAuditReport {
+  /// The attack of a ``CertificateAudit``, counted on the evaluation half.
+  public struct Attack: Sendable, Codable, Equatable {
+    /// The threshold on the projected statistic.
+    public var threshold: Double
+    /// Whether "statistic >= threshold" (else "<=") predicts "removal".
+    public var predictsRemovalAbove: Bool
+    /// Removed models counted (positives).
+    public var evaluationPositives: Int
+    /// Reference models counted (negatives).
+    public var evaluationNegatives: Int
+    /// Reference models predicted "removal".
+    public var falsePositives: Int
+    /// Removed models predicted "reference".
+    public var falseNegatives: Int
+    /// `falsePositives / evaluationNegatives`.
+    public var falsePositiveRate: Double
+    /// `falseNegatives / evaluationPositives`.
+    public var falseNegativeRate: Double
+    /// Clopper-Pearson upper end of the false-positive rate.
+    public var falsePositiveRateUpper: Double
+    /// Clopper-Pearson upper end of the false-negative rate.
+    public var falseNegativeRateUpper: Double
+    /// The epsilon of the point rates (may be `+infinity` when a rate is 0).
+    public var pointEpsilon: Double
+    /// The epsilon at the upper ends: a lower confidence bound on the true epsilon.
+    public var epsilonLowerBound: Double
+    /// `||mean v(removals) - mean v(references)||` on the selection half (units of `b`).
+    public var meanShift: Double
+    /// AUC of the projected statistic on the evaluation half (0.5: no separation).
+    public var separation: Double
+  }
 }
 
 /// The outcome of a ``CertificateAudit``.
@@ -446,7 +448,7 @@ public struct CertificateAuditReport: Sendable, Codable, Equatable {
   /// The removed set.
   public var forgetIDs: [SampleID]
   /// The attack and its counts.
-  public var attack: AuditAttack
+  public var attack: CertificateAuditReport.Attack
   /// The largest certified residual bound over the removals (`nil` without certificates).
   public var largestCertifiedResidual: Double?
   /// The smallest epsilon that residual supports at this delta and sigma (at most the

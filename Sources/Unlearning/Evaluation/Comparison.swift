@@ -60,7 +60,8 @@ public enum Comparison {
     }
   }
 
-  /// Everything `compare` needs; defaults reproduce `unlearn compare` with no arguments.
+  /// Everything `compare` needs; defaults reproduce `unlearn compare` with no arguments except
+  /// ``forgetScoreModelCount`` (CLI: 16) and ``timingRepeats`` (CLI: 3).
   public struct Configuration: Sendable, Codable, Equatable {
     public var scenario: Scenario = .defaultHospital
     public var models: [ModelChoice]? = nil
@@ -101,6 +102,21 @@ public enum Comparison {
     /// Networks: L-BFGS iteration cap for training and retraining.
     public var networkMaximumIterations: Int = 5000
     public var seed: UInt64 = 42
+    /// `N`, the models per group of the forget-score column (0 or 1: no forget score). Each
+    /// model family then trains `N` originals on seeded random halves of the retained data plus
+    /// the forget set, runs every scorable method on each, and trains `2N` retrains (the
+    /// reference group and the floor's second group): about `(3 + methods) N` trainings' worth.
+    /// Default 0 here (the library's comparison stays as cheap as before); `unlearn compare`
+    /// uses 16.
+    public var forgetScoreModelCount: Int = 0
+    /// Runs of every unlearning step and of retraining; tables show the median and min-max.
+    /// Default 1 here; `unlearn compare` uses 3.
+    public var timingRepeats: Int = 1
+    /// A step whose first run took longer than this (seconds) is not repeated.
+    public var repeatLimitSeconds: Double = 5
+    /// `K`: the comparison runs with seeds `seed, seed + 1, ..., seed + K - 1` (data split,
+    /// forget set, initialisations) and ``Result/summary`` gives 95% t-intervals over them.
+    public var seedCount: Int = 1
 
     public init() {}
 
@@ -142,6 +158,16 @@ public enum Comparison {
     /// Rows judged against another reference: accuracy gaps (test, retain, forget; fractions)
     /// to the plain `"retrain"` row of the comparison as well, so both are visible.
     public var accuracyGapsToRetrain: [Double]? = nil
+    /// The challenge forget score `F` in `[0, 1]` of this method with
+    /// ``Configuration/forgetScoreModelCount`` models per group (the retrain row: the floor, a
+    /// second independent retrain group against the reference group); `nil` when not scored
+    /// (the reason is among ``notes``) or the score is off.
+    public var forgetScore: Double? = nil
+    /// The runs of the unlearning step behind `evaluation.seconds` (their median).
+    public var timing: Timing? = nil
+    /// The speedup's spread: `[min retrain / max method, max retrain / min method]` over the
+    /// timed runs (`evaluation.speedup` is the ratio of the medians).
+    public var speedupRange: [Double]? = nil
   }
 
   /// Per-model facts shared by its rows.
@@ -156,6 +182,12 @@ public enum Comparison {
     public var retrainNoiseFloorTestKL: Double?
     public var originalParameters: [Double]
     public var retrainedParameters: [Double]
+    /// The timed runs of retraining (`retrainSeconds` is their median).
+    public var retrainTiming: Timing? = nil
+    /// The forget-score experiment behind the rows' `forgetScore`, or `nil` when it did not run.
+    public var forgetScore: ForgetScoreColumn? = nil
+    /// Why the forget score was not computed for this model, if it was asked for and was not.
+    public var forgetScoreNote: String? = nil
   }
 
   /// Models with more parameters than this train by L-BFGS and take Newton steps by CG on
@@ -165,8 +197,9 @@ public enum Comparison {
 
   /// The whole comparison.
   public struct Result: Sendable, Codable {
-    /// `"unlearn.compare/2"`: the version of this JSON shape.
-    public var schema = "unlearn.compare/2"
+    /// `"unlearn.compare/3"`: the version of this JSON shape (3 added the forget score,
+    /// timings over repeated runs, and intervals over seeds).
+    public var schema = "unlearn.compare/3"
     public var configuration: Configuration
     public var scenario: String
     public var trainCount: Int
@@ -179,6 +212,11 @@ public enum Comparison {
     /// paper and exact-step accountings (same epsilon, delta, sigma); `nil` when certified
     /// removal was not run.
     public var sequentialCertification: [SequentialCertification]?
+    /// The seeds of the comparison (the first one's run fills the fields above).
+    public var seeds: [UInt64] = []
+    /// One row per (model, method) over all seeds: means, 95% t-intervals (more than one
+    /// seed), pooled timings and the verdict judged on the intervals.
+    public var summary: [SummaryRow] = []
   }
 
   /// Errors of the comparison set-up (bad requests), one line each.
@@ -203,6 +241,34 @@ public enum Comparison {
   public static func run(_ configuration: Configuration, progress: (String) -> Void = { _ in })
     throws -> Result
   {
+    guard configuration.seedCount >= 1 else {
+      throw ComparisonError.invalidRequest("the seed count must be at least 1")
+    }
+    guard configuration.timingRepeats >= 1 else {
+      throw ComparisonError.invalidRequest("the timing repeats must be at least 1")
+    }
+    guard configuration.forgetScoreModelCount >= 0 else {
+      throw ComparisonError.invalidRequest("the forget score's model count must be >= 0")
+    }
+    var runs = [Result]()
+    for k in 0..<configuration.seedCount {
+      var c = configuration
+      if k > 0 {
+        c.seed = configuration.seed &+ UInt64(k)
+        c.scenario = reseeded(configuration.scenario, offset: UInt64(k))
+        progress("seed \(k + 1) of \(configuration.seedCount): \(c.seed)")
+      }
+      runs.append(try runOnce(c, progress: progress))
+    }
+    var result = runs[0]
+    result.configuration = configuration
+    result.seeds = runs.map(\.configuration.seed)
+    result.summary = summarize(runs)
+    return result
+  }
+
+  /// One comparison with one seed.
+  static func runOnce(_ configuration: Configuration, progress: (String) -> Void) throws -> Result {
     progress("loading \(configuration.scenario)")
     let (train, test) = try configuration.scenario.load()
     let forgetIDs = try resolveForget(configuration.forget, train: train, seed: configuration.seed)
@@ -373,33 +439,68 @@ public enum Comparison {
       forget: try train.subset(ids: forgetIDs), test: test, originalParameters: original.parameters,
       retrainedParameters: retrain.state.parameters, secondRetrainParameters: secondParameters,
       membershipSeed: configuration.seed, forgottenClass: configuration.forget.forgottenClass)
-    let retrainSeconds = retrain.report.seconds
+    // Retraining is timed like every method: the median of repeated runs.
+    let retrainTiming = try Timing.measure(
+      first: retrain.report.seconds, repeats: configuration.timingRepeats,
+      limit: configuration.repeatLimitSeconds
+    ) {
+      try Retrain(trainer: trainer, seed: trainerSeed(trainer)).unlearn(
+        original, forgetting: forgetIDs
+      ).report.seconds
+    }
+    let retrainSeconds = retrainTiming.median
     var rows = [Row]()
-    func add(
-      _ method: String, _ settings: String, _ result: UnlearningResult<Model>,
+    /// Methods the forget score re-runs on its model pairs (row name, unlearner).
+    var scored: [(String, any Unlearner)] = []
+    func record(
+      _ method: String, _ settings: String, _ result: UnlearningResult<Model>, timing: Timing,
       reference: Bool = false, notes: [String] = []
     ) {
       let evaluation = context.evaluate(
-        method: method, parameters: result.state.parameters, seconds: result.report.seconds,
+        method: method, parameters: result.state.parameters, seconds: timing.median,
         retrainSeconds: retrainSeconds, isReference: reference)
-      rows.append(
-        Row(
-          model: name, specification: specification, method: method, settings: settings,
-          evaluation: evaluation,
-          report: result.report, parameters: result.state.parameters,
-          notes: notes + result.report.notes))
+      var row = Row(
+        model: name, specification: specification, method: method, settings: settings,
+        evaluation: evaluation,
+        report: result.report, parameters: result.state.parameters,
+        notes: notes + result.report.notes)
+      row.timing = timing
+      row.speedupRange = [
+        retrainTiming.minimum / Swift.max(timing.maximum, 1e-9),
+        retrainTiming.maximum / Swift.max(timing.minimum, 1e-9),
+      ]
+      rows.append(row)
+    }
+    /// Runs `unlearner` from the original (repeated for the timing) and records its row; the
+    /// forget score scores it too unless `unscored` gives the reason it cannot.
+    func add(
+      _ method: String, _ settings: String, _ unlearner: any Unlearner, notes: [String] = [],
+      unscored: String? = nil
+    ) throws {
+      let result = try unlearner.unlearn(original, forgetting: forgetIDs)
+      let timing = try Timing.measure(
+        first: result.report.seconds, repeats: configuration.timingRepeats,
+        limit: configuration.repeatLimitSeconds
+      ) { try unlearner.unlearn(original, forgetting: forgetIDs).report.seconds }
+      var notes = notes
+      if let unscored {
+        notes.append("forget score: not scored: \(unscored)")
+      } else {
+        scored.append((method, unlearner))
+      }
+      record(method, settings, result, timing: timing, notes: notes)
     }
     let methods = configuration.methods
     if methods.contains(.retrain) {
-      add(
+      record(
         "retrain",
         "\(retrain.report.details["iterations"].map { "\(Int($0)) iterations" } ?? "from scratch")",
-        retrain, reference: true)
+        retrain, timing: retrainTiming, reference: true)
     }
     if methods.contains(.naive) {
       progress("\(name): naive deletion")
-      add(
-        "naive", "keep the parameters", try NaiveDeletion().unlearn(original, forgetting: forgetIDs)
+      try add(
+        "naive", "keep the parameters", NaiveDeletion()
       )
     }
     if methods.contains(.gradientAscent) {
@@ -407,10 +508,10 @@ public enum Comparison {
       let seedAscent = GradientAscent(
         learningRate: configuration.ascentLearningRate, multiplier: configuration.ascentMultiplier,
         epochs: configuration.ascentEpochs)
-      add(
+      try add(
         "gradient-ascent",
         "lr \(configuration.ascentLearningRate), x\(configuration.ascentMultiplier), \(configuration.ascentEpochs) epochs",
-        try seedAscent.unlearn(original, forgetting: forgetIDs))
+        seedAscent)
       // The tuned variant picks the epoch count closest to retrain in predictions. It needs the
       // retrained model, which a real deployment does not have: it shows the best case.
       progress("\(name): gradient ascent (oracle-tuned epochs)")
@@ -424,36 +525,40 @@ public enum Comparison {
         let score = e.testKL + e.forgetKL
         if score < (best?.1 ?? .infinity) { best = (epochs, score, result) }
       }
-      if let (epochs, _, result) = best {
-        add(
-          "gradient-ascent-tuned", "\(epochs) epochs (oracle-tuned on retrain KL)", result,
-          notes: ["epochs chosen with the retrained model as oracle: not available in practice"])
+      if let (epochs, _, _) = best {
+        try add(
+          "gradient-ascent-tuned", "\(epochs) epochs (oracle-tuned on retrain KL)",
+          GradientAscent(
+            learningRate: configuration.ascentLearningRate,
+            multiplier: configuration.ascentMultiplier, epochs: epochs),
+          notes: ["epochs chosen with the retrained model as oracle: not available in practice"],
+          unscored: "its epochs are tuned with this run's retrained model as an oracle")
       }
     }
     if methods.contains(.negGradPlus) {
       progress("\(name): NegGrad+")
-      add(
+      try add(
         "neggrad-plus", "beta \(configuration.negGradBeta), lr 0.1, 100 epochs",
-        try NegGradPlus(beta: configuration.negGradBeta).unlearn(original, forgetting: forgetIDs))
+        NegGradPlus(beta: configuration.negGradBeta))
     }
     if methods.contains(.finetune) {
       progress("\(name): fine-tuning on the retained data")
-      add(
+      try add(
         "finetune", "5 epochs of SGD with momentum 0.9 on R, lr 1e-3, cosine schedule, batch 64",
-        try FineTune(seed: configuration.seed).unlearn(original, forgetting: forgetIDs))
+        FineTune(seed: configuration.seed))
     }
     if methods.contains(.scrub) {
       progress("\(name): SCRUB")
-      add(
+      try add(
         "scrub",
         "3 epochs (2 max-steps), lr 5e-4, T 4, gamma 0.99, alpha 0.001 (authors' defaults)",
-        try SCRUB(seed: configuration.seed).unlearn(original, forgetting: forgetIDs))
+        SCRUB(seed: configuration.seed))
     }
     if methods.contains(.fisher) {
       progress("\(name): Fisher forgetting")
-      add(
+      try add(
         "fisher", "noise N(0, alpha / F_jj), alpha 1e-6, 1/F capped at 1e3, empirical Fisher of R",
-        try FisherForgetting(seed: configuration.seed).unlearn(original, forgetting: forgetIDs))
+        FisherForgetting(seed: configuration.seed))
     }
     if methods.contains(.sisa) && !model.isConvex && configuration.forget.forgottenClass == nil {
       // The mean of independently trained networks' parameters is meaningless, and the
@@ -475,6 +580,10 @@ public enum Comparison {
         trainer: TrainerSettings(trainer) ?? .newton(NewtonTrainer(gradientTolerance: 1e-10)))
       let ensemble = try sisa.ensemble(for: original)
       let (after, sisaReport) = try ensemble.removing(ids: forgetIDs)
+      let sisaTiming = try Timing.measure(
+        first: sisaReport.seconds, repeats: configuration.timingRepeats,
+        limit: configuration.repeatLimitSeconds
+      ) { try ensemble.removing(ids: forgetIDs).1.seconds }
       var next = original
       next.parameters = after.averagedParameters
       for id in forgetIDs { next.removedIDs.insert(id) }
@@ -490,16 +599,17 @@ public enum Comparison {
           ]))
       let retain = try train.removing(ids: forgetIDs)
       let forget = try train.subset(ids: forgetIDs)
-      add(
+      record(
         "sisa",
         "S 4, R 4; exact unlearning of the ensemble; its metrics are of the mean of the shard parameters",
-        result,
+        result, timing: sisaTiming,
         notes: [
+          "forget score: not scored: SISA trains its own shard ensemble, not one model the score's pairs can start from",
           String(
             format:
               "the ensemble itself (probabilities averaged over shards): test %.1f%%, retain %.1f%%, forget %.1f%%; %d of 4 shards retrained",
             100 * after.accuracy(on: test), 100 * after.accuracy(on: retain),
-            100 * after.accuracy(on: forget), sisaReport.shardsRetrained.count)
+            100 * after.accuracy(on: forget), sisaReport.shardsRetrained.count),
         ])
     }
     if methods.contains(.newton) {
@@ -527,10 +637,9 @@ public enum Comparison {
             + (large ? ", CG on Gauss-Newton products" : ", Cholesky")
         }
         progress("\(name): Newton removal of class \(k), one step (\(how))")
-        add(
+        try add(
           "newton-1step", "1 step, \(how)",
-          try NewtonRemoval(solver: solver, curvature: curvature).unlearn(
-            original, forgetting: forgetIDs))
+          NewtonRemoval(solver: solver, curvature: curvature))
         progress("\(name): iterated Newton removal of class \(k) (up to \(steps) steps, \(how))")
         var iterated = NewtonRemoval(
           solver: solver, curvature: curvature, steps: steps, residualTolerance: tolerance,
@@ -545,36 +654,33 @@ public enum Comparison {
           stopText =
             "until \(tolText) or the retained optimum is provably within 1e-4 of the distance travelled; curvature products on 2000 sampled rows"
         }
-        add(
+        try add(
           "newton-iterated",
           "up to \(iterated.steps) steps \(stopText), backtracking line search, \(how)\(large ? " (Eisenstat-Walker inexact solves)" : "")",
-          try iterated.unlearn(original, forgetting: forgetIDs))
+          iterated)
       } else if model.isConvex {
         progress("\(name): Newton removal")
         if large {
-          add(
+          try add(
             "newton", "1 step, exact Hessian-vector products, CG",
-            try NewtonRemoval(solver: .conjugateGradient(tolerance: 1e-10, maximumIterations: 2000))
-              .unlearn(original, forgetting: forgetIDs))
+            NewtonRemoval(solver: .conjugateGradient(tolerance: 1e-10, maximumIterations: 2000)))
         } else {
-          add(
+          try add(
             "newton", "1 step, exact Hessian, Cholesky",
-            try NewtonRemoval().unlearn(original, forgetting: forgetIDs))
+            NewtonRemoval())
         }
       } else {
         progress("\(name): Newton removal (Gauss-Newton)")
         if large {
-          add(
+          try add(
             "newton", "Gauss-Newton, 3 steps, CG",
-            try NewtonRemoval(
+            NewtonRemoval(
               solver: NewtonSolver.preferred(for: model), curvature: .gaussNewton, steps: 3
-            )
-            .unlearn(original, forgetting: forgetIDs))
+            ))
         } else {
-          add(
+          try add(
             "newton", "Gauss-Newton, 3 steps",
-            try NewtonRemoval(curvature: .gaussNewton, steps: 3).unlearn(
-              original, forgetting: forgetIDs))
+            NewtonRemoval(curvature: .gaussNewton, steps: 3))
         }
         if !large {
           // Damping just large enough to make the retained Hessian positive definite.
@@ -584,15 +690,17 @@ public enum Comparison {
           let damping =
             smallest > 0 ? 0 : 1.1 * (-smallest) + regularization * objective.effectiveCount
           progress("\(name): Newton removal (exact Hessian, damping \(formatShort(damping)))")
-          add(
+          try add(
             "newton-damped",
             "exact Hessian + \(formatShort(damping)) I (smallest eigenvalue \(formatShort(smallest))), 3 steps",
-            try NewtonRemoval(curvature: .damped(damping), steps: 3).unlearn(
-              original, forgetting: forgetIDs))
+            NewtonRemoval(curvature: .damped(damping), steps: 3),
+            unscored:
+              "its damping comes from this run's Hessian spectrum, not a fixed rule the score's model pairs can repeat"
+          )
         }
       }
     }
-    let summary = ModelSummary(
+    var summary = ModelSummary(
       model: name, specification: specification, regularization: regularization,
       originalTraining: original.training,
       retrainSeconds: retrainSeconds,
@@ -601,6 +709,31 @@ public enum Comparison {
       },
       retrainNoiseFloorTestKL: context.noiseFloorTestKL, originalParameters: original.parameters,
       retrainedParameters: retrain.state.parameters)
+    summary.retrainTiming = retrainTiming
+    let n = configuration.forgetScoreModelCount
+    if n >= 2 && configuration.forget.forgottenClass != nil {
+      summary.forgetScoreNote =
+        "forget score: not computed when a whole class is forgotten (the challenge's score is defined for random forget sets)"
+    } else if n >= 2 {
+      progress(
+        "\(name): forget score, \(n) models per group: \(scored.count) method\(scored.count == 1 ? "" : "s") + a second retrain group (the floor) against \(n) retrains"
+      )
+      let experiment = ForgetScoreExperiment(
+        model: model, trainer: trainer, regularization: regularization, train: train, test: test,
+        forget: forgetIDs, methods: scored.map(\.1), modelCount: n, sharesSubsets: false,
+        seed: configuration.seed)
+      let report = try experiment.run()
+      for (k, (method, _)) in scored.enumerated() {
+        if let i = rows.firstIndex(where: { $0.method == method }) {
+          rows[i].forgetScore = report.rows[k].forgetScore
+        }
+      }
+      if let i = rows.firstIndex(where: { $0.method == "retrain" }) {
+        rows[i].forgetScore = report.noiseFloor.forgetScore
+      }
+      summary.forgetScore = ForgetScoreColumn(report)
+      progress("\(name): forget score done in \(formatShort(report.seconds)) s")
+    }
     return (summary, rows)
   }
 
@@ -622,8 +755,19 @@ public enum Comparison {
       perturbation: configuration.perturbation)
     progress("\(name): retraining with the same b (the certified model's reference)")
     let retrain = try Retrain(trainer: trainer).unlearn(original, forgetting: forgetIDs)
+    let retrainTiming = try Timing.measure(
+      first: retrain.report.seconds, repeats: configuration.timingRepeats,
+      limit: configuration.repeatLimitSeconds
+    ) { try Retrain(trainer: trainer).unlearn(original, forgetting: forgetIDs).report.seconds }
     progress("\(name): certified removal")
     let certified = try CertifiedRemoval(trainer: trainer).unlearn(original, forgetting: forgetIDs)
+    let certifiedTiming = try Timing.measure(
+      first: certified.report.seconds, repeats: configuration.timingRepeats,
+      limit: configuration.repeatLimitSeconds
+    ) {
+      try CertifiedRemoval(trainer: trainer).unlearn(original, forgetting: forgetIDs).report
+        .seconds
+    }
     let context = EvaluationContext(
       model: model, retainedObjective: retrain.state.objective(),
       retain: try train.removing(ids: forgetIDs),
@@ -631,12 +775,15 @@ public enum Comparison {
       retrainedParameters: retrain.state.parameters, membershipSeed: configuration.seed,
       forgottenClass: configuration.forget.forgottenClass)
     let reference = "retrain (same b)"
-    func row(_ method: String, _ result: UnlearningResult<M>, settings: String, isReference: Bool)
+    func row(
+      _ method: String, _ result: UnlearningResult<M>, timing: Timing, settings: String,
+      isReference: Bool
+    )
       -> Row
     {
       let evaluation = context.evaluate(
-        method: method, parameters: result.state.parameters, seconds: result.report.seconds,
-        retrainSeconds: retrain.report.seconds, isReference: isReference)
+        method: method, parameters: result.state.parameters, seconds: timing.median,
+        retrainSeconds: retrainTiming.median, isReference: isReference)
       let gaps = publicRetrain.map { p in
         [
           evaluation.testAccuracy - p.evaluation.testAccuracy,
@@ -644,27 +791,40 @@ public enum Comparison {
           evaluation.forgetAccuracy - p.evaluation.forgetAccuracy,
         ]
       }
-      return Row(
+      var row = Row(
         model: name, specification: specification, method: method, settings: settings,
         evaluation: evaluation, report: result.report, parameters: result.state.parameters,
         notes: result.report.notes, reference: isReference ? "retrain" : reference,
         accuracyGapsToRetrain: gaps)
+      row.timing = timing
+      row.speedupRange = [
+        retrainTiming.minimum / Swift.max(timing.maximum, 1e-9),
+        retrainTiming.maximum / Swift.max(timing.minimum, 1e-9),
+      ]
+      if configuration.forgetScoreModelCount >= 2 && !isReference {
+        row.notes.append(
+          "forget score: not scored: each certified model carries its own secret b, so its group would differ from the retrained group in b, not only in the algorithm"
+        )
+      }
+      return row
     }
     let accounting = configuration.accounting.rawValue
     let rows = [
       row(
-        reference, retrain, settings: "retrained from scratch with the certified model's secret b",
+        reference, retrain, timing: retrainTiming,
+        settings: "retrained from scratch with the certified model's secret b",
         isReference: true),
       row(
-        "certified", certified,
+        "certified", certified, timing: certifiedTiming,
         settings:
           "eps \(formatShort(privacy.epsilon)), delta \(formatShort(privacy.delta)), sigma \(formatShort(privacy.sigma)), \(accounting) accounting, solver \(original.certification?.solver.name ?? "-")",
         isReference: false),
     ]
-    let summary = ModelSummary(
+    var summary = ModelSummary(
       model: name, specification: specification, regularization: configuration.regularization,
-      originalTraining: original.training, retrainSeconds: retrain.report.seconds,
+      originalTraining: original.training, retrainSeconds: retrainTiming.median,
       originalParameters: original.parameters, retrainedParameters: retrain.state.parameters)
+    summary.retrainTiming = retrainTiming
     return (summary, rows)
   }
 

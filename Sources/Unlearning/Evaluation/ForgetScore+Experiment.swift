@@ -49,8 +49,9 @@ import Foundation
 /// **Cost.** With warm starts, one training on all of `D` first. Per pair: one training on
 /// `H_j ∪ F`, one retraining on `H_j`, one per method, one
 /// control retraining, and a forward pass of each model over `R`, `F` and the test set.
-/// Pairs are independent and run ``parallelism`` at a time on `DispatchQueue.concurrentPerform`
-/// (nothing global is changed: BLAS keeps its own thread count). Memory: one copy of the rows
+/// Pairs are independent and run ``parallelism`` at a time on `DispatchQueue.concurrentPerform`;
+/// with more than one at a time, OpenBLAS is limited to one thread per call meanwhile
+/// (``BLASInfo/withThreadCount(_:_:)``; restored afterwards). Memory: one copy of the rows
 /// of `H_j ∪ F` per pair in flight. The per-example epsilons then cost `O(N^2)` each
 /// (exhaustive search) or `O(G log N)` for the challenge's `G`-threshold grid.
 public struct ForgetScoreExperiment<Model: TwiceDifferentiableModel>: Sendable {
@@ -183,22 +184,28 @@ public struct ForgetScoreExperiment<Model: TwiceDifferentiableModel>: Sendable {
     let fullStart = warmStart
     let collector = PairCollector<PairResult>(count: n, progress: progress)
     let workers = Swift.max(1, Swift.min(parallelism, n))
-    DispatchQueue.concurrentPerform(iterations: workers) { _ in
-      while let j = collector.nextPair() {
-        do {
-          let result = try runPair(
-            j, retainRows: retainRows, forgetRows: forgetRows, retain: retain,
-            forgetData: forgetData, fullStart: fullStart)
-          collector.store(result, at: j, elapsed: stopwatch.seconds)
-        } catch {
-          collector.fail(error)
+    // Pairs in parallel each call BLAS: with BLAS threaded too, the cores are oversubscribed
+    // and OpenBLAS's threads spin (half the CPU time, measured). With several workers BLAS
+    // runs single-threaded meanwhile; with one, it keeps its threads.
+    let blasThreads = workers > 1 ? 1 : BLASInfo.threadCount
+    BLASInfo.withThreadCount(blasThreads) {
+      DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        while let j = collector.nextPair() {
+          do {
+            let result = try runPair(
+              j, retainRows: retainRows, forgetRows: forgetRows, retain: retain,
+              forgetData: forgetData, fullStart: fullStart)
+            collector.store(result, at: j, elapsed: stopwatch.seconds)
+          } catch {
+            collector.fail(error)
+          }
         }
       }
     }
     let pairs = try collector.results()
     progress("forget score: scoring \(forget.count) examples x \(methods.count + 1) rows")
 
-    let reference = GroupSummary(pairs.map { $0.retrained })
+    let reference = ForgetScoreReport.Group(pairs.map { $0.retrained })
     var notes: [String] = []
     let unconverged = pairs.reduce(0) {
       $0 + ($1.retrained.converged ? 0 : 1) + ($1.control.converged ? 0 : 1)
@@ -206,7 +213,7 @@ public struct ForgetScoreExperiment<Model: TwiceDifferentiableModel>: Sendable {
     if unconverged > 0 {
       notes.append("\(unconverged) of \(2 * n) retrainings did not reach the trainer's tolerance")
     }
-    var rows: [ForgetScoreRow] = []
+    var rows: [ForgetScoreReport.Row] = []
     for (k, method) in methods.enumerated() {
       rows.append(row(method.name, pairs.map { $0.methods[k] }, against: reference))
     }
@@ -308,21 +315,21 @@ public struct ForgetScoreExperiment<Model: TwiceDifferentiableModel>: Sendable {
           predictions: model.predictions(theta, features: d.features), labels: d.labels)
     }
     return Observation(
-      confidences: LogitScaledConfidence.of(
+      confidences: ForgetScore.LogitScaledConfidence.of(
         model, parameters: theta, features: forgetData.features, labels: forgetData.labels),
       retainAccuracy: accuracy(retain), testAccuracy: accuracy(test),
       forgetAccuracy: accuracy(forgetData))
   }
 
-  func row(_ name: String, _ group: [Observation], against reference: GroupSummary)
-    -> ForgetScoreRow
+  func row(_ name: String, _ group: [Observation], against reference: ForgetScoreReport.Group)
+    -> ForgetScoreReport.Row
   {
-    let summary = GroupSummary(group)
+    let summary = ForgetScoreReport.Group(group)
     let estimates = ForgetScore.epsilons(
       unlearned: summary.confidences, retrained: reference.confidences, estimator: estimator)
     let epsilons = estimates.map(\.epsilon)
     let f = ForgetScore.forgetScore(epsilons: epsilons, modelCount: modelCount)
-    return ForgetScoreRow(
+    return ForgetScoreReport.Row(
       method: name, unlearnedConfidences: summary.confidences,
       retrainedConfidences: reference.confidences, epsilons: epsilons, estimates: estimates,
       forgetScore: f,
@@ -335,60 +342,64 @@ public struct ForgetScoreExperiment<Model: TwiceDifferentiableModel>: Sendable {
   }
 }
 
-/// A group of `N` models: their forget-set confidences and mean accuracies.
-public struct GroupSummary: Sendable, Codable {
-  /// `N x m` (models x forget examples) logit-scaled confidences.
-  public var confidences: [[Double]]
-  /// Mean accuracy over the models on the retained rows `R`.
-  public var retainAccuracy: Double
-  /// Mean test accuracy.
-  public var testAccuracy: Double
-  /// Mean accuracy on the forget set.
-  public var forgetAccuracy: Double
-  /// Mean seconds per model of the step that produced it (the method, or the retraining).
-  public var meanSeconds: Double
+extension ForgetScoreReport {
+  /// A group of `N` models: their forget-set confidences and mean accuracies.
+  public struct Group: Sendable, Codable {
+    /// `N x m` (models x forget examples) logit-scaled confidences.
+    public var confidences: [[Double]]
+    /// Mean accuracy over the models on the retained rows `R`.
+    public var retainAccuracy: Double
+    /// Mean test accuracy.
+    public var testAccuracy: Double
+    /// Mean accuracy on the forget set.
+    public var forgetAccuracy: Double
+    /// Mean seconds per model of the step that produced it (the method, or the retraining).
+    public var meanSeconds: Double
 
-  init<Model>(_ group: [ForgetScoreExperiment<Model>.Observation]) {
-    self.init(
-      observations: group.map {
-        ($0.confidences, $0.retainAccuracy, $0.testAccuracy, $0.forgetAccuracy, $0.seconds)
-      })
-  }
+    init<Model>(_ group: [ForgetScoreExperiment<Model>.Observation]) {
+      self.init(
+        observations: group.map {
+          ($0.confidences, $0.retainAccuracy, $0.testAccuracy, $0.forgetAccuracy, $0.seconds)
+        })
+    }
 
-  init(observations: [([Double], Double, Double, Double, Double)]) {
-    let n = Double(Swift.max(observations.count, 1))
-    confidences = observations.map(\.0)
-    retainAccuracy = observations.reduce(0) { $0 + $1.1 } / n
-    testAccuracy = observations.reduce(0) { $0 + $1.2 } / n
-    forgetAccuracy = observations.reduce(0) { $0 + $1.3 } / n
-    meanSeconds = observations.reduce(0) { $0 + $1.4 } / n
+    init(observations: [([Double], Double, Double, Double, Double)]) {
+      let n = Double(Swift.max(observations.count, 1))
+      confidences = observations.map(\.0)
+      retainAccuracy = observations.reduce(0) { $0 + $1.1 } / n
+      testAccuracy = observations.reduce(0) { $0 + $1.2 } / n
+      forgetAccuracy = observations.reduce(0) { $0 + $1.3 } / n
+      meanSeconds = observations.reduce(0) { $0 + $1.4 } / n
+    }
   }
 }
 
-/// One row of the score table: a method (or the noise floor) against the retrained models.
-public struct ForgetScoreRow: Sendable, Codable {
-  /// The method's name, or ``ForgetScoreExperiment/noiseFloorName``.
-  public var method: String
-  /// `N x m` confidences of the method's models (models x forget examples).
-  public var unlearnedConfidences: [[Double]]
-  /// `N x m` confidences of the retrained models it was compared with.
-  public var retrainedConfidences: [[Double]]
-  /// The per-example epsilons (`m`).
-  public var epsilons: [Double]
-  /// The per-example estimates with the attack that attained each.
-  public var estimates: [EpsilonEstimate]
-  /// `F` in `[0, 1]`.
-  public var forgetScore: Double
-  /// `F * (RA_u / RA_r) * (TA_u / TA_r)`.
-  public var finalScore: Double
-  /// Mean retain accuracy of the method's models.
-  public var retainAccuracy: Double
-  /// Mean test accuracy of the method's models.
-  public var testAccuracy: Double
-  /// Mean forget-set accuracy of the method's models.
-  public var forgetAccuracy: Double
-  /// Mean seconds of the method per model (the noise floor: of a retraining).
-  public var meanSeconds: Double
+extension ForgetScoreReport {
+  /// One row of the score table: a method (or the noise floor) against the retrained models.
+  public struct Row: Sendable, Codable {
+    /// The method's name, or ``ForgetScoreExperiment/noiseFloorName``.
+    public var method: String
+    /// `N x m` confidences of the method's models (models x forget examples).
+    public var unlearnedConfidences: [[Double]]
+    /// `N x m` confidences of the retrained models it was compared with.
+    public var retrainedConfidences: [[Double]]
+    /// The per-example epsilons (`m`).
+    public var epsilons: [Double]
+    /// The per-example estimates with the attack that attained each.
+    public var estimates: [ThresholdAttackEstimator.Estimate]
+    /// `F` in `[0, 1]`.
+    public var forgetScore: Double
+    /// `F * (RA_u / RA_r) * (TA_u / TA_r)`.
+    public var finalScore: Double
+    /// Mean retain accuracy of the method's models.
+    public var retainAccuracy: Double
+    /// Mean test accuracy of the method's models.
+    public var testAccuracy: Double
+    /// Mean forget-set accuracy of the method's models.
+    public var forgetAccuracy: Double
+    /// Mean seconds of the method per model (the noise floor: of a retraining).
+    public var meanSeconds: Double
+  }
 }
 
 /// The outcome of a ``ForgetScoreExperiment``.
@@ -412,11 +423,11 @@ public struct ForgetScoreReport: Sendable, Codable {
   /// `E = ceil(ln(N - 1))`, the bucket limit.
   public var maximumEpsilon: Double
   /// The retrained reference group.
-  public var retrained: GroupSummary
+  public var retrained: ForgetScoreReport.Group
   /// One row per method, in the order given.
-  public var rows: [ForgetScoreRow]
+  public var rows: [ForgetScoreReport.Row]
   /// Retrained models against an independent set of retrained models.
-  public var noiseFloor: ForgetScoreRow
+  public var noiseFloor: ForgetScoreReport.Row
   /// Wall-clock seconds of the whole experiment.
   public var seconds: Double
   /// Anything a reader should know (e.g. unconverged retrainings).

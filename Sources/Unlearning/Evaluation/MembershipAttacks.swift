@@ -1,161 +1,172 @@
 import RealModule
 
-/// The logit-scaled confidence of a classifier on a labelled example, the statistic the NeurIPS
-/// 2023 machine-unlearning challenge attacks (Triantafillou et al. 2024, following the LiRA
-/// attack of Carlini et al. 2022):
-///
-///     conf = log(p_y + floor) - log(sum_{k != y} p_k + floor),   floor = 1e-45,
-///
-/// with `p = softmax(logits)` and `y` the true label. The challenge adds `floor` to both
-/// probabilities so that the value stays finite; it then saturates at about
-/// `+-ln(1e45) = +-103.6`. Here both logarithms are evaluated in the log domain, never from
-/// rounded probabilities: with `a = log p_y`, `b = log sum_{k != y} p_k` (log-sum-exp of the
-/// logits, stable for any finite logits) the value is
-/// `logaddexp(a, ln floor) - logaddexp(b, ln floor)`, which equals the challenge's formula
-/// exactly (up to round-off) and equals `l_y - logsumexp_{k != y} l_k` (for a binary model: the
-/// logit `z` if `y = 1`, `-z` if `y = 0`) wherever neither probability is below `1e-45`.
-public enum LogitScaledConfidence {
-  /// The probability floor of the challenge, `1e-45`.
-  public static let floor = 1e-45
-  /// `ln(1e-45)`.
-  static let logFloor = Double.log(floor)
-
-  /// `log(e^a + e^b)` without overflow.
-  @inline(__always)
-  static func logAddExp(_ a: Double, _ b: Double) -> Double {
-    let m = Swift.max(a, b)
-    if m == -.infinity { return -.infinity }
-    return m + Double.log(onePlus: Double.exp(-Swift.abs(a - b)))
-  }
-
-  /// The confidence from `log p_y` and `log p_wrong` (natural logarithms, each `<= 0`).
-  @inline(__always)
-  static func fromLogProbabilities(correct a: Double, wrong b: Double) -> Double {
-    logAddExp(a, logFloor) - logAddExp(b, logFloor)
-  }
-
-  /// A binary model's confidence from its logit `z = log(p_1 / p_0)`: `log p_1 = -softplus(-z)`,
-  /// `log p_0 = -softplus(z)`. Equals `z` for `label == 1` and `-z` for `label == 0` unless
-  /// `|z|` exceeds about 100 (the floor). - Precondition: `label` is 0 or 1.
-  public static func binary(logit z: Double, label: Int) -> Double {
-    precondition(label == 0 || label == 1, "LogitScaledConfidence: binary label \(label)")
-    let s = label == 1 ? z : -z
-    return fromLogProbabilities(
-      correct: -LogisticFunctions.softplus(-s), wrong: -LogisticFunctions.softplus(s))
-  }
-
-  /// A `K`-class model's confidence from its logits (length `K >= 2`):
-  /// `log p_y = l_y - LSE(l)`, `log sum_{k != y} p_k = LSE_{k != y}(l) - LSE(l)`.
-  /// Cost `O(K)`. - Precondition: `0 <= label < K`.
-  public static func multiclass(logits: [Double], label: Int) -> Double {
-    precondition(logits.count >= 2, "LogitScaledConfidence: need at least two logits")
-    precondition(label >= 0 && label < logits.count, "LogitScaledConfidence: label \(label)")
-    var m = -Double.infinity
-    for (k, l) in logits.enumerated() where k != label { m = Swift.max(m, l) }
-    var s = 0.0
-    for (k, l) in logits.enumerated() where k != label { s += Double.exp(l - m) }
-    let wrong = m + Double.log(s)
-    let all = logAddExp(logits[label], wrong)
-    return fromLogProbabilities(correct: logits[label] - all, wrong: wrong - all)
-  }
-
-  /// The confidence of every row of `features` (length `n`) under `parameters`.
+extension ForgetScore {
+  /// The logit-scaled confidence of a classifier on a labelled example, the statistic the NeurIPS
+  /// 2023 machine-unlearning challenge attacks (Triantafillou et al. 2024, following the LiRA
+  /// attack of Carlini et al. 2022):
   ///
-  /// Uses the model's logits where the library exposes them (``LogisticRegression``: the
-  /// linear predictor; ``SoftmaxRegression``: the class scores; ``MultilayerPerceptron``: the
-  /// output layer, sigmoid or softmax), so no probability is rounded to 0 or 1 first. Any other
-  /// model falls back to `log` of its ``TwiceDifferentiableModel/probabilities(_:features:)``
-  /// with the same `1e-45` floor. Cost: one forward pass, `O(n p)`.
+  ///     conf = log(p_y + floor) - log(sum_{k != y} p_k + floor),   floor = 1e-45,
   ///
-  /// - Parameters:
-  ///   - model: the model that maps `parameters` to predictions.
-  ///   - parameters: the model's parameter vector (length `model.parameterCount`).
-  ///   - features: `n x d`, one sample per row.
-  ///   - labels: the true class of every row, in `0 ..< model.outputClassCount`.
-  public static func of<Model: TwiceDifferentiableModel>(
-    _ model: Model, parameters: [Double], features: Matrix, labels: [Int]
-  ) -> [Double] {
-    precondition(labels.count == features.rows, "LogitScaledConfidence: labels and rows differ")
-    if let logistic = model as? LogisticRegression {
-      let z = logistic.linearPredictors(parameters, features: features)
-      return zip(z, labels).map { binary(logit: $0, label: $1) }
-    }
-    if let softmax = model as? SoftmaxRegression {
-      return rows(of: softmax.logits(parameters, features: features), labels: labels)
-    }
-    if let network = model as? MultilayerPerceptron {
-      return rows(of: network.forward(parameters, features: features).logits, labels: labels)
-    }
-    let p = model.probabilities(parameters, features: features)
-    return labels.indices.map { i in
-      let y = labels[i]
-      var wrong = 0.0
-      for k in 0..<p.columns where k != y { wrong += p[i, k] }
-      return Double.log(p[i, y] + floor) - Double.log(wrong + floor)
-    }
-  }
+  /// with `p = softmax(logits)` and `y` the true label. The challenge adds `floor` to both
+  /// probabilities so that the value stays finite; it then saturates at about
+  /// `+-ln(1e45) = +-103.6`. Here both logarithms are evaluated in the log domain, never from
+  /// rounded probabilities: with `a = log p_y`, `b = log sum_{k != y} p_k` (log-sum-exp of the
+  /// logits, stable for any finite logits) the value is
+  /// `logaddexp(a, ln floor) - logaddexp(b, ln floor)`, which equals the challenge's formula
+  /// exactly (up to round-off) and equals `l_y - logsumexp_{k != y} l_k` (for a binary model: the
+  /// logit `z` if `y = 1`, `-z` if `y = 0`) wherever neither probability is below `1e-45`.
+  public enum LogitScaledConfidence {
+    /// The probability floor of the challenge, `1e-45`.
+    public static let floor = 1e-45
+    /// `ln(1e-45)`.
+    static let logFloor = Double.log(floor)
 
-  /// Row-wise confidences of an `n x K` logit matrix (`K = 1`: one binary logit per row).
-  static func rows(of logits: Matrix, labels: [Int]) -> [Double] {
-    if logits.columns == 1 {
-      return labels.indices.map { binary(logit: logits[$0, 0], label: labels[$0]) }
+    /// `log(e^a + e^b)` without overflow.
+    @inline(__always)
+    static func logAddExp(_ a: Double, _ b: Double) -> Double {
+      let m = Swift.max(a, b)
+      if m == -.infinity { return -.infinity }
+      return m + Double.log(onePlus: Double.exp(-Swift.abs(a - b)))
     }
-    return labels.indices.map { multiclass(logits: logits.row($0), label: labels[$0]) }
+
+    /// The confidence from `log p_y` and `log p_wrong` (natural logarithms, each `<= 0`).
+    @inline(__always)
+    static func fromLogProbabilities(correct a: Double, wrong b: Double) -> Double {
+      logAddExp(a, logFloor) - logAddExp(b, logFloor)
+    }
+
+    /// A binary model's confidence from its logit `z = log(p_1 / p_0)`: `log p_1 = -softplus(-z)`,
+    /// `log p_0 = -softplus(z)`. Equals `z` for `label == 1` and `-z` for `label == 0` unless
+    /// `|z|` exceeds about 100 (the floor). - Precondition: `label` is 0 or 1.
+    public static func binary(logit z: Double, label: Int) -> Double {
+      precondition(
+        label == 0 || label == 1, "ForgetScore.LogitScaledConfidence: binary label \(label)")
+      let s = label == 1 ? z : -z
+      return fromLogProbabilities(
+        correct: -LogisticFunctions.softplus(-s), wrong: -LogisticFunctions.softplus(s))
+    }
+
+    /// A `K`-class model's confidence from its logits (length `K >= 2`):
+    /// `log p_y = l_y - LSE(l)`, `log sum_{k != y} p_k = LSE_{k != y}(l) - LSE(l)`.
+    /// Cost `O(K)`. - Precondition: `0 <= label < K`.
+    public static func multiclass(logits: [Double], label: Int) -> Double {
+      precondition(logits.count >= 2, "ForgetScore.LogitScaledConfidence: need at least two logits")
+      precondition(
+        label >= 0 && label < logits.count, "ForgetScore.LogitScaledConfidence: label \(label)")
+      var m = -Double.infinity
+      for (k, l) in logits.enumerated() where k != label { m = Swift.max(m, l) }
+      var s = 0.0
+      for (k, l) in logits.enumerated() where k != label { s += Double.exp(l - m) }
+      let wrong = m + Double.log(s)
+      let all = logAddExp(logits[label], wrong)
+      return fromLogProbabilities(correct: logits[label] - all, wrong: wrong - all)
+    }
+
+    /// The confidence of every row of `features` (length `n`) under `parameters`.
+    ///
+    /// Uses the model's logits where the library exposes them (``LogisticRegression``: the
+    /// linear predictor; ``SoftmaxRegression``: the class scores; ``MultilayerPerceptron``: the
+    /// output layer, sigmoid or softmax), so no probability is rounded to 0 or 1 first. Any other
+    /// model falls back to `log` of its ``TwiceDifferentiableModel/probabilities(_:features:)``
+    /// with the same `1e-45` floor. Cost: one forward pass, `O(n p)`.
+    ///
+    /// - Parameters:
+    ///   - model: the model that maps `parameters` to predictions.
+    ///   - parameters: the model's parameter vector (length `model.parameterCount`).
+    ///   - features: `n x d`, one sample per row.
+    ///   - labels: the true class of every row, in `0 ..< model.outputClassCount`.
+    public static func of<Model: TwiceDifferentiableModel>(
+      _ model: Model, parameters: [Double], features: Matrix, labels: [Int]
+    ) -> [Double] {
+      precondition(
+        labels.count == features.rows, "ForgetScore.LogitScaledConfidence: labels and rows differ")
+      if let logistic = model as? LogisticRegression {
+        let z = logistic.linearPredictors(parameters, features: features)
+        return zip(z, labels).map { binary(logit: $0, label: $1) }
+      }
+      if let softmax = model as? SoftmaxRegression {
+        return rows(of: softmax.logits(parameters, features: features), labels: labels)
+      }
+      if let network = model as? MultilayerPerceptron {
+        return rows(of: network.forward(parameters, features: features).logits, labels: labels)
+      }
+      let p = model.probabilities(parameters, features: features)
+      return labels.indices.map { i in
+        let y = labels[i]
+        var wrong = 0.0
+        for k in 0..<p.columns where k != y { wrong += p[i, k] }
+        return Double.log(p[i, y] + floor) - Double.log(wrong + floor)
+      }
+    }
+
+    /// Row-wise confidences of an `n x K` logit matrix (`K = 1`: one binary logit per row).
+    static func rows(of logits: Matrix, labels: [Int]) -> [Double] {
+      if logits.columns == 1 {
+        return labels.indices.map { binary(logit: logits[$0, 0], label: labels[$0]) }
+      }
+      return labels.indices.map { multiclass(logits: logits.row($0), label: labels[$0]) }
+    }
   }
 }
 
-/// Which of the two groups a threshold rule attributes a value to.
-public enum ModelGroup: String, Sendable, Codable, Hashable {
-  /// The models produced by the unlearning method (the first group).
-  case unlearned
-  /// The retrained models (the second group).
-  case retrained
+extension ThresholdAttackEstimator {
+  /// Which of the two groups a threshold rule attributes a value to.
+  public enum Group: String, Sendable, Codable, Hashable {
+    /// The models produced by the unlearning method (the first group).
+    case unlearned
+    /// The retrained models (the second group).
+    case retrained
+  }
 }
 
-/// A threshold decision rule of the challenge's attacks: values in a set `S` are predicted to
-/// come from ``predicts``, the others from the other group.
-public struct ThresholdAttack: Sendable, Codable, Hashable {
-  /// The shape of `S`.
-  public enum Region: Sendable, Codable, Hashable {
-    /// `S = [t, +infinity)` (single threshold, "value >= t").
-    case atLeast(Double)
-    /// `S = (-infinity, t]` (single threshold, "value <= t").
-    case atMost(Double)
-    /// `S = [t1, t2]` (double threshold; with the other group predicted inside, the same
-    /// partition reads "outside `[t1, t2]`").
-    case inside(Double, Double)
+extension ThresholdAttackEstimator {
+  /// A threshold decision rule of the challenge's attacks: values in a set `S` are predicted to
+  /// come from ``predicts``, the others from the other group.
+  public struct Attack: Sendable, Codable, Hashable {
+    /// The shape of `S`.
+    public enum Region: Sendable, Codable, Hashable {
+      /// `S = [t, +infinity)` (single threshold, "value >= t").
+      case atLeast(Double)
+      /// `S = (-infinity, t]` (single threshold, "value <= t").
+      case atMost(Double)
+      /// `S = [t1, t2]` (double threshold; with the other group predicted inside, the same
+      /// partition reads "outside `[t1, t2]`").
+      case inside(Double, Double)
+    }
+    /// `S`.
+    public var region: Region
+    /// The group predicted for values in `S`.
+    public var predicts: ThresholdAttackEstimator.Group
+    /// The fraction of the *other* group that falls in `S` (its members misattributed).
+    public var falsePositiveRate: Double
+    /// The fraction of ``predicts``'s group outside `S` (its members missed).
+    public var falseNegativeRate: Double
   }
-  /// `S`.
-  public var region: Region
-  /// The group predicted for values in `S`.
-  public var predicts: ModelGroup
-  /// The fraction of the *other* group that falls in `S` (its members misattributed).
-  public var falsePositiveRate: Double
-  /// The fraction of ``predicts``'s group outside `S` (its members missed).
-  public var falseNegativeRate: Double
 }
 
-/// The per-example epsilon of one forget example: how well the best threshold attack tells the
-/// unlearned models' confidences from the retrained models' (see ``ThresholdAttackEstimator``).
-public struct EpsilonEstimate: Sendable, Codable, Hashable {
-  /// Why the value is what it is.
-  public enum Reason: String, Sendable, Codable, Hashable {
-    /// The maximum over the surviving attacks (clipped to `[0, cap]`).
-    case attack
-    /// Some attack separates the groups perfectly (`FPR = FNR = 0`): the cap.
-    case perfectSeparation
-    /// One group's spread is less than `peakinessRatio` times the other's: the cap.
-    case peakier
-    /// No attack survives (every one has exactly one of FPR, FNR zero, or neither a positive
-    /// bound): 0.
-    case noAttack
+extension ThresholdAttackEstimator {
+  /// The per-example epsilon of one forget example: how well the best threshold attack tells the
+  /// unlearned models' confidences from the retrained models' (see ``ThresholdAttackEstimator``).
+  public struct Estimate: Sendable, Codable, Hashable {
+    /// Why the value is what it is.
+    public enum Reason: String, Sendable, Codable, Hashable {
+      /// The maximum over the surviving attacks (clipped to `[0, cap]`).
+      case attack
+      /// Some attack separates the groups perfectly (`FPR = FNR = 0`): the cap.
+      case perfectSeparation
+      /// One group's spread is less than `peakinessRatio` times the other's: the cap.
+      case peakier
+      /// No attack survives (every one has exactly one of FPR, FNR zero, or neither a positive
+      /// bound): 0.
+      case noAttack
+    }
+    /// `epsilon` in `[0, cap]` (natural logarithm units).
+    public var epsilon: Double
+    /// Why.
+    public var reason: Reason
+    /// The attack attaining it (``Reason/attack`` and ``Reason/perfectSeparation``), else `nil`.
+    public var attack: ThresholdAttackEstimator.Attack?
   }
-  /// `epsilon` in `[0, cap]` (natural logarithm units).
-  public var epsilon: Double
-  /// Why.
-  public var reason: Reason
-  /// The attack attaining it (``Reason/attack`` and ``Reason/perfectSeparation``), else `nil`.
-  public var attack: ThresholdAttack?
 }
 
 /// The per-example epsilon of the NeurIPS 2023 machine-unlearning challenge (Triantafillou
@@ -164,7 +175,7 @@ public struct EpsilonEstimate: Sendable, Codable, Hashable {
 ///
 /// Given the `N_u` confidences of one forget example under the unlearned models and the `N_r`
 /// under the retrained models, every threshold attack (a set `S` predicted to be one group, see
-/// ``ThresholdAttack``) has a false positive rate `FPR` and a false negative rate `FNR`, and
+/// ``ThresholdAttackEstimator/Attack``) has a false positive rate `FPR` and a false negative rate `FNR`, and
 /// certifies the lower bound
 ///
 ///     eps(attack) = max( log((1 - delta - FPR) / FNR), log((1 - delta - FNR) / FPR) )
@@ -273,7 +284,9 @@ public struct ThresholdAttackEstimator: Sendable, Codable, Hashable {
   /// - Parameters:
   ///   - unlearned: the example's confidence under each unlearned model (at least one, finite).
   ///   - retrained: the same under each retrained model.
-  public func estimate(unlearned: [Double], retrained: [Double]) -> EpsilonEstimate {
+  public func estimate(unlearned: [Double], retrained: [Double])
+    -> ThresholdAttackEstimator.Estimate
+  {
     precondition(
       !unlearned.isEmpty && !retrained.isEmpty, "ThresholdAttackEstimator: empty group")
     precondition(
@@ -283,7 +296,7 @@ public struct ThresholdAttackEstimator: Sendable, Codable, Hashable {
     let spreadR = (retrained.max() ?? 0) - (retrained.min() ?? 0)
     let largest = Swift.max(spreadU, spreadR)
     if largest > 0 && Swift.min(spreadU, spreadR) / largest < peakinessRatio {
-      return EpsilonEstimate(epsilon: cap, reason: .peakier, attack: nil)
+      return ThresholdAttackEstimator.Estimate(epsilon: cap, reason: .peakier, attack: nil)
     }
     switch search {
     case .exhaustive: return exhaustive(unlearned, retrained)
@@ -294,17 +307,18 @@ public struct ThresholdAttackEstimator: Sendable, Codable, Hashable {
   /// Tracks the best attack seen.
   struct Best {
     var ratio = -Double.infinity
-    var attack: ThresholdAttack?
-    var perfect: ThresholdAttack?
+    var attack: ThresholdAttackEstimator.Attack?
+    var perfect: ThresholdAttackEstimator.Attack?
 
-    func estimate(cap: Double) -> EpsilonEstimate {
+    func estimate(cap: Double) -> ThresholdAttackEstimator.Estimate {
       if let perfect {
-        return EpsilonEstimate(epsilon: cap, reason: .perfectSeparation, attack: perfect)
+        return ThresholdAttackEstimator.Estimate(
+          epsilon: cap, reason: .perfectSeparation, attack: perfect)
       }
       guard let attack, ratio > 0 else {
-        return EpsilonEstimate(epsilon: 0, reason: .noAttack, attack: nil)
+        return ThresholdAttackEstimator.Estimate(epsilon: 0, reason: .noAttack, attack: nil)
       }
-      return EpsilonEstimate(
+      return ThresholdAttackEstimator.Estimate(
         epsilon: Swift.min(Swift.max(Double.log(ratio), 0), cap), reason: .attack, attack: attack)
     }
   }
@@ -312,7 +326,7 @@ public struct ThresholdAttackEstimator: Sendable, Codable, Hashable {
   /// Offers an attack with the given rates (fractions) to `best`.
   @inline(__always)
   func consider(
-    _ best: inout Best, fpr: Double, fnr: Double, _ make: () -> ThresholdAttack
+    _ best: inout Best, fpr: Double, fnr: Double, _ make: () -> ThresholdAttackEstimator.Attack
   ) {
     if fpr == 0 && fnr == 0 {
       if best.perfect == nil { best.perfect = make() }
@@ -324,7 +338,7 @@ public struct ThresholdAttackEstimator: Sendable, Codable, Hashable {
     best.attack = make()
   }
 
-  func exhaustive(_ u: [Double], _ r: [Double]) -> EpsilonEstimate {
+  func exhaustive(_ u: [Double], _ r: [Double]) -> ThresholdAttackEstimator.Estimate {
     // Distinct pooled values and how many of each group sit at each.
     let values = Array(Set(u + r)).sorted()
     var index = [Double: Int](minimumCapacity: values.count)
@@ -346,18 +360,18 @@ public struct ThresholdAttackEstimator: Sendable, Codable, Hashable {
         if i == 0 && j == count - 1 { continue }  // S = everything: one-sided, dropped.
         let a = Double(prefixU[j + 1] - prefixU[i]) / nu  // P_u(S)
         let b = Double(prefixR[j + 1] - prefixR[i]) / nr  // P_r(S)
-        let region: ThresholdAttack.Region =
+        let region: ThresholdAttackEstimator.Attack.Region =
           i == 0
           ? .atMost(values[j])
           : (j == count - 1 ? .atLeast(values[i]) : .inside(values[i], values[j]))
         // S predicts "unlearned": FPR = P_r(S), FNR = 1 - P_u(S).
         consider(&best, fpr: b, fnr: 1 - a) {
-          ThresholdAttack(
+          ThresholdAttackEstimator.Attack(
             region: region, predicts: .unlearned, falsePositiveRate: b, falseNegativeRate: 1 - a)
         }
         // S predicts "retrained": FPR = P_u(S), FNR = 1 - P_r(S).
         consider(&best, fpr: a, fnr: 1 - b) {
-          ThresholdAttack(
+          ThresholdAttackEstimator.Attack(
             region: region, predicts: .retrained, falsePositiveRate: a, falseNegativeRate: 1 - b)
         }
       }
@@ -391,14 +405,14 @@ public struct ThresholdAttackEstimator: Sendable, Codable, Hashable {
     return n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
   }
 
-  func grid(_ u: [Double], _ r: [Double]) -> EpsilonEstimate {
+  func grid(_ u: [Double], _ r: [Double]) -> ThresholdAttackEstimator.Estimate {
     let su = u.sorted()
     let sr = r.sorted()
     var best = Best()
     // Single threshold: "value >= t" predicts the group with the larger median.
     let retrainedPositive = Self.median(sr) > Self.median(su)
     let (pos, neg) = retrainedPositive ? (sr, su) : (su, sr)
-    let posGroup: ModelGroup = retrainedPositive ? .retrained : .unlearned
+    let posGroup: ThresholdAttackEstimator.Group = retrainedPositive ? .retrained : .unlearned
     let lowest = Swift.min(su[0], sr[0])
     let highest = Swift.max(su[su.count - 1], sr[sr.count - 1])
     let singleCount = Int((100 * (highest - lowest)).rounded(.up))
@@ -409,7 +423,7 @@ public struct ThresholdAttackEstimator: Sendable, Codable, Hashable {
       let fpr = Double(neg.count - Self.countBelow(neg, t, strict: true)) / nn
       let fnr = Double(Self.countBelow(pos, t, strict: true)) / np
       consider(&best, fpr: fpr, fnr: fnr) {
-        ThresholdAttack(
+        ThresholdAttackEstimator.Attack(
           region: .atLeast(t), predicts: posGroup, falsePositiveRate: fpr, falseNegativeRate: fnr)
       }
     }
@@ -419,7 +433,8 @@ public struct ThresholdAttackEstimator: Sendable, Codable, Hashable {
     let spreadNeg = neg[neg.count - 1] - neg[0]
     let peakyIsNeg = spreadPos >= spreadNeg
     let (peaky, other) = peakyIsNeg ? (neg, pos) : (pos, neg)
-    let peakyGroup: ModelGroup = (peakyIsNeg == retrainedPositive) ? .unlearned : .retrained
+    let peakyGroup: ThresholdAttackEstimator.Group =
+      (peakyIsNeg == retrainedPositive) ? .unlearned : .retrained
     let width = Swift.min(spreadPos, spreadNeg)
     let buffer = 2.0
     let lo = peaky[0] + width - buffer
@@ -437,7 +452,7 @@ public struct ThresholdAttackEstimator: Sendable, Codable, Hashable {
         let fpr = Double(inOther) / no
         let fnr = 1 - Double(inPeaky) / npk
         consider(&best, fpr: fpr, fnr: fnr) {
-          ThresholdAttack(
+          ThresholdAttackEstimator.Attack(
             region: .inside(t1, t2), predicts: peakyGroup, falsePositiveRate: fpr,
             falseNegativeRate: fnr)
         }

@@ -1,70 +1,74 @@
 import Foundation
 import RealModule
 
-/// The outcome of one membership attack pooled over examples and target models: every
-/// (example, target model) pair gives a score and a label ("member" or not).
-public struct MembershipAttackSummary: Sendable, Codable, Equatable {
-  /// Area under the ROC curve (ties count 1/2); 0.5 is chance.
-  public var auc: Double
-  /// The largest true-positive rate of a threshold whose false-positive rate is at most 1%.
-  public var truePositiveRateAtOnePercent: Double
-  /// The same at a false-positive rate of at most 0.1%.
-  public var truePositiveRateAtTenthPercent: Double
-  /// The number of positive (member) scores.
-  public var positives: Int
-  /// The number of negative (non-member) scores.
-  public var negatives: Int
-  /// The number of examples that took part (those with at least two shadow values on each
-  /// side and at least one target of each label).
-  public var examples: Int
+extension ULiRAReport {
+  /// The outcome of one membership attack pooled over examples and target models: every
+  /// (example, target model) pair gives a score and a label ("member" or not).
+  public struct AttackSummary: Sendable, Codable, Equatable {
+    /// Area under the ROC curve (ties count 1/2); 0.5 is chance.
+    public var auc: Double
+    /// The largest true-positive rate of a threshold whose false-positive rate is at most 1%.
+    public var truePositiveRateAtOnePercent: Double
+    /// The same at a false-positive rate of at most 0.1%.
+    public var truePositiveRateAtTenthPercent: Double
+    /// The number of positive (member) scores.
+    public var positives: Int
+    /// The number of negative (non-member) scores.
+    public var negatives: Int
+    /// The number of examples that took part (those with at least two shadow values on each
+    /// side and at least one target of each label).
+    public var examples: Int
 
-  /// Summarises pooled scores (higher = "member").
-  ///
-  /// - Parameters:
-  ///   - positives: scores of the members; at least one.
-  ///   - negatives: scores of the non-members; at least one.
-  ///   - examples: how many examples the scores come from (recorded only).
-  public init(positives: [Double], negatives: [Double], examples: Int) {
-    auc = Metrics.rocAUC(positives: positives, negatives: negatives)
-    truePositiveRateAtOnePercent = ULiRA.truePositiveRate(
-      positives: positives, negatives: negatives, atFalsePositiveRate: 0.01)
-    truePositiveRateAtTenthPercent = ULiRA.truePositiveRate(
-      positives: positives, negatives: negatives, atFalsePositiveRate: 0.001)
-    self.positives = positives.count
-    self.negatives = negatives.count
-    self.examples = examples
+    /// Summarises pooled scores (higher = "member").
+    ///
+    /// - Parameters:
+    ///   - positives: scores of the members; at least one.
+    ///   - negatives: scores of the non-members; at least one.
+    ///   - examples: how many examples the scores come from (recorded only).
+    public init(positives: [Double], negatives: [Double], examples: Int) {
+      auc = Metrics.rocAUC(positives: positives, negatives: negatives)
+      truePositiveRateAtOnePercent = ULiRA.truePositiveRate(
+        positives: positives, negatives: negatives, atFalsePositiveRate: 0.01)
+      truePositiveRateAtTenthPercent = ULiRA.truePositiveRate(
+        positives: positives, negatives: negatives, atFalsePositiveRate: 0.001)
+      self.positives = positives.count
+      self.negatives = negatives.count
+      self.examples = examples
+    }
   }
 }
 
-/// A normal distribution fitted to a sample: its mean and (unbiased) standard deviation.
-public struct GaussianFit: Sendable, Codable, Equatable {
-  /// The sample mean.
-  public var mean: Double
-  /// The sample standard deviation (`n - 1` in the denominator), floored at
-  /// `1e-12 * (1 + |mean|)` so that a constant sample still has a density.
-  public var standardDeviation: Double
+extension ULiRA {
+  /// A normal distribution fitted to a sample: its mean and (unbiased) standard deviation.
+  public struct GaussianFit: Sendable, Codable, Equatable {
+    /// The sample mean.
+    public var mean: Double
+    /// The sample standard deviation (`n - 1` in the denominator), floored at
+    /// `1e-12 * (1 + |mean|)` so that a constant sample still has a density.
+    public var standardDeviation: Double
 
-  /// Fits a sample of at least two finite values. Cost `O(n)`.
-  public init(_ values: [Double]) {
-    precondition(values.count >= 2, "GaussianFit: need at least two values")
-    let n = Double(values.count)
-    let m = values.reduce(0, +) / n
-    let v = values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / (n - 1)
-    mean = m
-    standardDeviation = Swift.max(v.squareRoot(), 1e-12 * (1 + Swift.abs(m)))
-  }
+    /// Fits a sample of at least two finite values. Cost `O(n)`.
+    public init(_ values: [Double]) {
+      precondition(values.count >= 2, "ULiRA.GaussianFit: need at least two values")
+      let n = Double(values.count)
+      let m = values.reduce(0, +) / n
+      let v = values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / (n - 1)
+      mean = m
+      standardDeviation = Swift.max(v.squareRoot(), 1e-12 * (1 + Swift.abs(m)))
+    }
 
-  /// Creates a fit from its parameters (`standardDeviation > 0`).
-  public init(mean: Double, standardDeviation: Double) {
-    precondition(standardDeviation > 0, "GaussianFit: standard deviation must be positive")
-    self.mean = mean
-    self.standardDeviation = standardDeviation
-  }
+    /// Creates a fit from its parameters (`standardDeviation > 0`).
+    public init(mean: Double, standardDeviation: Double) {
+      precondition(standardDeviation > 0, "ULiRA.GaussianFit: standard deviation must be positive")
+      self.mean = mean
+      self.standardDeviation = standardDeviation
+    }
 
-  /// `log N(x; mean, sd^2)`.
-  public func logDensity(_ x: Double) -> Double {
-    let z = (x - mean) / standardDeviation
-    return -0.5 * z * z - Double.log(standardDeviation) - 0.5 * Double.log(2 * Double.pi)
+    /// `log N(x; mean, sd^2)`.
+    public func logDensity(_ x: Double) -> Double {
+      let z = (x - mean) / standardDeviation
+      return -0.5 * z * z - Double.log(standardDeviation) - 0.5 * Double.log(2 * Double.pi)
+    }
   }
 }
 
@@ -82,7 +86,7 @@ public struct GaussianFit: Sendable, Codable, Equatable {
 ///     Lambda = log N(c; mu_in, s_in^2) - log N(c; mu_out, s_out^2).
 ///
 /// Scores of all examples and target models are pooled (one global threshold, as LiRA reports
-/// it) into a ``MembershipAttackSummary``.
+/// it) into a ``ULiRAReport/AttackSummary``.
 public enum ULiRA {
   /// The largest true-positive rate of a rule "score > t" whose false-positive rate is at most
   /// `alpha`: with `k = floor(alpha * negatives)` false positives allowed, `t` is the `(k+1)`-th
@@ -124,8 +128,8 @@ public enum ULiRA {
         if membership[i][j] { inside.append(member[i][j]) } else { outside.append(nonMember[i][j]) }
       }
       guard inside.count >= 2, outside.count >= 2 else { return ([], []) }
-      let fitIn = GaussianFit(inside)
-      let fitOut = GaussianFit(outside)
+      let fitIn = ULiRA.GaussianFit(inside)
+      let fitOut = ULiRA.GaussianFit(outside)
       var members: [Double] = []
       var nonMembers: [Double] = []
       for i in 0..<models where !isShadow[i] {
@@ -141,12 +145,12 @@ public enum ULiRA {
   /// example has targets of both labels.
   public static func attack(
     member: [[Double]], nonMember: [[Double]], membership: [[Bool]], isShadow: [Bool]
-  ) -> MembershipAttackSummary? {
+  ) -> ULiRAReport.AttackSummary? {
     let perExample = scores(
       member: member, nonMember: nonMember, membership: membership, isShadow: isShadow)
     let used = perExample.filter { !$0.members.isEmpty && !$0.nonMembers.isEmpty }
     guard !used.isEmpty else { return nil }
-    return MembershipAttackSummary(
+    return ULiRAReport.AttackSummary(
       positives: used.flatMap(\.members), negatives: used.flatMap(\.nonMembers),
       examples: used.count)
   }
@@ -320,7 +324,7 @@ public struct ULiRAExperiment<Model: TwiceDifferentiableModel>: Sendable {
     let isShadow = (0..<modelCount).map { $0 % 2 == 0 }
     let forgetMembership = results.map(\.forgetMembership)
     let retainedMembership = results.map(\.retainedMembership)
-    func row(_ name: String, _ family: [Family], seconds: Double) -> ULiRARow {
+    func row(_ name: String, _ family: [Family], seconds: Double) -> ULiRAReport.Row {
       let forgetAttack = ULiRA.attack(
         member: family.map(\.forget), nonMember: results.map(\.retrained.forget),
         membership: forgetMembership, isShadow: isShadow)
@@ -330,7 +334,7 @@ public struct ULiRAExperiment<Model: TwiceDifferentiableModel>: Sendable {
         : ULiRA.attack(
           member: family.map(\.retained), nonMember: family.map(\.retained),
           membership: retainedMembership, isShadow: isShadow)
-      return ULiRARow(
+      return ULiRAReport.Row(
         method: name, forget: forgetAttack, retained: retainedAttack,
         retainedAUCChange: nil,
         testAccuracy: family.reduce(0) { $0 + $1.testAccuracy } / Double(family.count),
@@ -376,9 +380,9 @@ public struct ULiRAExperiment<Model: TwiceDifferentiableModel>: Sendable {
     let request = forgetRows.filter { inHalf.contains($0) }.map { train.ids[$0] }
     func family(_ theta: [Double], seconds: Double) -> Family {
       Family(
-        forget: LogitScaledConfidence.of(
+        forget: ForgetScore.LogitScaledConfidence.of(
           model, parameters: theta, features: forgetData.features, labels: forgetData.labels),
-        retained: LogitScaledConfidence.of(
+        retained: ForgetScore.LogitScaledConfidence.of(
           model, parameters: theta, features: retainedData.features,
           labels: retainedData.labels),
         testAccuracy: test.isEmpty
@@ -415,22 +419,24 @@ public struct ULiRAExperiment<Model: TwiceDifferentiableModel>: Sendable {
   }
 }
 
-/// One row of a U-LiRA report.
-public struct ULiRARow: Sendable, Codable, Equatable {
-  /// The method, ``ULiRAExperiment/originalName`` or ``ULiRAExperiment/retrainName``.
-  public var method: String
-  /// U-LiRA on the forget examples (members: trained on and then unlearned by this row's
-  /// method; non-members: never trained on, retrained models); `nil` if no example had enough
-  /// models on each side.
-  public var forget: MembershipAttackSummary?
-  /// Plain LiRA on the retained targets within this row's family of models.
-  public var retained: MembershipAttackSummary?
-  /// The retained AUC minus the originals' (positive: unlearning exposed retained examples).
-  public var retainedAUCChange: Double?
-  /// Mean test accuracy of the family.
-  public var testAccuracy: Double
-  /// Mean seconds per model of the step that produced the family.
-  public var meanSeconds: Double
+extension ULiRAReport {
+  /// One row of a U-LiRA report.
+  public struct Row: Sendable, Codable, Equatable {
+    /// The method, ``ULiRAExperiment/originalName`` or ``ULiRAExperiment/retrainName``.
+    public var method: String
+    /// U-LiRA on the forget examples (members: trained on and then unlearned by this row's
+    /// method; non-members: never trained on, retrained models); `nil` if no example had enough
+    /// models on each side.
+    public var forget: ULiRAReport.AttackSummary?
+    /// Plain LiRA on the retained targets within this row's family of models.
+    public var retained: ULiRAReport.AttackSummary?
+    /// The retained AUC minus the originals' (positive: unlearning exposed retained examples).
+    public var retainedAUCChange: Double?
+    /// Mean test accuracy of the family.
+    public var testAccuracy: Double
+    /// Mean seconds per model of the step that produced the family.
+    public var meanSeconds: Double
+  }
 }
 
 /// The outcome of a ``ULiRAExperiment``.
@@ -446,7 +452,7 @@ public struct ULiRAReport: Sendable, Codable {
   /// The root seed.
   public var seed: UInt64
   /// The original row, one row per method, then the retrain row.
-  public var rows: [ULiRARow]
+  public var rows: [ULiRAReport.Row]
   /// Wall-clock seconds.
   public var seconds: Double
 }

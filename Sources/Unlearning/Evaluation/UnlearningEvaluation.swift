@@ -34,8 +34,8 @@ public struct UnlearningEvaluation: Sendable, Codable, Equatable {
   public var seconds: Double?
   /// Retrain seconds / this method's seconds, if both were measured.
   public var speedup: Double?
-  /// The honest one-word summary (see ``Verdict``).
-  public var verdict: Verdict
+  /// The honest one-word summary (see ``UnlearningEvaluation/Verdict``).
+  public var verdict: UnlearningEvaluation.Verdict
   /// Test accuracy restricted to each class (recall per class; `classCount` entries, `nil`
   /// for a class with no test sample).
   public var testAccuracyByClass: [Double?] = []
@@ -48,32 +48,166 @@ public struct UnlearningEvaluation: Sendable, Codable, Equatable {
   public var predictedAsForgottenClassShare: Double? = nil
   /// Class forgetting: test accuracy on the images of the other classes.
   public var otherClassesTestAccuracy: Double? = nil
+  /// The thresholds the verdict was judged with (retrain's spread, the original's and the
+  /// noise floor's KL), kept so that verdicts over several seeds can apply the same rules.
+  public var thresholds: UnlearningEvaluation.Verdict.Thresholds? = nil
 }
 
-/// The verdict column of `unlearn compare`.
-///
-/// Rules, applied in this order (all relative to the retrained reference, never to "50%"):
-/// 1. `reference`: the retrained model itself.
-/// 2. `over-forgets`: forget-set accuracy below retrain's by more than the tolerance (the
-///    retrain seed-to-seed spread, at least one forgotten sample), or test accuracy down by more
-///    than 1 point.
-/// 3. `worse than original`: convex models: `rho > 1.05` (further from retrain than doing
-///    nothing); non-convex models: test and forget KL to retrain both above 1.05 times the
-///    original model's.
-/// 4. `no change`: convex models: `rho >= 0.95` (the parameters barely moved towards retrain);
-///    non-convex models: test and forget KL to retrain both at least 95% of the original's.
-/// 5. `close to retrain`: convex models: `rho < 0.1`; non-convex models: test and forget KL to
-///    retrain within twice the retrain-vs-retrain noise floor plus `1e-6` nats (round-off);
-///    and the test and retain accuracy gaps within max(tolerance, 1 point) and the forget gap
-///    within the tolerance.
-/// 6. `partial`: anything else (moved towards retrain, not close).
-public enum Verdict: String, Sendable, Codable, Equatable {
-  case reference = "reference"
-  case closeToRetrain = "close to retrain"
-  case partial = "partial"
-  case noChange = "no change"
-  case overForgets = "over-forgets"
-  case worseThanOriginal = "worse than original"
+extension UnlearningEvaluation {
+  /// The verdict column of `unlearn compare`.
+  ///
+  /// Rules, applied in this order (all relative to the retrained reference, never to "50%"):
+  /// 1. `reference`: the retrained model itself.
+  /// 2. `over-forgets`: forget-set accuracy below retrain's by more than the tolerance (the
+  ///    retrain seed-to-seed spread, at least one forgotten sample), or test accuracy down by more
+  ///    than 1 point.
+  /// 3. `worse than original`: convex models: `rho > 1.05` (further from retrain than doing
+  ///    nothing); non-convex models: test and forget KL to retrain both above 1.05 times the
+  ///    original model's.
+  /// 4. `no change`: convex models: `rho >= 0.95` (the parameters barely moved towards retrain);
+  ///    non-convex models: test and forget KL to retrain both at least 95% of the original's.
+  /// 5. `close to retrain`: convex models: `rho < 0.1`; non-convex models: test and forget KL to
+  ///    retrain within twice the retrain-vs-retrain noise floor plus `1e-6` nats (round-off);
+  ///    and the test and retain accuracy gaps within max(tolerance, 1 point) and the forget gap
+  ///    within the tolerance.
+  /// 6. `partial`: anything else (moved towards retrain, not close).
+  ///
+  /// With uncertainty (``judge(_:thresholds:)`` on intervals, e.g. 95% t-intervals over seeds) a
+  /// rule applies only when its condition holds on the **whole** interval of every quantity it
+  /// reads; one run is the special case of one-point intervals.
+  public enum Verdict: String, Sendable, Codable, Equatable {
+    case reference = "reference"
+    case closeToRetrain = "close to retrain"
+    case partial = "partial"
+    case noChange = "no change"
+    case overForgets = "over-forgets"
+    case worseThanOriginal = "worse than original"
+
+    /// The fixed quantities of one comparison the rules are judged against.
+    public struct Thresholds: Sendable, Codable, Equatable {
+      /// Tolerance on the forget-accuracy gap (fraction): retrain's seed-to-seed spread, at least
+      /// one forgotten sample.
+      public var accuracyTolerance: Double
+      /// Mean KL(p_retrain || p_original) on the test set (nats).
+      public var originalTestKL: Double
+      /// The same on the forget set.
+      public var originalForgetKL: Double
+      /// Networks: retrain-vs-retrain KL on the test set (the noise floor); `nil` for convex
+      /// models, which are judged by `rho`.
+      public var noiseFloorTestKL: Double?
+      /// The same on the forget set.
+      public var noiseFloorForgetKL: Double?
+
+      public init(
+        accuracyTolerance: Double, originalTestKL: Double, originalForgetKL: Double,
+        noiseFloorTestKL: Double? = nil, noiseFloorForgetKL: Double? = nil
+      ) {
+        self.accuracyTolerance = accuracyTolerance
+        self.originalTestKL = originalTestKL
+        self.originalForgetKL = originalForgetKL
+        self.noiseFloorTestKL = noiseFloorTestKL
+        self.noiseFloorForgetKL = noiseFloorForgetKL
+      }
+
+      /// The field-wise mean of several comparisons' thresholds (a field that is `nil` in any
+      /// of them is `nil`). - Precondition: `all` is not empty.
+      public static func mean(_ all: [Thresholds]) -> Thresholds {
+        precondition(
+          !all.isEmpty, "UnlearningEvaluation.Verdict.Thresholds.mean: nothing to average")
+        func avg(_ f: (Thresholds) -> Double?) -> Double? {
+          let v = all.compactMap(f)
+          return v.count == all.count ? v.reduce(0, +) / Double(v.count) : nil
+        }
+        return Thresholds(
+          accuracyTolerance: avg(\.accuracyTolerance) ?? 0,
+          originalTestKL: avg(\.originalTestKL) ?? 0,
+          originalForgetKL: avg(\.originalForgetKL) ?? 0,
+          noiseFloorTestKL: avg(\.noiseFloorTestKL), noiseFloorForgetKL: avg(\.noiseFloorForgetKL))
+      }
+    }
+
+    /// What the rules read, each as a closed interval (one run: a single point).
+    ///
+    /// Gaps are fractions (`method - retrain`), KLs in nats, `rho` dimensionless.
+    public struct Evidence: Sendable, Equatable {
+      public var relativeDistance: ClosedRange<Double>
+      public var testAccuracyGap: ClosedRange<Double>
+      public var retainAccuracyGap: ClosedRange<Double>
+      public var forgetAccuracyGap: ClosedRange<Double>
+      public var testKL: ClosedRange<Double>
+      public var forgetKL: ClosedRange<Double>
+
+      public init(
+        relativeDistance: ClosedRange<Double>, testAccuracyGap: ClosedRange<Double>,
+        retainAccuracyGap: ClosedRange<Double>, forgetAccuracyGap: ClosedRange<Double>,
+        testKL: ClosedRange<Double>, forgetKL: ClosedRange<Double>
+      ) {
+        self.relativeDistance = relativeDistance
+        self.testAccuracyGap = testAccuracyGap
+        self.retainAccuracyGap = retainAccuracyGap
+        self.forgetAccuracyGap = forgetAccuracyGap
+        self.testKL = testKL
+        self.forgetKL = forgetKL
+      }
+
+      /// The one-point evidence of a single evaluation.
+      public init(_ e: UnlearningEvaluation) {
+        self.init(
+          relativeDistance: Self.range(e.relativeDistance, e.relativeDistance),
+          testAccuracyGap: Self.range(e.testAccuracyGap, e.testAccuracyGap),
+          retainAccuracyGap: Self.range(e.retainAccuracyGap, e.retainAccuracyGap),
+          forgetAccuracyGap: Self.range(e.forgetAccuracyGap, e.forgetAccuracyGap),
+          testKL: Self.range(e.testKL, e.testKL), forgetKL: Self.range(e.forgetKL, e.forgetKL))
+      }
+
+      /// `lower...upper`, or the whole line when either end is NaN or they are out of order (an
+      /// unknown value satisfies no rule).
+      public static func range(_ lower: Double, _ upper: Double) -> ClosedRange<Double> {
+        lower.isNaN || upper.isNaN || lower > upper
+          ? -Double.infinity...Double.infinity : lower...upper
+      }
+    }
+
+    /// The rules above on intervals: each verdict is given only when its condition holds for
+    /// every value of the intervals it reads (so "close to retrain" needs the upper end of
+    /// `rho`'s interval below 0.1 and each gap's whole interval within its tolerance);
+    /// otherwise the next rule is tried, ending at `partial`. Never returns `reference`.
+    /// Cost: O(1).
+    public static func judge(_ e: Evidence, thresholds t: Thresholds)
+      -> UnlearningEvaluation.Verdict
+    {
+      let tol = t.accuracyTolerance + 1e-12
+      if e.forgetAccuracyGap.upperBound < -tol || e.testAccuracyGap.upperBound < -0.01 - 1e-12 {
+        return .overForgets
+      }
+      if t.noiseFloorTestKL == nil {
+        if e.relativeDistance.lowerBound > 1.05 { return .worseThanOriginal }
+        if e.relativeDistance.lowerBound >= 0.95 { return .noChange }
+      } else {
+        // Non-convex: parameters of independent runs are not comparable; judge by predictions.
+        let forgetRatio = e.forgetKL.lowerBound / Swift.max(t.originalForgetKL, 1e-300)
+        let testRatio = e.testKL.lowerBound / Swift.max(t.originalTestKL, 1e-300)
+        if forgetRatio > 1.05 && testRatio > 1.05 { return .worseThanOriginal }
+        if forgetRatio >= 0.95 && testRatio >= 0.95 { return .noChange }
+      }
+      func within(_ r: ClosedRange<Double>, _ bound: Double) -> Bool {
+        Swift.max(abs(r.lowerBound), abs(r.upperBound)) <= bound
+      }
+      let accuraciesClose =
+        within(e.testAccuracyGap, Swift.max(tol, 0.01))
+        && within(e.retainAccuracyGap, Swift.max(tol, 0.01)) && within(e.forgetAccuracyGap, tol)
+      if let floorTest = t.noiseFloorTestKL, let floorForget = t.noiseFloorForgetKL {
+        if e.testKL.upperBound <= 2 * floorTest + 1e-6
+          && e.forgetKL.upperBound <= 2 * floorForget + 1e-6 && accuraciesClose
+        {
+          return .closeToRetrain
+        }
+      } else if e.relativeDistance.upperBound < 0.1 && accuraciesClose {
+        return .closeToRetrain
+      }
+      return .partial
+    }
+  }
 }
 
 /// Everything needed to evaluate unlearned parameters against the original and the retrained
@@ -244,6 +378,7 @@ public struct EvaluationContext<Model: TwiceDifferentiableModel>: Sendable {
         others.isEmpty
         ? nil : Double(others.lazy.filter { $0.0 == $0.1 }.count) / Double(others.count)
     }
+    evaluation.thresholds = thresholds
     evaluation.verdict = isReference ? .reference : verdict(for: evaluation)
     return evaluation
   }
@@ -259,31 +394,17 @@ public struct EvaluationContext<Model: TwiceDifferentiableModel>: Sendable {
     return (0..<classCount).map { total[$0] == 0 ? nil : Double(correct[$0]) / Double(total[$0]) }
   }
 
-  /// The verdict rules of ``Verdict``.
-  public func verdict(for e: UnlearningEvaluation) -> Verdict {
-    let tol = accuracyTolerance + 1e-12
-    if e.forgetAccuracyGap < -tol || e.testAccuracyGap < -0.01 - 1e-12 { return .overForgets }
-    if noiseFloorTestKL == nil {
-      if e.relativeDistance > 1.05 { return .worseThanOriginal }
-      if e.relativeDistance >= 0.95 { return .noChange }
-    } else {
-      // Non-convex: parameters of independent runs are not comparable; judge by predictions.
-      let forgetRatio = e.forgetKL / Swift.max(reference.originalForgetKL, 1e-300)
-      let testRatio = e.testKL / Swift.max(reference.originalTestKL, 1e-300)
-      if forgetRatio > 1.05 && testRatio > 1.05 { return .worseThanOriginal }
-      if forgetRatio >= 0.95 && testRatio >= 0.95 { return .noChange }
-    }
-    let accuraciesClose =
-      abs(e.testAccuracyGap) <= Swift.max(tol, 0.01)
-      && abs(e.retainAccuracyGap) <= Swift.max(tol, 0.01) && abs(e.forgetAccuracyGap) <= tol
-    if let floorTest = noiseFloorTestKL, let floorForget = noiseFloorForgetKL {
-      if e.testKL <= 2 * floorTest + 1e-6 && e.forgetKL <= 2 * floorForget + 1e-6 && accuraciesClose
-      {
-        return .closeToRetrain
-      }
-    } else if e.relativeDistance < 0.1 && accuraciesClose {
-      return .closeToRetrain
-    }
-    return .partial
+  /// The thresholds of this comparison (see ``UnlearningEvaluation/Verdict/Thresholds``).
+  public var thresholds: UnlearningEvaluation.Verdict.Thresholds {
+    UnlearningEvaluation.Verdict.Thresholds(
+      accuracyTolerance: accuracyTolerance, originalTestKL: reference.originalTestKL,
+      originalForgetKL: reference.originalForgetKL, noiseFloorTestKL: noiseFloorTestKL,
+      noiseFloorForgetKL: noiseFloorForgetKL)
+  }
+
+  /// The verdict rules of ``UnlearningEvaluation/Verdict`` on one evaluation (one-point intervals).
+  public func verdict(for e: UnlearningEvaluation) -> UnlearningEvaluation.Verdict {
+    UnlearningEvaluation.Verdict.judge(
+      UnlearningEvaluation.Verdict.Evidence(e), thresholds: thresholds)
   }
 }

@@ -61,21 +61,22 @@ struct ForgetScoreTests {
 
   @Test func binaryConfidenceIsTheSignedLogitAndMatchesTheChallengeFormula() {
     for z in [-30.0, -3.2, -0.1, 0, 0.7, 12.5] {
-      #expect(abs(LogitScaledConfidence.binary(logit: z, label: 1) - z) <= 1e-12)
-      #expect(abs(LogitScaledConfidence.binary(logit: z, label: 0) + z) <= 1e-12)
+      #expect(abs(ForgetScore.LogitScaledConfidence.binary(logit: z, label: 1) - z) <= 1e-12)
+      #expect(abs(ForgetScore.LogitScaledConfidence.binary(logit: z, label: 0) + z) <= 1e-12)
       // The challenge's formula on probabilities (accurate here: no underflow).
       let p1 = 1 / (1 + exp(-z))
       let reference = log(p1 + 1e-45) - log(1 - p1 + 1e-45)
-      #expect(abs(LogitScaledConfidence.binary(logit: z, label: 1) - reference) <= 1e-9)
+      #expect(abs(ForgetScore.LogitScaledConfidence.binary(logit: z, label: 1) - reference) <= 1e-9)
     }
     // Far beyond the floor the value saturates at ln(1e45) = 103.6, as in the challenge.
-    let saturated = LogitScaledConfidence.binary(logit: 500, label: 1)
+    let saturated = ForgetScore.LogitScaledConfidence.binary(logit: 500, label: 1)
     #expect(abs(saturated - 45 * log(10)) <= 1e-9)
-    #expect(abs(LogitScaledConfidence.binary(logit: 500, label: 0) + 45 * log(10)) <= 1e-9)
+    #expect(
+      abs(ForgetScore.LogitScaledConfidence.binary(logit: 500, label: 0) + 45 * log(10)) <= 1e-9)
     // Near the floor: log(1 + 1e-45) - log(e^-z / (1 + e^-z) + 1e-45), in closed form.
     let z = 100.0
     let expected = -log(1e-45 + exp(-z) / (1 + exp(-z)))
-    #expect(abs(LogitScaledConfidence.binary(logit: z, label: 1) - expected) <= 1e-9)
+    #expect(abs(ForgetScore.LogitScaledConfidence.binary(logit: z, label: 1) - expected) <= 1e-9)
   }
 
   @Test func multiclassConfidenceMatchesLogSoftmaxByHand() {
@@ -85,13 +86,16 @@ struct ForgetScoreTests {
       let total = e.reduce(0, +)
       let correct = e[y] / total
       let expected = log(correct) - log(1 - correct)
-      #expect(abs(LogitScaledConfidence.multiclass(logits: logits, label: y) - expected) <= 1e-12)
+      #expect(
+        abs(ForgetScore.LogitScaledConfidence.multiclass(logits: logits, label: y) - expected)
+          <= 1e-12)
     }
     // Two classes: the multiclass formula is the binary logit l_1 - l_0.
     #expect(
-      abs(LogitScaledConfidence.multiclass(logits: [0.3, 2.3], label: 1) - 2.0) <= 1e-12)
+      abs(ForgetScore.LogitScaledConfidence.multiclass(logits: [0.3, 2.3], label: 1) - 2.0) <= 1e-12
+    )
     // Huge logits: no overflow, saturates at the floor.
-    let big = LogitScaledConfidence.multiclass(logits: [1000, 0, -5], label: 0)
+    let big = ForgetScore.LogitScaledConfidence.multiclass(logits: [1000, 0, -5], label: 0)
     #expect(abs(big - 45 * log(10)) <= 1e-9)
   }
 
@@ -99,7 +103,7 @@ struct ForgetScoreTests {
     let (train, _) = HospitalScenario.make(seed: 3)
     let model = LogisticRegression(featureCount: 2)
     let theta = [2.5, 6.0]
-    let conf = LogitScaledConfidence.of(
+    let conf = ForgetScore.LogitScaledConfidence.of(
       model, parameters: theta, features: train.features, labels: train.labels)
     let p = model.probabilities(theta, features: train.features)
     for i in 0..<train.count {
