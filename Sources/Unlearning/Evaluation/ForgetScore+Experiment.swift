@@ -51,7 +51,7 @@ import Foundation
 /// control retraining, and a forward pass of each model over `R`, `F` and the test set.
 /// Pairs are independent and run ``parallelism`` at a time on `DispatchQueue.concurrentPerform`;
 /// with more than one at a time, OpenBLAS is limited to one thread per call meanwhile
-/// (``BLASInfo/withThreadCount(_:_:)``; restored afterwards). Memory: one copy of the rows
+/// (`BLASInfo.withThreadCount`; restored afterwards). Memory: one copy of the rows
 /// of `H_j ∪ F` per pair in flight. The per-example epsilons then cost `O(N^2)` each
 /// (exhaustive search) or `O(G log N)` for the challenge's `G`-threshold grid.
 public struct ForgetScoreExperiment<Model: TwiceDifferentiableModel>: Sendable {

@@ -6,7 +6,7 @@ import RealModule
 /// Checked against the challenge's published evaluation code (`metric.py` and `main.py` of the
 /// DeepMind `unlearning_evaluation` repository):
 ///
-/// 1. For every forget example, its logit-scaled confidence (``ForgetScore/ForgetScore.LogitScaledConfidence``) under
+/// 1. For every forget example, its logit-scaled confidence (``ForgetScore/LogitScaledConfidence``) under
 ///    `N` unlearned and `N` retrained models gives a per-example epsilon
 ///    (``ThresholdAttackEstimator``).
 /// 2. Each epsilon earns points by 0.5-wide buckets: bucket `b = floor(eps / 0.5)` (so `[0,
