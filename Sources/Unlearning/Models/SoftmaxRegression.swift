@@ -110,23 +110,15 @@ public struct SoftmaxRegression: TwiceDifferentiableModel, Hashable, Codable {
     return (weightedSum(values, weights: weights), g.elements)
   }
 
-  /// `Q^T X` with `U = X V^T`, `Q_i = w_i (p_i * u_i - p_i (p_i . u_i))`: two `gemm`s.
+  /// `Q^T X` with `U = X V^T`, `Q_i = w_i (p_i * u_i - p_i (p_i . u_i))`: three `gemm`s (the
+  /// prepared product of ``preparedLossHessianVectorProduct(_:features:targets:weights:)``,
+  /// applied once).
   public func lossHessianVectorProduct(
     _ parameters: [Double], features: Matrix, targets: [Double], weights: [Double]?,
     vector: [Double]
   ) -> [Double] {
-    checkShapes(parameters, features: features, targets: targets, weights: weights)
-    precondition(vector.count == parameterCount, "HVP: vector has \(vector.count) entries")
-    let p = probabilities(parameters, features: features)
-    var q = Matrix.product(features, weightMatrix(vector), transposeB: true)
-    let k = classCount
-    for i in 0..<p.rows {
-      var dotPU = 0.0
-      for j in 0..<k { dotPU += p[i, j] * q[i, j] }
-      let w = weights?[i] ?? 1
-      for j in 0..<k { q[i, j] = w == 0 ? 0 : w * p[i, j] * (q[i, j] - dotPU) }
-    }
-    return Matrix.product(q, features, transposeA: true).elements
+    preparedLossHessianVectorProduct(
+      parameters, features: features, targets: targets, weights: weights)(vector)
   }
 
   /// Block `(k, l)` is `X^T diag(w_i (p_ik delta_kl - p_ik p_il)) X`: `K (K + 1) / 2`
