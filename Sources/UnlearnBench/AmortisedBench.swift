@@ -33,7 +33,8 @@ package enum AmortisedBench {
       (
         "O(d^2), 0.9", "O(d^2) steps, exact step at 0.9 of the budget (budgetFraction 0.9)",
         .downdatedFactor(
-          FastRemovalPolicy(amortisedSteps: AmortisedStepPolicy(budgetFraction: 0.9)))
+          CertifiedRemoval.FastRemovalPolicy(
+            amortisedSteps: CertifiedRemoval.AmortisedStepPolicy(budgetFraction: 0.9)))
       ),
       (
         "fused", "today's fast path: one fused pass per request (downdatedFactor(.default))",
@@ -42,7 +43,7 @@ package enum AmortisedBench {
     ]
     struct Run {
       var state: TrainedModel<LogisticRegression>
-      var before: RemovalWorkCounters
+      var before: CertifiedRemoval.WorkCounters
       var seconds: [Double] = []
       var work: [Double] = []
       var exact = 0
@@ -56,7 +57,8 @@ package enum AmortisedBench {
       let state = try TrainedModel.trainCertified(
         model: model, data: data, regularization: lambda, privacy: privacy, solver: path.solver,
         perturbation: .reproducibleNotPrivate(seed: 7))
-      runs.append(Run(state: state, before: state.removalWorkCounters ?? RemovalWorkCounters()))
+      runs.append(
+        Run(state: state, before: state.removalWorkCounters ?? CertifiedRemoval.WorkCounters()))
     }
     // The paths take turns request by request, so that a changing machine load hits them alike.
     benchProgress("amortised: \(requests) sequential removals per path, interleaved")
@@ -79,7 +81,7 @@ package enum AmortisedBench {
     }
     for (path, run) in zip(paths, runs) {
       let total = run.seconds.reduce(0, +)
-      let counters = run.state.removalWorkCounters ?? RemovalWorkCounters()
+      let counters = run.state.removalWorkCounters ?? CertifiedRemoval.WorkCounters()
       var figures: [String: Double] = [
         "amortised s per request (total / requests)": total / Double(requests),
         "total s": total,

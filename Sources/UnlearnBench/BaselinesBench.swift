@@ -14,18 +14,18 @@ package enum BaselinesBench {
       name: "digits-like even/odd")
     // The first-order baselines, with their default settings (20 epochs for the ascent ones).
     let firstOrder: [(String, any Unlearner)] = [
-      ("gradient ascent", GradientAscent(epochs: 20)),
-      ("neggrad+", NegGradPlus(epochs: 20)),
-      ("finetune", FineTune()),
-      ("scrub", SCRUB()),
-      ("fisher", FisherForgetting()),
+      ("gradient ascent", Baselines.GradientAscent(epochs: 20)),
+      ("neggrad+", Baselines.NegGradPlus(epochs: 20)),
+      ("finetune", Baselines.FineTune()),
+      ("scrub", Baselines.SCRUB()),
+      ("fisher", Baselines.FisherForgetting()),
     ]
     var order = SeededGenerator(seed: 17)
     let forget = Array(data.ids.shuffled(using: &order).prefix(14))
 
     let network = MultilayerPerceptron(layerSizes: [64, 20, 1], hiddenActivation: .tanh)
     benchProgress("baselines: training the 64-20-1 network (p = \(network.parameterCount))")
-    let networkTrainer = LBFGSTrainer(gradientTolerance: 1e-6, maximumIterations: 3000, seed: 3)
+    let networkTrainer = Training.LBFGS(gradientTolerance: 1e-6, maximumIterations: 3000, seed: 3)
     let networkState = try TrainedModel.train(
       model: network, data: data, regularization: 1e-3, trainer: networkTrainer)
     try compare(
@@ -43,10 +43,10 @@ package enum BaselinesBench {
     benchProgress("baselines: training logistic regression")
     let logisticState = try TrainedModel.train(
       model: logistic, data: data, regularization: 1e-3,
-      trainer: NewtonTrainer(gradientTolerance: 1e-10))
+      trainer: Training.Newton(gradientTolerance: 1e-10))
     try compare(
       label: "logistic", state: logisticState, forget: forget, repeats: repeats,
-      retrain: Retrain(trainer: NewtonTrainer(gradientTolerance: 1e-10)),
+      retrain: Retrain(trainer: Training.Newton(gradientTolerance: 1e-10)),
       methods: [
         ("newton (1 step, Cholesky)", NewtonRemoval())
       ] + firstOrder, into: &report)
@@ -64,7 +64,7 @@ package enum BaselinesBench {
         model: logistic, data: data, layout: layout, removedIDs: Set(one), regularization: 1e-3)
     }
     let monolithic = try timeMedian(repeats: repeats) {
-      _ = try Retrain(trainer: NewtonTrainer(gradientTolerance: 1e-10)).unlearn(
+      _ = try Retrain(trainer: Training.Newton(gradientTolerance: 1e-10)).unlearn(
         logisticState, forgetting: one)
     }
     report.rows.append(
@@ -92,7 +92,8 @@ package enum BaselinesBench {
         medianSeconds: reference.median, minimumSeconds: reference.minimum,
         maximumSeconds: reference.maximum, samples: repeats,
         figures: [
-          "do-nothing residual": try NaiveDeletion().unlearn(state, forgetting: forget).report
+          "do-nothing residual": try Baselines.NaiveDeletion().unlearn(state, forgetting: forget)
+            .report
             .gradientResidualNorm
         ]))
     for (name, method) in methods {

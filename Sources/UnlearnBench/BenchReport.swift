@@ -289,7 +289,7 @@ package enum TestMatrices {
 
 /// Loads Fashion-MNIST classes 0 vs 6 (12,000 x 784, rows L2-normalised) for benchmarks.
 package func fashionMNISTPair() throws -> Dataset {
-  try FashionMNIST.load(split: .train, classes: [0, 6], normalizeRows: true)
+  try Scenario.FashionMNIST.load(split: .train, classes: [0, 6], normalizeRows: true)
 }
 
 package func benchProgress(_ s: String) {
@@ -305,11 +305,11 @@ package enum TrainingBench {
       let objective = Objective(
         model: model, features: data.features, targets: data.targets, regularization: lambda)
       let trainers: [(String, any Trainer)] = [
-        ("Newton", NewtonTrainer(gradientTolerance: 1e-8)),
-        ("L-BFGS", LBFGSTrainer(gradientTolerance: 1e-8)),
+        ("Newton", Training.Newton(gradientTolerance: 1e-8)),
+        ("L-BFGS", Training.LBFGS(gradientTolerance: 1e-8)),
       ]
       for (name, trainer) in trainers {
-        var result: TrainingResult?
+        var result: Training.Result?
         let t = timeMedian(repeats: repeats) { result = trainer.train(objective) }
         report.rows.append(
           BenchRow(

@@ -29,7 +29,7 @@ package enum CertifiedBench {
     let requests = 100
 
     var fastMedian = Double.nan
-    for accounting in [BudgetAccounting.paper, .exactStep] {
+    for accounting in [CertifiedRemoval.Accounting.paper, .exactStep] {
       var finals: [String: (spent: Double, parameters: [Double])] = [:]
       for (label, solver) in [
         ("exact (.cholesky)", NewtonSolver.cholesky),
@@ -40,7 +40,7 @@ package enum CertifiedBench {
         var state = try TrainedModel.trainCertified(
           model: model, data: data, regularization: lambda, privacy: privacy,
           accounting: accounting, solver: solver, perturbation: .reproducibleNotPrivate(seed: 7))
-        let before = state.removalWorkCounters ?? RemovalWorkCounters()
+        let before = state.removalWorkCounters ?? CertifiedRemoval.WorkCounters()
         let method = CertifiedRemoval()
         benchProgress("certified: \(accounting.rawValue), \(label), \(requests) removals")
         var seconds = [Double]()
@@ -120,7 +120,7 @@ package enum CertifiedBench {
         minimumSeconds: retrain.minimum, maximumSeconds: retrain.maximum, samples: repeats,
         figures: ["fast path speedup (paper)": retrain.median / fastMedian]))
 
-    for accounting in [BudgetAccounting.paper, .exactStep] {
+    for accounting in [CertifiedRemoval.Accounting.paper, .exactStep] {
       benchProgress(
         "certified: \(accounting.rawValue), \(removals) sequential removals (fast path)")
       var state = try TrainedModel.trainCertified(

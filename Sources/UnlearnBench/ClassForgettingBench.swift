@@ -17,11 +17,11 @@ import Unlearning
 package enum ClassForgettingBench {
   package static func run(into report: inout BenchReport) throws {
     benchProgress("class forgetting: loading Fashion-MNIST (all 10 classes)")
-    let data = try FashionMNIST.load(split: .train, normalizeRows: true)
+    let data = try Scenario.FashionMNIST.load(split: .train, normalizeRows: true)
     let lambda = 1e-3  // compare's default, per sample
     let forgotten = 5
     let model = SoftmaxRegression(featureCount: data.featureCount, classCount: data.classCount)
-    let trainer = LBFGSTrainer(memory: 20, gradientTolerance: 1e-9, maximumIterations: 20_000)
+    let trainer = Training.LBFGS(memory: 20, gradientTolerance: 1e-9, maximumIterations: 20_000)
     benchProgress("class forgetting: training the original model (L-BFGS)")
     let (original, trainSeconds) = try timed {
       try TrainedModel.train(model: model, data: data, regularization: lambda, trainer: trainer)

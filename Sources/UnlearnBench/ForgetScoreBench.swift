@@ -6,20 +6,21 @@ import Unlearning
 /// L2-normalised, lambda = 1e-3), 20 random forget examples, the methods naive, gradient
 /// ascent, NegGrad+ and Newton removal, `N` model pairs (the challenge's 512 by default) in the
 /// paired design with warm starts, pairs run in parallel on every processor. One run: the
-/// wall-clock seconds of ``ForgetScoreExperiment/run(progress:)``, with seconds per pair and
+/// wall-clock seconds of ``ForgetScore/Experiment/run(progress:)``, with seconds per pair and
 /// the scores as figures.
 package enum ForgetScoreBench {
   package static func run(modelCount: Int, into report: inout BenchReport) throws {
     benchProgress("forget score: loading Fashion-MNIST 0 vs 6")
     let train = try fashionMNISTPair()
-    let test = try FashionMNIST.load(split: .test, classes: [0, 6], normalizeRows: true)
+    let test = try Scenario.FashionMNIST.load(split: .test, classes: [0, 6], normalizeRows: true)
     let forget = try ForgetScore.randomForgetSet(train, count: 20, seed: 42 &+ 0x5eed)
     let model = LogisticRegression(featureCount: train.featureCount)
     let methods: [any Unlearner] = [
-      NaiveDeletion(), GradientAscent(), NegGradPlus(beta: 0.9), NewtonRemoval(),
+      Baselines.NaiveDeletion(), Baselines.GradientAscent(), Baselines.NegGradPlus(beta: 0.9),
+      NewtonRemoval(),
     ]
-    let experiment = ForgetScoreExperiment(
-      model: model, trainer: NewtonTrainer(gradientTolerance: 1e-10),
+    let experiment = ForgetScore.Experiment(
+      model: model, trainer: Training.Newton(gradientTolerance: 1e-10),
       regularization: CertifiedBench.lambda, train: train, test: test, forget: forget,
       methods: methods, modelCount: modelCount, seed: 42)
     let start = DispatchTime.now().uptimeNanoseconds

@@ -8,13 +8,13 @@ package enum InfluenceBench {
   package static func run(repeats: Int, into report: inout BenchReport) throws {
     FileHandle.standardError.write(
       Data("bench: influence (Fashion-MNIST 0 vs 6, all training samples)\n".utf8))
-    let train = try FashionMNIST.load(split: .train, classes: [0, 6])
-    let test = try FashionMNIST.load(split: .test, classes: [0, 6], limit: 1, seed: 1)
-    let point = TestPoint(features: test.features.row(0), target: test.targets[0])
-    var runs = [[InfluenceBenchmark.Row]]()
+    let train = try Scenario.FashionMNIST.load(split: .train, classes: [0, 6])
+    let test = try Scenario.FashionMNIST.load(split: .test, classes: [0, 6], limit: 1, seed: 1)
+    let point = Influence.TestPoint(features: test.features.row(0), target: test.targets[0])
+    var runs = [[Influence.Benchmark.Row]]()
     for _ in 0..<repeats {
       runs.append(
-        try InfluenceBenchmark.run(train: train, testPoint: point, regularization: 1e-3))
+        try Influence.Benchmark.run(train: train, testPoint: point, regularization: 1e-3))
     }
     func median(_ values: [Double]) -> Double {
       let s = values.sorted()

@@ -196,7 +196,7 @@ struct Compare: ParsableCommand {
     guard let model else { return nil }
     let activation = self.activation ?? (isMulticlassImages ? "relu" : "tanh")
     let hidden = self.hidden ?? (isMulticlassImages ? "128" : "20")
-    guard let act = Activation(rawValue: activation) else {
+    guard let act = MultilayerPerceptron.Activation(rawValue: activation) else {
       throw ValidationError("unknown activation '\(activation)'")
     }
     let widths = try hidden.split(separator: ",").map { w -> Int in
@@ -226,7 +226,7 @@ struct Compare: ParsableCommand {
     }
     guard let position = selected.firstIndex(of: k) else {
       throw CLIError(
-        "--forget-class \(k) (\(FashionMNIST.classNames[k])) is not among --classes \(data.classes)"
+        "--forget-class \(k) (\(Scenario.FashionMNIST.classNames[k])) is not among --classes \(data.classes)"
       )
     }
     return position

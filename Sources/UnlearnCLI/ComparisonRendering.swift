@@ -243,7 +243,7 @@ enum ComparisonRendering {
   /// The first 15 forgotten patients with predictions before and after each method (hospital).
   static func patientTable(_ r: Comparison.Result) -> String {
     guard case .hospital(let seed) = r.configuration.scenario else { return "" }
-    let patients = HospitalScenario.patients(seed: seed)
+    let patients = Scenario.Hospital.patients(seed: seed)
     var out =
       "\nThe first 15 forgotten patients (P = predicted diabetic; x marks a wrong prediction):\n"
     for summary in r.models {
@@ -254,12 +254,12 @@ enum ComparisonRendering {
       header += rows.map(\.method)
       var lines = [header]
       for id in r.forgottenIDs.prefix(15) {
-        let index = id.rawValue - HospitalScenario.firstPatientID
+        let index = id.rawValue - Scenario.Hospital.firstPatientID
         guard index >= 0, index < patients.count else { continue }
         let p = patients[index]
         let x = Matrix(
           rows: 1, columns: 2,
-          elements: HospitalScenario.scaledFeatures(age: p.age, glucose: p.glucose))
+          elements: Scenario.Hospital.scaledFeatures(age: p.age, glucose: p.glucose))
         func cell(_ theta: [Double]) -> String {
           let prob = summary.specification.probabilities(theta, features: x)[0, 1]
           let predicted = prob >= 0.5 ? 1 : 0
@@ -392,7 +392,7 @@ enum ComparisonRendering {
       xLabel: "age (years)", yLabel: "glucose (mg/dL)")
     plot.xRange = 10...90
     plot.yRange = 40...220
-    let patients = HospitalScenario.patients(seed: seed)
+    let patients = Scenario.Hospital.patients(seed: seed)
     let forgotten = Set(r.forgottenIDs)
     let healthy = patients.filter { $0.label == 0 }
     let diabetic = patients.filter { $0.label == 1 }
@@ -441,13 +441,14 @@ enum ComparisonRendering {
   }
 
   /// The glucose level where P(diabetic) crosses 0.5 at this age (first crossing from below).
-  static func boundaryGlucose(_ spec: ModelSpecification, _ theta: [Double], age: Double) -> Double?
+  static func boundaryGlucose(_ spec: ModelFile.Specification, _ theta: [Double], age: Double)
+    -> Double?
   {
     func p(_ g: Double) -> Double {
       spec.probabilities(
         theta,
         features: Matrix(
-          rows: 1, columns: 2, elements: HospitalScenario.scaledFeatures(age: age, glucose: g)))[
+          rows: 1, columns: 2, elements: Scenario.Hospital.scaledFeatures(age: age, glucose: g)))[
           0, 1] - 0.5
     }
     var lo = 20.0

@@ -52,7 +52,7 @@ enum EngineChoice {
   ///
   /// - Throws: `CLIError` when even L-BFGS (about `2m + 8` vectors of length `p`, `m = 20`)
   ///   would not fit in half the available memory.
-  static func trainer(for spec: ModelSpecification, seed: UInt64) throws -> (
+  static func trainer(for spec: ModelFile.Specification, seed: UInt64) throws -> (
     trainer: any Trainer, description: String
   ) {
     let p = spec.parameterCount
@@ -64,12 +64,12 @@ enum EngineChoice {
       )
     }
     let library = spec.defaultTrainer(seed: seed)
-    guard library is NewtonTrainer, !denseFits(parameterCount: p) else {
-      let name = library is NewtonTrainer ? "Newton (dense \(p) x \(p) Hessian)" : "L-BFGS"
+    guard library is Training.Newton, !denseFits(parameterCount: p) else {
+      let name = library is Training.Newton ? "Newton (dense \(p) x \(p) Hessian)" : "L-BFGS"
       return (library, "trainer: \(name), \(p) parameters")
     }
     return (
-      LBFGSTrainer(memory: 20, gradientTolerance: 1e-9, maximumIterations: 20_000, seed: seed),
+      Training.LBFGS(memory: 20, gradientTolerance: 1e-9, maximumIterations: 20_000, seed: seed),
       "trainer: L-BFGS, \(p) parameters (a dense Hessian would need \(denseSize(parameterCount: p)); "
         + "the limit is \(denseParameterLimit) parameters and 3 matrices in half the free memory)"
     )

@@ -116,7 +116,7 @@ struct EvaluateCommand: ParsableCommand {
       throw ValidationError("--models must be at least 2")
     }
     guard forget >= 1 else { throw ValidationError("--forget must be at least 1") }
-    guard ThresholdAttackEstimator.Search(cliName: thresholds) != nil else {
+    guard Metrics.ThresholdAttackEstimator.Search(cliName: thresholds) != nil else {
       throw ValidationError("--thresholds must be challenge or exhaustive")
     }
     guard retainFraction > 0, retainFraction <= 1 else {
@@ -133,7 +133,7 @@ struct EvaluateCommand: ParsableCommand {
       throw ValidationError("--audit-certificate needs --model logistic")
     }
     _ = try hiddenWidths()
-    guard Activation(rawValue: activation) != nil else {
+    guard MultilayerPerceptron.Activation(rawValue: activation) != nil else {
       throw ValidationError("unknown activation '\(activation)'")
     }
   }
@@ -182,9 +182,9 @@ struct EvaluateCommand: ParsableCommand {
         }
       }
     let names = try parsedMethods()
-    let search = ThresholdAttackEstimator.Search(cliName: thresholds) ?? .challengeGrid
+    let search = Metrics.ThresholdAttackEstimator.Search(cliName: thresholds) ?? .challengeGrid
     let n = resolvedModelCount
-    var report: ForgetScoreReport
+    var report: ForgetScore.Report
     let description: String
     switch model {
     case "logistic":
@@ -196,22 +196,22 @@ struct EvaluateCommand: ParsableCommand {
       let m = LogisticRegression(featureCount: train.featureCount)
       description = "logistic regression (p = \(m.parameterCount))"
       report = try experiment(
-        m, trainer: NewtonTrainer(gradientTolerance: 1e-10), names: names, train: train,
+        m, trainer: Training.Newton(gradientTolerance: 1e-10), names: names, train: train,
         test: test, forget: forgetSet, n: n, search: search)
     case "softmax":
       let m = SoftmaxRegression(featureCount: train.featureCount, classCount: train.classCount)
       description = "softmax regression (p = \(m.parameterCount))"
       let trainer: any Trainer =
         m.parameterCount > Self.directSolveLimit
-        ? LBFGSTrainer(memory: 20, gradientTolerance: 1e-9, maximumIterations: 20_000)
-        : NewtonTrainer(gradientTolerance: 1e-10)
+        ? Training.LBFGS(memory: 20, gradientTolerance: 1e-9, maximumIterations: 20_000)
+        : Training.Newton(gradientTolerance: 1e-10)
       report = try experiment(
         m, trainer: trainer, names: names, train: train, test: test, forget: forgetSet, n: n,
         search: search)
     default:
       let outputs = train.classCount == 2 ? 1 : train.classCount
       let sizes = [train.featureCount] + (try hiddenWidths()) + [outputs]
-      let act = Activation(rawValue: activation) ?? .tanh
+      let act = MultilayerPerceptron.Activation(rawValue: activation) ?? .tanh
       let m = MultilayerPerceptron(layerSizes: sizes, hiddenActivation: act)
       description =
         "MLP \(sizes.map(String.init).joined(separator: "-")) \(act.rawValue) (p = \(m.parameterCount))"
@@ -220,7 +220,7 @@ struct EvaluateCommand: ParsableCommand {
       )
       report = try experiment(
         m,
-        trainer: LBFGSTrainer(gradientTolerance: 1e-8, maximumIterations: networkIterations),
+        trainer: Training.LBFGS(gradientTolerance: 1e-8, maximumIterations: networkIterations),
         names: names, train: train, test: test, forget: forgetSet, n: n, search: search)
     }
     // Rows carry the option spelling (e.g. neggrad-plus), not the library's display names.
@@ -229,12 +229,12 @@ struct EvaluateCommand: ParsableCommand {
       Self.table(
         report, scenario: scenario.description, model: description, trainCount: train.count,
         testCount: test.count))
-    var uliraReport: ULiRAReport?
+    var uliraReport: ULiRA.Report?
     if ulira {
       uliraReport = try runULiRA(names: names, train: train, test: test, forget: forgetSet)
       if let uliraReport { print(Self.uliraTable(uliraReport)) }
     }
-    var audit: CertificateAuditReport?
+    var audit: RemovalCertificate.AuditReport?
     if auditCertificate {
       let privacy = try privacy.privacy()
       let audited = try runReportingErrors {
@@ -264,13 +264,13 @@ struct EvaluateCommand: ParsableCommand {
 
   /// U-LiRA with the same model, methods and forget set.
   func runULiRA(names: [String], train: Dataset, test: Dataset, forget: [SampleID]) throws
-    -> ULiRAReport
+    -> ULiRA.Report
   {
     func run<Model: TwiceDifferentiableModel>(_ m: Model, trainer: any Trainer) throws
-      -> ULiRAReport
+      -> ULiRA.Report
     {
       var report = try runReportingErrors {
-        try ULiRAExperiment(
+        try ULiRA.Experiment(
           model: m, trainer: trainer, regularization: lambda, train: train, test: test,
           forget: forget, methods: names.map { Self.unlearner($0, for: m) },
           modelCount: shadowModels, seed: seed,
@@ -286,26 +286,27 @@ struct EvaluateCommand: ParsableCommand {
     case "logistic":
       return try run(
         LogisticRegression(featureCount: train.featureCount),
-        trainer: NewtonTrainer(gradientTolerance: 1e-10))
+        trainer: Training.Newton(gradientTolerance: 1e-10))
     case "softmax":
       let m = SoftmaxRegression(featureCount: train.featureCount, classCount: train.classCount)
       let trainer: any Trainer =
         m.parameterCount > Self.directSolveLimit
-        ? LBFGSTrainer(memory: 20, gradientTolerance: 1e-9, maximumIterations: 20_000)
-        : NewtonTrainer(gradientTolerance: 1e-10)
+        ? Training.LBFGS(memory: 20, gradientTolerance: 1e-9, maximumIterations: 20_000)
+        : Training.Newton(gradientTolerance: 1e-10)
       return try run(m, trainer: trainer)
     default:
       let outputs = train.classCount == 2 ? 1 : train.classCount
       let sizes = [train.featureCount] + (try hiddenWidths()) + [outputs]
       let m = MultilayerPerceptron(
-        layerSizes: sizes, hiddenActivation: Activation(rawValue: activation) ?? .tanh)
+        layerSizes: sizes,
+        hiddenActivation: MultilayerPerceptron.Activation(rawValue: activation) ?? .tanh)
       return try run(
-        m, trainer: LBFGSTrainer(gradientTolerance: 1e-8, maximumIterations: networkIterations))
+        m, trainer: Training.LBFGS(gradientTolerance: 1e-8, maximumIterations: networkIterations))
     }
   }
 
   /// The U-LiRA table: one row per family of models.
-  static func uliraTable(_ report: ULiRAReport) -> String {
+  static func uliraTable(_ report: ULiRA.Report) -> String {
     func f(_ x: Double?) -> String { x.map { String(format: "%.3f", $0) } ?? "-" }
     var out = "U-LiRA (per-example Gaussian likelihood-ratio attack)\n"
     out +=
@@ -331,7 +332,7 @@ struct EvaluateCommand: ParsableCommand {
   }
 
   /// The certificate audit as a few lines.
-  static func auditTable(_ r: CertificateAuditReport) -> String {
+  static func auditTable(_ r: RemovalCertificate.AuditReport) -> String {
     let a = r.attack
     func f(_ x: Double?) -> String {
       x.map { $0.isFinite ? String(format: "%.3g", $0) : "inf" } ?? "-"
@@ -357,14 +358,14 @@ struct EvaluateCommand: ParsableCommand {
 
   func experiment<Model: TwiceDifferentiableModel>(
     _ model: Model, trainer: any Trainer, names: [String], train: Dataset, test: Dataset,
-    forget: [SampleID], n: Int, search: ThresholdAttackEstimator.Search
-  ) throws -> ForgetScoreReport {
+    forget: [SampleID], n: Int, search: Metrics.ThresholdAttackEstimator.Search
+  ) throws -> ForgetScore.Report {
     let unlearners = names.map { Self.unlearner($0, for: model) }
-    let experiment = ForgetScoreExperiment(
+    let experiment = ForgetScore.Experiment(
       model: model, trainer: trainer, regularization: lambda, train: train, test: test,
       forget: forget, methods: unlearners, modelCount: n, retainFraction: retainFraction,
       sharesSubsets: !independentHalves, seed: seed,
-      estimator: ThresholdAttackEstimator(search: search),
+      estimator: Metrics.ThresholdAttackEstimator(search: search),
       parallelism: parallel ?? ProcessInfo.processInfo.activeProcessorCount)
     return try runReportingErrors { try experiment.run(progress: progressLine) }
   }
@@ -375,9 +376,9 @@ struct EvaluateCommand: ParsableCommand {
   {
     let large = model.parameterCount > directSolveLimit
     switch name {
-    case "naive": return NaiveDeletion()
-    case "gradient-ascent": return GradientAscent()
-    case "neggrad-plus": return NegGradPlus(beta: 0.9)
+    case "naive": return Baselines.NaiveDeletion()
+    case "gradient-ascent": return Baselines.GradientAscent()
+    case "neggrad-plus": return Baselines.NegGradPlus(beta: 0.9)
     default:
       if model.isConvex {
         return large
@@ -394,7 +395,7 @@ struct EvaluateCommand: ParsableCommand {
 
   /// The results table: one row per method, then the noise floor.
   static func table(
-    _ report: ForgetScoreReport, scenario: String, model: String, trainCount: Int, testCount: Int
+    _ report: ForgetScore.Report, scenario: String, model: String, trainCount: Int, testCount: Int
   ) -> String {
     let e = report.estimator
     var out = "Forget score (NeurIPS 2023 unlearning challenge)\n"
@@ -427,7 +428,7 @@ struct EvaluateCommand: ParsableCommand {
           : 0.5 * (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]))
       let beyond = row.epsilons.filter { $0 >= report.maximumEpsilon }.count
       lines.append([
-        row.method == ForgetScoreExperiment<LogisticRegression>.noiseFloorName
+        row.method == ForgetScore.Experiment<LogisticRegression>.noiseFloorName
           ? "\(row.method) (noise floor)" : row.method,
         String(format: "%.4f", row.forgetScore), String(format: "%.4f", row.finalScore),
         percent(row.retainAccuracy), percent(row.testAccuracy), percent(row.forgetAccuracy),
@@ -473,7 +474,7 @@ struct EvaluateCommand: ParsableCommand {
   }
 }
 
-extension ThresholdAttackEstimator.Search {
+extension Metrics.ThresholdAttackEstimator.Search {
   /// `challenge` or `exhaustive`.
   init?(cliName: String) {
     switch cliName {
@@ -526,9 +527,9 @@ public struct EvaluateDocument: Codable, Sendable {
   /// Notes (e.g. unconverged retrainings).
   public var notes: [String]
   /// U-LiRA (with `--ulira`), else absent.
-  public var ulira: ULiRAReport?
+  public var ulira: ULiRA.Report?
   /// The certificate audit (with `--audit-certificate`), else absent.
-  public var certificateAudit: CertificateAuditReport?
+  public var certificateAudit: RemovalCertificate.AuditReport?
 
   /// Mean accuracies of a group of models.
   public struct Accuracies: Codable, Sendable {
@@ -555,8 +556,8 @@ public struct EvaluateDocument: Codable, Sendable {
     public var meanSeconds: Double
   }
 
-  init(report: ForgetScoreReport, scenario: String, model: String, regularization: Double) {
-    func method(_ row: ForgetScoreReport.Row) -> Method {
+  init(report: ForgetScore.Report, scenario: String, model: String, regularization: Double) {
+    func method(_ row: ForgetScore.Report.Row) -> Method {
       Method(
         method: row.method, unlearnedConfidences: row.unlearnedConfidences,
         retrainedConfidences: row.retrainedConfidences, epsilons: row.epsilons,

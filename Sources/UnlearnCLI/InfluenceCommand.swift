@@ -53,7 +53,7 @@ struct InfluenceCommand: ParsableCommand {
     help:
       "How removal treats the regulariser: rescaled (lambda n_R / 2, as remove --method retrain) | fixed (Koh & Liang)."
   )
-  var regularization: RemovalRegularization = .rescaled
+  var regularization: Influence.Regularization = .rescaled
 
   @Option(parsing: .unconditional, help: "Damping added to the Hessian (networks).")
   var damping: Double = 0
@@ -119,13 +119,13 @@ struct InfluenceCommand: ParsableCommand {
       )
     }
     if solver == nil { progressLine("IHVP solver: \(name) (\(p) parameters)") }
-    let ihvp: IHVPSolver =
+    let ihvp: Influence.IHVPSolver =
       switch name {
       case "cg": .conjugateGradient(.init())
       case "lissa": .lissa(.init())
       default: .direct
       }
-    let point = TestPoint(features: test.features.row(row), target: test.targets[row])
+    let point = Influence.TestPoint(features: test.features.row(row), target: test.targets[row])
     let ranked = try runReportingErrors {
       try file.model.accept(
         InfluenceVisitor(
@@ -176,20 +176,20 @@ struct InfluenceOutput: Encodable {
   var testID: SampleID
   var testIndex: Int
   /// `rescaled` (lambda n_R / 2, as `remove --method retrain`) or `fixed` (Koh & Liang).
-  var regularization: RemovalRegularization
-  var ranking: RankedInfluences
+  var regularization: Influence.Regularization
+  var ranking: Influence.Ranking
 }
 
 struct InfluenceVisitor: ModelVisitor {
   var file: ModelFile
   var train: Dataset
-  var point: TestPoint
-  var solver: IHVPSolver
+  var point: Influence.TestPoint
+  var solver: Influence.IHVPSolver
   var damping: Double
   var top: Int
-  var regularization: RemovalRegularization
+  var regularization: Influence.Regularization
 
-  func visit<Model: TwiceDifferentiableModel>(_ model: Model) throws -> RankedInfluences {
+  func visit<Model: TwiceDifferentiableModel>(_ model: Model) throws -> Influence.Ranking {
     let influence = try InfluenceFunctions(
       model: model, parameters: file.parameters, dataset: train,
       regularization: file.regularization,
@@ -199,4 +199,4 @@ struct InfluenceVisitor: ModelVisitor {
   }
 }
 
-extension RemovalRegularization: ExpressibleByArgument {}
+extension Influence.Regularization: ExpressibleByArgument {}

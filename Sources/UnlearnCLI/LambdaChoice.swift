@@ -78,7 +78,7 @@ package enum LambdaSelection {
   ///   - seed: the seed of the validation split.
   /// - Throws: `CLIError` when the training rows are too few to split, and training errors.
   package static func choose(
-    spec: ModelSpecification, train: Dataset, trainer: any Trainer, seed: UInt64
+    spec: ModelFile.Specification, train: Dataset, trainer: any Trainer, seed: UInt64
   ) throws -> Outcome {
     let (fit, validation) = try runReportingErrors {
       try train.split(testFraction: validationFraction, seed: seed)

@@ -2,9 +2,9 @@ import ArgumentParser
 import Foundation
 import Unlearning
 
-extension BudgetAccounting: ExpressibleByArgument {}
-extension CertificateBound: ExpressibleByArgument {}
-extension Calibration: ExpressibleByArgument {}
+extension CertifiedRemoval.Accounting: ExpressibleByArgument {}
+extension RemovalCertificate.Bound: ExpressibleByArgument {}
+extension PrivacyParameters.Calibration: ExpressibleByArgument {}
 
 /// `--model`: a model kind.
 enum ModelKind: String, ExpressibleByArgument, CaseIterable {
@@ -68,7 +68,7 @@ package struct PrivacyOptions: ParsableArguments {
   var budget: Double?
 
   @Option(help: "Certified: budget accounting (exact-step | paper).")
-  package var accounting: BudgetAccounting = .exactStep
+  package var accounting: CertifiedRemoval.Accounting = .exactStep
 
   @Option(
     help:
@@ -80,7 +80,7 @@ package struct PrivacyOptions: ParsableArguments {
     help:
       "Certified: how sigma and the budget relate (exact: the Gaussian privacy profile, valid for every epsilon; classic: Guo et al.'s formula, refused where it fails)."
   )
-  var calibration: Calibration = .exact
+  var calibration: PrivacyParameters.Calibration = .exact
 
   package func validate() throws {
     if sigma != nil && budget != nil {
@@ -244,7 +244,7 @@ struct Train: ParsableCommand {
     let file: ModelFile = try runReportingErrors {
       if certified {
         let privacy = try privacyOptions.privacy()
-        let trainer = NewtonTrainer(gradientTolerance: 1e-10, seed: seed)
+        let trainer = Training.Newton(gradientTolerance: 1e-10, seed: seed)
         let common = (privacy, privacyOptions.accounting, privacyOptions.solver.solver)
         if train.classCount == 2 && model == .logistic {
           let state = try TrainedModel.trainCertified(
@@ -303,7 +303,7 @@ struct Train: ParsableCommand {
     )
   }
 
-  func specification(for train: Dataset) throws -> ModelSpecification {
+  func specification(for train: Dataset) throws -> ModelFile.Specification {
     switch model {
     case .logistic:
       guard train.classCount == 2 else {
@@ -315,7 +315,7 @@ struct Train: ParsableCommand {
     case .softmax:
       return .softmax(featureCount: train.featureCount, classCount: train.classCount)
     case .mlp:
-      guard let act = Activation(rawValue: activation) else {
+      guard let act = MultilayerPerceptron.Activation(rawValue: activation) else {
         throw ValidationError("unknown activation '\(activation)'")
       }
       let widths = try hidden.split(separator: ",").map { w -> Int in
@@ -358,7 +358,7 @@ struct SISATrainVisitor: ModelVisitor {
   var aggregation: SISA.Aggregation
 
   func visit<Model: TwiceDifferentiableModel>(_ model: Model) throws -> ModelFile {
-    guard let settings = TrainerSettings(trainer) else {
+    guard let settings = Training.Settings(trainer) else {
       throw CLIError("SISA cannot store the trainer \(type(of: trainer))")
     }
     let start = DispatchTime.now().uptimeNanoseconds

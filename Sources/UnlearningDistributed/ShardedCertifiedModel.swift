@@ -18,10 +18,10 @@ public struct ShardedRemovalResult: Sendable {
 ///
 /// Layout: each rank holds its shard's rows, their weights and predictors (`O(n_k d)`);
 /// every rank holds the same `d`-sized state: `theta`, `b`, the gradient, the `d x d` Cholesky
-/// factor and the ``CertificationState`` (bitwise identical on every rank). The methods are
+/// factor and the ``CertifiedRemoval/State`` (bitwise identical on every rank). The methods are
 /// collective: every rank calls them in the same order with the same arguments.
 ///
-/// Same answers as one process: training runs the single-process ``NewtonTrainer`` on a
+/// Same answers as one process: training runs the single-process ``Training/Newton`` on a
 /// ``ShardedModel``; removal follows the single-process solver's control flow step for step
 /// (strategy, refinement, refresh, retrain rules), so parameters and certificates agree with
 /// ``CertifiedRemoval`` up to round-off and the decisions (steps taken, refreshes, retrains,
@@ -42,11 +42,11 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
   /// The secret `b` (replicated; drawn on rank 0 and broadcast).
   public private(set) var perturbation: [Double]
   /// The certification state (replicated).
-  public private(set) var certification: CertificationState
+  public private(set) var certification: CertifiedRemoval.State
   /// Removed ids, in removal order (replicated).
   public private(set) var removedIDs: [SampleID]
   /// The last (re)training run.
-  public private(set) var training: TrainingResult
+  public private(set) var training: Training.Result
   /// This rank's row weights (0 = removed).
   public private(set) var weights: [Double]
   /// The optimiser of budget-triggered retrains.
@@ -77,10 +77,10 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
   ///   budget), ``DistributedError``.
   public static func trainCertified(
     model: Head, data: ShardedData, regularization: Double, privacy: PrivacyParameters,
-    accounting: BudgetAccounting = .exactStep, bound: CertificateBound? = nil,
+    accounting: CertifiedRemoval.Accounting = .exactStep, bound: RemovalCertificate.Bound? = nil,
     solver: NewtonSolver = .default, maximumSteps: Int = 4,
-    trainer: some Trainer = NewtonTrainer(gradientTolerance: 1e-10),
-    perturbation: PerturbationSource = .system
+    trainer: some Trainer = Training.Newton(gradientTolerance: 1e-10),
+    perturbation: CertifiedRemoval.PerturbationSource = .system
   ) throws -> ShardedCertifiedModel {
     guard regularization > 0, regularization.isFinite else {
       throw UnlearningError.invalidArgument(
@@ -135,7 +135,7 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
     let training = try data.train(
       model: model, regularization: regularization, weights: weights, perturbation: b,
       trainer: trainer)
-    let certification: CertificationState = try decodeThroughJSON(
+    let certification: CertifiedRemoval.State = try decodeThroughJSON(
       CertificationFields(
         privacy: privacy, accounting: accounting,
         bound: bound ?? (accounting == .paper ? .guo : .tight), solver: solver,
@@ -166,8 +166,8 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
   ///   shapes that do not fit, ``DistributedError``.
   public init(
     model: Head, data: ShardedData, regularization: Double, parameters: [Double],
-    perturbation: [Double], certification: CertificationState, removedIDs: [SampleID],
-    training: TrainingResult, trainer: any Trainer = NewtonTrainer(gradientTolerance: 1e-10)
+    perturbation: [Double], certification: CertifiedRemoval.State, removedIDs: [SampleID],
+    training: Training.Result, trainer: any Trainer = Training.Newton(gradientTolerance: 1e-10)
   ) throws(DistributedError) {
     guard parameters.count == model.parameterCount, perturbation.count == model.parameterCount
     else {
@@ -223,7 +223,7 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
   /// `b` from `source`, drawn on rank 0 only and broadcast (the system CSPRNG is never
   /// consulted on other ranks).
   static func drawPerturbation(
-    _ source: PerturbationSource, count: Int, sigma: Double, draw: Int,
+    _ source: CertifiedRemoval.PerturbationSource, count: Int, sigma: Double, draw: Int,
     communicator: Communicator
   ) throws(DistributedError) -> [Double] {
     let mine =
@@ -242,7 +242,7 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
   }
 
   /// Work counters of the solver cache since training or loading.
-  public var removalWorkCounters: RemovalWorkCounters { solver.statistics }
+  public var removalWorkCounters: CertifiedRemoval.WorkCounters { solver.statistics }
 
   /// Removes `ids` and certifies the result (collective; see the type's cost summary).
   ///
@@ -474,19 +474,19 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
   }
 }
 
-/// The fields of a ``CertificationState`` under its JSON keys (its memberwise initializer is
+/// The fields of a ``CertifiedRemoval/State`` under its JSON keys (its memberwise initializer is
 /// internal to `Unlearning`; its decoder is the public way in).
 struct CertificationFields: Encodable {
   var privacy: PrivacyParameters
-  var accounting: BudgetAccounting
-  var bound: CertificateBound
+  var accounting: CertifiedRemoval.Accounting
+  var bound: RemovalCertificate.Bound
   var solver: NewtonSolver
   var maximumSteps: Int
   var spectralNorm: Double
   var headSpent: [Double]
   var retrainCount: Int
   var certificates: [RemovalCertificate]
-  var perturbationSource: PerturbationSource
+  var perturbationSource: CertifiedRemoval.PerturbationSource
   var perturbationDraws: Int
 }
 
@@ -504,8 +504,8 @@ func decodeThroughJSON<T: Decodable>(_ fields: some Encodable) throws -> T {
 /// The fields of a ``RemovalCertificate``, encoded with its JSON keys (the certificate's
 /// initializer is internal to `Unlearning`; its decoder is the public way in).
 struct CertificateFields: Encodable {
-  var accounting: BudgetAccounting
-  var bound: CertificateBound
+  var accounting: CertifiedRemoval.Accounting
+  var bound: RemovalCertificate.Bound
   var epsilon: Double
   var delta: Double
   var sigma: Double

@@ -91,7 +91,7 @@ struct ShardedHeadSolver<Head: CertifiableHead>: Sendable {
   var requestsSinceRefresh = 0
   var predictorUpdates = 0
   static var predictorRecomputeInterval: Int { 64 }
-  var statistics = RemovalWorkCounters()
+  var statistics = CertifiedRemoval.WorkCounters()
 
   /// `z` and `g` (two local passes, one all-reduce of `d`), and for the downdated strategy a
   /// fresh factor.

@@ -14,13 +14,13 @@ public enum ShardedIHVPSolver: Sendable, Equatable {
 /// The most helpful and most harmful training rows of every rank for one test point.
 public struct ShardedInfluenceRanking: Sendable, Codable, Equatable {
   /// Rows with positive values, largest first (removing them raises the test loss most).
-  public var helpful: [RankedInfluences.Entry]
+  public var helpful: [Influence.Ranking.Entry]
   /// Rows with negative values, most negative first.
-  public var harmful: [RankedInfluences.Entry]
+  public var harmful: [Influence.Ranking.Entry]
   /// The IHVP's diagnostics (`solver` is `direct` or `cg`).
-  public var ihvp: IHVPDiagnostics
+  public var ihvp: Influence.IHVPSolver.Diagnostics
   /// Seconds: the IHVP (Hessian or CG included) and the local scoring pass plus the gather.
-  public var timing: InfluenceTiming
+  public var timing: Influence.Timing
 }
 
 extension ShardedData {
@@ -48,7 +48,7 @@ extension ShardedData {
   /// - Throws: ``DistributedError``.
   public func topInfluences<Model: GeneralizedLinearModel>(
     model: Model, parameters: [Double], regularization: Double, weights: [Double]? = nil,
-    on testPoint: TestPoint, count: Int, solver: ShardedIHVPSolver = .direct,
+    on testPoint: Influence.TestPoint, count: Int, solver: ShardedIHVPSolver = .direct,
     damping: Double = 0
   ) throws(DistributedError) -> ShardedInfluenceRanking {
     guard !model.fitsIntercept else {
@@ -76,7 +76,7 @@ extension ShardedData {
     ).first[0]
     let testGradient = testPoint.features.scaled(by: testFirst)
     let shift = regularization + damping
-    var diagnostics: IHVPDiagnostics
+    var diagnostics: Influence.IHVPSolver.Diagnostics
     var s: [Double]
     switch solver {
     case .direct:
@@ -90,7 +90,7 @@ extension ShardedData {
         throw .notPositiveDefinite("the mean-form Hessian could not be factored: \(error)")
       }
       s = factor.solve(testGradient)
-      diagnostics = IHVPDiagnostics(
+      diagnostics = Influence.IHVPSolver.Diagnostics(
         solver: "direct", damping: damping, iterations: 0, relativeResidual: nil,
         converged: true)
     case .conjugateGradient(let tolerance):
@@ -110,7 +110,7 @@ extension ShardedData {
       let solution = ConjugateGradient(tolerance: tolerance).solve(op, testGradient)
       try failure.rethrow()
       s = solution.solution
-      diagnostics = IHVPDiagnostics(
+      diagnostics = Influence.IHVPSolver.Diagnostics(
         solver: "cg", damping: damping, iterations: solution.iterations,
         relativeResidual: solution.relativeResidual, converged: solution.converged)
     }
@@ -129,12 +129,12 @@ extension ShardedData {
       payload.append(values[i])
     }
     let parts = try mpi { () throws(MPIError) in try communicator.allGather(payload) }
-    var allHelpful: [RankedInfluences.Entry] = []
-    var allHarmful: [RankedInfluences.Entry] = []
+    var allHelpful: [Influence.Ranking.Entry] = []
+    var allHarmful: [Influence.Ranking.Entry] = []
     for part in parts {
       let helpfulCount = Int(part[0])
       for k in 0..<((part.count - 1) / 2) {
-        let entry = RankedInfluences.Entry(
+        let entry = Influence.Ranking.Entry(
           id: SampleID(Int(part[1 + 2 * k])), value: part[2 + 2 * k])
         if k < helpfulCount { allHelpful.append(entry) } else { allHarmful.append(entry) }
       }
@@ -145,7 +145,7 @@ extension ShardedData {
     return ShardedInfluenceRanking(
       helpful: Array(allHelpful.prefix(count)), harmful: Array(allHarmful.prefix(count)),
       ihvp: diagnostics,
-      timing: InfluenceTiming(
+      timing: Influence.Timing(
         fitSeconds: 0, ihvpSeconds: ihvpSeconds, scoringSeconds: scoringSeconds))
   }
 }

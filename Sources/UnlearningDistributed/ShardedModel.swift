@@ -18,7 +18,7 @@ final class CollectiveFailure: @unchecked Sendable {
 }
 
 /// A model whose data terms are summed over every rank's rows: the single-process trainers
-/// (``NewtonTrainer``, ``LBFGSTrainer``, ...) run unchanged on it, in lockstep on every rank.
+/// (``Training/Newton``, ``Training/LBFGS``, ...) run unchanged on it, in lockstep on every rank.
 ///
 /// Each rank's ``Objective`` holds only its shard of rows; this wrapper adds the other ranks'
 /// contributions to every sum over rows: loss value, gradient, Hessian-vector product and the
@@ -197,7 +197,7 @@ extension ShardedData {
   public func train<Base: TwiceDifferentiableModel>(
     model: Base, regularization: Double, weights: [Double]? = nil,
     perturbation: [Double]? = nil, trainer: some Trainer, start: [Double]? = nil
-  ) throws(DistributedError) -> TrainingResult {
+  ) throws(DistributedError) -> Training.Result {
     guard regularization > 0, regularization.isFinite else {
       throw .invalidArgument("regularization must be > 0, got \(regularization)")
     }

@@ -73,7 +73,7 @@ public struct ShardedSISA<Model: TwiceDifferentiableModel & Codable>: Sendable {
   ///   doubles in all), then the owned shards' `R` slice trainings each, in parallel over ranks.
   public static func train(
     model: Model, data: ShardedData, shardCount: Int, sliceCount: Int, layoutSeed: UInt64,
-    regularization: Double, trainer: TrainerSettings = .newton(NewtonTrainer()),
+    regularization: Double, trainer: Training.Settings = .newton(Training.Newton()),
     initializationSeed: UInt64 = 0, aggregation: SISA.Aggregation = .averagedProbabilities
   ) throws(DistributedError) -> ShardedSISA {
     guard shardCount >= 1, sliceCount >= 1 else {

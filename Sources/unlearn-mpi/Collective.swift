@@ -137,8 +137,8 @@ func decodeModelFile(_ bytes: [UInt8]) throws -> ModelFile {
 }
 
 /// The training summary as a result (the file keeps no parameters or objective value).
-func trainingResult(_ summary: ModelFile.TrainingSummary, parameters: [Double]) -> TrainingResult {
-  TrainingResult(
+func trainingResult(_ summary: ModelFile.TrainingSummary, parameters: [Double]) -> Training.Result {
+  Training.Result(
     parameters: parameters, iterations: summary.iterations, gradientNorm: .nan,
     gradientTolerance: .nan, objectiveValue: .nan, seconds: summary.seconds,
     converged: summary.converged, method: summary.method)

@@ -123,14 +123,15 @@ struct TrainMPI: ParsableCommand {
           try ShardedCertifiedModel.trainCertified(
             model: model, data: shard, regularization: lambda, privacy: privacy,
             accounting: privacyOptions.accounting, solver: privacyOptions.solver.solver,
-            trainer: NewtonTrainer(gradientTolerance: 1e-10, seed: seed),
+            trainer: Training.Newton(gradientTolerance: 1e-10, seed: seed),
             perturbation: reproducibleSeed.map { .reproducibleNotPrivate(seed: $0) } ?? .system)
         }
       }
       file = try makeModelFile(
         state, scenario: scenario, trainingSeed: seed, fingerprint: shard.fingerprint)
     } else {
-      let spec = ModelSpecification.logistic(featureCount: shard.featureCount, fitsIntercept: false)
+      let spec = ModelFile.Specification.logistic(
+        featureCount: shard.featureCount, fitsIntercept: false)
       let result = try agree(world) {
         try runReportingErrors {
           try shard.train(
@@ -407,7 +408,7 @@ struct InfluenceMPI: ParsableCommand {
     for id in file.removedIDs {
       if let row = data.shard.local.rowIndex(of: id) { weights[row] = 0 }
     }
-    let point = TestPoint(
+    let point = Influence.TestPoint(
       features: data.test.features.row(testIndex), target: data.test.targets[testIndex])
     let ranking = try agree(world) {
       try runReportingErrors {

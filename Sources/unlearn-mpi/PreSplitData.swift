@@ -9,7 +9,7 @@ let partPlaceholder = "{rank}"
 
 /// A CSV column named by header text, or by 0-based position when written in digits (as
 /// ``Scenario`` reads it).
-func csvColumn(_ text: String) -> CSVLoader.Column {
+func csvColumn(_ text: String) -> Dataset.CSV.Column {
   Int(text).map { .index($0) } ?? .name(text)
 }
 
@@ -25,14 +25,14 @@ func loadPart(_ scenario: Scenario, path: String, classes: [String]?, featureCou
       throw CLIError("the CSV delimiter '\(separator)' is not one character")
     }
     let part = try runReportingErrors {
-      try CSVLoader.load(
+      try Dataset.CSV.load(
         path: path, labelColumn: csvColumn(label), idColumn: idColumn.map(csvColumn),
         classes: classes, delimiter: character)
     }
     return normalize ? part.normalizingRows() : part
   case .libsvm(_, _, _, let normalize):
     let part = try runReportingErrors {
-      try LIBSVMLoader.load(path: path, featureCount: featureCount, classes: classes)
+      try Dataset.LIBSVM.load(path: path, featureCount: featureCount, classes: classes)
     }
     return normalize ? part.normalizingRows() : part
   case .hospital, .fashionMNIST:

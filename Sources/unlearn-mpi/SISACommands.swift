@@ -67,7 +67,7 @@ func trainSISA(
       try ShardedSISA.train(
         model: model, data: shard, shardCount: shards, sliceCount: slices, layoutSeed: seed,
         regularization: lambda,
-        trainer: .newton(NewtonTrainer(gradientTolerance: 1e-10, seed: seed)),
+        trainer: .newton(Training.Newton(gradientTolerance: 1e-10, seed: seed)),
         initializationSeed: seed)
     }
   }

@@ -46,7 +46,7 @@ struct ClassForgettingCommandTests {
     try command.run()
     let result = try JSONDecoder().decode(
       Comparison.Result.self, from: Data(contentsOf: URL(fileURLWithPath: json)))
-    let (train, _) = HospitalScenario.make(seed: 42)
+    let (train, _) = Scenario.Hospital.make(seed: 42)
     #expect(result.forgottenIDs.count == train.labelCounts[1])
     #expect(result.rows.map(\.method) == ["retrain", "naive", "newton-1step", "newton-iterated"])
     // No intercept: the retrained logistic model still calls many diabetics diabetic, and its

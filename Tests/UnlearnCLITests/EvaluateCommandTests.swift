@@ -32,7 +32,7 @@ struct EvaluateCommandTests {
     #expect(document.noiseFloor.method == "retrain-vs-retrain")
     #expect(document.modelCount == 16 && document.forgetIDs.count == 12)
     #expect(document.thresholdSearch == "challengeGrid")
-    let estimator = ThresholdAttackEstimator(
+    let estimator = Metrics.ThresholdAttackEstimator(
       delta: document.delta, cap: document.epsilonCap, search: .challengeGrid)
     for method in document.methods + [document.noiseFloor] {
       #expect(method.unlearnedConfidences.count == 16)

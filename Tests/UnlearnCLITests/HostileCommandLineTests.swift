@@ -247,7 +247,7 @@ struct HostileCommandLineTests {
     #expect(after.scenario.dataPath == dir + "/moved/q.csv")
     let reference = try TrainedModel.train(
       model: LogisticRegression(featureCount: 3), data: train.removing(ids: forget),
-      regularization: file.regularization, trainer: NewtonTrainer(gradientTolerance: 1e-12))
+      regularization: file.regularization, trainer: Training.Newton(gradientTolerance: 1e-12))
     let difference = zip(after.parameters, reference.parameters).map { abs($0 - $1) }.max() ?? 0
     #expect(difference < 1e-6 * max(1, reference.parameters.map(abs).max() ?? 0))
 

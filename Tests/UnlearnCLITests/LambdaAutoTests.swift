@@ -41,7 +41,7 @@ struct LambdaAutoTests {
     ).load()
     let outcome = try LambdaSelection.choose(
       spec: .logistic(featureCount: 2, fitsIntercept: false), train: train,
-      trainer: NewtonTrainer(), seed: 42)
+      trainer: Training.Newton(), seed: 42)
     #expect(outcome.validationAccuracy == [1, 1, 1, 1, 1, 1])
     #expect(outcome.chosen == 1)
     #expect(outcome.fitCount + outcome.validationCount == train.count)
@@ -61,7 +61,7 @@ struct LambdaAutoTests {
     ).load()
     let outcome = try LambdaSelection.choose(
       spec: .logistic(featureCount: 2, fitsIntercept: false), train: train,
-      trainer: NewtonTrainer(), seed: 42)
+      trainer: Training.Newton(), seed: 42)
     #expect(outcome.grid == [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1])
     #expect(outcome.validationAccuracy[0] == 1)
     #expect(try #require(outcome.validationAccuracy.last) < 0.5)

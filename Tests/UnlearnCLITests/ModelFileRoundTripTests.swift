@@ -21,10 +21,10 @@ struct ModelFileRoundTripTests {
     try Self.run(["remove", "--model-file", model, "--forget-ids", ids, "--out", updated])
     let file = try ModelFile.read(from: updated)
 
-    let (train, _) = HospitalScenario.make(seed: 42)
+    let (train, _) = Scenario.Hospital.make(seed: 42)
     let state = try TrainedModel.train(
       model: LogisticRegression(featureCount: 2), data: train, regularization: 1e-3,
-      trainer: NewtonTrainer(gradientTolerance: 1e-10, seed: 42))
+      trainer: Training.Newton(gradientTolerance: 1e-10, seed: 42))
     let removed = try NewtonRemoval().unlearn(state, forgetting: [1003, 1010, 1025])
     #expect(file.parameters == removed.state.parameters)
     #expect(file.removedIDs == [1003, 1010, 1025])
@@ -46,7 +46,7 @@ struct ModelFileRoundTripTests {
     try Self.run(["remove", "--model-file", one, "--forget-ids", second, "--out", two])
 
     // Replay in process from the first file's state: the same engine and solver.
-    let (train, _) = HospitalScenario.make(seed: 42)
+    let (train, _) = Scenario.Hospital.make(seed: 42)
     struct Replay: StateVisitor {
       func visit<Model: TwiceDifferentiableModel>(_ state: TrainedModel<Model>) throws
         -> [Double]

@@ -25,8 +25,8 @@ struct SISAModelFileTests {
 
   /// The hospital training set of `train` (seed 42) and the CLI's trainer for logistic
   /// regression on it.
-  static let hospital = HospitalScenario.make(seed: 42).train
-  static let trainer = TrainerSettings.newton(NewtonTrainer(gradientTolerance: 1e-10, seed: 42))
+  static let hospital = Scenario.Hospital.make(seed: 42).train
+  static let trainer = Training.Settings.newton(Training.Newton(gradientTolerance: 1e-10, seed: 42))
 
   /// SISA trained from the start on `D \ removed` with the file's layout: the oracle.
   static func fromScratch(layout: SISA.Layout, removed: Set<SampleID>) throws

@@ -110,7 +110,7 @@ struct SecureReleaseTests {
   @Test("Eight concurrent processes on one state: every id in the state and the ledger")
   func concurrentRequestsLoseNothing() throws {
     let model = try Self.certifiedState()
-    let trainIDs = HospitalScenario.make(seed: 42).train.ids.map { Int($0.rawValue) }
+    let trainIDs = Scenario.Hospital.make(seed: 42).train.ids.map { Int($0.rawValue) }
     let groups = (0..<8).map { k in [trainIDs[2 * k], trainIDs[2 * k + 1]] }
     let files = try groups.enumerated().map { k, ids in
       let p = Self.path("ids-\(k).txt")
@@ -137,7 +137,7 @@ struct SecureReleaseTests {
     let entries = try store.ledger.entries()
     #expect(entries.count == 9)
     #expect(Set(entries.flatMap(\.ids)) == expected)
-    let audit = store.audit(data: HospitalScenario.make(seed: 42).train)
+    let audit = store.audit(data: Scenario.Hospital.make(seed: 42).train)
     #expect(audit.passed, "\(audit.findings)")
   }
 
@@ -147,7 +147,7 @@ struct SecureReleaseTests {
     let ids = Self.path("ids.txt")
     try Self.write([1003, 1010], ids)
     try Self.run(["remove", "--model-file", model, "--forget-ids", ids, "--out", model])
-    let (train, _) = HospitalScenario.make(seed: 42)
+    let (train, _) = Scenario.Hospital.make(seed: 42)
     #expect(StateStore(path: model).audit(data: train).passed)
     let original = try ModelFile.read(from: model)
     var edits: [(String, ModelFile)] = []
@@ -195,7 +195,7 @@ struct SecureReleaseTests {
       process.waitUntilExit()
       #expect(process.terminationReason == .uncaughtSignal, "\(stage)")
       let store = StateStore(path: model)
-      let (train, _) = HospitalScenario.make(seed: 42)
+      let (train, _) = Scenario.Hospital.make(seed: 42)
       let first = store.audit(data: train)
       if stage == "after-ledger" {
         #expect(!first.passed)

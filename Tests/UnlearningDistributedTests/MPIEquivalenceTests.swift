@@ -169,7 +169,7 @@ struct MPIEquivalenceTests {
     let privacy = try PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: 0.05)
     var reference = try TrainedModel.trainCertified(
       model: LogisticRegression(featureCount: 6), data: train, regularization: 1e-2,
-      privacy: privacy, trainer: NewtonTrainer(gradientTolerance: 1e-10, seed: 42),
+      privacy: privacy, trainer: Training.Newton(gradientTolerance: 1e-10, seed: 42),
       perturbation: .reproducibleNotPrivate(seed: 7))
 
     try Self.succeed(
@@ -253,8 +253,8 @@ struct MPIEquivalenceTests {
       ])
     struct InfluenceJSON: Decodable {
       struct Ranking: Decodable {
-        var helpful: [RankedInfluences.Entry]
-        var harmful: [RankedInfluences.Entry]
+        var helpful: [Influence.Ranking.Entry]
+        var harmful: [Influence.Ranking.Entry]
       }
       var ranking: Ranking
     }
@@ -265,7 +265,7 @@ struct MPIEquivalenceTests {
       model: LogisticRegression(featureCount: 6), parameters: file.parameters, dataset: train,
       regularization: file.regularization, removed: file.removedIDs
     ).topInfluences(
-      on: TestPoint(features: test.features.row(2), target: test.targets[2]), count: 5)
+      on: Influence.TestPoint(features: test.features.row(2), target: test.targets[2]), count: 5)
     #expect(ranking.helpful.map(\.id) == single.helpful.map(\.id))
     #expect(ranking.harmful.map(\.id) == single.harmful.map(\.id))
     for (a, b) in zip(ranking.helpful + ranking.harmful, single.helpful + single.harmful) {
@@ -290,7 +290,7 @@ struct MPIEquivalenceTests {
     var reference = try TrainedModel.trainCertified(
       model: LogisticRegression(featureCount: 5), data: train, regularization: 1e-3,
       privacy: privacy, accounting: .paper, solver: .conjugateGradient,
-      trainer: NewtonTrainer(gradientTolerance: 1e-10, seed: 42),
+      trainer: Training.Newton(gradientTolerance: 1e-10, seed: 42),
       perturbation: .reproducibleNotPrivate(seed: 5))
     try Self.succeed(
       ranks,
@@ -343,7 +343,7 @@ struct MPIEquivalenceTests {
     let (train, _) = try Scenario.csv(
       path: csv, labelColumn: "label", testFraction: 0.2, seed: 42, normalizeRows: true
     ).load()
-    let spec = ModelSpecification.logistic(featureCount: 9, fitsIntercept: false)
+    let spec = ModelFile.Specification.logistic(featureCount: 9, fitsIntercept: false)
     let reference = try TrainedModel.train(
       model: LogisticRegression(featureCount: 9), data: train, regularization: 1e-2,
       trainer: spec.defaultTrainer(seed: 42))

@@ -130,7 +130,7 @@ struct MPIPreSplitTests {
       features: Matrix(rows: 60, columns: 4, elements: rows.flatMap { $0 }),
       labels: labels.map { $0 == 1 ? 1 : 0 }, classCount: 2
     ).normalizingRows()
-    let spec = ModelSpecification.logistic(featureCount: 4, fitsIntercept: false)
+    let spec = ModelFile.Specification.logistic(featureCount: 4, fitsIntercept: false)
     let reference = try TrainedModel.train(
       model: LogisticRegression(featureCount: 4), data: all, regularization: 1e-2,
       trainer: spec.defaultTrainer(seed: 42))

@@ -63,7 +63,7 @@ struct MPISISATests {
     let layout = SISA.Layout(ids: train.ids.sorted(), shardCount: 3, sliceCount: 2, seed: 42)
     var reference = try SISA.Ensemble.train(
       model: LogisticRegression(featureCount: 4), data: train, layout: layout,
-      regularization: 1e-2, trainer: .newton(NewtonTrainer(gradientTolerance: 1e-10, seed: 42)),
+      regularization: 1e-2, trainer: .newton(Training.Newton(gradientTolerance: 1e-10, seed: 42)),
       initializationSeed: 42)
     let trained = try Self.read(FileJSON.self, model)
     #expect(trained.format == "unlearn-mpi.sisa/1")

@@ -6,10 +6,10 @@ import Unlearning
 struct ReadmeExampleTests {
   @Test func libraryExampleRuns() throws {
     // README example begins
-    let (train, test) = HospitalScenario.make(seed: 42)
+    let (train, test) = Scenario.Hospital.make(seed: 42)
     let model = LogisticRegression(featureCount: train.featureCount)
     let state = try TrainedModel.train(
-      model: model, data: train, regularization: 1e-3, trainer: NewtonTrainer())
+      model: model, data: train, regularization: 1e-3, trainer: Training.Newton())
     let forget: [SampleID] = [1003, 1010, 1025]
     let newton = try NewtonRemoval().unlearn(state, forgetting: forget)  // one Newton step
     let retrain = try Retrain().unlearn(state, forgetting: forget)  // the reference

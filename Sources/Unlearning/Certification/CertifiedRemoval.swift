@@ -1,42 +1,44 @@
 import Foundation
 
-/// Everything certified removal carries between requests, stored in
-/// ``TrainedModel/certification`` and persisted with the model: nothing is recomputed on load.
-///
-/// The secret perturbation `b` itself is ``TrainedModel/perturbation`` (stacked head after head
-/// for a multi-head model).
-public struct CertificationState: Sendable, Codable, Equatable {
-  /// `(epsilon, delta, sigma)`.
-  public var privacy: PrivacyParameters
-  /// How sequential removals are charged.
-  public var accounting: BudgetAccounting
-  /// The remainder bound charged.
-  public var bound: CertificateBound
-  /// How Newton systems are solved (default ``NewtonSolver/default``, the downdated factor).
-  public var solver: NewtonSolver
-  /// Exact-step accounting: full-gradient steps per request before a retrain.
-  public var maximumSteps: Int
-  /// An upper bound on `||X||_2` of the full training data (valid for every retain set),
-  /// computed once at training.
-  public var spectralNorm: Double
-  /// The budget used by each head's current parameters (paper: the running sums; exact-step:
-  /// each head's certified residual). The model's is their root sum of squares, ``spent``.
-  public var headSpent: [Double]
-  /// Budget-triggered retrains so far (each with a fresh `b`).
-  public var retrainCount: Int
-  /// Every certificate issued, oldest first.
-  public var certificates: [RemovalCertificate]
-  /// Where `b` comes from.
-  public var perturbationSource: PerturbationSource
-  /// How many `b` vectors have been drawn (1 after training; one more per retrain).
-  public var perturbationDraws: Int
+extension CertifiedRemoval {
+  /// Everything certified removal carries between requests, stored in
+  /// ``TrainedModel/certification`` and persisted with the model: nothing is recomputed on load.
+  ///
+  /// The secret perturbation `b` itself is ``TrainedModel/perturbation`` (stacked head after head
+  /// for a multi-head model).
+  public struct State: Sendable, Codable, Equatable {
+    /// `(epsilon, delta, sigma)`.
+    public var privacy: PrivacyParameters
+    /// How sequential removals are charged.
+    public var accounting: CertifiedRemoval.Accounting
+    /// The remainder bound charged.
+    public var bound: RemovalCertificate.Bound
+    /// How Newton systems are solved (default ``NewtonSolver/default``, the downdated factor).
+    public var solver: NewtonSolver
+    /// Exact-step accounting: full-gradient steps per request before a retrain.
+    public var maximumSteps: Int
+    /// An upper bound on `||X||_2` of the full training data (valid for every retain set),
+    /// computed once at training.
+    public var spectralNorm: Double
+    /// The budget used by each head's current parameters (paper: the running sums; exact-step:
+    /// each head's certified residual). The model's is their root sum of squares, ``spent``.
+    public var headSpent: [Double]
+    /// Budget-triggered retrains so far (each with a fresh `b`).
+    public var retrainCount: Int
+    /// Every certificate issued, oldest first.
+    public var certificates: [RemovalCertificate]
+    /// Where `b` comes from.
+    public var perturbationSource: CertifiedRemoval.PerturbationSource
+    /// How many `b` vectors have been drawn (1 after training; one more per retrain).
+    public var perturbationDraws: Int
 
-  /// The budget `epsilon'`.
-  public var budget: Double { privacy.budget }
-  /// The certified residual bound of the current parameters: `sqrt(sum_k spent_k^2)`.
-  public var spent: Double { rootSumOfSquares(headSpent) }
-  /// `budget - spent`.
-  public var remaining: Double { budget - spent }
+    /// The budget `epsilon'`.
+    public var budget: Double { privacy.budget }
+    /// The certified residual bound of the current parameters: `sqrt(sum_k spent_k^2)`.
+    public var spent: Double { rootSumOfSquares(headSpent) }
+    /// `budget - spent`.
+    public var remaining: Double { budget - spent }
+  }
 }
 
 /// `sqrt(sum x_i^2)` (0 for an empty list).
@@ -48,7 +50,7 @@ package func rootSumOfSquares(_ values: [Double]) -> Double {
 /// with rigorous certificates (Docs/Math.md section 6).
 ///
 /// The state must come from ``TrainedModel/trainCertified(model:data:regularization:privacy:accounting:bound:solver:maximumSteps:trainer:perturbation:)``
-/// (a ``CertifiableModel`` with a ``CertificationState``); other states are refused with
+/// (a ``CertifiableModel`` with a ``CertifiedRemoval/State``); other states are refused with
 /// ``UnlearningError/unsupported(_:)``. Each request (one id or a batch) takes Newton steps on
 /// the retained objective of every head, charges rigorous bounds on the gradient residual of
 /// the result against the budget `epsilon' = sigma epsilon / c`, retrains every head with a
@@ -56,8 +58,8 @@ package func rootSumOfSquares(_ values: [Double]) -> Double {
 /// ``RemovalReport/certificate``. Per-head bounds combine by the root of the sum of squares.
 ///
 /// Cost per request with the default solver: `O(m d^2)` downdates, one `O(d^2)` solve and one
-/// fused pass over `X` per head, plus refinements and refreshes as ``FastRemovalPolicy`` says.
-/// With ``FastRemovalPolicy/amortisedSteps`` (`.downdatedFactor(.amortised)`) most requests cost
+/// fused pass over `X` per head, plus refinements and refreshes as ``CertifiedRemoval/FastRemovalPolicy`` says.
+/// With ``CertifiedRemoval/FastRemovalPolicy/amortisedSteps`` (`.downdatedFactor(.amortised)`) most requests cost
 /// `O(m d^2)` and read no row of `X` outside the removed ones; an exact step (two passes) resets
 /// the running sum when it would pass the policy's fraction of the budget (Docs/Math.md 6.10).
 public struct CertifiedRemoval: Unlearner {
@@ -68,7 +70,7 @@ public struct CertifiedRemoval: Unlearner {
   ///
   /// - Parameter trainer: the optimiser for retrains with a fresh `b`; it must reach a residual
   ///   well below the budget.
-  public init(trainer: some Trainer = NewtonTrainer(gradientTolerance: 1e-10)) {
+  public init(trainer: some Trainer = Training.Newton(gradientTolerance: 1e-10)) {
     self.trainer = trainer
   }
 
@@ -173,7 +175,7 @@ struct CertifiedEngine {
     var trainingResidual: Double? =
       solvers.contains { $0.amortised?.stale == true }
       ? nil : rootSumOfSquares(solvers.map { $0.gradient.norm() })
-    var amortisedPolicy: AmortisedStepPolicy?
+    var amortisedPolicy: CertifiedRemoval.AmortisedStepPolicy?
     if case .downdatedFactor(let policy) = certification.solver {
       amortisedPolicy = policy.amortisedSteps
     }
@@ -370,7 +372,7 @@ struct CertifiedEngine {
       heads: solvers, parameters: next.parameters, removedCount: next.removedIDs.count)
     var notes: [String] = []
     if retrained { notes.append("the budget ran out: every head retrained with a fresh b") }
-    let counters = solvers.map(\.statistics).reduce(RemovalWorkCounters(), +)
+    let counters = solvers.map(\.statistics).reduce(CertifiedRemoval.WorkCounters(), +)
     return UnlearningOutcome(
       state: next, notes: notes,
       details: [
@@ -387,7 +389,7 @@ extension CertifiedEngine {
   func cheapOutcome<M: CertifiableModel>(
     _ cheap: [HeadNewtonSolver<M.Head>.CheapStep], proposed: [Double], rows: [Int],
     state: TrainedModel<M>, removed: TrainedModel<M>, solvers: [HeadNewtonSolver<M.Head>],
-    thetas: [[Double]], certification: CertificationState
+    thetas: [[Double]], certification: CertifiedRemoval.State
   ) -> UnlearningOutcome<M> {
     let model = state.model
     let heads = model.headCount
@@ -426,7 +428,7 @@ extension CertifiedEngine {
     next.certification = certification
     next.certifiedCache = CertifiedCache(
       heads: solvers, parameters: next.parameters, removedCount: next.removedIDs.count)
-    let counters = solvers.map(\.statistics).reduce(RemovalWorkCounters(), +)
+    let counters = solvers.map(\.statistics).reduce(CertifiedRemoval.WorkCounters(), +)
     // The frame would otherwise measure both residuals with passes over X: report the
     // certified upper bounds instead, and say so.
     return UnlearningOutcome(
@@ -446,7 +448,7 @@ extension CertifiedEngine {
 /// loading, at the cost of two passes over `X` and, for the downdated strategy, one factor per
 /// head). Valid only for the parameters and removal count it records.
 ///
-/// The solvers sit in a shared box so that a request with ``AmortisedStepPolicy`` can **take**
+/// The solvers sit in a shared box so that a request with ``CertifiedRemoval/AmortisedStepPolicy`` can **take**
 /// them: the next state's cache then owns the only reference, and the `O(d^2)` downdates of the
 /// factor and of the dense `H~` and `G_R` happen in place instead of copying `3 d^2` doubles per
 /// request. The state they were taken from keeps a valid record but no solvers, and rebuilds

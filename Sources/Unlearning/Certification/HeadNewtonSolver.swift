@@ -60,8 +60,8 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
   var predictorUpdates = 0
   /// `||z' - z||` drift control: see ``predictorRecomputeInterval``.
   static var predictorRecomputeInterval: Int { 64 }
-  var statistics = RemovalWorkCounters()
-  /// The `O(d^2)` steps' state (``FastRemovalPolicy/amortisedSteps`` set), else `nil`.
+  var statistics = CertifiedRemoval.WorkCounters()
+  /// The `O(d^2)` steps' state (``CertifiedRemoval/FastRemovalPolicy/amortisedSteps`` set), else `nil`.
   var amortised: AmortisedState?
 
   /// What the `O(d^2)` steps of Docs/Math.md 6.10 keep besides the factor: `O(d^2)` memory.
@@ -516,24 +516,26 @@ struct ShiftedFactorPreconditioner<Head: CertifiableHead>: Preconditioner {
   func applyInverse(_ r: [Double]) -> [Double] { solver.preconditionedSolve(r, shift: shift) }
 }
 
-/// Work counters of certified removal since training (a retrain keeps counting).
-public struct RemovalWorkCounters: Sendable, Codable, Equatable {
-  /// Passes over the `n x d` feature matrix (`gemv`, or `dgemm` with at most 2 columns), not
-  /// counting the Gram matrices of refreshes.
-  public var dataPasses = 0
-  /// Hessian rebuilds and refactorizations (`O(n d^2 + d^3 / 3)` each).
-  public var refreshes = 0
-  /// Preconditioned-CG iterations of the downdated strategy's refinements.
-  public var refinementIterations = 0
+extension CertifiedRemoval {
+  /// Work counters of certified removal since training (a retrain keeps counting).
+  public struct WorkCounters: Sendable, Codable, Equatable {
+    /// Passes over the `n x d` feature matrix (`gemv`, or `dgemm` with at most 2 columns), not
+    /// counting the Gram matrices of refreshes.
+    public var dataPasses = 0
+    /// Hessian rebuilds and refactorizations (`O(n d^2 + d^3 / 3)` each).
+    public var refreshes = 0
+    /// Preconditioned-CG iterations of the downdated strategy's refinements.
+    public var refinementIterations = 0
 
-  /// All counters zero.
-  public init() {}
+    /// All counters zero.
+    public init() {}
 
-  static func + (a: Self, b: Self) -> Self {
-    var c = a
-    c.dataPasses += b.dataPasses
-    c.refreshes += b.refreshes
-    c.refinementIterations += b.refinementIterations
-    return c
+    static func + (a: Self, b: Self) -> Self {
+      var c = a
+      c.dataPasses += b.dataPasses
+      c.refreshes += b.refreshes
+      c.refinementIterations += b.refinementIterations
+      return c
+    }
   }
 }

@@ -1,18 +1,20 @@
 import RealModule
 
-/// How the noise `sigma` of `b` and the gradient-residual budget `epsilon'` are related at a
-/// given `(epsilon, delta)` (Docs/Math.md section 6.9).
-public enum Calibration: String, Sendable, Codable, Hashable, CaseIterable {
-  /// The exact privacy profile of a Gaussian shift (the analytic Gaussian mechanism of Balle
-  /// and Wang 2018): the largest budget `epsilon'` with
-  /// `delta >= Phi(eps'/(2 sigma) - epsilon sigma / eps') - e^epsilon Phi(-eps'/(2 sigma) - epsilon sigma / eps')`.
-  /// Valid for every `epsilon`; about 1.4 times the classic budget at `epsilon = 1`,
-  /// `delta = 1e-4`, and 1.8 times at `epsilon = 0.1`. The default.
-  case exact
-  /// Guo et al.'s `epsilon' = sigma epsilon / c`, `c = sqrt(2 ln(1.5 / delta))`, to reproduce
-  /// the paper. Holds only up to a largest `epsilon` (about 8.4 at `delta = 1e-4`); larger
-  /// values are refused.
-  case classic
+extension PrivacyParameters {
+  /// How the noise `sigma` of `b` and the gradient-residual budget `epsilon'` are related at a
+  /// given `(epsilon, delta)` (Docs/Math.md section 6.9).
+  public enum Calibration: String, Sendable, Codable, Hashable, CaseIterable {
+    /// The exact privacy profile of a Gaussian shift (the analytic Gaussian mechanism of Balle
+    /// and Wang 2018): the largest budget `epsilon'` with
+    /// `delta >= Phi(eps'/(2 sigma) - epsilon sigma / eps') - e^epsilon Phi(-eps'/(2 sigma) - epsilon sigma / eps')`.
+    /// Valid for every `epsilon`; about 1.4 times the classic budget at `epsilon = 1`,
+    /// `delta = 1e-4`, and 1.8 times at `epsilon = 0.1`. The default.
+    case exact
+    /// Guo et al.'s `epsilon' = sigma epsilon / c`, `c = sqrt(2 ln(1.5 / delta))`, to reproduce
+    /// the paper. Holds only up to a largest `epsilon` (about 8.4 at `delta = 1e-4`); larger
+    /// values are refused.
+    case classic
+  }
 }
 
 /// The privacy parameters of certified removal (Guo et al. 2020, Docs/Math.md section 6) and
@@ -28,15 +30,18 @@ public struct PrivacyParameters: Sendable, Codable, Equatable {
   public var delta: Double
   /// Standard deviation of each entry of the loss-perturbation vector `b`.
   public var sigma: Double
-  /// How the budget follows from `sigma` (default ``Calibration/exact``).
-  public var calibration: Calibration
+  /// How the budget follows from `sigma` (default ``PrivacyParameters/Calibration/exact``).
+  public var calibration: PrivacyParameters.Calibration
 
   /// Parameters with `sigma` given directly.
   ///
   /// - Throws: ``UnlearningError/invalidArgument(_:)`` for values out of range, and for a
   ///   classic calibration at an `epsilon` the classic formula does not support (the message
   ///   names the largest valid `epsilon`).
-  public init(epsilon: Double, delta: Double, sigma: Double, calibration: Calibration = .exact)
+  public init(
+    epsilon: Double, delta: Double, sigma: Double,
+    calibration: PrivacyParameters.Calibration = .exact
+  )
     throws(UnlearningError)
   {
     guard epsilon > 0, epsilon.isFinite else {
@@ -49,9 +54,9 @@ public struct PrivacyParameters: Sendable, Codable, Equatable {
       throw .invalidArgument("sigma must be positive, got \(sigma)")
     }
     if calibration == .classic
-      && !GaussianPrivacyProfile.classicIsValid(epsilon: epsilon, delta: delta)
+      && !PrivacyParameters.GaussianProfile.classicIsValid(epsilon: epsilon, delta: delta)
     {
-      let limit = GaussianPrivacyProfile.classicValidityLimit(delta: delta)
+      let limit = PrivacyParameters.GaussianProfile.classicValidityLimit(delta: delta)
       throw .invalidArgument(
         "the classic calibration does not give (epsilon \(epsilon), delta \(delta)): it holds only up to epsilon \(String(format: "%.3f", limit)) at this delta; use the exact calibration"
       )
@@ -65,7 +70,10 @@ public struct PrivacyParameters: Sendable, Codable, Equatable {
   /// Parameters with `sigma` calibrated so that the gradient-residual budget is `budget`.
   ///
   /// - Throws: as ``init(epsilon:delta:sigma:calibration:)``.
-  public init(epsilon: Double, delta: Double, budget: Double, calibration: Calibration = .exact)
+  public init(
+    epsilon: Double, delta: Double, budget: Double,
+    calibration: PrivacyParameters.Calibration = .exact
+  )
     throws(UnlearningError)
   {
     guard budget > 0, budget.isFinite else {
@@ -80,7 +88,8 @@ public struct PrivacyParameters: Sendable, Codable, Equatable {
     let sigma =
       calibration == .classic
       ? Self.c(delta: delta) * budget / epsilon
-      : GaussianPrivacyProfile.minimumSigma(epsilon: epsilon, delta: delta, sensitivity: budget)
+      : PrivacyParameters.GaussianProfile.minimumSigma(
+        epsilon: epsilon, delta: delta, sensitivity: budget)
     try self.init(epsilon: epsilon, delta: delta, sigma: sigma, calibration: calibration)
   }
 
@@ -93,7 +102,8 @@ public struct PrivacyParameters: Sendable, Codable, Equatable {
       epsilon: c.decode(Double.self, forKey: .epsilon),
       delta: c.decode(Double.self, forKey: .delta),
       sigma: c.decode(Double.self, forKey: .sigma),
-      calibration: c.decodeIfPresent(Calibration.self, forKey: .calibration) ?? .classic)
+      calibration: c.decodeIfPresent(PrivacyParameters.Calibration.self, forKey: .calibration)
+        ?? .classic)
   }
 
   /// `c = sqrt(2 ln(1.5 / delta))`. Checks: `c(1e-4) = 4.385386`, `c(1e-5) = 4.882293`.
@@ -116,7 +126,8 @@ public struct PrivacyParameters: Sendable, Codable, Equatable {
     switch calibration {
     case .classic: return sigma * epsilon / c
     case .exact:
-      return GaussianPrivacyProfile.maximumSensitivity(epsilon: epsilon, delta: delta, sigma: sigma)
+      return PrivacyParameters.GaussianProfile.maximumSensitivity(
+        epsilon: epsilon, delta: delta, sigma: sigma)
     }
   }
 }

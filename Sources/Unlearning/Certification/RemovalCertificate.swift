@@ -13,9 +13,9 @@ import Foundation
 /// probability with it). ``trueResidual`` is measured: `||grad L_b(theta^-; R)||`.
 public struct RemovalCertificate: Sendable, Codable, Equatable {
   /// The accounting mode.
-  public var accounting: BudgetAccounting
+  public var accounting: CertifiedRemoval.Accounting
   /// The bound charged for the Taylor remainder.
-  public var bound: CertificateBound
+  public var bound: RemovalCertificate.Bound
   /// Privacy loss `epsilon`.
   public var epsilon: Double
   /// Failure probability `delta`.
@@ -59,11 +59,11 @@ public struct RemovalCertificate: Sendable, Codable, Equatable {
   /// Number of binary heads (1, or `K` for one-vs-rest).
   public var headCount: Int
   /// Whether the fast sequential path rebuilt and refactored its cached Hessian during this
-  /// request (``FastRemovalPolicy``); always `false` for the other solvers. Decodes as `false`
+  /// request (``CertifiedRemoval/FastRemovalPolicy``); always `false` for the other solvers. Decodes as `false`
   /// when absent (certificates written before the field existed).
   public var refreshed: Bool = false
   /// Whether ``trueResidual`` was measured on the data. `false` for a request served by an
-  /// `O(d^2)` step that never read `X` (``AmortisedStepPolicy``): ``trueResidual`` then repeats
+  /// `O(d^2)` step that never read `X` (``CertifiedRemoval/AmortisedStepPolicy``): ``trueResidual`` then repeats
   /// ``certifiedResidual``, an upper bound, and ``tightBound`` holds the charged stale-factor
   /// remainder bound (Docs/Math.md 6.10). Decodes as `true` when absent.
   public var residualMeasured: Bool = true
@@ -101,8 +101,8 @@ extension RemovalCertificate {
   /// - Throws: `DecodingError` for a missing or mistyped field other than `refreshed`.
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
-    accounting = try c.decode(BudgetAccounting.self, forKey: .accounting)
-    bound = try c.decode(CertificateBound.self, forKey: .bound)
+    accounting = try c.decode(CertifiedRemoval.Accounting.self, forKey: .accounting)
+    bound = try c.decode(RemovalCertificate.Bound.self, forKey: .bound)
     epsilon = try c.decode(Double.self, forKey: .epsilon)
     delta = try c.decode(Double.self, forKey: .delta)
     sigma = try c.decode(Double.self, forKey: .sigma)

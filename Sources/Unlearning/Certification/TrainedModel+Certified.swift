@@ -2,7 +2,7 @@ extension TrainedModel where Model: CertifiableModel {
   /// Trains a model for certified removal: draws the secret `b ~ N(0, sigma^2 I)` from
   /// `perturbation` (the system's cryptographic generator by default), minimises
   /// `L_b(theta; D)` head by head, measures each head's residual exactly, and stores the
-  /// ``CertificationState`` that ``CertifiedRemoval`` carries between requests.
+  /// ``CertifiedRemoval/State`` that ``CertifiedRemoval`` carries between requests.
   ///
   /// Requirements, checked first: `lambda > 0`; every row `||x_i|| <= 1` (up to `1e-12`
   /// relative, the round-off of row normalisation; e.g. ``Dataset/normalizingRows()``); heads
@@ -31,10 +31,10 @@ extension TrainedModel where Model: CertifiableModel {
   ///   budget), ``UnlearningError/invalidArgument(_:)`` (shapes).
   public static func trainCertified(
     model: Model, data: Dataset, regularization: Double, privacy: PrivacyParameters,
-    accounting: BudgetAccounting = .exactStep, bound: CertificateBound? = nil,
+    accounting: CertifiedRemoval.Accounting = .exactStep, bound: RemovalCertificate.Bound? = nil,
     solver: NewtonSolver = .default, maximumSteps: Int = 4,
-    trainer: some Trainer = NewtonTrainer(gradientTolerance: 1e-10),
-    perturbation: PerturbationSource = .system
+    trainer: some Trainer = Training.Newton(gradientTolerance: 1e-10),
+    perturbation: CertifiedRemoval.PerturbationSource = .system
   ) throws -> TrainedModel {
     guard regularization > 0, regularization.isFinite else {
       throw UnlearningError.invalidArgument(
@@ -89,7 +89,7 @@ extension TrainedModel where Model: CertifiableModel {
       count: model.parameterCount, sigma: privacy.sigma, draw: 0)
     var state = try TrainedModel.train(
       model: model, data: data, regularization: regularization, perturbation: b, trainer: trainer)
-    state.certification = CertificationState(
+    state.certification = CertifiedRemoval.State(
       privacy: privacy, accounting: accounting,
       bound: bound ?? (accounting == .paper ? .guo : .tight),
       solver: solver, maximumSteps: maximumSteps, spectralNorm: spectralNorm, headSpent: [],
@@ -115,11 +115,11 @@ extension TrainedModel where Model: CertifiableModel {
 
   /// Work counters of the certified solver caches (passes over `X`, refreshes, refinement
   /// iterations) since the state was trained or loaded; `nil` before the first use.
-  public var removalWorkCounters: RemovalWorkCounters? {
+  public var removalWorkCounters: CertifiedRemoval.WorkCounters? {
     guard let solvers = certifiedCache?.heads as? [HeadNewtonSolver<Model.Head>] else {
       return nil
     }
-    return solvers.map(\.statistics).reduce(RemovalWorkCounters(), +)
+    return solvers.map(\.statistics).reduce(CertifiedRemoval.WorkCounters(), +)
   }
 
   /// The downdated strategy's cached factors, one per head (for tests and diagnostics).
@@ -132,7 +132,7 @@ extension TrainedModel {
   /// Minimises the retained objective head by head when the model is a multi-head
   /// ``CertifiableModel`` (its Hessian is block diagonal, so this is the same minimisation at a
   /// `K`-th of the memory); `nil` for other models.
-  func trainHeadwise(trainer: some Trainer, start: [Double]?) -> TrainingResult? {
+  func trainHeadwise(trainer: some Trainer, start: [Double]?) -> Training.Result? {
     guard let certifiable = model as? any CertifiableModel, certifiable.headCount > 1 else {
       return nil
     }
@@ -141,10 +141,10 @@ extension TrainedModel {
 
   private func trainHeads<M: CertifiableModel>(
     _ model: M, trainer: some Trainer, start: [Double]?
-  ) -> TrainingResult {
+  ) -> Training.Result {
     let targets = data.labels.map(Double.init)
     var parameters: [Double] = []
-    var results: [TrainingResult] = []
+    var results: [Training.Result] = []
     for k in 0..<model.headCount {
       let range = model.headRange(k)
       let objective = Objective(
@@ -155,7 +155,7 @@ extension TrainedModel {
       parameters += result.parameters
       results.append(result)
     }
-    return TrainingResult(
+    return Training.Result(
       parameters: parameters, iterations: results.map(\.iterations).reduce(0, +),
       gradientNorm: rootSumOfSquares(results.map(\.gradientNorm)),
       gradientTolerance: rootSumOfSquares(results.map(\.gradientTolerance)),

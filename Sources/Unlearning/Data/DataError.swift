@@ -10,7 +10,7 @@
 ///
 /// Row and column numbers of in-memory datasets (``nonFiniteFeature(row:column:)``,
 /// ``labelOutOfRange(row:label:classCount:)``) are 0-based indices; line and field numbers of
-/// files (``DataLocation``) are 1-based, as editors show them.
+/// files (``DataError/Location``) are 1-based, as editors show them.
 public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
   /// The file does not exist.
   case fileNotFound(path: String)
@@ -24,28 +24,28 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
   /// The file (or its data section, after a header) holds no samples.
   case emptyFile(path: String)
   /// A line has a different number of fields than the header.
-  case raggedRow(DataLocation, expected: Int, found: Int)
+  case raggedRow(DataError.Location, expected: Int, found: Int)
   /// A field that must be numeric is not a number (empty fields included).
-  case notANumber(DataLocation, field: String)
+  case notANumber(DataError.Location, field: String)
   /// A numeric field is NaN or infinite.
-  case nonFinite(DataLocation, field: String)
+  case nonFinite(DataError.Location, field: String)
   /// A field has the wrong shape, e.g. a LIBSVM token that is not `index:value`.
-  case malformedEntry(DataLocation, entry: String, reason: String)
+  case malformedEntry(DataError.Location, entry: String, reason: String)
   /// A label is not one of the declared classes.
-  case labelOutsideClasses(DataLocation, label: String, classes: [String])
+  case labelOutsideClasses(DataError.Location, label: String, classes: [String])
   /// A requested column (by name or 0-based index) does not exist in the file's header.
   case missingColumn(path: String, column: String)
   /// A sample id occurs twice: in a file's id column, in a dataset, or in a request.
-  case duplicateID(SampleID, location: DataLocation?)
+  case duplicateID(SampleID, location: DataError.Location?)
   /// A requested sample id is not in the dataset.
   case unknownID(SampleID)
   /// An IDX file does not start with an expected magic number.
-  case badMagic(DataLocation, found: UInt32, expected: [UInt32])
+  case badMagic(DataError.Location, found: UInt32, expected: [UInt32])
   /// A binary file ends early: `location.byteOffset` is where it ended, `expectedBytes` the
   /// length its header announced.
-  case truncated(DataLocation, expectedBytes: Int)
+  case truncated(DataError.Location, expectedBytes: Int)
   /// A binary file has `count` bytes after the data its header announced.
-  case trailingBytes(DataLocation, count: Int)
+  case trailingBytes(DataError.Location, count: Int)
   /// Parts of a dataset disagree in size (features, labels, ids, names).
   case shapeMismatch(String)
   /// Feature `(row, column)` (0-based) of an in-memory dataset is NaN or infinite.
@@ -55,7 +55,7 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
   /// An argument is out of its valid range (e.g. an unknown class index).
   case invalidArgument(String)
   /// The data would not fit: its dense size overflows or exceeds the physical memory.
-  case tooLarge(DataLocation, reason: String)
+  case tooLarge(DataError.Location, reason: String)
   /// The file holds samples but no feature columns.
   case noFeatures(path: String)
   /// The file does not parse with the delimiter given, and looks delimited by `likely`
@@ -65,7 +65,7 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
   case tooFewClasses(name: String, classCount: Int)
 
   /// The file location of the problem, when it concerns a place in a file.
-  public var location: DataLocation? {
+  public var location: DataError.Location? {
     switch self {
     case .raggedRow(let l, _, _), .notANumber(let l, _), .nonFinite(let l, _),
       .malformedEntry(let l, _, _), .labelOutsideClasses(let l, _, _), .badMagic(let l, _, _),
@@ -76,9 +76,9 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     case .fileNotFound(let path), .unreadable(let path, _), .emptyFile(let path),
       .missingColumn(let path, _), .isDirectory(let path), .noFeatures(let path),
       .suspectedDelimiter(let path, _, _):
-      return DataLocation(file: path)
+      return DataError.Location(file: path)
     case .datasetNotInstalled(_, let file, _):
-      return DataLocation(file: file)
+      return DataError.Location(file: file)
     case .unknownID, .shapeMismatch, .nonFiniteFeature, .labelOutOfRange, .invalidArgument,
       .tooFewClasses:
       return nil

@@ -24,7 +24,7 @@ enum DenseAllocation {
   ///   - limit: the limit in bytes; `nil` is ``byteLimit``.
   /// - Throws: `DataError.tooLarge`.
   static func check(
-    rows: Int, columns: Int, at location: DataLocation, what: String, limit: UInt64? = nil
+    rows: Int, columns: Int, at location: DataError.Location, what: String, limit: UInt64? = nil
   ) throws(DataError) {
     let limit = limit ?? byteLimit
     let limitName = limit == byteLimit ? "the physical memory" : "the memory limit"

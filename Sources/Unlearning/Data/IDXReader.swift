@@ -54,7 +54,9 @@ package enum IDXReader {
   package static func parse(_ bytes: [UInt8], file: String, expectedMagic: [UInt32]? = nil)
     throws(DataError) -> IDXArray
   {
-    func location(_ offset: Int) -> DataLocation { DataLocation(file: file, byteOffset: offset) }
+    func location(_ offset: Int) -> DataError.Location {
+      DataError.Location(file: file, byteOffset: offset)
+    }
     func word(at offset: Int) -> UInt32 {
       bytes[offset..<(offset + 4)].reduce(0) { ($0 << 8) | UInt32($1) }
     }

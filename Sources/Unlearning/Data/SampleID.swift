@@ -68,7 +68,7 @@ extension SampleID {
       if text.isEmpty { continue }
       guard let value = Int(text) else {
         throw .malformedEntry(
-          DataLocation(file: file, line: number, column: 1), entry: String(text),
+          DataError.Location(file: file, line: number, column: 1), entry: String(text),
           reason: "not an integer sample id")
       }
       ids.append(SampleID(value))

@@ -2,7 +2,7 @@
 /// loaded again (so `unlearn remove` can find the rows a model was trained on).
 public enum Scenario: Sendable, Codable, Equatable, CustomStringConvertible {
   /// The built-in hospital: 500 synthetic patients, 400 train / 100 test (see
-  /// ``HospitalScenario``).
+  /// ``Scenario/Hospital``).
   case hospital(seed: UInt64)
   /// Fashion-MNIST from the Debian package: the given classes (two classes give binary labels
   /// 0/1 in that order), pixel / 255 then unit-norm rows; optional seeded subsamples.
@@ -36,17 +36,17 @@ public enum Scenario: Sendable, Codable, Equatable, CustomStringConvertible {
   private func loadUnchecked() throws(DataError) -> (train: Dataset, test: Dataset) {
     switch self {
     case .hospital(let seed):
-      return HospitalScenario.make(seed: seed)
+      return Scenario.Hospital.make(seed: seed)
     case .fashionMNIST(let classes, let trainLimit, let testLimit, let seed):
       guard classes.count >= 2 else {
         throw .tooFewClasses(name: "Fashion-MNIST classes \(classes)", classCount: classes.count)
       }
-      return try FashionMNIST.loadSplits(
+      return try Scenario.FashionMNIST.loadSplits(
         classes: classes, trainLimit: trainLimit, testLimit: testLimit, seed: seed)
     case .csv(
       let path, let labelColumn, let testFraction, let seed, let normalize, let delimiter,
       let idColumn):
-      let column: CSVLoader.Column = Self.column(labelColumn)
+      let column: Dataset.CSV.Column = Self.column(labelColumn)
       let separator = delimiter ?? ","
       guard separator.count == 1, let character = separator.first, character != "\"",
         !character.isNewline
@@ -55,18 +55,18 @@ public enum Scenario: Sendable, Codable, Equatable, CustomStringConvertible {
           "CSV delimiter \(DataError.quote(separator)) must be one character other than a "
             + "quote or a line break")
       }
-      let all = try CSVLoader.load(
+      let all = try Dataset.CSV.load(
         path: path, labelColumn: column, idColumn: idColumn.map(Self.column),
         delimiter: character)
       return try Self.split(all, testFraction: testFraction, seed: seed, normalize: normalize)
     case .libsvm(let path, let testFraction, let seed, let normalize):
-      let all = try LIBSVMLoader.load(path: path)
+      let all = try Dataset.LIBSVM.load(path: path)
       return try Self.split(all, testFraction: testFraction, seed: seed, normalize: normalize)
     }
   }
 
   /// A column named by header text, or by 0-based position when written in digits.
-  private static func column(_ text: String) -> CSVLoader.Column {
+  private static func column(_ text: String) -> Dataset.CSV.Column {
     Int(text).map { .index($0) } ?? .name(text)
   }
 
@@ -107,7 +107,7 @@ public enum Scenario: Sendable, Codable, Equatable, CustomStringConvertible {
     case .hospital(let seed):
       return "hospital (500 synthetic patients, 400 train / 100 test, seed \(seed))"
     case .fashionMNIST(let classes, let trainLimit, let testLimit, _):
-      let names = classes.map { FashionMNIST.classNames[$0] }.joined(separator: " vs ")
+      let names = classes.map { Scenario.FashionMNIST.classNames[$0] }.joined(separator: " vs ")
       let sub = [
         trainLimit.map { "train subsample \($0)" }, testLimit.map { "test subsample \($0)" },
       ].compactMap { $0 }

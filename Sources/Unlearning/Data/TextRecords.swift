@@ -29,7 +29,9 @@ enum TextRecords {
 
   /// Parses a finite number.
   /// - Throws: `.notANumber` for text that is not a number, `.nonFinite` for NaN or infinity.
-  static func number(_ field: Substring, at location: DataLocation) throws(DataError) -> Double {
+  static func number(_ field: Substring, at location: DataError.Location) throws(DataError)
+    -> Double
+  {
     let text = trimmed(field)
     guard let value = Double(String(text)) else {
       throw .notANumber(location, field: String(field))
@@ -46,7 +48,7 @@ enum TextRecords {
   /// declared name equal to it (or numerically equal, so `1.0` matches `1`), and any other
   /// label is an error.
   static func encodeLabels(
-    _ raw: [(text: String, location: DataLocation)], declared: [String]?
+    _ raw: [(text: String, location: DataError.Location)], declared: [String]?
   ) throws(DataError) -> (labels: [Int], classNames: [String]) {
     func numeric(_ text: String) -> Double? {
       guard let value = Double(text), value.isFinite else { return nil }

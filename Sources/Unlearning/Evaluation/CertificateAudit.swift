@@ -132,7 +132,7 @@ package enum EmpiricalEpsilon {
 ///
 /// **Verdict.** If the lower bound exceeds the certified epsilon, the certificate is
 /// contradicted (with probability at most `1 - confidence` of a false alarm when it holds):
-/// ``CertificateAuditReport/isContradicted``.
+/// ``RemovalCertificate/AuditReport/isContradicted``.
 ///
 /// **Cost.** `2N` certified trainings (`N` of them with the certificate's `||X||_2` bound,
 /// `O(n d^2)` each), `N` removals, and `2N` gradient passes; models run ``parallelism`` at a
@@ -146,7 +146,7 @@ public struct CertificateAudit<Model: CertifiableModel>: Sendable {
     /// One ``NewtonRemoval`` step with no budget check and no retrain: unsound whenever the
     /// step's residual exceeds the budget.
     case uncheckedNewtonStep
-    /// ``NaiveDeletion``: the trained parameters released as if removed. Its residual is the
+    /// ``Baselines/NaiveDeletion``: the trained parameters released as if removed. Its residual is the
     /// forgotten rows' loss gradient, sound only when `sigma` hides it.
     case parametersUnchanged
   }
@@ -196,7 +196,7 @@ public struct CertificateAudit<Model: CertifiableModel>: Sendable {
   }
 
   /// The source of model `k`'s `b` in group `group` (0: removal, 1: reference).
-  func source(group: Int, trial k: Int) -> PerturbationSource {
+  func source(group: Int, trial k: Int) -> CertifiedRemoval.PerturbationSource {
     guard let perturbationSeed else { return .system }
     return .reproducibleNotPrivate(
       seed: perturbationSeed &+ UInt64(group) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(k))
@@ -216,7 +216,7 @@ public struct CertificateAudit<Model: CertifiableModel>: Sendable {
   /// - Throws: ``UnlearningError/invalidArgument(_:)`` for a bad configuration, and any
   ///   error of training or removal (e.g. a training residual above the budget).
   public func run(progress: @escaping @Sendable (String) -> Void = { _ in }) throws
-    -> CertificateAuditReport
+    -> RemovalCertificate.AuditReport
   {
     guard trialCount >= 8 else {
       throw UnlearningError.invalidArgument("the audit needs at least 8 models per group")
@@ -246,7 +246,7 @@ public struct CertificateAudit<Model: CertifiableModel>: Sendable {
     let collector = PairCollector<Trial>(
       count: total, progress: progress, label: "certificate audit", unit: "models")
     let workers = Swift.max(1, Swift.min(parallelism, total))
-    let trainer = NewtonTrainer(gradientTolerance: 1e-10)
+    let trainer = Training.Newton(gradientTolerance: 1e-10)
     DispatchQueue.concurrentPerform(iterations: workers) { _ in
       while let job = collector.nextPair() {
         do {
@@ -266,7 +266,7 @@ public struct CertificateAudit<Model: CertifiableModel>: Sendable {
             case .uncheckedNewtonStep:
               result = try NewtonRemoval().unlearn(state, forgetting: forget)
             case .parametersUnchanged:
-              result = try NaiveDeletion().unlearn(state, forgetting: forget)
+              result = try Baselines.NaiveDeletion().unlearn(state, forgetting: forget)
             }
             theta = result.state.parameters
             trial.certifiedResidual = result.report.certificate?.certifiedResidual
@@ -300,10 +300,10 @@ public struct CertificateAudit<Model: CertifiableModel>: Sendable {
       delta: privacy.delta, confidence: confidence)
     let residuals = removals.compactMap(\.certifiedResidual)
     let tightest = residuals.max().map {
-      GaussianPrivacyProfile.largestEpsilon(
+      PrivacyParameters.GaussianProfile.largestEpsilon(
         delta: privacy.delta, sigma: privacy.sigma, sensitivity: $0)
     }
-    let report = CertificateAuditReport(
+    let report = RemovalCertificate.AuditReport(
       mechanism: mechanism.rawValue, certifiedEpsilon: privacy.epsilon, delta: privacy.delta,
       sigma: privacy.sigma, trialCount: trialCount, confidence: confidence,
       perturbationIsPrivate: perturbationSeed == nil, forgetIDs: forget, attack: attack,
@@ -327,7 +327,7 @@ public struct CertificateAudit<Model: CertifiableModel>: Sendable {
   ///   - confidence: of the lower bound on the epsilon, in `(0, 1)`.
   public static func attack(
     removals: [[Double]], references: [[Double]], delta: Double, confidence: Double
-  ) -> CertificateAuditReport.Attack {
+  ) -> RemovalCertificate.AuditReport.Attack {
     precondition(removals.count >= 4 && references.count >= 4, "audit: too few models")
     let half = Swift.min(removals.count, references.count) / 2
     let p = removals[0].count
@@ -381,7 +381,7 @@ public struct CertificateAudit<Model: CertifiableModel>: Sendable {
       successes: fp, trials: evalNegative.count, confidence: confidence)
     let fnrInterval = ClopperPearson.interval(
       successes: fn, trials: evalPositive.count, confidence: confidence)
-    return CertificateAuditReport.Attack(
+    return RemovalCertificate.AuditReport.Attack(
       threshold: best.threshold, predictsRemovalAbove: best.above,
       evaluationPositives: evalPositive.count, evaluationNegatives: evalNegative.count,
       falsePositives: fp, falseNegatives: fn, falsePositiveRate: fpr, falseNegativeRate: fnr,
@@ -395,7 +395,7 @@ public struct CertificateAudit<Model: CertifiableModel>: Sendable {
   }
 }
 
-extension CertificateAuditReport {
+extension RemovalCertificate.AuditReport {
   /// The attack of a ``CertificateAudit``, counted on the evaluation half.
   public struct Attack: Sendable, Codable, Equatable {
     /// The threshold on the projected statistic.
@@ -429,58 +429,60 @@ extension CertificateAuditReport {
   }
 }
 
-/// The outcome of a ``CertificateAudit``.
-public struct CertificateAuditReport: Sendable, Codable, Equatable {
-  /// `certifiedRemoval`, `uncheckedNewtonStep` or `parametersUnchanged`.
-  public var mechanism: String
-  /// The epsilon the certificate states.
-  public var certifiedEpsilon: Double
-  /// Its delta (also the attack's).
-  public var delta: Double
-  /// The noise scale of `b`.
-  public var sigma: Double
-  /// `N` per group.
-  public var trialCount: Int
-  /// The level of the Clopper-Pearson bounds.
-  public var confidence: Double
-  /// Whether `b` came from the system's generator (else the seeded, non-private source).
-  public var perturbationIsPrivate: Bool
-  /// The removed set.
-  public var forgetIDs: [SampleID]
-  /// The attack and its counts.
-  public var attack: CertificateAuditReport.Attack
-  /// The largest certified residual bound over the removals (`nil` without certificates).
-  public var largestCertifiedResidual: Double?
-  /// The smallest epsilon that residual supports at this delta and sigma (at most the
-  /// certified epsilon when every removal is certified).
-  public var tightestCertifiedEpsilon: Double?
-  /// Removals that exceeded the budget and retrained with a fresh `b`.
-  public var retrainedRemovals: Int
-  /// Mean test accuracy of the removed models.
-  public var removalTestAccuracy: Double
-  /// Mean test accuracy of the reference models.
-  public var referenceTestAccuracy: Double
-  /// Wall-clock seconds.
-  public var seconds: Double
+extension RemovalCertificate {
+  /// The outcome of a ``CertificateAudit``.
+  public struct AuditReport: Sendable, Codable, Equatable {
+    /// `certifiedRemoval`, `uncheckedNewtonStep` or `parametersUnchanged`.
+    public var mechanism: String
+    /// The epsilon the certificate states.
+    public var certifiedEpsilon: Double
+    /// Its delta (also the attack's).
+    public var delta: Double
+    /// The noise scale of `b`.
+    public var sigma: Double
+    /// `N` per group.
+    public var trialCount: Int
+    /// The level of the Clopper-Pearson bounds.
+    public var confidence: Double
+    /// Whether `b` came from the system's generator (else the seeded, non-private source).
+    public var perturbationIsPrivate: Bool
+    /// The removed set.
+    public var forgetIDs: [SampleID]
+    /// The attack and its counts.
+    public var attack: RemovalCertificate.AuditReport.Attack
+    /// The largest certified residual bound over the removals (`nil` without certificates).
+    public var largestCertifiedResidual: Double?
+    /// The smallest epsilon that residual supports at this delta and sigma (at most the
+    /// certified epsilon when every removal is certified).
+    public var tightestCertifiedEpsilon: Double?
+    /// Removals that exceeded the budget and retrained with a fresh `b`.
+    public var retrainedRemovals: Int
+    /// Mean test accuracy of the removed models.
+    public var removalTestAccuracy: Double
+    /// Mean test accuracy of the reference models.
+    public var referenceTestAccuracy: Double
+    /// Wall-clock seconds.
+    public var seconds: Double
 
-  /// The empirical lower bound.
-  public var empiricalEpsilonLowerBound: Double { attack.epsilonLowerBound }
+    /// The empirical lower bound.
+    public var empiricalEpsilonLowerBound: Double { attack.epsilonLowerBound }
 
-  /// Whether the lower confidence bound exceeds the certified epsilon: the certificate is
-  /// contradicted by the data.
-  public var isContradicted: Bool { attack.epsilonLowerBound > certifiedEpsilon }
+    /// Whether the lower confidence bound exceeds the certified epsilon: the certificate is
+    /// contradicted by the data.
+    public var isContradicted: Bool { attack.epsilonLowerBound > certifiedEpsilon }
 
-  /// One line: the bound next to the certified epsilon, and the verdict (in capitals when
-  /// contradicted).
-  public var verdict: String {
-    let lower = String(format: "%.3g", attack.epsilonLowerBound)
-    let point = attack.pointEpsilon.isFinite ? String(format: "%.3g", attack.pointEpsilon) : "inf"
-    let level = String(format: "%.0f%%", 100 * confidence)
-    if isContradicted {
+    /// One line: the bound next to the certified epsilon, and the verdict (in capitals when
+    /// contradicted).
+    public var verdict: String {
+      let lower = String(format: "%.3g", attack.epsilonLowerBound)
+      let point = attack.pointEpsilon.isFinite ? String(format: "%.3g", attack.pointEpsilon) : "inf"
+      let level = String(format: "%.0f%%", 100 * confidence)
+      if isContradicted {
+        return
+          "CERTIFICATE CONTRADICTED: empirical epsilon >= \(lower) (\(level) lower bound; point \(point)) exceeds the certified epsilon \(String(format: "%.3g", certifiedEpsilon)) at delta \(String(format: "%.3g", delta))"
+      }
       return
-        "CERTIFICATE CONTRADICTED: empirical epsilon >= \(lower) (\(level) lower bound; point \(point)) exceeds the certified epsilon \(String(format: "%.3g", certifiedEpsilon)) at delta \(String(format: "%.3g", delta))"
+        "consistent with the certificate: empirical epsilon >= \(lower) (\(level) lower bound; point \(point)) <= certified \(String(format: "%.3g", certifiedEpsilon)) at delta \(String(format: "%.3g", delta))"
     }
-    return
-      "consistent with the certificate: empirical epsilon >= \(lower) (\(level) lower bound; point \(point)) <= certified \(String(format: "%.3g", certifiedEpsilon)) at delta \(String(format: "%.3g", delta))"
   }
 }

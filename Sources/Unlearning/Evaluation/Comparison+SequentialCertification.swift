@@ -37,14 +37,17 @@ extension Comparison {
   /// Cost: one certified training per mode plus `ids.count` certified removals per mode.
   public static func sequentialCertification(
     train: Dataset, ids: [SampleID], regularization: Double, privacy: PrivacyParameters,
-    perturbation: PerturbationSource = .system, progress: (String) -> Void = { _ in }
+    perturbation: CertifiedRemoval.PerturbationSource = .system,
+    progress: (String) -> Void = { _ in }
   ) throws -> [SequentialCertification] {
-    let modes: [(BudgetAccounting, CertificateBound)] = [(.paper, .guo), (.exactStep, .tight)]
+    let modes: [(CertifiedRemoval.Accounting, RemovalCertificate.Bound)] = [
+      (.paper, .guo), (.exactStep, .tight),
+    ]
     var out = [SequentialCertification]()
     for (accounting, bound) in modes {
       let name = accounting == .paper ? "paper" : "exact-step"
       progress("certified removal, \(name) accounting: \(ids.count) sequential single removals")
-      let trainer = NewtonTrainer(gradientTolerance: 1e-10)
+      let trainer = Training.Newton(gradientTolerance: 1e-10)
       var state = try TrainedModel.trainCertified(
         model: LogisticRegression(featureCount: train.featureCount), data: train,
         regularization: regularization, privacy: privacy, accounting: accounting, bound: bound,

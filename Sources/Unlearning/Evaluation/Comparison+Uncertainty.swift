@@ -113,7 +113,7 @@ extension Comparison {
     /// The experiment's notes (e.g. unconverged retrainings).
     public var notes: [String]
 
-    init(_ report: ForgetScoreReport) {
+    init(_ report: ForgetScore.Report) {
       modelCount = report.modelCount
       maximumEpsilon = report.maximumEpsilon
       floor = report.noiseFloor.forgetScore

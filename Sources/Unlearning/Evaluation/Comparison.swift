@@ -16,7 +16,7 @@ public enum Comparison {
     /// Softmax regression over all classes.
     case softmax
     /// An MLP with the given hidden widths and activation (sigmoid output for 2 classes).
-    case mlp(hidden: [Int], activation: Activation)
+    case mlp(hidden: [Int], activation: MultilayerPerceptron.Activation)
 
     public var description: String {
       switch self {
@@ -78,13 +78,13 @@ public enum Comparison {
     public var sigma: Double? = nil
     public var budget: Double = 0.5
     /// How sigma and the budget relate (default: the exact Gaussian privacy profile).
-    public var calibration: Calibration = .exact
+    public var calibration: PrivacyParameters.Calibration = .exact
     /// Certified removal's Newton solver (default: the downdated factor).
     public var solver: NewtonSolver = .default
-    public var accounting: BudgetAccounting = .exactStep
+    public var accounting: CertifiedRemoval.Accounting = .exactStep
     /// Where certified removal's secret `b` comes from (default: the system's cryptographic
     /// generator; notebooks that must print identical text pass the seeded, non-private source).
-    public var perturbation: PerturbationSource = .system
+    public var perturbation: CertifiedRemoval.PerturbationSource = .system
     /// Gradient ascent's settings (by default those of the naive hospital demo this project started from: lr 0.1, x0.7, 145 epochs).
     public var ascentLearningRate: Double = 0.1
     public var ascentMultiplier: Double = 0.7
@@ -143,7 +143,7 @@ public enum Comparison {
   /// One (model, method) row.
   public struct Row: Sendable, Codable {
     public var model: String
-    public var specification: ModelSpecification
+    public var specification: ModelFile.Specification
     public var method: String
     /// The settings the method ran with, in words.
     public var settings: String
@@ -173,9 +173,9 @@ public enum Comparison {
   /// Per-model facts shared by its rows.
   public struct ModelSummary: Sendable, Codable {
     public var model: String
-    public var specification: ModelSpecification
+    public var specification: ModelFile.Specification
     public var regularization: Double
-    public var originalTraining: TrainingResult
+    public var originalTraining: Training.Result
     public var retrainSeconds: Double
     /// Networks: `||theta_r - theta_r'||` between retrains from two seeds (the noise floor).
     public var retrainNoiseFloorDistance: Double?
@@ -285,7 +285,7 @@ public enum Comparison {
           )
         }
         let model = LogisticRegression(featureCount: train.featureCount)
-        let trainer = NewtonTrainer(gradientTolerance: 1e-10)
+        let trainer = Training.Newton(gradientTolerance: 1e-10)
         let (summary, modelRows) = try runModel(
           model, name: "logistic",
           specification: .logistic(featureCount: train.featureCount, fitsIntercept: false),
@@ -313,8 +313,8 @@ public enum Comparison {
         // Large p: L-BFGS (gradient passes only) instead of Newton on the dense Hessian.
         let trainer: any Trainer =
           model.parameterCount > directSolveLimit
-          ? LBFGSTrainer(memory: 20, gradientTolerance: 1e-9, maximumIterations: 20_000)
-          : NewtonTrainer(gradientTolerance: 1e-10)
+          ? Training.LBFGS(memory: 20, gradientTolerance: 1e-9, maximumIterations: 20_000)
+          : Training.Newton(gradientTolerance: 1e-10)
         let (summary, modelRows) = try runModel(
           model, name: "softmax",
           specification: .softmax(featureCount: train.featureCount, classCount: train.classCount),
@@ -341,9 +341,9 @@ public enum Comparison {
         let sizes = [train.featureCount] + hidden + [outputs]
         let model = MultilayerPerceptron(layerSizes: sizes, hiddenActivation: activation)
         let cap = configuration.networkMaximumIterations
-        let trainer = LBFGSTrainer(
+        let trainer = Training.LBFGS(
           gradientTolerance: 1e-8, maximumIterations: cap, seed: configuration.seed)
-        let second = LBFGSTrainer(
+        let second = Training.LBFGS(
           gradientTolerance: 1e-8, maximumIterations: cap, seed: configuration.seed &+ 1)
         let (summary, modelRows) = try runModel(
           model, name: choice.description,
@@ -417,7 +417,7 @@ public enum Comparison {
   }
 
   static func runModel<Model: TwiceDifferentiableModel>(
-    _ model: Model, name: String, specification: ModelSpecification, trainer: any Trainer,
+    _ model: Model, name: String, specification: ModelFile.Specification, trainer: any Trainer,
     secondTrainer: (any Trainer)?, regularization: Double, train: Dataset, test: Dataset,
     forgetIDs: [SampleID], configuration: Configuration, progress: (String) -> Void
   ) throws -> (ModelSummary, [Row]) {
@@ -433,7 +433,7 @@ public enum Comparison {
       secondParameters = try Retrain(trainer: secondTrainer, seed: trainerSeed(secondTrainer))
         .unlearn(original, forgetting: forgetIDs).state.parameters
     }
-    let context = EvaluationContext(
+    let context = UnlearningEvaluation.Context(
       model: model, retainedObjective: retrain.state.objective(),
       retain: try train.removing(ids: forgetIDs),
       forget: try train.subset(ids: forgetIDs), test: test, originalParameters: original.parameters,
@@ -500,12 +500,12 @@ public enum Comparison {
     if methods.contains(.naive) {
       progress("\(name): naive deletion")
       try add(
-        "naive", "keep the parameters", NaiveDeletion()
+        "naive", "keep the parameters", Baselines.NaiveDeletion()
       )
     }
     if methods.contains(.gradientAscent) {
       progress("\(name): gradient ascent (seed settings)")
-      let seedAscent = GradientAscent(
+      let seedAscent = Baselines.GradientAscent(
         learningRate: configuration.ascentLearningRate, multiplier: configuration.ascentMultiplier,
         epochs: configuration.ascentEpochs)
       try add(
@@ -517,7 +517,7 @@ public enum Comparison {
       progress("\(name): gradient ascent (oracle-tuned epochs)")
       var best: (Int, Double, UnlearningResult<Model>)?
       for epochs in [1, 2, 5, 10, 20, 40, 80] {
-        let result = try GradientAscent(
+        let result = try Baselines.GradientAscent(
           learningRate: configuration.ascentLearningRate,
           multiplier: configuration.ascentMultiplier, epochs: epochs
         ).unlearn(original, forgetting: forgetIDs)
@@ -528,7 +528,7 @@ public enum Comparison {
       if let (epochs, _, _) = best {
         try add(
           "gradient-ascent-tuned", "\(epochs) epochs (oracle-tuned on retrain KL)",
-          GradientAscent(
+          Baselines.GradientAscent(
             learningRate: configuration.ascentLearningRate,
             multiplier: configuration.ascentMultiplier, epochs: epochs),
           notes: ["epochs chosen with the retrained model as oracle: not available in practice"],
@@ -539,26 +539,26 @@ public enum Comparison {
       progress("\(name): NegGrad+")
       try add(
         "neggrad-plus", "beta \(configuration.negGradBeta), lr 0.1, 100 epochs",
-        NegGradPlus(beta: configuration.negGradBeta))
+        Baselines.NegGradPlus(beta: configuration.negGradBeta))
     }
     if methods.contains(.finetune) {
       progress("\(name): fine-tuning on the retained data")
       try add(
         "finetune", "5 epochs of SGD with momentum 0.9 on R, lr 1e-3, cosine schedule, batch 64",
-        FineTune(seed: configuration.seed))
+        Baselines.FineTune(seed: configuration.seed))
     }
     if methods.contains(.scrub) {
-      progress("\(name): SCRUB")
+      progress("\(name): Baselines.SCRUB")
       try add(
         "scrub",
         "3 epochs (2 max-steps), lr 5e-4, T 4, gamma 0.99, alpha 0.001 (authors' defaults)",
-        SCRUB(seed: configuration.seed))
+        Baselines.SCRUB(seed: configuration.seed))
     }
     if methods.contains(.fisher) {
       progress("\(name): Fisher forgetting")
       try add(
         "fisher", "noise N(0, alpha / F_jj), alpha 1e-6, 1/F capped at 1e3, empirical Fisher of R",
-        FisherForgetting(seed: configuration.seed))
+        Baselines.FisherForgetting(seed: configuration.seed))
     }
     if methods.contains(.sisa) && !model.isConvex && configuration.forget.forgottenClass == nil {
       // The mean of independently trained networks' parameters is meaningless, and the
@@ -577,7 +577,7 @@ public enum Comparison {
       let sisa = SISA(
         shardCount: 4, sliceCount: 4, seed: configuration.seed,
         initializationSeed: configuration.seed,
-        trainer: TrainerSettings(trainer) ?? .newton(NewtonTrainer(gradientTolerance: 1e-10)))
+        trainer: Training.Settings(trainer) ?? .newton(Training.Newton(gradientTolerance: 1e-10)))
       let ensemble = try sisa.ensemble(for: original)
       let (after, sisaReport) = try ensemble.removing(ids: forgetIDs)
       let sisaTiming = try Timing.measure(
@@ -718,7 +718,7 @@ public enum Comparison {
       progress(
         "\(name): forget score, \(n) models per group: \(scored.count) method\(scored.count == 1 ? "" : "s") + a second retrain group (the floor) against \(n) retrains"
       )
-      let experiment = ForgetScoreExperiment(
+      let experiment = ForgetScore.Experiment(
         model: model, trainer: trainer, regularization: regularization, train: train, test: test,
         forget: forgetIDs, methods: scored.map(\.1), modelCount: n, sharesSubsets: false,
         seed: configuration.seed)
@@ -741,14 +741,14 @@ public enum Comparison {
   /// a secret `b`, so its reference is a retrain with the same `b` ("retrain (same b)", a
   /// visible row); the accuracy gaps to the plain retrain are recorded too.
   static func runCertified<M: CertifiableModel>(
-    _ model: M, name: String, specification: ModelSpecification, train: Dataset, test: Dataset,
+    _ model: M, name: String, specification: ModelFile.Specification, train: Dataset, test: Dataset,
     forgetIDs: [SampleID], publicRetrain: Row?, configuration: Configuration,
     progress: (String) -> Void
   ) throws -> (ModelSummary, [Row]) {
     let privacy = try configuration.privacyParameters()
     progress(
       "\(name): training with a secret loss perturbation b (sigma \(formatShort(privacy.sigma)))")
-    let trainer = NewtonTrainer(gradientTolerance: 1e-10)
+    let trainer = Training.Newton(gradientTolerance: 1e-10)
     let original = try TrainedModel.trainCertified(
       model: model, data: train, regularization: configuration.regularization, privacy: privacy,
       accounting: configuration.accounting, solver: configuration.solver, trainer: trainer,
@@ -768,7 +768,7 @@ public enum Comparison {
       try CertifiedRemoval(trainer: trainer).unlearn(original, forgetting: forgetIDs).report
         .seconds
     }
-    let context = EvaluationContext(
+    let context = UnlearningEvaluation.Context(
       model: model, retainedObjective: retrain.state.objective(),
       retain: try train.removing(ids: forgetIDs),
       forget: try train.subset(ids: forgetIDs), test: test, originalParameters: original.parameters,
@@ -829,7 +829,7 @@ public enum Comparison {
   }
 
   static func trainerSeed(_ trainer: any Trainer) -> UInt64 {
-    (trainer as? LBFGSTrainer)?.seed ?? (trainer as? NewtonTrainer)?.seed ?? 0
+    (trainer as? Training.LBFGS)?.seed ?? (trainer as? Training.Newton)?.seed ?? 0
   }
 
   static func formatShort(_ x: Double) -> String {

@@ -8,7 +8,7 @@ import RealModule
 ///
 /// 1. For every forget example, its logit-scaled confidence (``ForgetScore/LogitScaledConfidence``) under
 ///    `N` unlearned and `N` retrained models gives a per-example epsilon
-///    (``ThresholdAttackEstimator``).
+///    (``Metrics/ThresholdAttackEstimator``).
 /// 2. Each epsilon earns points by 0.5-wide buckets: bucket `b = floor(eps / 0.5)` (so `[0,
 ///    0.5)` is bucket 0) is worth `2^-b`, for the buckets that end at or below
 ///    `E = ceil(ln(N - 1))` (``maximumEpsilon(modelCount:)``; `2E` buckets); an epsilon at or
@@ -60,8 +60,8 @@ public enum ForgetScore {
   /// - Returns: `m` estimates, one per example. Cost: `m` estimator calls.
   public static func epsilons(
     unlearned: [[Double]], retrained: [[Double]],
-    estimator: ThresholdAttackEstimator = ThresholdAttackEstimator()
-  ) -> [ThresholdAttackEstimator.Estimate] {
+    estimator: Metrics.ThresholdAttackEstimator = Metrics.ThresholdAttackEstimator()
+  ) -> [Metrics.ThresholdAttackEstimator.Estimate] {
     precondition(!unlearned.isEmpty && !retrained.isEmpty, "ForgetScore: empty confidence table")
     let m = unlearned[0].count
     precondition(

@@ -1,7 +1,7 @@
 import Foundation
 import RealModule
 
-extension ULiRAReport {
+extension ULiRA.Report {
   /// The outcome of one membership attack pooled over examples and target models: every
   /// (example, target model) pair gives a score and a label ("member" or not).
   public struct AttackSummary: Sendable, Codable, Equatable {
@@ -86,7 +86,7 @@ extension ULiRA {
 ///     Lambda = log N(c; mu_in, s_in^2) - log N(c; mu_out, s_out^2).
 ///
 /// Scores of all examples and target models are pooled (one global threshold, as LiRA reports
-/// it) into a ``ULiRAReport/AttackSummary``.
+/// it) into a ``ULiRA/Report/AttackSummary``.
 public enum ULiRA {
   /// The largest true-positive rate of a rule "score > t" whose false-positive rate is at most
   /// `alpha`: with `k = floor(alpha * negatives)` false positives allowed, `t` is the `(k+1)`-th
@@ -145,291 +145,298 @@ public enum ULiRA {
   /// example has targets of both labels.
   public static func attack(
     member: [[Double]], nonMember: [[Double]], membership: [[Bool]], isShadow: [Bool]
-  ) -> ULiRAReport.AttackSummary? {
+  ) -> ULiRA.Report.AttackSummary? {
     let perExample = scores(
       member: member, nonMember: nonMember, membership: membership, isShadow: isShadow)
     let used = perExample.filter { !$0.members.isEmpty && !$0.nonMembers.isEmpty }
     guard !used.isEmpty else { return nil }
-    return ULiRAReport.AttackSummary(
+    return ULiRA.Report.AttackSummary(
       positives: used.flatMap(\.members), negatives: used.flatMap(\.nonMembers),
       examples: used.count)
   }
 }
 
-/// U-LiRA on one scenario: `M` models on random halves of the training data, each original
-/// model unlearned by every method, each retrained without the forget set.
-///
-/// **Design.** Model `i` trains on a seeded random half `H_i` of `D` (`originals`, `O_i`).
-/// Its forget request is `F ∩ H_i` (the forget examples it saw); every method removes them
-/// from `O_i` (`U_i`), and `R_i` is `O_i`'s objective re-minimised without them (the retrain).
-/// The models with even index are the attacker's shadows, the others the targets. For a forget
-/// example `x`:
-/// - **U-LiRA** ("was `x` trained on and then unlearned, or never trained on?"): members are
-///   the models with `x in H_i`, read from `U_i`; non-members those with `x` not in `H_i`,
-///   read from `R_i`. A perfect method gives two equal distributions (AUC 0.5 up to noise).
-/// - the **original** row reads the members from `O_i` (no unlearning: plain LiRA on the
-///   forget set, the vulnerability before unlearning);
-/// - the **retrain** row reads them from `R_i`: both sides are retrained models, so its values
-///   are the attack's noise floor at this `M`.
-///
-/// **Retained examples.** For ``retainedTargetCount`` seeded examples `r` of `D \ F`, plain
-/// LiRA (members: `r in H_i`) is run on each family of models: the originals, each method's
-/// unlearned models, and the retrains. Unlearning can expose retained examples (the "onion
-/// effect"); each row reports the retained AUC and its change against the originals'.
-///
-/// **Cost.** With warm starts (convex models), one training on all of `D`, then per model one
-/// training on `H_i` (from that solution), one retraining (from `O_i`), one unlearning per
-/// method, and forward passes over the forget, retained-target and test rows. Models run
-/// ``parallelism`` at a time. Deterministic from ``seed`` (halves, initialisations, retained
-/// targets) up to the round-off of the BLAS build and thread count.
-public struct ULiRAExperiment<Model: TwiceDifferentiableModel>: Sendable {
-  /// The model (architecture and loss).
-  public var model: Model
-  /// The optimiser of every training.
-  public var trainer: any Trainer
-  /// `lambda` per retained sample (sum form).
-  public var regularization: Double
-  /// The training set `D`.
-  public var train: Dataset
-  /// The test set (test accuracy of each family).
-  public var test: Dataset
-  /// The forget set `F` (distinct ids of `train`).
-  public var forget: [SampleID]
-  /// The methods attacked.
-  public var methods: [any Unlearner]
-  /// `M`, the number of models (half shadows, half targets; at least 8).
-  public var modelCount: Int
-  /// Retained examples whose exposure is measured (0 skips it).
-  public var retainedTargetCount: Int
-  /// Warm-start convex trainings (see ``ForgetScoreExperiment``; default `model.isConvex`).
-  public var warmStarts: Bool
-  /// The root of every random choice.
-  public var seed: UInt64
-  /// Models trained at a time.
-  public var parallelism: Int
-
-  /// Creates the experiment.
-  public init(
-    model: Model, trainer: any Trainer, regularization: Double, train: Dataset, test: Dataset,
-    forget: [SampleID], methods: [any Unlearner], modelCount: Int = 64,
-    retainedTargetCount: Int = 20, warmStarts: Bool? = nil, seed: UInt64 = 42,
-    parallelism: Int = ProcessInfo.processInfo.activeProcessorCount
-  ) {
-    self.model = model
-    self.trainer = trainer
-    self.regularization = regularization
-    self.train = train
-    self.test = test
-    self.forget = forget
-    self.methods = methods
-    self.modelCount = modelCount
-    self.retainedTargetCount = retainedTargetCount
-    self.warmStarts = (warmStarts ?? model.isConvex) && model.isConvex
-    self.seed = seed
-    self.parallelism = parallelism
-  }
-
-  /// The row of the models before unlearning.
-  public static var originalName: String { "original (no unlearning)" }
-  /// The row of the retrained models (the noise floor).
-  public static var retrainName: String { "retrain (noise floor)" }
-
-  struct Family: Sendable {
-    var forget: [Double]
-    var retained: [Double]
-    var testAccuracy: Double
-    var seconds: Double
-  }
-
-  struct ModelResult: Sendable {
-    var original: Family
-    var retrained: Family
-    var methods: [Family]
-    var forgetMembership: [Bool]
-    var retainedMembership: [Bool]
-  }
-
-  /// The half of model `i` (row positions, sorted) and its initialisation seed.
-  func half(_ i: Int) -> (rows: [Int], initSeed: UInt64) {
-    var g = SeededGenerator(seed: seed &+ 0x5553_4C49_5241 &+ UInt64(i) &* 0xD1B5_4A32_D192_ED03)
-    let k = Swift.max(1, train.count / 2)
-    let rows = RandomSampling.indices(choosing: k, from: train.count, using: &g).sorted()
-    return (rows, g.next())
-  }
-
-  /// Runs the experiment.
+extension ULiRA {
+  /// U-LiRA on one scenario: `M` models on random halves of the training data, each original
+  /// model unlearned by every method, each retrained without the forget set.
   ///
-  /// - Parameter progress: lines at the start, after completed models (at most every two
-  ///   seconds) and at scoring; called from worker threads one at a time.
-  /// - Throws: ``UnlearningError/invalidArgument(_:)`` for a bad configuration, or any error
-  ///   of training or of a method.
-  public func run(progress: @escaping @Sendable (String) -> Void = { _ in }) throws -> ULiRAReport {
-    guard modelCount >= 8 else {
-      throw UnlearningError.invalidArgument("U-LiRA needs at least 8 models (half are shadows)")
+  /// **Design.** Model `i` trains on a seeded random half `H_i` of `D` (`originals`, `O_i`).
+  /// Its forget request is `F ∩ H_i` (the forget examples it saw); every method removes them
+  /// from `O_i` (`U_i`), and `R_i` is `O_i`'s objective re-minimised without them (the retrain).
+  /// The models with even index are the attacker's shadows, the others the targets. For a forget
+  /// example `x`:
+  /// - **U-LiRA** ("was `x` trained on and then unlearned, or never trained on?"): members are
+  ///   the models with `x in H_i`, read from `U_i`; non-members those with `x` not in `H_i`,
+  ///   read from `R_i`. A perfect method gives two equal distributions (AUC 0.5 up to noise).
+  /// - the **original** row reads the members from `O_i` (no unlearning: plain LiRA on the
+  ///   forget set, the vulnerability before unlearning);
+  /// - the **retrain** row reads them from `R_i`: both sides are retrained models, so its values
+  ///   are the attack's noise floor at this `M`.
+  ///
+  /// **Retained examples.** For ``retainedTargetCount`` seeded examples `r` of `D \ F`, plain
+  /// LiRA (members: `r in H_i`) is run on each family of models: the originals, each method's
+  /// unlearned models, and the retrains. Unlearning can expose retained examples (the "onion
+  /// effect"); each row reports the retained AUC and its change against the originals'.
+  ///
+  /// **Cost.** With warm starts (convex models), one training on all of `D`, then per model one
+  /// training on `H_i` (from that solution), one retraining (from `O_i`), one unlearning per
+  /// method, and forward passes over the forget, retained-target and test rows. Models run
+  /// ``parallelism`` at a time. Deterministic from ``seed`` (halves, initialisations, retained
+  /// targets) up to the round-off of the BLAS build and thread count.
+  public struct Experiment<Model: TwiceDifferentiableModel>: Sendable {
+    /// The model (architecture and loss).
+    public var model: Model
+    /// The optimiser of every training.
+    public var trainer: any Trainer
+    /// `lambda` per retained sample (sum form).
+    public var regularization: Double
+    /// The training set `D`.
+    public var train: Dataset
+    /// The test set (test accuracy of each family).
+    public var test: Dataset
+    /// The forget set `F` (distinct ids of `train`).
+    public var forget: [SampleID]
+    /// The methods attacked.
+    public var methods: [any Unlearner]
+    /// `M`, the number of models (half shadows, half targets; at least 8).
+    public var modelCount: Int
+    /// Retained examples whose exposure is measured (0 skips it).
+    public var retainedTargetCount: Int
+    /// Warm-start convex trainings (see ``ForgetScore/Experiment``; default `model.isConvex`).
+    public var warmStarts: Bool
+    /// The root of every random choice.
+    public var seed: UInt64
+    /// Models trained at a time.
+    public var parallelism: Int
+
+    /// Creates the experiment.
+    public init(
+      model: Model, trainer: any Trainer, regularization: Double, train: Dataset, test: Dataset,
+      forget: [SampleID], methods: [any Unlearner], modelCount: Int = 64,
+      retainedTargetCount: Int = 20, warmStarts: Bool? = nil, seed: UInt64 = 42,
+      parallelism: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) {
+      self.model = model
+      self.trainer = trainer
+      self.regularization = regularization
+      self.train = train
+      self.test = test
+      self.forget = forget
+      self.methods = methods
+      self.modelCount = modelCount
+      self.retainedTargetCount = retainedTargetCount
+      self.warmStarts = (warmStarts ?? model.isConvex) && model.isConvex
+      self.seed = seed
+      self.parallelism = parallelism
     }
-    guard parallelism >= 1 else {
-      throw UnlearningError.invalidArgument("parallelism must be >= 1")
+
+    /// The row of the models before unlearning.
+    public static var originalName: String { "original (no unlearning)" }
+    /// The row of the retrained models (the noise floor).
+    public static var retrainName: String { "retrain (noise floor)" }
+
+    struct Family: Sendable {
+      var forget: [Double]
+      var retained: [Double]
+      var testAccuracy: Double
+      var seconds: Double
     }
-    guard !forget.isEmpty, Set(forget).count == forget.count, forget.count < train.count else {
-      throw UnlearningError.invalidArgument(
-        "the forget set must be non-empty, distinct and smaller than the training set")
+
+    struct ModelResult: Sendable {
+      var original: Family
+      var retrained: Family
+      var methods: [Family]
+      var forgetMembership: [Bool]
+      var retainedMembership: [Bool]
     }
-    guard retainedTargetCount >= 0 else {
-      throw UnlearningError.invalidArgument("the retained target count must be >= 0")
+
+    /// The half of model `i` (row positions, sorted) and its initialisation seed.
+    func half(_ i: Int) -> (rows: [Int], initSeed: UInt64) {
+      var g = SeededGenerator(seed: seed &+ 0x5553_4C49_5241 &+ UInt64(i) &* 0xD1B5_4A32_D192_ED03)
+      let k = Swift.max(1, train.count / 2)
+      let rows = RandomSampling.indices(choosing: k, from: train.count, using: &g).sorted()
+      return (rows, g.next())
     }
-    guard model.featureCount == train.featureCount, model.featureCount == test.featureCount else {
-      throw UnlearningError.invalidArgument(
-        "the model expects \(model.featureCount) features, the data has \(train.featureCount)")
-    }
-    for id in forget where train.rowIndex(of: id) == nil { throw UnlearningError.unknownID(id) }
-    let forgetRows = try train.rowIndices(of: forget)
-    let forgetSet = Set(forgetRows)
-    let retainRows = (0..<train.count).filter { !forgetSet.contains($0) }
-    var g = SeededGenerator(seed: seed &+ 0x7265_7461_696E)
-    let retainedTargets = RandomSampling.indices(
-      choosing: Swift.min(retainedTargetCount, retainRows.count), from: retainRows.count,
-      using: &g
-    ).sorted().map { retainRows[$0] }
-    let forgetData = train.rows(at: forgetRows)
-    let retainedData = train.rows(at: retainedTargets)
-    let stopwatch = Stopwatch()
-    progress(
-      "U-LiRA: \(modelCount) models x (train, retrain, \(methods.count) method\(methods.count == 1 ? "" : "s")), "
-        + "\(forget.count) forget and \(retainedTargets.count) retained targets")
-    var fullStart: [Double]?
-    if warmStarts {
-      fullStart =
-        try TrainedModel.train(
-          model: model, data: train, regularization: regularization, trainer: trainer
-        ).parameters
-    }
-    let start = fullStart
-    let collector = PairCollector<ModelResult>(
-      count: modelCount, progress: progress, label: "U-LiRA", unit: "models")
-    let workers = Swift.max(1, Swift.min(parallelism, modelCount))
-    DispatchQueue.concurrentPerform(iterations: workers) { _ in
-      while let i = collector.nextPair() {
-        do {
-          let result = try runModel(
-            i, forgetRows: forgetRows, retainedTargets: retainedTargets, forgetData: forgetData,
-            retainedData: retainedData, fullStart: start)
-          collector.store(result, at: i, elapsed: stopwatch.seconds)
-        } catch {
-          collector.fail(error)
+
+    /// Runs the experiment.
+    ///
+    /// - Parameter progress: lines at the start, after completed models (at most every two
+    ///   seconds) and at scoring; called from worker threads one at a time.
+    /// - Throws: ``UnlearningError/invalidArgument(_:)`` for a bad configuration, or any error
+    ///   of training or of a method.
+    public func run(progress: @escaping @Sendable (String) -> Void = { _ in }) throws
+      -> ULiRA.Report
+    {
+      guard modelCount >= 8 else {
+        throw UnlearningError.invalidArgument("U-LiRA needs at least 8 models (half are shadows)")
+      }
+      guard parallelism >= 1 else {
+        throw UnlearningError.invalidArgument("parallelism must be >= 1")
+      }
+      guard !forget.isEmpty, Set(forget).count == forget.count, forget.count < train.count else {
+        throw UnlearningError.invalidArgument(
+          "the forget set must be non-empty, distinct and smaller than the training set")
+      }
+      guard retainedTargetCount >= 0 else {
+        throw UnlearningError.invalidArgument("the retained target count must be >= 0")
+      }
+      guard model.featureCount == train.featureCount, model.featureCount == test.featureCount else {
+        throw UnlearningError.invalidArgument(
+          "the model expects \(model.featureCount) features, the data has \(train.featureCount)")
+      }
+      for id in forget where train.rowIndex(of: id) == nil { throw UnlearningError.unknownID(id) }
+      let forgetRows = try train.rowIndices(of: forget)
+      let forgetSet = Set(forgetRows)
+      let retainRows = (0..<train.count).filter { !forgetSet.contains($0) }
+      var g = SeededGenerator(seed: seed &+ 0x7265_7461_696E)
+      let retainedTargets = RandomSampling.indices(
+        choosing: Swift.min(retainedTargetCount, retainRows.count), from: retainRows.count,
+        using: &g
+      ).sorted().map { retainRows[$0] }
+      let forgetData = train.rows(at: forgetRows)
+      let retainedData = train.rows(at: retainedTargets)
+      let stopwatch = Stopwatch()
+      progress(
+        "U-LiRA: \(modelCount) models x (train, retrain, \(methods.count) method\(methods.count == 1 ? "" : "s")), "
+          + "\(forget.count) forget and \(retainedTargets.count) retained targets")
+      var fullStart: [Double]?
+      if warmStarts {
+        fullStart =
+          try TrainedModel.train(
+            model: model, data: train, regularization: regularization, trainer: trainer
+          ).parameters
+      }
+      let start = fullStart
+      let collector = PairCollector<ModelResult>(
+        count: modelCount, progress: progress, label: "U-LiRA", unit: "models")
+      let workers = Swift.max(1, Swift.min(parallelism, modelCount))
+      DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        while let i = collector.nextPair() {
+          do {
+            let result = try runModel(
+              i, forgetRows: forgetRows, retainedTargets: retainedTargets, forgetData: forgetData,
+              retainedData: retainedData, fullStart: start)
+            collector.store(result, at: i, elapsed: stopwatch.seconds)
+          } catch {
+            collector.fail(error)
+          }
         }
       }
-    }
-    let results = try collector.results()
-    progress("U-LiRA: scoring")
-    let isShadow = (0..<modelCount).map { $0 % 2 == 0 }
-    let forgetMembership = results.map(\.forgetMembership)
-    let retainedMembership = results.map(\.retainedMembership)
-    func row(_ name: String, _ family: [Family], seconds: Double) -> ULiRAReport.Row {
-      let forgetAttack = ULiRA.attack(
-        member: family.map(\.forget), nonMember: results.map(\.retrained.forget),
-        membership: forgetMembership, isShadow: isShadow)
-      let retainedAttack =
-        retainedTargets.isEmpty
-        ? nil
-        : ULiRA.attack(
-          member: family.map(\.retained), nonMember: family.map(\.retained),
-          membership: retainedMembership, isShadow: isShadow)
-      return ULiRAReport.Row(
-        method: name, forget: forgetAttack, retained: retainedAttack,
-        retainedAUCChange: nil,
-        testAccuracy: family.reduce(0) { $0 + $1.testAccuracy } / Double(family.count),
-        meanSeconds: seconds)
-    }
-    let original = row(
-      Self.originalName, results.map(\.original),
-      seconds: results.reduce(0) { $0 + $1.original.seconds } / Double(modelCount))
-    var rows = [original]
-    for (k, method) in methods.enumerated() {
+      let results = try collector.results()
+      progress("U-LiRA: scoring")
+      let isShadow = (0..<modelCount).map { $0 % 2 == 0 }
+      let forgetMembership = results.map(\.forgetMembership)
+      let retainedMembership = results.map(\.retainedMembership)
+      func row(_ name: String, _ family: [Family], seconds: Double) -> ULiRA.Report.Row {
+        let forgetAttack = ULiRA.attack(
+          member: family.map(\.forget), nonMember: results.map(\.retrained.forget),
+          membership: forgetMembership, isShadow: isShadow)
+        let retainedAttack =
+          retainedTargets.isEmpty
+          ? nil
+          : ULiRA.attack(
+            member: family.map(\.retained), nonMember: family.map(\.retained),
+            membership: retainedMembership, isShadow: isShadow)
+        return ULiRA.Report.Row(
+          method: name, forget: forgetAttack, retained: retainedAttack,
+          retainedAUCChange: nil,
+          testAccuracy: family.reduce(0) { $0 + $1.testAccuracy } / Double(family.count),
+          meanSeconds: seconds)
+      }
+      let original = row(
+        Self.originalName, results.map(\.original),
+        seconds: results.reduce(0) { $0 + $1.original.seconds } / Double(modelCount))
+      var rows = [original]
+      for (k, method) in methods.enumerated() {
+        rows.append(
+          row(
+            method.name, results.map { $0.methods[k] },
+            seconds: results.reduce(0) { $0 + $1.methods[k].seconds } / Double(modelCount)))
+      }
       rows.append(
         row(
-          method.name, results.map { $0.methods[k] },
-          seconds: results.reduce(0) { $0 + $1.methods[k].seconds } / Double(modelCount)))
-    }
-    rows.append(
-      row(
-        Self.retrainName, results.map(\.retrained),
-        seconds: results.reduce(0) { $0 + $1.retrained.seconds } / Double(modelCount)))
-    let before = original.retained?.auc
-    for k in rows.indices {
-      if let before, let after = rows[k].retained?.auc {
-        rows[k].retainedAUCChange = after - before
+          Self.retrainName, results.map(\.retrained),
+          seconds: results.reduce(0) { $0 + $1.retrained.seconds } / Double(modelCount)))
+      let before = original.retained?.auc
+      for k in rows.indices {
+        if let before, let after = rows[k].retained?.auc {
+          rows[k].retainedAUCChange = after - before
+        }
       }
+      return ULiRA.Report(
+        modelCount: modelCount, shadowCount: isShadow.filter { $0 }.count, forgetIDs: forget,
+        retainedTargetIDs: retainedTargets.map { train.ids[$0] }, seed: seed, rows: rows,
+        seconds: stopwatch.seconds)
     }
-    return ULiRAReport(
-      modelCount: modelCount, shadowCount: isShadow.filter { $0 }.count, forgetIDs: forget,
-      retainedTargetIDs: retainedTargets.map { train.ids[$0] }, seed: seed, rows: rows,
-      seconds: stopwatch.seconds)
-  }
 
-  func runModel(
-    _ i: Int, forgetRows: [Int], retainedTargets: [Int], forgetData: Dataset,
-    retainedData: Dataset, fullStart: [Double]?
-  ) throws -> ModelResult {
-    let (rows, initSeed) = half(i)
-    let inHalf = Set(rows)
-    let data = train.rows(at: rows)
-    let startParameters = fullStart ?? model.initialParameters(seed: model.isConvex ? 0 : initSeed)
-    let original = try TrainedModel.train(
-      model: model, data: data, regularization: regularization, trainer: trainer,
-      start: startParameters)
-    let request = forgetRows.filter { inHalf.contains($0) }.map { train.ids[$0] }
-    func family(_ theta: [Double], seconds: Double) -> Family {
-      Family(
-        forget: ForgetScore.LogitScaledConfidence.of(
-          model, parameters: theta, features: forgetData.features, labels: forgetData.labels),
-        retained: ForgetScore.LogitScaledConfidence.of(
-          model, parameters: theta, features: retainedData.features,
-          labels: retainedData.labels),
-        testAccuracy: test.isEmpty
-          ? 0
-          : Metrics.accuracy(
-            predictions: model.predictions(theta, features: test.features), labels: test.labels),
-        seconds: seconds)
-    }
-    var retrainedParameters = original.parameters
-    var retrainSeconds = 0.0
-    var methodFamilies: [Family] = []
-    if request.isEmpty || request.count >= data.count {
-      // Nothing of F in this half (or nothing would remain): every family is the original.
-      methodFamilies = methods.map { _ in family(original.parameters, seconds: 0) }
-    } else {
-      var retrained = original
-      retrained.removedIDs = Set(request)
-      for id in request { if let r = retrained.data.rowIndex(of: id) { retrained.weights[r] = 0 } }
-      retrained.retrain(
-        trainer: trainer,
-        start: model.isConvex ? original.parameters : model.initialParameters(seed: initSeed))
-      retrainedParameters = retrained.parameters
-      retrainSeconds = retrained.training.seconds
-      for method in methods {
-        let result = try method.unlearn(original, forgetting: request)
-        methodFamilies.append(family(result.state.parameters, seconds: result.report.seconds))
+    func runModel(
+      _ i: Int, forgetRows: [Int], retainedTargets: [Int], forgetData: Dataset,
+      retainedData: Dataset, fullStart: [Double]?
+    ) throws -> ModelResult {
+      let (rows, initSeed) = half(i)
+      let inHalf = Set(rows)
+      let data = train.rows(at: rows)
+      let startParameters =
+        fullStart ?? model.initialParameters(seed: model.isConvex ? 0 : initSeed)
+      let original = try TrainedModel.train(
+        model: model, data: data, regularization: regularization, trainer: trainer,
+        start: startParameters)
+      let request = forgetRows.filter { inHalf.contains($0) }.map { train.ids[$0] }
+      func family(_ theta: [Double], seconds: Double) -> Family {
+        Family(
+          forget: ForgetScore.LogitScaledConfidence.of(
+            model, parameters: theta, features: forgetData.features, labels: forgetData.labels),
+          retained: ForgetScore.LogitScaledConfidence.of(
+            model, parameters: theta, features: retainedData.features,
+            labels: retainedData.labels),
+          testAccuracy: test.isEmpty
+            ? 0
+            : Metrics.accuracy(
+              predictions: model.predictions(theta, features: test.features), labels: test.labels),
+          seconds: seconds)
       }
+      var retrainedParameters = original.parameters
+      var retrainSeconds = 0.0
+      var methodFamilies: [Family] = []
+      if request.isEmpty || request.count >= data.count {
+        // Nothing of F in this half (or nothing would remain): every family is the original.
+        methodFamilies = methods.map { _ in family(original.parameters, seconds: 0) }
+      } else {
+        var retrained = original
+        retrained.removedIDs = Set(request)
+        for id in request {
+          if let r = retrained.data.rowIndex(of: id) { retrained.weights[r] = 0 }
+        }
+        retrained.retrain(
+          trainer: trainer,
+          start: model.isConvex ? original.parameters : model.initialParameters(seed: initSeed))
+        retrainedParameters = retrained.parameters
+        retrainSeconds = retrained.training.seconds
+        for method in methods {
+          let result = try method.unlearn(original, forgetting: request)
+          methodFamilies.append(family(result.state.parameters, seconds: result.report.seconds))
+        }
+      }
+      return ModelResult(
+        original: family(original.parameters, seconds: original.training.seconds),
+        retrained: family(retrainedParameters, seconds: retrainSeconds), methods: methodFamilies,
+        forgetMembership: forgetRows.map { inHalf.contains($0) },
+        retainedMembership: retainedTargets.map { inHalf.contains($0) })
     }
-    return ModelResult(
-      original: family(original.parameters, seconds: original.training.seconds),
-      retrained: family(retrainedParameters, seconds: retrainSeconds), methods: methodFamilies,
-      forgetMembership: forgetRows.map { inHalf.contains($0) },
-      retainedMembership: retainedTargets.map { inHalf.contains($0) })
   }
 }
 
-extension ULiRAReport {
+extension ULiRA.Report {
   /// One row of a U-LiRA report.
   public struct Row: Sendable, Codable, Equatable {
-    /// The method, ``ULiRAExperiment/originalName`` or ``ULiRAExperiment/retrainName``.
+    /// The method, ``ULiRA/Experiment/originalName`` or ``ULiRA/Experiment/retrainName``.
     public var method: String
     /// U-LiRA on the forget examples (members: trained on and then unlearned by this row's
     /// method; non-members: never trained on, retrained models); `nil` if no example had enough
     /// models on each side.
-    public var forget: ULiRAReport.AttackSummary?
+    public var forget: ULiRA.Report.AttackSummary?
     /// Plain LiRA on the retained targets within this row's family of models.
-    public var retained: ULiRAReport.AttackSummary?
+    public var retained: ULiRA.Report.AttackSummary?
     /// The retained AUC minus the originals' (positive: unlearning exposed retained examples).
     public var retainedAUCChange: Double?
     /// Mean test accuracy of the family.
@@ -439,20 +446,22 @@ extension ULiRAReport {
   }
 }
 
-/// The outcome of a ``ULiRAExperiment``.
-public struct ULiRAReport: Sendable, Codable {
-  /// `M`.
-  public var modelCount: Int
-  /// The shadows among them (the others are targets).
-  public var shadowCount: Int
-  /// The forget set.
-  public var forgetIDs: [SampleID]
-  /// The retained targets.
-  public var retainedTargetIDs: [SampleID]
-  /// The root seed.
-  public var seed: UInt64
-  /// The original row, one row per method, then the retrain row.
-  public var rows: [ULiRAReport.Row]
-  /// Wall-clock seconds.
-  public var seconds: Double
+extension ULiRA {
+  /// The outcome of a ``ULiRA/Experiment``.
+  public struct Report: Sendable, Codable {
+    /// `M`.
+    public var modelCount: Int
+    /// The shadows among them (the others are targets).
+    public var shadowCount: Int
+    /// The forget set.
+    public var forgetIDs: [SampleID]
+    /// The retained targets.
+    public var retainedTargetIDs: [SampleID]
+    /// The root seed.
+    public var seed: UInt64
+    /// The original row, one row per method, then the retrain row.
+    public var rows: [ULiRA.Report.Row]
+    /// Wall-clock seconds.
+    public var seconds: Double
+  }
 }

@@ -210,201 +210,205 @@ extension UnlearningEvaluation {
   }
 }
 
-/// Everything needed to evaluate unlearned parameters against the original and the retrained
-/// model, computed once per comparison (predictions of the reference models are cached).
-public struct EvaluationContext<Model: TwiceDifferentiableModel>: Sendable {
-  public let model: Model
-  /// The retained objective (weights 0 on forgotten rows; includes `b` when perturbed): used
-  /// for the gradient residual.
-  public let retainedObjective: Objective<Model>
-  public let retain: Dataset
-  public let forget: Dataset
-  public let test: Dataset
-  /// The test samples used as non-members by the membership attack (same size as `forget`).
-  public let membershipNegatives: Dataset
-  public let originalParameters: [Double]
-  public let retrainedParameters: [Double]
-  /// Tolerance on accuracy gaps (fraction): the retrain seed-to-seed spread, at least
-  /// `1 / |F|`.
-  public let accuracyTolerance: Double
-  /// Non-convex models: retrain-vs-retrain KL on the test set (the noise floor); `nil` for
-  /// convex models, where retraining is deterministic.
-  public let noiseFloorTestKL: Double?
-  /// The same on the forget set.
-  public let noiseFloorForgetKL: Double?
-  /// Class forgetting: the forgotten class label (adds the class metrics to every
-  /// evaluation), or `nil`.
-  public let forgottenClass: Int?
+extension UnlearningEvaluation {
+  /// Everything needed to evaluate unlearned parameters against the original and the retrained
+  /// model, computed once per comparison (predictions of the reference models are cached).
+  public struct Context<Model: TwiceDifferentiableModel>: Sendable {
+    public let model: Model
+    /// The retained objective (weights 0 on forgotten rows; includes `b` when perturbed): used
+    /// for the gradient residual.
+    public let retainedObjective: Objective<Model>
+    public let retain: Dataset
+    public let forget: Dataset
+    public let test: Dataset
+    /// The test samples used as non-members by the membership attack (same size as `forget`).
+    public let membershipNegatives: Dataset
+    public let originalParameters: [Double]
+    public let retrainedParameters: [Double]
+    /// Tolerance on accuracy gaps (fraction): the retrain seed-to-seed spread, at least
+    /// `1 / |F|`.
+    public let accuracyTolerance: Double
+    /// Non-convex models: retrain-vs-retrain KL on the test set (the noise floor); `nil` for
+    /// convex models, where retraining is deterministic.
+    public let noiseFloorTestKL: Double?
+    /// The same on the forget set.
+    public let noiseFloorForgetKL: Double?
+    /// Class forgetting: the forgotten class label (adds the class metrics to every
+    /// evaluation), or `nil`.
+    public let forgottenClass: Int?
 
-  let reference: Snapshot
+    let reference: Snapshot
 
-  struct Snapshot: Sendable {
-    var testProbabilities: Matrix
-    var forgetProbabilities: Matrix
-    var testAccuracy: Double
-    var retainAccuracy: Double
-    var forgetAccuracy: Double
-    var originalTestKL: Double
-    var originalForgetKL: Double
-  }
-
-  /// - Parameters:
-  ///   - model: the model the parameters belong to.
-  ///   - retainedObjective: objective over the retained rows (for the residual).
-  ///   - retain: the retained training rows.
-  ///   - forget: the forgotten training rows.
-  ///   - test: the test rows.
-  ///   - originalParameters: the model trained on all rows (before removal).
-  ///   - retrainedParameters: the model retrained on the retained rows (the reference).
-  ///   - membershipSeed: seed of the equal-size test sample for the membership attack.
-  ///   - secondRetrainParameters: a retrain from another seed (non-convex models), giving the
-  ///     noise floor; `nil` for convex models.
-  ///   - forgottenClass: the label of a forgotten class (class forgetting), or `nil`; when
-  ///     set, every evaluation also reports the class metrics (recall of the class, share of
-  ///     test images predicted as it, accuracy on the other classes).
-  public init(
-    model: Model, retainedObjective: Objective<Model>, retain: Dataset, forget: Dataset,
-    test: Dataset, originalParameters: [Double], retrainedParameters: [Double],
-    secondRetrainParameters: [Double]? = nil, membershipSeed: UInt64 = 7, forgottenClass: Int? = nil
-  ) {
-    self.model = model
-    self.forgottenClass = forgottenClass
-    self.retainedObjective = retainedObjective
-    self.retain = retain
-    self.forget = forget
-    self.test = test
-    self.originalParameters = originalParameters
-    self.retrainedParameters = retrainedParameters
-    var generator = SeededGenerator(seed: membershipSeed)
-    let k = Swift.min(forget.count, test.count)
-    var order = Array(0..<test.count)
-    for i in 0..<k {
-      let j = i + Int(generator.next() % UInt64(test.count - i))
-      order.swapAt(i, j)
+    struct Snapshot: Sendable {
+      var testProbabilities: Matrix
+      var forgetProbabilities: Matrix
+      var testAccuracy: Double
+      var retainAccuracy: Double
+      var forgetAccuracy: Double
+      var originalTestKL: Double
+      var originalForgetKL: Double
     }
-    let negativeIDs = order.prefix(k).sorted().map { test.ids[$0] }
-    self.membershipNegatives = (try? test.subset(ids: negativeIDs)) ?? test
 
-    let testP = model.probabilities(retrainedParameters, features: test.features)
-    let forgetP = model.probabilities(retrainedParameters, features: forget.features)
-    reference = Snapshot(
-      testProbabilities: testP, forgetProbabilities: forgetP,
-      testAccuracy: Self.accuracy(model, retrainedParameters, test),
-      retainAccuracy: Self.accuracy(model, retrainedParameters, retain),
-      forgetAccuracy: Self.accuracy(model, retrainedParameters, forget),
-      originalTestKL: Metrics.meanKLDivergence(
-        testP, model.probabilities(originalParameters, features: test.features)),
-      originalForgetKL: Metrics.meanKLDivergence(
-        forgetP, model.probabilities(originalParameters, features: forget.features)))
+    /// - Parameters:
+    ///   - model: the model the parameters belong to.
+    ///   - retainedObjective: objective over the retained rows (for the residual).
+    ///   - retain: the retained training rows.
+    ///   - forget: the forgotten training rows.
+    ///   - test: the test rows.
+    ///   - originalParameters: the model trained on all rows (before removal).
+    ///   - retrainedParameters: the model retrained on the retained rows (the reference).
+    ///   - membershipSeed: seed of the equal-size test sample for the membership attack.
+    ///   - secondRetrainParameters: a retrain from another seed (non-convex models), giving the
+    ///     noise floor; `nil` for convex models.
+    ///   - forgottenClass: the label of a forgotten class (class forgetting), or `nil`; when
+    ///     set, every evaluation also reports the class metrics (recall of the class, share of
+    ///     test images predicted as it, accuracy on the other classes).
+    public init(
+      model: Model, retainedObjective: Objective<Model>, retain: Dataset, forget: Dataset,
+      test: Dataset, originalParameters: [Double], retrainedParameters: [Double],
+      secondRetrainParameters: [Double]? = nil, membershipSeed: UInt64 = 7,
+      forgottenClass: Int? = nil
+    ) {
+      self.model = model
+      self.forgottenClass = forgottenClass
+      self.retainedObjective = retainedObjective
+      self.retain = retain
+      self.forget = forget
+      self.test = test
+      self.originalParameters = originalParameters
+      self.retrainedParameters = retrainedParameters
+      var generator = SeededGenerator(seed: membershipSeed)
+      let k = Swift.min(forget.count, test.count)
+      var order = Array(0..<test.count)
+      for i in 0..<k {
+        let j = i + Int(generator.next() % UInt64(test.count - i))
+        order.swapAt(i, j)
+      }
+      let negativeIDs = order.prefix(k).sorted().map { test.ids[$0] }
+      self.membershipNegatives = (try? test.subset(ids: negativeIDs)) ?? test
 
-    var tolerance = forget.count > 0 ? 1.0 / Double(forget.count) : 0
-    if let second = secondRetrainParameters {
-      let spread = abs(Self.accuracy(model, second, forget) - reference.forgetAccuracy)
-      tolerance = Swift.max(tolerance, spread)
-      noiseFloorTestKL = Metrics.meanKLDivergence(
-        testP, model.probabilities(second, features: test.features))
-      noiseFloorForgetKL = Metrics.meanKLDivergence(
-        forgetP, model.probabilities(second, features: forget.features))
-    } else {
-      noiseFloorTestKL = nil
-      noiseFloorForgetKL = nil
+      let testP = model.probabilities(retrainedParameters, features: test.features)
+      let forgetP = model.probabilities(retrainedParameters, features: forget.features)
+      reference = Snapshot(
+        testProbabilities: testP, forgetProbabilities: forgetP,
+        testAccuracy: Self.accuracy(model, retrainedParameters, test),
+        retainAccuracy: Self.accuracy(model, retrainedParameters, retain),
+        forgetAccuracy: Self.accuracy(model, retrainedParameters, forget),
+        originalTestKL: Metrics.meanKLDivergence(
+          testP, model.probabilities(originalParameters, features: test.features)),
+        originalForgetKL: Metrics.meanKLDivergence(
+          forgetP, model.probabilities(originalParameters, features: forget.features)))
+
+      var tolerance = forget.count > 0 ? 1.0 / Double(forget.count) : 0
+      if let second = secondRetrainParameters {
+        let spread = abs(Self.accuracy(model, second, forget) - reference.forgetAccuracy)
+        tolerance = Swift.max(tolerance, spread)
+        noiseFloorTestKL = Metrics.meanKLDivergence(
+          testP, model.probabilities(second, features: test.features))
+        noiseFloorForgetKL = Metrics.meanKLDivergence(
+          forgetP, model.probabilities(second, features: forget.features))
+      } else {
+        noiseFloorTestKL = nil
+        noiseFloorForgetKL = nil
+      }
+      accuracyTolerance = tolerance
     }
-    accuracyTolerance = tolerance
-  }
 
-  static func accuracy(_ model: Model, _ theta: [Double], _ data: Dataset) -> Double {
-    data.isEmpty
-      ? 0
-      : Metrics.accuracy(
-        predictions: model.predictions(theta, features: data.features), labels: data.labels)
-  }
-
-  /// Evaluates `parameters` produced by `method`.
-  ///
-  /// - Parameters:
-  ///   - method: the method's name, as shown in the table.
-  ///   - parameters: the unlearned model's parameters.
-  ///   - isReference: `true` for the retrained model itself (verdict `reference`).
-  ///   - seconds: the method's wall-clock time, in seconds.
-  ///   - retrainSeconds: the retrain's wall-clock time, in seconds (gives the speedup).
-  public func evaluate(
-    method: String, parameters: [Double], seconds: Double? = nil, retrainSeconds: Double? = nil,
-    isReference: Bool = false
-  ) -> UnlearningEvaluation {
-    let testP = model.probabilities(parameters, features: test.features)
-    let forgetP = model.probabilities(parameters, features: forget.features)
-    let testPredictions = model.predictions(parameters, features: test.features)
-    let testAcc =
-      test.isEmpty ? 0 : Metrics.accuracy(predictions: testPredictions, labels: test.labels)
-    let retainAcc = Self.accuracy(model, parameters, retain)
-    let forgetAcc = Self.accuracy(model, parameters, forget)
-    let rho = Metrics.relativeDistance(
-      unlearned: parameters, retrained: retrainedParameters, original: originalParameters)
-    let forgetLosses = model.losses(parameters, features: forget.features, targets: forget.targets)
-    let testLosses = model.losses(
-      parameters, features: membershipNegatives.features, targets: membershipNegatives.targets)
-    let auc =
-      forget.isEmpty || membershipNegatives.isEmpty
-      ? 0.5 : Metrics.membershipInferenceAUC(forgetLosses: forgetLosses, testLosses: testLosses)
-    var evaluation = UnlearningEvaluation(
-      method: method, testAccuracy: testAcc, retainAccuracy: retainAcc, forgetAccuracy: forgetAcc,
-      testAccuracyGap: testAcc - reference.testAccuracy,
-      retainAccuracyGap: retainAcc - reference.retainAccuracy,
-      forgetAccuracyGap: forgetAcc - reference.forgetAccuracy,
-      distanceToRetrain: parameters.subtracting(retrainedParameters).norm(),
-      relativeDistance: rho,
-      gradientResidualNorm: retainedObjective.gradientNorm(at: parameters),
-      forgetKL: Metrics.meanKLDivergence(reference.forgetProbabilities, forgetP),
-      testKL: Metrics.meanKLDivergence(reference.testProbabilities, testP),
-      forgetMeanAbsoluteDifference: Metrics.meanAbsoluteProbabilityDifference(
-        forgetP, reference.forgetProbabilities),
-      testMeanAbsoluteDifference: Metrics.meanAbsoluteProbabilityDifference(
-        testP, reference.testProbabilities),
-      membershipAUC: auc, seconds: seconds,
-      speedup: seconds.flatMap { s in retrainSeconds.map { $0 / Swift.max(s, 1e-9) } },
-      verdict: .partial)
-    evaluation.testAccuracyByClass = Self.accuracyByClass(
-      predictions: testPredictions, labels: test.labels,
-      classCount: Swift.max(test.classCount, model.outputClassCount))
-    if let k = forgottenClass {
-      evaluation.forgottenClass = k
-      evaluation.forgottenClassRecall =
-        k < evaluation.testAccuracyByClass.count ? evaluation.testAccuracyByClass[k] : nil
-      evaluation.predictedAsForgottenClassShare =
-        test.isEmpty
-        ? nil : Double(testPredictions.lazy.filter { $0 == k }.count) / Double(test.count)
-      let others = zip(testPredictions, test.labels).filter { $0.1 != k }
-      evaluation.otherClassesTestAccuracy =
-        others.isEmpty
-        ? nil : Double(others.lazy.filter { $0.0 == $0.1 }.count) / Double(others.count)
+    static func accuracy(_ model: Model, _ theta: [Double], _ data: Dataset) -> Double {
+      data.isEmpty
+        ? 0
+        : Metrics.accuracy(
+          predictions: model.predictions(theta, features: data.features), labels: data.labels)
     }
-    evaluation.thresholds = thresholds
-    evaluation.verdict = isReference ? .reference : verdict(for: evaluation)
-    return evaluation
-  }
 
-  /// Accuracy within each class: `correct_c / count_c` (`nil` for an absent class).
-  static func accuracyByClass(predictions: [Int], labels: [Int], classCount: Int) -> [Double?] {
-    var correct = [Int](repeating: 0, count: classCount)
-    var total = [Int](repeating: 0, count: classCount)
-    for (predicted, label) in zip(predictions, labels) where label >= 0 && label < classCount {
-      total[label] += 1
-      if predicted == label { correct[label] += 1 }
+    /// Evaluates `parameters` produced by `method`.
+    ///
+    /// - Parameters:
+    ///   - method: the method's name, as shown in the table.
+    ///   - parameters: the unlearned model's parameters.
+    ///   - isReference: `true` for the retrained model itself (verdict `reference`).
+    ///   - seconds: the method's wall-clock time, in seconds.
+    ///   - retrainSeconds: the retrain's wall-clock time, in seconds (gives the speedup).
+    public func evaluate(
+      method: String, parameters: [Double], seconds: Double? = nil, retrainSeconds: Double? = nil,
+      isReference: Bool = false
+    ) -> UnlearningEvaluation {
+      let testP = model.probabilities(parameters, features: test.features)
+      let forgetP = model.probabilities(parameters, features: forget.features)
+      let testPredictions = model.predictions(parameters, features: test.features)
+      let testAcc =
+        test.isEmpty ? 0 : Metrics.accuracy(predictions: testPredictions, labels: test.labels)
+      let retainAcc = Self.accuracy(model, parameters, retain)
+      let forgetAcc = Self.accuracy(model, parameters, forget)
+      let rho = Metrics.relativeDistance(
+        unlearned: parameters, retrained: retrainedParameters, original: originalParameters)
+      let forgetLosses = model.losses(
+        parameters, features: forget.features, targets: forget.targets)
+      let testLosses = model.losses(
+        parameters, features: membershipNegatives.features, targets: membershipNegatives.targets)
+      let auc =
+        forget.isEmpty || membershipNegatives.isEmpty
+        ? 0.5 : Metrics.membershipInferenceAUC(forgetLosses: forgetLosses, testLosses: testLosses)
+      var evaluation = UnlearningEvaluation(
+        method: method, testAccuracy: testAcc, retainAccuracy: retainAcc, forgetAccuracy: forgetAcc,
+        testAccuracyGap: testAcc - reference.testAccuracy,
+        retainAccuracyGap: retainAcc - reference.retainAccuracy,
+        forgetAccuracyGap: forgetAcc - reference.forgetAccuracy,
+        distanceToRetrain: parameters.subtracting(retrainedParameters).norm(),
+        relativeDistance: rho,
+        gradientResidualNorm: retainedObjective.gradientNorm(at: parameters),
+        forgetKL: Metrics.meanKLDivergence(reference.forgetProbabilities, forgetP),
+        testKL: Metrics.meanKLDivergence(reference.testProbabilities, testP),
+        forgetMeanAbsoluteDifference: Metrics.meanAbsoluteProbabilityDifference(
+          forgetP, reference.forgetProbabilities),
+        testMeanAbsoluteDifference: Metrics.meanAbsoluteProbabilityDifference(
+          testP, reference.testProbabilities),
+        membershipAUC: auc, seconds: seconds,
+        speedup: seconds.flatMap { s in retrainSeconds.map { $0 / Swift.max(s, 1e-9) } },
+        verdict: .partial)
+      evaluation.testAccuracyByClass = Self.accuracyByClass(
+        predictions: testPredictions, labels: test.labels,
+        classCount: Swift.max(test.classCount, model.outputClassCount))
+      if let k = forgottenClass {
+        evaluation.forgottenClass = k
+        evaluation.forgottenClassRecall =
+          k < evaluation.testAccuracyByClass.count ? evaluation.testAccuracyByClass[k] : nil
+        evaluation.predictedAsForgottenClassShare =
+          test.isEmpty
+          ? nil : Double(testPredictions.lazy.filter { $0 == k }.count) / Double(test.count)
+        let others = zip(testPredictions, test.labels).filter { $0.1 != k }
+        evaluation.otherClassesTestAccuracy =
+          others.isEmpty
+          ? nil : Double(others.lazy.filter { $0.0 == $0.1 }.count) / Double(others.count)
+      }
+      evaluation.thresholds = thresholds
+      evaluation.verdict = isReference ? .reference : verdict(for: evaluation)
+      return evaluation
     }
-    return (0..<classCount).map { total[$0] == 0 ? nil : Double(correct[$0]) / Double(total[$0]) }
-  }
 
-  /// The thresholds of this comparison (see ``UnlearningEvaluation/Verdict/Thresholds``).
-  public var thresholds: UnlearningEvaluation.Verdict.Thresholds {
-    UnlearningEvaluation.Verdict.Thresholds(
-      accuracyTolerance: accuracyTolerance, originalTestKL: reference.originalTestKL,
-      originalForgetKL: reference.originalForgetKL, noiseFloorTestKL: noiseFloorTestKL,
-      noiseFloorForgetKL: noiseFloorForgetKL)
-  }
+    /// Accuracy within each class: `correct_c / count_c` (`nil` for an absent class).
+    static func accuracyByClass(predictions: [Int], labels: [Int], classCount: Int) -> [Double?] {
+      var correct = [Int](repeating: 0, count: classCount)
+      var total = [Int](repeating: 0, count: classCount)
+      for (predicted, label) in zip(predictions, labels) where label >= 0 && label < classCount {
+        total[label] += 1
+        if predicted == label { correct[label] += 1 }
+      }
+      return (0..<classCount).map { total[$0] == 0 ? nil : Double(correct[$0]) / Double(total[$0]) }
+    }
 
-  /// The verdict rules of ``UnlearningEvaluation/Verdict`` on one evaluation (one-point intervals).
-  public func verdict(for e: UnlearningEvaluation) -> UnlearningEvaluation.Verdict {
-    UnlearningEvaluation.Verdict.judge(
-      UnlearningEvaluation.Verdict.Evidence(e), thresholds: thresholds)
+    /// The thresholds of this comparison (see ``UnlearningEvaluation/Verdict/Thresholds``).
+    public var thresholds: UnlearningEvaluation.Verdict.Thresholds {
+      UnlearningEvaluation.Verdict.Thresholds(
+        accuracyTolerance: accuracyTolerance, originalTestKL: reference.originalTestKL,
+        originalForgetKL: reference.originalForgetKL, noiseFloorTestKL: noiseFloorTestKL,
+        noiseFloorForgetKL: noiseFloorForgetKL)
+    }
+
+    /// The verdict rules of ``UnlearningEvaluation/Verdict`` on one evaluation (one-point intervals).
+    public func verdict(for e: UnlearningEvaluation) -> UnlearningEvaluation.Verdict {
+      UnlearningEvaluation.Verdict.judge(
+        UnlearningEvaluation.Verdict.Evidence(e), thresholds: thresholds)
+    }
   }
 }

@@ -1,4 +1,4 @@
-extension IHVPSolver {
+extension Influence.IHVPSolver {
   /// Precomputes what this solver needs for `(H_J + damping I)^{-1}` at `parameters`.
   ///
   /// `H_J = hess L(theta) / n_eff` is the **mean-form** Hessian of `objective` (its sum-form
@@ -21,7 +21,7 @@ extension IHVPSolver {
   ///   non-linear models with the automatic rule), ``UnlearningError/invalidArgument(_:)``.
   public func fit<Model: TwiceDifferentiableModel>(
     _ objective: Objective<Model>, at parameters: [Double], damping: Double = 0
-  ) throws(UnlearningError) -> FittedIHVPSolver {
+  ) throws(UnlearningError) -> Influence.IHVPSolver.Fitted {
     let stopwatch = Stopwatch()
     let p = objective.parameterCount
     guard parameters.count == p else {
@@ -46,7 +46,7 @@ extension IHVPSolver {
       return hv
     }
     var notes: [String] = []
-    let storage: FittedIHVPSolver.Storage
+    let storage: Influence.IHVPSolver.Fitted.Storage
     var lissaScale: Double?
     var lissaEffectiveDamping: Double?
 
@@ -114,7 +114,7 @@ extension IHVPSolver {
       }
       storage = .lissa(lissa, batch: batch)
     }
-    return FittedIHVPSolver(
+    return Influence.IHVPSolver.Fitted(
       solver: self, dimension: p, damping: damping, lissaScale: lissaScale,
       lissaEffectiveDamping: lissaEffectiveDamping, fitSeconds: stopwatch.seconds, notes: notes,
       storage: storage, exactProduct: exactProduct)

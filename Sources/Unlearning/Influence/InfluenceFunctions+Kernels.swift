@@ -2,7 +2,7 @@
 
 extension InfluenceFunctions {
   /// The removal gradients `r_i` of `rows` as the rows of a `k x p` matrix (unweighted):
-  /// `grad loss_i`, plus `lambda theta` under ``RemovalRegularization/rescaled``.
+  /// `grad loss_i`, plus `lambda theta` under ``Influence/Regularization/rescaled``.
   /// Linear models: the selected feature rows scaled by `ell'(z_i)` (and the intercept column).
   func removalGradients(rows: [Int]) -> Matrix {
     let features = objective.features.rows(at: rows)
@@ -41,7 +41,7 @@ extension InfluenceFunctions {
   /// `n x p` matrix of per-sample gradients:
   /// - linear models: `diag(ell'(z)) X~ S`, one `gemm` (`gemv` when `m = 1`);
   /// - other models: per-sample gradients in blocks of ``blockSize`` rows, one `gemm` each.
-  /// Under ``RemovalRegularization/rescaled`` every row also gets `lambda theta^T S`.
+  /// Under ``Influence/Regularization/rescaled`` every row also gets `lambda theta^T S`.
   func removalGradientProducts(_ directions: Matrix) -> Matrix {
     let n = sampleCount
     let m = directions.columns

@@ -1,15 +1,17 @@
-/// One test example: its feature row and target (class index as an exact double, or a real
-/// value for regression).
-public struct TestPoint: Sendable, Codable, Equatable {
-  /// The `d` features.
-  public var features: [Double]
-  /// The target.
-  public var target: Double
+extension Influence {
+  /// One test example: its feature row and target (class index as an exact double, or a real
+  /// value for regression).
+  public struct TestPoint: Sendable, Codable, Equatable {
+    /// The `d` features.
+    public var features: [Double]
+    /// The target.
+    public var target: Double
 
-  /// Creates a test point.
-  public init(features: [Double], target: Double) {
-    self.features = features
-    self.target = target
+    /// Creates a test point.
+    public init(features: [Double], target: Double) {
+      self.features = features
+      self.target = target
+    }
   }
 }
 
@@ -32,8 +34,8 @@ public struct TestPoint: Sendable, Codable, Equatable {
 ///   of samples per `dtrsm`);
 /// - ``topInfluences(on:count:)``: the most helpful and most harmful samples.
 ///
-/// `r_z` is `grad loss_z` under ``RemovalRegularization/fixed`` (the default; Koh & Liang) and
-/// `grad loss_z + lambda theta` under ``RemovalRegularization/rescaled``.
+/// `r_z` is `grad loss_z` under ``Influence/Regularization/fixed`` (the default; Koh & Liang) and
+/// `grad loss_z + lambda theta` under ``Influence/Regularization/rescaled``.
 ///
 /// **Sign convention** everywhere: "predicted change in test loss if the sample is removed";
 /// positive means the sample was helping that test point.
@@ -48,11 +50,11 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
   /// The id of every training row (length `n`).
   public let ids: [SampleID]
   /// How removal treats the regulariser (fixes `r_z`).
-  public let removalRegularization: RemovalRegularization
+  public let removalRegularization: Influence.Regularization
   /// Rows per block in the passes over the data that need per-sample gradients.
   public let blockSize: Int
   /// The IHVP solver, fitted to `H_J + damping I` once.
-  public let fittedSolver: FittedIHVPSolver
+  public let fittedSolver: Influence.IHVPSolver.Fitted
 
   let rowByID: [SampleID: Int]
 
@@ -70,15 +72,16 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
   ///   - regularization: `lambda > 0` of the training objective.
   ///   - weights: `n` non-negative weights (0 = already removed), or `nil` for all ones.
   ///   - damping: `mu >= 0` added to `H_J` (needed when the Hessian is indefinite, e.g. MLPs).
-  ///   - solver: the IHVP solver (default ``IHVPSolver/direct``).
-  ///   - removalRegularization: see ``RemovalRegularization`` (default `.fixed`).
+  ///   - solver: the IHVP solver (default ``Influence/IHVPSolver/direct``).
+  ///   - removalRegularization: see ``Influence/Regularization`` (default `.fixed`).
   ///   - blockSize: rows per block of per-sample gradients (memory `blockSize x p`).
   /// - Throws: ``UnlearningError/invalidArgument(_:)``, ``UnlearningError/invalidArgument(_:)``,
   ///   ``UnlearningError/unknownID(_:)`` or ``UnlearningError/duplicateID(_:)`` (duplicate id), and the solver's fit errors.
   public init(
     model: Model, parameters: [Double], features: Matrix, targets: [Double], ids: [SampleID]? = nil,
     regularization: Double, weights: [Double]? = nil, damping: Double = 0,
-    solver: IHVPSolver = .direct, removalRegularization: RemovalRegularization = .fixed,
+    solver: Influence.IHVPSolver = .direct,
+    removalRegularization: Influence.Regularization = .fixed,
     blockSize: Int = 1024
   ) throws(UnlearningError) {
     let n = features.rows
@@ -135,8 +138,8 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
   /// - Throws: as the main initializer; ``UnlearningError/unknownID(_:)`` or ``UnlearningError/duplicateID(_:)`` for an unknown removed id.
   public init(
     model: Model, parameters: [Double], dataset: Dataset, regularization: Double,
-    removed: [SampleID] = [], damping: Double = 0, solver: IHVPSolver = .direct,
-    removalRegularization: RemovalRegularization = .fixed, blockSize: Int = 1024
+    removed: [SampleID] = [], damping: Double = 0, solver: Influence.IHVPSolver = .direct,
+    removalRegularization: Influence.Regularization = .fixed, blockSize: Int = 1024
   ) throws(UnlearningError) {
     let weights: [Double]?
     do {
@@ -175,7 +178,7 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
   /// - Throws: ``UnlearningError/unknownID(_:)`` or ``UnlearningError/duplicateID(_:)`` for an unknown or repeated id,
   ///   ``UnlearningError/solverDiverged(method:iterations:reason:)``.
   public func parameterChange(removing ids: [SampleID]) throws(UnlearningError)
-    -> ParameterChangePrediction
+    -> Influence.ParameterChange
   {
     let rows = try rowIndices(of: ids)
     let scoring = Stopwatch()
@@ -191,9 +194,9 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
     let solution = fittedSolver.solve(rhs)
     let ihvpSeconds = solving.seconds
     let diagnostics = try diagnostics(of: solution)
-    return ParameterChangePrediction(
+    return Influence.ParameterChange(
       removed: ids, change: solution.solution, ihvp: diagnostics,
-      timing: InfluenceTiming(
+      timing: Influence.Timing(
         fitSeconds: fittedSolver.fitSeconds, ihvpSeconds: ihvpSeconds,
         scoringSeconds: scoringSeconds))
   }
@@ -206,7 +209,9 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
   ///
   /// - Throws: ``UnlearningError/invalidArgument(_:)`` for a wrong feature count,
   ///   ``UnlearningError/solverDiverged(method:iterations:reason:)``.
-  public func influences(on testPoint: TestPoint) throws(UnlearningError) -> InfluenceScores {
+  public func influences(on testPoint: Influence.TestPoint) throws(UnlearningError)
+    -> Influence.Scores
+  {
     let features = Matrix(rows: 1, columns: testPoint.features.count, elements: testPoint.features)
     return try testLossChanges(testFeatures: features, testTargets: [testPoint.target])[0]
   }
@@ -224,7 +229,7 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
   /// - Throws: ``UnlearningError/invalidArgument(_:)``,
   ///   ``UnlearningError/solverDiverged(method:iterations:reason:)``.
   public func testLossChanges(testFeatures: Matrix, testTargets: [Double]) throws(UnlearningError)
-    -> [InfluenceScores]
+    -> [Influence.Scores]
   {
     guard testFeatures.columns == objective.model.featureCount else {
       throw .invalidArgument(
@@ -242,7 +247,7 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
       parameters, features: testFeatures, targets: testTargets)
     let (directions, solutions) = fittedSolver.solve(testGradients.transposed())
     let ihvpSeconds = solving.seconds
-    var diagnostics: [IHVPDiagnostics] = []
+    var diagnostics: [Influence.IHVPSolver.Diagnostics] = []
     for solution in solutions { diagnostics.append(try self.diagnostics(of: solution)) }
     let scoring = Stopwatch()
     var products = removalGradientProducts(directions)  // n x m
@@ -251,11 +256,11 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
     products.scaleRows(by: factors)
     let values = m == 1 ? [products.elements] : (0..<m).map { products.column($0) }
     let scoringSeconds = scoring.seconds
-    let timing = InfluenceTiming(
+    let timing = Influence.Timing(
       fitSeconds: fittedSolver.fitSeconds, ihvpSeconds: ihvpSeconds / Double(m),
       scoringSeconds: scoringSeconds / Double(m))
     return (0..<m).map { j in
-      InfluenceScores(ids: ids, values: values[j], ihvp: diagnostics[j], timing: timing)
+      Influence.Scores(ids: ids, values: values[j], ihvp: diagnostics[j], timing: timing)
     }
   }
 
@@ -265,18 +270,18 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
   ///
   /// - Throws: as ``influences(on:)``; ``UnlearningError/invalidArgument(_:)`` for a
   ///   negative count.
-  public func topInfluences(on testPoint: TestPoint, count: Int) throws(UnlearningError)
-    -> RankedInfluences
+  public func topInfluences(on testPoint: Influence.TestPoint, count: Int) throws(UnlearningError)
+    -> Influence.Ranking
   {
     guard count >= 0 else { throw .invalidArgument("count \(count) must be >= 0") }
     let scores = try influences(on: testPoint)
     let order = scores.values.indices.sorted { scores.values[$0] > scores.values[$1] }
     let helpful = order.prefix(count).filter { scores.values[$0] > 0 }
     let harmful = order.reversed().prefix(count).filter { scores.values[$0] < 0 }
-    func entries(_ rows: [Int]) -> [RankedInfluences.Entry] {
-      rows.map { RankedInfluences.Entry(id: ids[$0], value: scores.values[$0]) }
+    func entries(_ rows: [Int]) -> [Influence.Ranking.Entry] {
+      rows.map { Influence.Ranking.Entry(id: ids[$0], value: scores.values[$0]) }
     }
-    return RankedInfluences(helpful: entries(helpful), harmful: entries(harmful), scores: scores)
+    return Influence.Ranking(helpful: entries(helpful), harmful: entries(harmful), scores: scores)
   }
 
   // MARK: - Self-influence
@@ -314,7 +319,9 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
     return rows
   }
 
-  func diagnostics(of solution: IterativeSolution) throws(UnlearningError) -> IHVPDiagnostics {
+  func diagnostics(of solution: IterativeSolution) throws(UnlearningError)
+    -> Influence.IHVPSolver.Diagnostics
+  {
     if solution.diverged {
       throw .solverDiverged(
         method: fittedSolver.solver.name, iterations: solution.iterations,
@@ -323,7 +330,7 @@ public struct InfluenceFunctions<Model: TwiceDifferentiableModel>: Sendable {
         }
           ?? "the operator is not positive definite or overflowed")
     }
-    return IHVPDiagnostics(
+    return Influence.IHVPSolver.Diagnostics(
       solver: fittedSolver.solver.name, damping: damping, iterations: solution.iterations,
       relativeResidual: solution.relativeResidual, converged: solution.converged)
   }

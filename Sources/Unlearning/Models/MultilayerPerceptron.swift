@@ -22,7 +22,7 @@ public struct MultilayerPerceptron: TwiceDifferentiableModel, Hashable, Codable 
   /// (1 = sigmoid, `K >= 2` = softmax).
   public let layerSizes: [Int]
   /// The activation of every hidden layer.
-  public let hiddenActivation: Activation
+  public let hiddenActivation: MultilayerPerceptron.Activation
 
   /// Creates a network.
   ///
@@ -30,7 +30,7 @@ public struct MultilayerPerceptron: TwiceDifferentiableModel, Hashable, Codable 
   ///   - layerSizes: at least `[d, out]`; every width positive. The hospital demo's network is
   ///     `[2, 20, 1]` with `.tanh`.
   ///   - hiddenActivation: tanh (default), ReLU or sigmoid.
-  public init(layerSizes: [Int], hiddenActivation: Activation = .tanh) {
+  public init(layerSizes: [Int], hiddenActivation: MultilayerPerceptron.Activation = .tanh) {
     precondition(
       layerSizes.count >= 2, "MultilayerPerceptron: need at least input and output sizes")
     precondition(layerSizes.allSatisfy { $0 > 0 }, "MultilayerPerceptron: widths must be positive")
@@ -90,7 +90,10 @@ public struct MultilayerPerceptron: TwiceDifferentiableModel, Hashable, Codable 
   /// counterpart of ``init(layerSizes:hiddenActivation:)`` for untrusted sizes.
   ///
   /// - Throws: as ``validateLayerSizes(_:maximumParameterCount:)``.
-  public init(validatingLayerSizes layerSizes: [Int], hiddenActivation: Activation = .tanh)
+  public init(
+    validatingLayerSizes layerSizes: [Int],
+    hiddenActivation: MultilayerPerceptron.Activation = .tanh
+  )
     throws(DataError)
   {
     try Self.validateLayerSizes(layerSizes)

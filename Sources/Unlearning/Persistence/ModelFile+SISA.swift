@@ -15,7 +15,7 @@ extension ModelFile {
     /// No checkpoint was trained on a removed id.
     public var checkpoints: [[[Double]]]
     /// The optimiser of every slice.
-    public var trainer: TrainerSettings
+    public var trainer: Training.Settings
     /// Shard `s` starts from the model's initial parameters with seed `initializationSeed + s`.
     public var initializationSeed: UInt64
     /// How the shards' outputs are combined.
@@ -35,7 +35,7 @@ extension ModelFile {
     ensemble: SISA.Ensemble<Model>, scenario: Scenario, layoutSeed: UInt64,
     training: TrainingSummary, removalOrder: [SampleID]? = nil
   ) throws(UnlearningError) {
-    model = try ModelSpecification(ensemble.model)
+    model = try ModelFile.Specification(ensemble.model)
     version = 3
     regularization = ensemble.regularization
     parameters = ensemble.averagedParameters

@@ -9,7 +9,7 @@ import Foundation
 /// Holds the architecture, lambda, the current parameters, a training summary that describes
 /// no earlier parameters, the data reference (scenario and fingerprint, checked before any
 /// removal), the ids removed so far, the seed of the trainer's initialisation, and for
-/// certified models the secret perturbation `b` and the ``CertificationState``. Keep it
+/// certified models the secret perturbation `b` and the ``CertifiedRemoval/State``. Keep it
 /// private (files are written 0600).
 public struct ModelFile: Sendable, Codable, Equatable {
   /// The `format` field every model file carries.
@@ -25,7 +25,7 @@ public struct ModelFile: Sendable, Codable, Equatable {
   /// 2 for one model, 3 for a SISA ensemble.
   public var version: Int = ModelFile.oldestReadableVersion
   /// The architecture.
-  public var model: ModelSpecification
+  public var model: ModelFile.Specification
   /// lambda (sum form: the regulariser is `(lambda / 2) n_R ||theta||^2`).
   public var regularization: Double
   /// The current parameters `theta` (length `model.parameterCount`).
@@ -43,7 +43,7 @@ public struct ModelFile: Sendable, Codable, Equatable {
   /// The secret loss perturbation `b` of a certified model (stacked over heads), else `nil`.
   public var perturbation: [Double]?
   /// The certification state of a certified model, else `nil`.
-  public var certification: CertificationState?
+  public var certification: CertifiedRemoval.State?
   /// The layout and checkpoints of a SISA ensemble (version 3), else `nil`.
   public var sisa: SISAState?
 
@@ -60,7 +60,7 @@ public struct ModelFile: Sendable, Codable, Equatable {
     public var seconds: Double
 
     /// The summary of a training run.
-    public init(_ result: TrainingResult) {
+    public init(_ result: Training.Result) {
       method = result.method
       iterations = result.iterations
       converged = result.converged
@@ -83,7 +83,7 @@ public struct ModelFile: Sendable, Codable, Equatable {
     state: TrainedModel<Model>, scenario: Scenario, trainingSeed: UInt64? = nil,
     removalOrder: [SampleID]? = nil
   ) throws(UnlearningError) {
-    model = try ModelSpecification(state.model)
+    model = try ModelFile.Specification(state.model)
     regularization = state.regularization
     parameters = state.parameters
     training = TrainingSummary(state.training)
@@ -350,7 +350,7 @@ private struct StateBuilder<Visitor: StateVisitor>: ModelVisitor {
     let state = TrainedModel(
       model: model, parameters: file.parameters, data: data, removedIDs: Set(file.removedIDs),
       regularization: file.regularization, perturbation: file.perturbation,
-      training: TrainingResult(
+      training: Training.Result(
         parameters: file.parameters, iterations: t.iterations, gradientNorm: .nan,
         gradientTolerance: .nan, objectiveValue: .nan, seconds: t.seconds, converged: t.converged,
         method: t.method),

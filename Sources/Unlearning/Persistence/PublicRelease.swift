@@ -18,7 +18,7 @@ public struct PublicRelease: Sendable, Codable, Equatable {
   /// ``currentVersion``.
   public var version: Int = PublicRelease.currentVersion
   /// The architecture.
-  public var model: ModelSpecification
+  public var model: ModelFile.Specification
   /// The current parameters.
   public var parameters: [Double]
   /// lambda.

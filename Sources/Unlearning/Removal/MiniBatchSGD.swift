@@ -1,6 +1,6 @@
 /// Mini-batch stochastic gradient descent with heavy-ball momentum, as PyTorch's `SGD`
 /// (dampening 0, no Nesterov): `u <- momentum * u + g`, `theta <- theta - learningRate * u`.
-/// Internal: the optimiser of ``FineTune`` and ``SCRUB``, whose papers use it.
+/// Internal: the optimiser of ``Baselines/FineTune`` and ``Baselines/SCRUB``, whose papers use it.
 struct MiniBatchSGD {
   var momentum: Double
   var velocity: [Double]

@@ -11,7 +11,7 @@ import LinearAlgebra
 /// |---|---|
 /// | ``cholesky`` | dense Hessian (`O(n p^2)` for linear models) + Cholesky `O(p^3 / 3)` |
 /// | ``conjugateGradient(tolerance:maximumIterations:)`` | CG on exact HVPs (`O(n p)` each), preconditioned by the last factor when one is cached |
-/// | ``downdatedFactor(_:)`` | certified removal: a cached factor downdated as rows leave (`O(m d^2)`), one `O(d^2)` solve and one fused pass over `X`; refinement and refresh per ``FastRemovalPolicy`` |
+/// | ``downdatedFactor(_:)`` | certified removal: a cached factor downdated as rows leave (`O(m d^2)`), one `O(d^2)` solve and one fused pass over `X`; refinement and refresh per ``CertifiedRemoval/FastRemovalPolicy`` |
 public enum NewtonSolver: Sendable, Hashable {
   /// A fresh dense factor at every step.
   case cholesky
@@ -21,7 +21,7 @@ public enum NewtonSolver: Sendable, Hashable {
   /// Certified removal's fast path (binary GLM heads): the cached factor of an earlier Hessian,
   /// rank-1 downdated as rows leave, used as a preconditioner; exact quantities come from one
   /// fused pass over `X` per evaluation. Newton removal treats it as ``cholesky``.
-  case downdatedFactor(FastRemovalPolicy)
+  case downdatedFactor(CertifiedRemoval.FastRemovalPolicy)
 
   /// The default of certified removal: ``downdatedFactor(_:)`` with the default policy.
   public static var `default`: NewtonSolver { .downdatedFactor(.default) }
@@ -107,7 +107,8 @@ extension NewtonSolver: Codable {
         tolerance: try c.decode(Double.self, forKey: .tolerance),
         maximumIterations: try c.decode(Int.self, forKey: .maximumIterations))
     case "downdated-factor":
-      self = .downdatedFactor(try c.decode(FastRemovalPolicy.self, forKey: .policy))
+      self = .downdatedFactor(
+        try c.decode(CertifiedRemoval.FastRemovalPolicy.self, forKey: .policy))
     default:
       throw DecodingError.dataCorruptedError(
         forKey: .kind, in: c,

@@ -6,7 +6,7 @@
 /// (``TwiceDifferentiableModel/initialParameters(seed:)``, zeros for convex linear models), to
 /// the trainer's tolerance. Cost: a full training run.
 public struct Retrain: Unlearner {
-  /// The optimiser (default ``NewtonTrainer``).
+  /// The optimiser (default ``Training/Newton``).
   public var trainer: any Trainer
   /// Seed of the initial parameters (networks; linear models start at zero).
   public var seed: UInt64
@@ -17,7 +17,7 @@ public struct Retrain: Unlearner {
   ///   - trainer: the optimiser; use the one that trained the original model for a fair
   ///     comparison.
   ///   - seed: seed of the initial parameters.
-  public init(trainer: some Trainer = NewtonTrainer(), seed: UInt64 = 0) {
+  public init(trainer: some Trainer = Training.Newton(), seed: UInt64 = 0) {
     self.trainer = trainer
     self.seed = seed
   }

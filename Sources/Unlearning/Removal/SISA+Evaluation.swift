@@ -1,6 +1,6 @@
 import Foundation
 
-extension EvaluationContext {
+extension UnlearningEvaluation.Context {
   /// Evaluates a predictor known only through its class probabilities, such as a SISA
   /// ensemble (``SISA/Ensemble/probabilities(_:)``), against the same retrained reference as
   /// ``evaluate(method:parameters:seconds:retrainSeconds:isReference:)``.
@@ -91,14 +91,15 @@ extension EvaluationContext {
 extension Comparison {
   /// The SISA row of a network: the mean of independently trained networks' parameters is
   /// meaningless, so the row is measured on the ensemble's aggregated probabilities
-  /// (``EvaluationContext/evaluate(method:parameters:probabilities:seconds:retrainSeconds:)``;
+  /// (``UnlearningEvaluation/Context/evaluate(method:parameters:probabilities:seconds:retrainSeconds:)``;
   /// the parameter columns describe the mean of the shards' parameters and mean nothing here). `S = 4` shards of one slice each: every slice of a shard
   /// trains on all earlier slices' rows, so slices only pay off for deletions late in a shard,
   /// and a random or whole-class forget set touches the first slice of every shard.
   static func sisaEnsembleRow<Model: TwiceDifferentiableModel>(
-    _ model: Model, name: String, specification: ModelSpecification,
+    _ model: Model, name: String, specification: ModelFile.Specification,
     original: TrainedModel<Model>, trainer: any Trainer, forgetIDs: [SampleID],
-    context: EvaluationContext<Model>, retrainSeconds: Double, configuration: Configuration,
+    context: UnlearningEvaluation.Context<Model>, retrainSeconds: Double,
+    configuration: Configuration,
     progress: (String) -> Void
   ) throws -> Row {
     let shards = 4
@@ -106,7 +107,7 @@ extension Comparison {
     let sisa = SISA(
       shardCount: shards, sliceCount: 1, seed: configuration.seed,
       initializationSeed: configuration.seed,
-      trainer: TrainerSettings(trainer) ?? .lbfgs(LBFGSTrainer(gradientTolerance: 1e-8)))
+      trainer: Training.Settings(trainer) ?? .lbfgs(Training.LBFGS(gradientTolerance: 1e-8)))
     let ensemble = try sisa.ensemble(for: original)
     let (after, report) = try ensemble.removing(ids: forgetIDs)
     let evaluation = context.evaluate(
@@ -139,7 +140,7 @@ extension Comparison {
     /// The model's name in the comparison, e.g. `"logistic"` or `"mlp 20 tanh"`.
     package var model: String
     /// Its architecture.
-    package var specification: ModelSpecification
+    package var specification: ModelFile.Specification
     /// lambda.
     package var regularization: Double
     /// The trainer of the monolithic model, its retrains and every slice.
@@ -164,7 +165,8 @@ extension Comparison {
     let (train, test) = try configuration.scenario.load()
     var sweeps: [SISASweep] = []
     func run<Model: TwiceDifferentiableModel>(
-      _ model: Model, name: String, specification: ModelSpecification, trainer: TrainerSettings,
+      _ model: Model, name: String, specification: ModelFile.Specification,
+      trainer: Training.Settings,
       regularization: Double
     ) throws {
       progress("\(name): SISA shard sweep over S = \(shardCounts), R = \(sliceCount)")
@@ -196,7 +198,7 @@ extension Comparison {
         try run(
           LogisticRegression(featureCount: train.featureCount), name: "logistic",
           specification: .logistic(featureCount: train.featureCount, fitsIntercept: false),
-          trainer: .newton(NewtonTrainer(gradientTolerance: 1e-10)),
+          trainer: .newton(Training.Newton(gradientTolerance: 1e-10)),
           regularization: configuration.regularization)
       case .softmax:
         let model = SoftmaxRegression(
@@ -205,8 +207,8 @@ extension Comparison {
           model, name: "softmax",
           specification: .softmax(featureCount: train.featureCount, classCount: train.classCount),
           trainer: model.parameterCount > directSolveLimit
-            ? .lbfgs(LBFGSTrainer(memory: 20, gradientTolerance: 1e-9, maximumIterations: 20_000))
-            : .newton(NewtonTrainer(gradientTolerance: 1e-10)),
+            ? .lbfgs(Training.LBFGS(memory: 20, gradientTolerance: 1e-9, maximumIterations: 20_000))
+            : .newton(Training.Newton(gradientTolerance: 1e-10)),
           regularization: configuration.regularization)
       case .mlp(let hidden, let activation):
         let sizes = [train.featureCount] + hidden + [train.classCount == 2 ? 1 : train.classCount]
@@ -215,7 +217,7 @@ extension Comparison {
           name: choice.description,
           specification: .multilayerPerceptron(layerSizes: sizes, hiddenActivation: activation),
           trainer: .lbfgs(
-            LBFGSTrainer(
+            Training.LBFGS(
               gradientTolerance: 1e-8, maximumIterations: configuration.networkMaximumIterations,
               seed: configuration.seed)),
           regularization: configuration.networkRegularization)

@@ -33,9 +33,9 @@ public struct SISA: Unlearner {
   /// Shard `s` starts from the model's initial parameters with seed `initializationSeed + s`.
   /// Default 0.
   public var initializationSeed: UInt64
-  /// The optimiser of every slice (default ``NewtonTrainer`` with its defaults; use L-BFGS or
+  /// The optimiser of every slice (default ``Training/Newton`` with its defaults; use L-BFGS or
   /// Adam for networks).
-  public var trainer: TrainerSettings
+  public var trainer: Training.Settings
   /// The aggregation rule (default averaged probabilities).
   public var aggregation: SISA.Aggregation
 
@@ -50,7 +50,7 @@ public struct SISA: Unlearner {
   ///   - aggregation: averaged probabilities or majority vote.
   public init(
     shardCount: Int = 4, sliceCount: Int = 4, seed: UInt64 = 0, initializationSeed: UInt64 = 0,
-    trainer: TrainerSettings = .newton(NewtonTrainer()),
+    trainer: Training.Settings = .newton(Training.Newton()),
     aggregation: SISA.Aggregation = .averagedProbabilities
   ) {
     precondition(shardCount >= 1 && sliceCount >= 1, "SISA: S and R must be >= 1")
@@ -189,7 +189,7 @@ extension SISA {
   ///   training and `repeats` retrains.
   public static func sweep<Model: TwiceDifferentiableModel>(
     model: Model, train: Dataset, test: Dataset, regularization: Double,
-    trainer: TrainerSettings, shardCounts: [Int] = [1, 2, 4, 8, 16], sliceCount: Int = 1,
+    trainer: Training.Settings, shardCounts: [Int] = [1, 2, 4, 8, 16], sliceCount: Int = 1,
     forgetCount: Int = 1, repeats: Int = 3, seed: UInt64 = 0,
     aggregation: SISA.Aggregation = .averagedProbabilities,
     progress: (String) -> Void = { _ in }

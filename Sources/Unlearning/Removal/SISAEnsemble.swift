@@ -160,7 +160,7 @@ extension SISA {
     /// The loss perturbation `b` added to every slice objective, or `nil` (default).
     public let perturbation: [Double]?
     /// The optimiser of every slice.
-    public let trainer: TrainerSettings
+    public let trainer: Training.Settings
     /// Shard `s` starts from the model's initial parameters with seed
     /// `initializationSeed + s` (networks; convex linear models start at zero).
     public let initializationSeed: UInt64
@@ -179,7 +179,7 @@ extension SISA {
     ///   - removedIDs: ids of `data` already removed (never trained on); default none.
     ///   - regularization: `lambda > 0`.
     ///   - perturbation: `b` (length `p`) or `nil`.
-    ///   - trainer: the optimiser of every slice (default ``NewtonTrainer``).
+    ///   - trainer: the optimiser of every slice (default ``Training/Newton``).
     ///   - initializationSeed: shard `s` starts from seed `initializationSeed + s`.
     ///   - aggregation: the aggregation rule.
     /// - Throws: ``UnlearningError/invalidArgument(_:)`` for mismatched ids or shapes, `lambda <=
@@ -188,7 +188,7 @@ extension SISA {
     public static func train(
       model: Model, data: Dataset, layout: SISA.Layout, removedIDs: Set<SampleID> = [],
       regularization: Double, perturbation: [Double]? = nil,
-      trainer: TrainerSettings = .newton(NewtonTrainer()), initializationSeed: UInt64 = 0,
+      trainer: Training.Settings = .newton(Training.Newton()), initializationSeed: UInt64 = 0,
       aggregation: SISA.Aggregation = .averagedProbabilities
     ) throws -> Self {
       guard regularization > 0, regularization.isFinite else {
@@ -240,7 +240,7 @@ extension SISA {
     public static func train(
       model: Model, data: Dataset, shardCount: Int, sliceCount: Int, layoutSeed: UInt64,
       removedIDs: Set<SampleID> = [], regularization: Double, perturbation: [Double]? = nil,
-      trainer: TrainerSettings = .newton(NewtonTrainer()), initializationSeed: UInt64 = 0,
+      trainer: Training.Settings = .newton(Training.Newton()), initializationSeed: UInt64 = 0,
       aggregation: SISA.Aggregation = .averagedProbabilities
     ) throws -> Self {
       guard shardCount >= 1, sliceCount >= 1 else {
@@ -262,7 +262,7 @@ extension SISA {
     init(
       model: Model, data: Dataset, layout: SISA.Layout, checkpoints: [[[Double]]],
       removedIDs: Set<SampleID>, regularization: Double, perturbation: [Double]?,
-      trainer: TrainerSettings, initializationSeed: UInt64, aggregation: SISA.Aggregation
+      trainer: Training.Settings, initializationSeed: UInt64, aggregation: SISA.Aggregation
     ) {
       self.model = model
       self.data = data
@@ -473,7 +473,7 @@ extension SISA {
     /// `b` or `nil`.
     public var perturbation: [Double]?
     /// The slice optimiser.
-    public var trainer: TrainerSettings
+    public var trainer: Training.Settings
     /// The initialisation seed.
     public var initializationSeed: UInt64
     /// The aggregation rule.

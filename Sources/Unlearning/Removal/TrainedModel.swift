@@ -29,11 +29,11 @@ public struct TrainedModel<Model: TwiceDifferentiableModel>: Sendable {
   /// The loss perturbation `b` (secret) of a certified model, or `nil`.
   public var perturbation: [Double]?
   /// Summary of the last (re)training.
-  public var training: TrainingResult
+  public var training: Training.Result
   /// The certified-removal state (privacy parameters, accounting, budget spent, certificates)
   /// of a model trained by ``trainCertified(model:data:regularization:privacy:accounting:bound:solver:maximumSteps:trainer:perturbation:)``;
   /// `nil` otherwise.
-  public var certification: CertificationState?
+  public var certification: CertifiedRemoval.State?
   /// Certified removal's per-head solver caches (rebuilt when they do not match the state).
   var certifiedCache: CertifiedCache?
 
@@ -51,8 +51,8 @@ public struct TrainedModel<Model: TwiceDifferentiableModel>: Sendable {
   ///   - certification: the certified-removal state, or `nil`.
   public init(
     model: Model, parameters: [Double], data: Dataset, removedIDs: Set<SampleID> = [],
-    regularization: Double, perturbation: [Double]? = nil, training: TrainingResult,
-    certification: CertificationState? = nil
+    regularization: Double, perturbation: [Double]? = nil, training: Training.Result,
+    certification: CertifiedRemoval.State? = nil
   ) {
     precondition(
       parameters.count == model.parameterCount,
@@ -96,7 +96,7 @@ public struct TrainedModel<Model: TwiceDifferentiableModel>: Sendable {
   ///   - data: the training rows.
   ///   - regularization: `lambda > 0`.
   ///   - perturbation: `b` (length `p`) for a certified model, or `nil`.
-  ///   - trainer: the optimiser (e.g. ``NewtonTrainer`` for convex models).
+  ///   - trainer: the optimiser (e.g. ``Training/Newton`` for convex models).
   ///   - start: starting parameters (length `p`), or `nil`.
   /// - Throws: ``UnlearningError/invalidArgument(_:)`` for an empty data set, `lambda <= 0`, or
   ///   mismatched shapes.
@@ -124,7 +124,7 @@ public struct TrainedModel<Model: TwiceDifferentiableModel>: Sendable {
     var state = TrainedModel(
       model: model, parameters: model.initialParameters(seed: 0), data: data,
       regularization: regularization, perturbation: perturbation,
-      training: TrainingResult(
+      training: Training.Result(
         parameters: [], iterations: 0, gradientNorm: .infinity, gradientTolerance: 0,
         objectiveValue: .infinity, seconds: 0, converged: false, method: "none"))
     state.retrain(trainer: trainer, start: start)
@@ -155,7 +155,7 @@ extension TrainedModel {
 
   /// A model retrained from scratch on the current retain set (same `b`): the reference a
   /// removal is judged against. Cost: a full training run.
-  public func retrained(trainer: some Trainer = NewtonTrainer(gradientTolerance: 1e-10))
+  public func retrained(trainer: some Trainer = Training.Newton(gradientTolerance: 1e-10))
     -> TrainedModel
   {
     var copy = self

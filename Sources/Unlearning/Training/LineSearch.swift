@@ -1,5 +1,5 @@
-/// Line searches along a descent direction `p` from `theta`, for ``NewtonTrainer`` and
-/// ``LBFGSTrainer``. Internal.
+/// Line searches along a descent direction `p` from `theta`, for ``Training/Newton`` and
+/// ``Training/LBFGS``. Internal.
 ///
 /// Both tolerate round-off near the optimum: the sufficient-decrease test allows
 /// `f(theta + t p) <= f(theta) + c1 t g^T p + 1e-13 * max(1, |f(theta)|)`, so a step whose

@@ -1,6 +1,6 @@
 /// A deterministic optimiser of an ``Objective``.
 ///
-/// Every trainer reports a ``TrainingResult`` with the sum-form gradient norm and an explicit
+/// Every trainer reports a ``Training/Result`` with the sum-form gradient norm and an explicit
 /// `converged` flag; none returns a non-converged answer silently. Given the same objective,
 /// start and configuration (seed included), the result is bitwise reproducible on the same
 /// machine and thread count.
@@ -8,13 +8,13 @@ public protocol Trainer: Sendable {
   /// Minimises `objective` starting at `start` (or at the model's
   /// ``TwiceDifferentiableModel/initialParameters(seed:)`` when `nil`).
   func train<Model: TwiceDifferentiableModel>(_ objective: Objective<Model>, from start: [Double]?)
-    -> TrainingResult
+    -> Training.Result
 }
 
 extension Trainer {
   /// Minimises `objective` from the model's default initial parameters.
   public func train<Model: TwiceDifferentiableModel>(_ objective: Objective<Model>)
-    -> TrainingResult
+    -> Training.Result
   {
     train(objective, from: nil)
   }
@@ -49,10 +49,10 @@ extension Objective {
   func result(
     _ theta: [Double], iterations: Int, tolerance: Double, stopwatch: Stopwatch, method: String,
     notes: [String]
-  ) -> TrainingResult {
+  ) -> Training.Result {
     let (value, gradient) = valueAndGradient(at: theta)
     let norm = gradient.norm()
-    return TrainingResult(
+    return Training.Result(
       parameters: theta, iterations: iterations, gradientNorm: norm, gradientTolerance: tolerance,
       objectiveValue: value, seconds: stopwatch.seconds, converged: norm <= tolerance,
       method: method, notes: notes)

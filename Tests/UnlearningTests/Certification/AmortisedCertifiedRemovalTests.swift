@@ -9,8 +9,8 @@ struct AmortisedCertifiedRemovalTests {
   /// The amortised policy with a given budget fraction and drift trigger.
   static func amortised(fraction: Double, minimumCheapSteps: Int = 8) -> NewtonSolver {
     .downdatedFactor(
-      FastRemovalPolicy(
-        amortisedSteps: AmortisedStepPolicy(
+      CertifiedRemoval.FastRemovalPolicy(
+        amortisedSteps: CertifiedRemoval.AmortisedStepPolicy(
           budgetFraction: fraction, minimumCheapSteps: minimumCheapSteps)))
   }
 
@@ -24,7 +24,7 @@ struct AmortisedCertifiedRemovalTests {
   /// parameters must be covered by the certificate, which must fit the budget.
   static func check(
     data: Dataset, lambda: Double, sigma: Double, budget: Double, requests: [[SampleID]],
-    solver: NewtonSolver, accounting: BudgetAccounting, label: String
+    solver: NewtonSolver, accounting: CertifiedRemoval.Accounting, label: String
   ) throws -> Tally {
     var state = try TrainedModel.trainCertified(
       model: LogisticRegression(featureCount: data.featureCount), data: data,
@@ -52,8 +52,8 @@ struct AmortisedCertifiedRemovalTests {
 
   @Test(
     "Over many random and adversarial problems every certificate covers the residual from scratch",
-    arguments: [BudgetAccounting.exactStep, .paper])
-  func soundOverManyProblems(accounting: BudgetAccounting) throws {
+    arguments: [CertifiedRemoval.Accounting.exactStep, .paper])
+  func soundOverManyProblems(accounting: CertifiedRemoval.Accounting) throws {
     var total = Tally()
     for seed in UInt64(0)..<8 {
       let cases: [(String, Dataset, Double)] = [
@@ -96,7 +96,7 @@ struct AmortisedCertifiedRemovalTests {
     let data = try AdversarialProblems.benign(n: 10, d: 3, seed: 6)
     let ids = data.ids
     for fraction in [1.0, 0.05] {
-      for accounting in [BudgetAccounting.exactStep, .paper] {
+      for accounting in [CertifiedRemoval.Accounting.exactStep, .paper] {
         _ = try Self.check(
           data: data, lambda: 1e-2, sigma: 5, budget: 2,
           requests: ids[0..<8].map { [$0] }, solver: Self.amortised(fraction: fraction),
@@ -178,7 +178,7 @@ struct AmortisedCertifiedRemovalTests {
       model: state.model, features: data.features, targets: data.labels.map(Double.init),
       weights: state.weights, regularization: state.regularization,
       perturbation: state.perturbation)
-    let retrained = NewtonTrainer(gradientTolerance: 1e-12).train(objective, from: nil).parameters
+    let retrained = Training.Newton(gradientTolerance: 1e-12).train(objective, from: nil).parameters
     let gap = state.parameters.subtracting(retrained).norm()
     let moved = original.subtracting(retrained).norm()
     #expect(gap <= 0.05 * moved, "gap \(gap), original distance \(moved)")

@@ -21,7 +21,7 @@ enum CertificationProblems {
     -> PrivacyParameters
   {
     try PrivacyParameters(
-      epsilon: GaussianPrivacyProfile.largestEpsilon(
+      epsilon: PrivacyParameters.GaussianProfile.largestEpsilon(
         delta: delta, sigma: sigma, sensitivity: budget),
       delta: delta, sigma: sigma)
   }

@@ -46,7 +46,7 @@ enum AdversarialProblems {
 @Suite("Certified removal: one engine")
 struct CertifiedRemovalTests {
   static let acceptEverything = NewtonSolver.downdatedFactor(
-    FastRemovalPolicy(
+    CertifiedRemoval.FastRemovalPolicy(
       inexactnessFraction: 1e6, relativeTolerance: 1, budgetFraction: 1, maximumRefinements: 0,
       refreshInterval: Int.max))
 
@@ -58,7 +58,7 @@ struct CertifiedRemovalTests {
   /// from scratch, and stay within the budget.
   static func checkSequence(
     data: Dataset, lambda: Double, sigma: Double, budget: Double, requests: [[SampleID]],
-    solver: NewtonSolver, accounting: BudgetAccounting
+    solver: NewtonSolver, accounting: CertifiedRemoval.Accounting
   ) throws -> (worstRatio: Double, retrains: Int) {
     var state = try TrainedModel.trainCertified(
       model: LogisticRegression(featureCount: data.featureCount), data: data,
@@ -82,8 +82,8 @@ struct CertifiedRemovalTests {
 
   @Test(
     "Certificates cover the residual measured from scratch (benign, duplicated rows, tiny lambda, d > n, outlier)",
-    arguments: [BudgetAccounting.exactStep, .paper])
-  func soundOnAdversarialProblems(accounting: BudgetAccounting) throws {
+    arguments: [CertifiedRemoval.Accounting.exactStep, .paper])
+  func soundOnAdversarialProblems(accounting: CertifiedRemoval.Accounting) throws {
     let cases: [(String, Dataset, Double)] = [
       ("benign", try AdversarialProblems.benign(), 1e-2),
       ("duplicated rows", try AdversarialProblems.duplicated(), 1e-2),
@@ -153,13 +153,14 @@ struct CertifiedRemovalTests {
     #expect(certificate.retrained)
     #expect(result.state.certification?.retrainCount == 1)
     #expect(result.state.perturbation != state.perturbation)
-    let fresh = PerturbationSource.reproducibleNotPrivate(seed: 3).drawPerturbation(
-      count: 4, sigma: 1e-6, draw: 1)
+    let fresh = CertifiedRemoval.PerturbationSource.reproducibleNotPrivate(seed: 3)
+      .drawPerturbation(
+        count: 4, sigma: 1e-6, draw: 1)
     #expect(result.state.perturbation == fresh)
     let reference = try TrainedModel.train(
       model: LogisticRegression(featureCount: 4), data: data.removing(ids: ids),
       regularization: 1e-2, perturbation: fresh,
-      trainer: NewtonTrainer(gradientTolerance: 1e-12))
+      trainer: Training.Newton(gradientTolerance: 1e-12))
     let gap = result.state.parameters.subtracting(reference.parameters).norm()
     #expect(gap <= 1e-8 * reference.parameters.norm())
     #expect(residualFromScratch(result.state) <= certificate.certifiedResidual)
@@ -215,13 +216,13 @@ struct CertifiedRemovalTests {
     }
     // Head 1 trained alone on the retained rows with binary targets and its block of b equals
     // block 1 of the stacked model retrained (the objective is a sum over heads).
-    let retrained = state.retrained(trainer: NewtonTrainer(gradientTolerance: 1e-12))
+    let retrained = state.retrained(trainer: Training.Newton(gradientTolerance: 1e-12))
     let retained = try data.removing(ids: Array(state.removedIDs))
     let head = try TrainedModel.train(
       model: LogisticRegression(featureCount: 4),
       data: Dataset(features: retained.features, labels: retained.labels.map { $0 == 1 ? 1 : 0 }),
       regularization: 1e-2, perturbation: Array(state.perturbation![4..<8]),
-      trainer: NewtonTrainer(gradientTolerance: 1e-12))
+      trainer: Training.Newton(gradientTolerance: 1e-12))
     let block = Array(retrained.parameters[4..<8])
     #expect(block.subtracting(head.parameters).norm() <= 1e-8 * block.norm())
   }
@@ -231,13 +232,13 @@ struct CertifiedRemovalTests {
     let data = try AdversarialProblems.benign()
     let plain = try TrainedModel.train(
       model: LogisticRegression(featureCount: 5), data: data, regularization: 1e-2,
-      trainer: NewtonTrainer())
+      trainer: Training.Newton())
     #expect(throws: UnlearningError.self) {
       try CertifiedRemoval().unlearn(plain, forgetting: [data.ids[0]])
     }
     let softmax = try TrainedModel.train(
       model: SoftmaxRegression(featureCount: 5, classCount: 2), data: data, regularization: 1e-2,
-      trainer: NewtonTrainer())
+      trainer: Training.Newton())
     #expect(throws: UnlearningError.self) {
       try CertifiedRemoval().unlearn(softmax, forgetting: [data.ids[0]])
     }
@@ -258,15 +259,17 @@ struct CertifiedRemovalTests {
 
   @Test("b from the system generator differs between trainings; the seeded source is marked")
   func perturbationSources() throws {
-    let a = PerturbationSource.system.drawPerturbation(count: 1000, sigma: 2, draw: 0)
-    let b = PerturbationSource.system.drawPerturbation(count: 1000, sigma: 2, draw: 0)
+    let a = CertifiedRemoval.PerturbationSource.system.drawPerturbation(
+      count: 1000, sigma: 2, draw: 0)
+    let b = CertifiedRemoval.PerturbationSource.system.drawPerturbation(
+      count: 1000, sigma: 2, draw: 0)
     #expect(a != b)
     let mean = a.reduce(0, +) / 1000
     let sd = (a.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 999).squareRoot()
     #expect(abs(mean) < 6 * 2 / 1000.0.squareRoot())
     #expect(abs(sd - 2) < 6 * 2 / 2000.0.squareRoot())
-    #expect(PerturbationSource.system.isPrivate)
-    #expect(!PerturbationSource.reproducibleNotPrivate(seed: 1).isPrivate)
+    #expect(CertifiedRemoval.PerturbationSource.system.isPrivate)
+    #expect(!CertifiedRemoval.PerturbationSource.reproducibleNotPrivate(seed: 1).isPrivate)
   }
 }
 
@@ -310,9 +313,10 @@ struct UnlearnerContractTests {
     let ids = CertificationProblems.randomIDs(data, count: 6, seed: 13)
     let plain = try TrainedModel.train(
       model: LogisticRegression(featureCount: 4), data: data, regularization: 1e-2,
-      trainer: NewtonTrainer())
+      trainer: Training.Newton())
     let methods: [any Unlearner] = [
-      Retrain(), NaiveDeletion(), GradientAscent(epochs: 5), NegGradPlus(), NewtonRemoval(),
+      Retrain(), Baselines.NaiveDeletion(), Baselines.GradientAscent(epochs: 5),
+      Baselines.NegGradPlus(), NewtonRemoval(),
       NewtonRemoval(solver: .conjugateGradient, mode: .delta),
     ]
     for method in methods { try checkUnlearnerContract(method, on: plain, forgetting: ids) }

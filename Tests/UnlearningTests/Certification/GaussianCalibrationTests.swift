@@ -34,7 +34,7 @@ struct GaussianCalibrationTests {
   @Test("delta(epsilon) matches mpmath to 1e-9 relative, eps up to 700, delta down to 1e-86")
   func profileMatchesReference() {
     for (epsilon, sigma, sensitivity, expected) in Self.profileReferences {
-      let value = GaussianPrivacyProfile.delta(
+      let value = PrivacyParameters.GaussianProfile.delta(
         epsilon: epsilon, sigma: sigma, sensitivity: sensitivity)
       #expect(
         Self.close(value, expected, relative: 1e-9),
@@ -44,11 +44,11 @@ struct GaussianCalibrationTests {
 
   @Test("delta is 1 (to rounding) for overwhelming shifts and 0 for no shift")
   func profileEdges() {
-    let nearlyOne = GaussianPrivacyProfile.delta(epsilon: 1, sigma: 0.05, sensitivity: 1)
+    let nearlyOne = PrivacyParameters.GaussianProfile.delta(epsilon: 1, sigma: 0.05, sensitivity: 1)
     #expect(abs(nearlyOne - 1) <= 1e-12)
-    #expect(GaussianPrivacyProfile.delta(epsilon: 1, sigma: 1, sensitivity: 0) == 0)
+    #expect(PrivacyParameters.GaussianProfile.delta(epsilon: 1, sigma: 1, sensitivity: 0) == 0)
     // Far past exp(epsilon) overflow, still finite and in [0, 1].
-    let huge = GaussianPrivacyProfile.delta(epsilon: 5000, sigma: 0.01, sensitivity: 1)
+    let huge = PrivacyParameters.GaussianProfile.delta(epsilon: 5000, sigma: 0.01, sensitivity: 1)
     #expect(huge >= 0 && huge <= 1)
   }
 
@@ -66,13 +66,13 @@ struct GaussianCalibrationTests {
       (0, -0.69314718055994531),
     ]
     for (x, expected) in references {
-      let value = GaussianPrivacyProfile.logNormalCDF(x)
+      let value = PrivacyParameters.GaussianProfile.logNormalCDF(x)
       #expect(Self.close(value, expected, relative: 1e-12), "log Phi(\(x)) = \(value)")
     }
     // Continuity where the evaluation switches to the continued fraction (z = 26).
     let boundary = -26 * 2.0.squareRoot()
-    let below = GaussianPrivacyProfile.logNormalCDF(boundary.nextDown)
-    let above = GaussianPrivacyProfile.logNormalCDF(boundary.nextUp)
+    let below = PrivacyParameters.GaussianProfile.logNormalCDF(boundary.nextDown)
+    let above = PrivacyParameters.GaussianProfile.logNormalCDF(boundary.nextUp)
     #expect(abs(below - above) <= 1e-12 * abs(above))
   }
 
@@ -81,21 +81,23 @@ struct GaussianCalibrationTests {
     var previous = 1.0
     for k in 0...400 {
       let epsilon = Double(k) * 0.05
-      let value = GaussianPrivacyProfile.delta(epsilon: epsilon, sigma: 0.7, sensitivity: 1)
+      let value = PrivacyParameters.GaussianProfile.delta(
+        epsilon: epsilon, sigma: 0.7, sensitivity: 1)
       #expect(value <= previous, "not decreasing at epsilon \(epsilon)")
       previous = value
     }
     previous = 1.0
     for k in 1...400 {
       let sigma = Double(k) * 0.02
-      let value = GaussianPrivacyProfile.delta(epsilon: 1, sigma: sigma, sensitivity: 1)
+      let value = PrivacyParameters.GaussianProfile.delta(epsilon: 1, sigma: sigma, sensitivity: 1)
       #expect(value <= previous, "not decreasing at sigma \(sigma)")
       previous = value
     }
     previous = 0.0
     for k in 0...400 {
       let sensitivity = Double(k) * 0.02
-      let value = GaussianPrivacyProfile.delta(epsilon: 1, sigma: 1, sensitivity: sensitivity)
+      let value = PrivacyParameters.GaussianProfile.delta(
+        epsilon: 1, sigma: 1, sensitivity: sensitivity)
       #expect(value >= previous, "not increasing at sensitivity \(sensitivity)")
       previous = value
     }
@@ -112,14 +114,14 @@ struct GaussianCalibrationTests {
       (50, 1e-20, 1, 0.22688162515027894),
     ]
     for (epsilon, delta, sensitivity, expected) in references {
-      let sigma = GaussianPrivacyProfile.minimumSigma(
+      let sigma = PrivacyParameters.GaussianProfile.minimumSigma(
         epsilon: epsilon, delta: delta, sensitivity: sensitivity)
       #expect(Self.close(sigma, expected, relative: 1e-9), "sigma(\(epsilon), \(delta)) = \(sigma)")
       #expect(sigma >= expected * (1 - 1e-12), "rounded up")
-      let achieved = GaussianPrivacyProfile.delta(
+      let achieved = PrivacyParameters.GaussianProfile.delta(
         epsilon: epsilon, sigma: sigma, sensitivity: sensitivity)
       #expect(achieved <= delta)
-      let smaller = GaussianPrivacyProfile.delta(
+      let smaller = PrivacyParameters.GaussianProfile.delta(
         epsilon: epsilon, sigma: sigma * (1 - 1e-9), sensitivity: sensitivity)
       #expect(smaller > delta, "a 1e-9 smaller sigma must fail")
     }
@@ -136,32 +138,35 @@ struct GaussianCalibrationTests {
       (1e-100, 0.02, 1, 2312.8395292505168),
     ]
     for (delta, sigma, sensitivity, expected) in references {
-      let epsilon = GaussianPrivacyProfile.largestEpsilon(
+      let epsilon = PrivacyParameters.GaussianProfile.largestEpsilon(
         delta: delta, sigma: sigma, sensitivity: sensitivity)
       #expect(
         Self.close(epsilon, expected, relative: 1e-9), "epsilon(\(delta), \(sigma)) = \(epsilon)")
-      let achieved = GaussianPrivacyProfile.delta(
+      let achieved = PrivacyParameters.GaussianProfile.delta(
         epsilon: epsilon, sigma: sigma, sensitivity: sensitivity)
       #expect(achieved <= delta)
     }
     // Noise so large that epsilon = 0 already suffices.
-    #expect(GaussianPrivacyProfile.largestEpsilon(delta: 0.5, sigma: 100, sensitivity: 1) == 0)
+    #expect(
+      PrivacyParameters.GaussianProfile.largestEpsilon(delta: 0.5, sigma: 100, sensitivity: 1) == 0)
   }
 
   @Test("sigma -> delta -> sigma and sensitivity -> sigma round trips")
   func roundTrips() {
     for epsilon in [0.05, 0.5, 1, 4, 20] {
       for sigma in [0.3, 1, 3, 30] {
-        let delta = GaussianPrivacyProfile.delta(epsilon: epsilon, sigma: sigma, sensitivity: 1)
+        let delta = PrivacyParameters.GaussianProfile.delta(
+          epsilon: epsilon, sigma: sigma, sensitivity: 1)
         guard delta > 1e-300, delta < 0.9 else { continue }
-        let back = GaussianPrivacyProfile.minimumSigma(
+        let back = PrivacyParameters.GaussianProfile.minimumSigma(
           epsilon: epsilon, delta: delta, sensitivity: 1)
         #expect(Self.close(back, sigma, relative: 1e-9), "eps \(epsilon) sigma \(sigma): \(back)")
-        let budget = GaussianPrivacyProfile.maximumSensitivity(
+        let budget = PrivacyParameters.GaussianProfile.maximumSensitivity(
           epsilon: epsilon, delta: delta, sigma: sigma)
         #expect(Self.close(budget, 1, relative: 1e-9), "eps \(epsilon) sigma \(sigma): \(budget)")
         #expect(
-          GaussianPrivacyProfile.delta(epsilon: epsilon, sigma: sigma, sensitivity: budget)
+          PrivacyParameters.GaussianProfile.delta(
+            epsilon: epsilon, sigma: sigma, sensitivity: budget)
             <= delta, "rounded down")
       }
     }
@@ -175,31 +180,33 @@ struct GaussianCalibrationTests {
     ]
     let approximate: [Double: Double] = [1e-2: 7.2, 1e-4: 8.4, 1e-6: 9.2]
     for (delta, expected) in limits {
-      let limit = GaussianPrivacyProfile.classicValidityLimit(delta: delta)
+      let limit = PrivacyParameters.GaussianProfile.classicValidityLimit(delta: delta)
       #expect(Self.close(limit, expected, relative: 1e-9), "limit(\(delta)) = \(limit)")
       #expect(abs(limit - (approximate[delta] ?? 0)) <= 0.1)
-      #expect(GaussianPrivacyProfile.classicIsValid(epsilon: limit - 0.1, delta: delta))
-      #expect(!GaussianPrivacyProfile.classicIsValid(epsilon: limit + 0.1, delta: delta))
+      #expect(PrivacyParameters.GaussianProfile.classicIsValid(epsilon: limit - 0.1, delta: delta))
+      #expect(!PrivacyParameters.GaussianProfile.classicIsValid(epsilon: limit + 0.1, delta: delta))
       for epsilon in [0.001, 0.01, 0.1, 0.5, 1, 2, 5] {
-        #expect(GaussianPrivacyProfile.classicIsValid(epsilon: epsilon, delta: delta))
+        #expect(PrivacyParameters.GaussianProfile.classicIsValid(epsilon: epsilon, delta: delta))
       }
     }
     // At eps 10, delta 1e-4 the classic sigma gives a true delta of 2.25e-4.
-    let c = GaussianPrivacyProfile.classicConstant(delta: 1e-4)
+    let c = PrivacyParameters.GaussianProfile.classicConstant(delta: 1e-4)
     #expect(abs(c - 4.385386) < 5e-7)
-    let trueDelta = GaussianPrivacyProfile.delta(epsilon: 10, sigma: c / 10, sensitivity: 1)
+    let trueDelta = PrivacyParameters.GaussianProfile.delta(
+      epsilon: 10, sigma: c / 10, sensitivity: 1)
     #expect(Self.close(trueDelta, 2.25004552479162e-4, relative: 1e-9), "\(trueDelta)")
   }
 
   @Test("where the classic calibration is valid, the exact sigma never exceeds it")
   func exactNeverNeedsMoreNoise() {
     for delta in [1e-2, 1e-4, 1e-6, 1e-9] {
-      let c = GaussianPrivacyProfile.classicConstant(delta: delta)
+      let c = PrivacyParameters.GaussianProfile.classicConstant(delta: delta)
       for epsilon in [0.01, 0.1, 0.5, 1, 2, 4, 7] {
-        guard GaussianPrivacyProfile.classicIsValid(epsilon: epsilon, delta: delta) else {
+        guard PrivacyParameters.GaussianProfile.classicIsValid(epsilon: epsilon, delta: delta)
+        else {
           continue
         }
-        let exact = GaussianPrivacyProfile.minimumSigma(
+        let exact = PrivacyParameters.GaussianProfile.minimumSigma(
           epsilon: epsilon, delta: delta, sensitivity: 1)
         #expect(exact <= c / epsilon, "eps \(epsilon), delta \(delta)")
       }
@@ -213,9 +220,9 @@ struct GaussianCalibrationTests {
     ]
     let delta = 1e-4
     let sigma = 10.0
-    let c = GaussianPrivacyProfile.classicConstant(delta: delta)
+    let c = PrivacyParameters.GaussianProfile.classicConstant(delta: delta)
     for (epsilon, expected) in references {
-      let exact = GaussianPrivacyProfile.maximumSensitivity(
+      let exact = PrivacyParameters.GaussianProfile.maximumSensitivity(
         epsilon: epsilon, delta: delta, sigma: sigma)
       let classic = sigma * epsilon / c
       #expect(

@@ -25,7 +25,8 @@ struct PerturbationSourceTests {
   @Test("system draws: mean ~0, std ~sigma, one-sigma mass ~68.3% (100k, 6 standard errors)")
   func systemStatistics() {
     let sigma = 2.5
-    let x = PerturbationSource.system.drawPerturbation(count: 100_000, sigma: sigma, draw: 0)
+    let x = CertifiedRemoval.PerturbationSource.system.drawPerturbation(
+      count: 100_000, sigma: sigma, draw: 0)
     #expect(x.count == 100_000)
     #expect(x.allSatisfy { $0.isFinite })
     Self.expectNormal(x, sigma: sigma, "system")
@@ -33,9 +34,12 @@ struct PerturbationSourceTests {
 
   @Test("system draws differ between calls, whatever the draw index")
   func systemDrawsDiffer() {
-    let a = PerturbationSource.system.drawPerturbation(count: 64, sigma: 1, draw: 0)
-    let b = PerturbationSource.system.drawPerturbation(count: 64, sigma: 1, draw: 0)
-    let c = PerturbationSource.system.drawPerturbation(count: 64, sigma: 1, draw: 3)
+    let a = CertifiedRemoval.PerturbationSource.system.drawPerturbation(
+      count: 64, sigma: 1, draw: 0)
+    let b = CertifiedRemoval.PerturbationSource.system.drawPerturbation(
+      count: 64, sigma: 1, draw: 0)
+    let c = CertifiedRemoval.PerturbationSource.system.drawPerturbation(
+      count: 64, sigma: 1, draw: 3)
     #expect(a != b)
     #expect(a != c)
     #expect(Set(a).count == 64)
@@ -43,7 +47,7 @@ struct PerturbationSourceTests {
 
   @Test("reproducible draws are deterministic per (seed, draw) and differ across draws")
   func reproducibleDeterminism() {
-    let source = PerturbationSource.reproducibleNotPrivate(seed: 42)
+    let source = CertifiedRemoval.PerturbationSource.reproducibleNotPrivate(seed: 42)
     let first = source.drawPerturbation(count: 33, sigma: 0.5, draw: 0)
     #expect(first == source.drawPerturbation(count: 33, sigma: 0.5, draw: 0))
     var draws = [[Double]]()
@@ -58,7 +62,7 @@ struct PerturbationSourceTests {
         #expect(Set(draws[i]).isDisjoint(with: draws[j]))
       }
     }
-    let otherSeed = PerturbationSource.reproducibleNotPrivate(seed: 43)
+    let otherSeed = CertifiedRemoval.PerturbationSource.reproducibleNotPrivate(seed: 43)
     #expect(otherSeed.drawPerturbation(count: 33, sigma: 0.5, draw: 0) != first)
     #expect(
       otherSeed.drawPerturbation(count: 33, sigma: 0.5, draw: 1)
@@ -69,21 +73,21 @@ struct PerturbationSourceTests {
   func reproducibleDrawZeroMatchesSeededGenerator() {
     var generator = SeededGenerator(seed: 7)
     let expected = generator.normalVector(count: 50, standardDeviation: 3)
-    let x = PerturbationSource.reproducibleNotPrivate(seed: 7).drawPerturbation(
+    let x = CertifiedRemoval.PerturbationSource.reproducibleNotPrivate(seed: 7).drawPerturbation(
       count: 50, sigma: 3, draw: 0)
     #expect(x == expected)
   }
 
   @Test("reproducible draws are normal too (draw 5, 100k)")
   func reproducibleStatistics() {
-    let x = PerturbationSource.reproducibleNotPrivate(seed: 1).drawPerturbation(
+    let x = CertifiedRemoval.PerturbationSource.reproducibleNotPrivate(seed: 1).drawPerturbation(
       count: 100_000, sigma: 0.1, draw: 5)
     Self.expectNormal(x, sigma: 0.1, "reproducible")
   }
 
   @Test("lengths: empty, odd, even; sigma 0 gives zeros")
   func lengths() {
-    for source in [PerturbationSource.system, .reproducibleNotPrivate(seed: 3)] {
+    for source in [CertifiedRemoval.PerturbationSource.system, .reproducibleNotPrivate(seed: 3)] {
       #expect(source.drawPerturbation(count: 0, sigma: 1, draw: 0).isEmpty)
       #expect(source.drawPerturbation(count: 1, sigma: 1, draw: 0).count == 1)
       #expect(source.drawPerturbation(count: 7, sigma: 1, draw: 2).count == 7)
@@ -93,16 +97,19 @@ struct PerturbationSourceTests {
 
   @Test("only the system source is private; both round-trip through JSON")
   func privacyAndCoding() throws {
-    #expect(PerturbationSource.system.isPrivate)
-    #expect(!PerturbationSource.reproducibleNotPrivate(seed: 0).isPrivate)
-    for source in [PerturbationSource.system, .reproducibleNotPrivate(seed: .max)] {
+    #expect(CertifiedRemoval.PerturbationSource.system.isPrivate)
+    #expect(!CertifiedRemoval.PerturbationSource.reproducibleNotPrivate(seed: 0).isPrivate)
+    for source in [CertifiedRemoval.PerturbationSource.system, .reproducibleNotPrivate(seed: .max)]
+    {
       let data = try JSONEncoder().encode(source)
-      #expect(try JSONDecoder().decode(PerturbationSource.self, from: data) == source)
+      #expect(
+        try JSONDecoder().decode(CertifiedRemoval.PerturbationSource.self, from: data) == source)
     }
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
     let text = String(
-      decoding: try encoder.encode(PerturbationSource.reproducibleNotPrivate(seed: 7)),
+      decoding: try encoder.encode(
+        CertifiedRemoval.PerturbationSource.reproducibleNotPrivate(seed: 7)),
       as: UTF8.self)
     #expect(text == #"{"reproducibleNotPrivate":{"seed":7}}"#)
   }

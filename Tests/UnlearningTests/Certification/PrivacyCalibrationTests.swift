@@ -28,7 +28,8 @@ struct PrivacyCalibrationTests {
     let exact = try PrivacyParameters(epsilon: 10, delta: 1e-4, sigma: 10)
     #expect(exact.budget < 10 * 10 / PrivacyParameters.c(delta: 1e-4))
     #expect(
-      GaussianPrivacyProfile.delta(epsilon: 10, sigma: 10, sensitivity: exact.budget) <= 1e-4)
+      PrivacyParameters.GaussianProfile.delta(epsilon: 10, sigma: 10, sensitivity: exact.budget)
+        <= 1e-4)
   }
 
   @Test(arguments: [1e-2, 1e-4, 1e-6, 1e-9])

@@ -2,7 +2,7 @@ import Testing
 import Unlearning
 
 extension DataTests {
-  @Suite("CSVLoader")
+  @Suite("Dataset.CSV")
   struct CSVLoaderTests {
     @Test("loads features, sorted string labels, names and an id column")
     func wellFormed() throws {
@@ -16,7 +16,7 @@ extension DataTests {
 
         3,-1e1,0x10,diabetic
         """, to: "patients.csv")
-      let d = try CSVLoader.load(path: path, labelColumn: "outcome", idColumn: "id")
+      let d = try Dataset.CSV.load(path: path, labelColumn: "outcome", idColumn: "id")
       #expect(d.ids == [7, 9, 3])
       #expect(d.featureNames == ["age", "glucose, fasting"])
       #expect(d.features == Matrix(rows: 3, columns: 2, elements: [51, 162, 38, 97.5, -10, 16]))
@@ -30,7 +30,7 @@ extension DataTests {
       let directory = try TemporaryDirectory()
       defer { directory.remove() }
       let path = try directory.write("y,a\n10,1\n-1,2\n2,3\n10,4\n", to: "n.csv")
-      let d = try CSVLoader.load(path: path, labelColumn: 0)
+      let d = try Dataset.CSV.load(path: path, labelColumn: 0)
       #expect(d.classNames == ["-1", "2", "10"])
       #expect(d.labels == [2, 0, 1, 2])
       #expect(d.ids == [0, 1, 2, 3])
@@ -42,49 +42,50 @@ extension DataTests {
       let directory = try TemporaryDirectory()
       defer { directory.remove() }
       let path = try directory.write("a,y\n1,yes\n2,no\n", to: "d.csv")
-      let d = try CSVLoader.load(path: path, labelColumn: "y", classes: ["yes", "no", "maybe"])
+      let d = try Dataset.CSV.load(path: path, labelColumn: "y", classes: ["yes", "no", "maybe"])
       #expect(d.labels == [0, 1] && d.classCount == 3 && d.classNames == ["yes", "no", "maybe"])
       let bad = try directory.write("a,y\n1,yes\n2,no\n3,perhaps\n", to: "bad.csv")
       let error = dataError {
-        try CSVLoader.load(path: bad, labelColumn: "y", classes: ["yes", "no"])
+        try Dataset.CSV.load(path: bad, labelColumn: "y", classes: ["yes", "no"])
       }
       #expect(
         error
           == .labelOutsideClasses(
-            DataLocation(file: bad, line: 4, column: 2), label: "perhaps", classes: ["yes", "no"]))
+            DataError.Location(file: bad, line: 4, column: 2), label: "perhaps",
+            classes: ["yes", "no"]))
       #expect(
         error?.description
           == "\(bad):4:2: label \"perhaps\" is not one of the declared classes [yes, no]")
       let numeric = try directory.write("a,y\n1,1.0\n2,0\n", to: "num.csv")
       #expect(
-        try CSVLoader.load(path: numeric, labelColumn: "y", classes: ["0", "1"]).labels == [1, 0])
+        try Dataset.CSV.load(path: numeric, labelColumn: "y", classes: ["0", "1"]).labels == [1, 0])
     }
 
     /// Malformed files: (contents, expected error with its line and column given the path).
     static let malformed: [(String, String, @Sendable (String) -> DataError)] = [
       (
         "ragged", "a,b,y\n1,2,0\n1,0\n",
-        { .raggedRow(DataLocation(file: $0, line: 3), expected: 3, found: 2) }
+        { .raggedRow(DataError.Location(file: $0, line: 3), expected: 3, found: 2) }
       ),
       (
         "not a number", "a,b,y\n1,2,0\n3,abc,1\n",
-        { .notANumber(DataLocation(file: $0, line: 3, column: 2), field: "abc") }
+        { .notANumber(DataError.Location(file: $0, line: 3, column: 2), field: "abc") }
       ),
       (
         "empty field", "a,b,y\n1,,0\n",
-        { .notANumber(DataLocation(file: $0, line: 2, column: 2), field: "") }
+        { .notANumber(DataError.Location(file: $0, line: 2, column: 2), field: "") }
       ),
       (
         "NaN", "a,b,y\n1,2,0\n\n4,nan,1\n",
-        { .nonFinite(DataLocation(file: $0, line: 4, column: 2), field: "nan") }
+        { .nonFinite(DataError.Location(file: $0, line: 4, column: 2), field: "nan") }
       ),
       (
         "infinity", "a,b,y\n-inf,2,0\n",
-        { .nonFinite(DataLocation(file: $0, line: 2, column: 1), field: "-inf") }
+        { .nonFinite(DataError.Location(file: $0, line: 2, column: 1), field: "-inf") }
       ),
       (
         "overflow", "a,b,y\n1e400,2,0\n",
-        { .nonFinite(DataLocation(file: $0, line: 2, column: 1), field: "1e400") }
+        { .nonFinite(DataError.Location(file: $0, line: 2, column: 1), field: "1e400") }
       ),
       ("empty file", "", { .emptyFile(path: $0) }),
       ("blank file", "\n  \n", { .emptyFile(path: $0) }),
@@ -92,13 +93,13 @@ extension DataTests {
       ("missing column", "a,b,label\n1,2,0\n", { .missingColumn(path: $0, column: "\"y\"") }),
       (
         "duplicate id", "id,b,y\n4,2,0\n5,2,0\n4,3,1\n",
-        { .duplicateID(4, location: DataLocation(file: $0, line: 4, column: 1)) }
+        { .duplicateID(4, location: DataError.Location(file: $0, line: 4, column: 1)) }
       ),
       (
         "non-integer id", "id,b,y\n4,2,0\n5.5,2,0\n",
         {
           .malformedEntry(
-            DataLocation(file: $0, line: 3, column: 1), entry: "5.5",
+            DataError.Location(file: $0, line: 3, column: 1), entry: "5.5",
             reason: "a sample id must be an integer")
         }
       ),
@@ -106,7 +107,7 @@ extension DataTests {
         "unterminated quote", "a,b,y\n1,\"2,0\n",
         {
           .malformedEntry(
-            DataLocation(file: $0, line: 2, column: 2), entry: "2,0",
+            DataError.Location(file: $0, line: 2, column: 2), entry: "2,0",
             reason: "unterminated quoted field")
         }
       ),
@@ -118,8 +119,10 @@ extension DataTests {
       let directory = try TemporaryDirectory()
       defer { directory.remove() }
       let path = try directory.write(contents, to: "bad.csv")
-      let idColumn: CSVLoader.Column? = contents.hasPrefix("id,") ? "id" : nil
-      let error = dataError { try CSVLoader.load(path: path, labelColumn: "y", idColumn: idColumn) }
+      let idColumn: Dataset.CSV.Column? = contents.hasPrefix("id,") ? "id" : nil
+      let error = dataError {
+        try Dataset.CSV.load(path: path, labelColumn: "y", idColumn: idColumn)
+      }
       #expect(error == expected(path), "case \(name)")
       #expect(
         error?.description.hasPrefix(path) == true, "case \(name): \(String(describing: error))")
@@ -128,7 +131,7 @@ extension DataTests {
     @Test("the error line reads like a compiler diagnostic")
     func description() {
       let error = DataError.notANumber(
-        DataLocation(file: "data.csv", line: 12, column: 3), field: "abc")
+        DataError.Location(file: "data.csv", line: 12, column: 3), field: "abc")
       #expect(error.description == "data.csv:12:3: field \"abc\" is not a number")
       #expect(error.location?.line == 12 && error.location?.column == 3)
     }
@@ -136,7 +139,7 @@ extension DataTests {
     @Test("a missing file")
     func missingFile() {
       #expect(
-        dataError { try CSVLoader.load(path: "/nonexistent/d.csv", labelColumn: 0) }
+        dataError { try Dataset.CSV.load(path: "/nonexistent/d.csv", labelColumn: 0) }
           == .fileNotFound(path: "/nonexistent/d.csv"))
     }
 
@@ -146,7 +149,7 @@ extension DataTests {
       defer { directory.remove() }
       let path = directory.file("d.csv.gz")
       try CompressedFile.write(Array("x;y;label\n1;2;b\n3;4;a\n".utf8), to: path, compressed: true)
-      let d = try CSVLoader.load(path: path, labelColumn: "label", delimiter: ";")
+      let d = try Dataset.CSV.load(path: path, labelColumn: "label", delimiter: ";")
       #expect(
         d.features.elements == [1, 2, 3, 4] && d.labels == [1, 0] && d.classNames == ["a", "b"])
     }

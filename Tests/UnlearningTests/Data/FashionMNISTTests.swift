@@ -4,18 +4,18 @@ import Unlearning
 
 extension DataTests {
   // Serialized: one test sets UNLEARN_FASHION_MNIST_DIR, which the others read.
-  @Suite("FashionMNIST", .serialized)
+  @Suite("Scenario.FashionMNIST", .serialized)
   struct FashionMNISTTests {
-    static let installed = FashionMNIST.isAvailable()
+    static let installed = Scenario.FashionMNIST.isAvailable()
 
     @Test(
       "training split: shapes, label counts, pinned first image",
       .enabled(if: installed, "Fashion-MNIST missing: apt-get install dataset-fashion-mnist"))
     func trainingSplit() throws {
       // (Its speed is measured by `unlearn bench`, not asserted here.)
-      let train = try FashionMNIST.load(split: .train, normalizeRows: false)
+      let train = try Scenario.FashionMNIST.load(split: .train, normalizeRows: false)
       #expect(train.count == 60_000 && train.featureCount == 784)
-      #expect(train.classCount == 10 && train.classNames == FashionMNIST.classNames)
+      #expect(train.classCount == 10 && train.classNames == Scenario.FashionMNIST.classNames)
       #expect(train.labelCounts == [Int](repeating: 6000, count: 10))
       #expect(Array(train.labels.prefix(10)) == [9, 0, 0, 3, 0, 2, 7, 2, 5, 5])
       #expect(train.ids.first == 0 && train.ids.last == 59_999)
@@ -32,7 +32,7 @@ extension DataTests {
       "test split: shapes and ids offset by 100000",
       .enabled(if: installed, "Fashion-MNIST missing: apt-get install dataset-fashion-mnist"))
     func testSplit() throws {
-      let test = try FashionMNIST.load(split: .test)
+      let test = try Scenario.FashionMNIST.load(split: .test)
       #expect(test.count == 10_000 && test.featureCount == 784)
       #expect(Array(test.labels.prefix(6)) == [9, 2, 1, 1, 6, 1])
       #expect(test.ids.first == 100_000 && test.ids.last == 109_999)
@@ -43,8 +43,8 @@ extension DataTests {
       "two classes (0 vs 6): binary labels, 12000 rows, unit-norm rows",
       .enabled(if: installed, "Fashion-MNIST missing: apt-get install dataset-fashion-mnist"))
     func twoClasses() throws {
-      let all = try FashionMNIST.load(split: .train, normalizeRows: false)
-      let pair = try FashionMNIST.load(split: .train, classes: [0, 6])
+      let all = try Scenario.FashionMNIST.load(split: .train, normalizeRows: false)
+      let pair = try Scenario.FashionMNIST.load(split: .train, classes: [0, 6])
       #expect(pair.count == 12_000 && pair.classCount == 2)
       #expect(pair.classNames == ["T-shirt/top", "Shirt"])
       #expect(pair.labelCounts == [6000, 6000])
@@ -66,12 +66,12 @@ extension DataTests {
       "seeded subsampling is deterministic and a subset",
       .enabled(if: installed, "Fashion-MNIST missing: apt-get install dataset-fashion-mnist"))
     func subsample() throws {
-      let a = try FashionMNIST.load(split: .test, classes: [0, 6], limit: 300, seed: 1)
-      let b = try FashionMNIST.load(split: .test, classes: [0, 6], limit: 300, seed: 1)
-      let c = try FashionMNIST.load(split: .test, classes: [0, 6], limit: 300, seed: 2)
+      let a = try Scenario.FashionMNIST.load(split: .test, classes: [0, 6], limit: 300, seed: 1)
+      let b = try Scenario.FashionMNIST.load(split: .test, classes: [0, 6], limit: 300, seed: 1)
+      let c = try Scenario.FashionMNIST.load(split: .test, classes: [0, 6], limit: 300, seed: 2)
       #expect(a == b && a.ids != c.ids)
       #expect(a.count == 300 && a.ids == a.ids.sorted())
-      let full = try FashionMNIST.load(split: .test, classes: [0, 6])
+      let full = try Scenario.FashionMNIST.load(split: .test, classes: [0, 6])
       #expect(Set(a.ids).isSubset(of: Set(full.ids)))
       #expect(try full.subset(ids: a.ids) == a.with(name: full.name))
     }
@@ -80,7 +80,9 @@ extension DataTests {
     func missingFiles() throws {
       let directory = try TemporaryDirectory()
       defer { directory.remove() }
-      let error = dataError { try FashionMNIST.load(split: .train, directory: directory.path) }
+      let error = dataError {
+        try Scenario.FashionMNIST.load(split: .train, directory: directory.path)
+      }
       guard case .datasetNotInstalled(_, let file, let hint)? = error else {
         Issue.record("expected datasetNotInstalled, got \(String(describing: error))")
         return
@@ -93,7 +95,7 @@ extension DataTests {
     @Test("bad class selections are rejected", arguments: [[Int](), [0, 0], [3, 10], [-1]])
     func badClasses(classes: [Int]) {
       let error = dataError {
-        try FashionMNIST.load(split: .train, classes: classes, directory: "/nonexistent")
+        try Scenario.FashionMNIST.load(split: .train, classes: classes, directory: "/nonexistent")
       }
       guard case .invalidArgument? = error else {
         Issue.record("expected invalidArgument, got \(String(describing: error))")
@@ -119,14 +121,15 @@ extension DataTests {
           IDXReader.encode(IDXArray(dimensions: [5], values: [3, 7, 3, 1, 7])),
           to: directory.file("\(split)-labels-idx1-ubyte\(suffix)"), compressed: compressed)
       }
-      #expect(FashionMNIST.isAvailable(directory: directory.path))
-      let d = try FashionMNIST.load(split: .test, classes: [7, 3], directory: directory.path)
+      #expect(Scenario.FashionMNIST.isAvailable(directory: directory.path))
+      let d = try Scenario.FashionMNIST.load(
+        split: .test, classes: [7, 3], directory: directory.path)
       #expect(d.ids == [100_000, 100_001, 100_002, 100_004])
       #expect(d.labels == [1, 0, 1, 0])
       #expect(d.classNames == ["Sneaker", "Dress"])
       #expect(d.features.row(0).allSatisfy { $0 == 0 })  // all-black image stays zero
       #expect(d.features[1, 1] == 1 && d.features[2, 2] == 1 && d.features[3, 4] == 1)
-      let raw = try FashionMNIST.load(
+      let raw = try Scenario.FashionMNIST.load(
         split: .train, classes: [1], directory: directory.path, normalizeRows: false)
       #expect(raw.ids == [3] && raw.labels == [0] && raw.features[0, 3] == 153.0 / 255)
     }
@@ -138,18 +141,18 @@ extension DataTests.FashionMNISTTests {
   func environmentOverride() throws {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
-    setenv(FashionMNIST.environmentVariable, directory.path, 1)
-    defer { unsetenv(FashionMNIST.environmentVariable) }
-    #expect(FashionMNIST.resolvedDirectory() == directory.path)
-    #expect(FashionMNIST.resolvedDirectory("/elsewhere") == "/elsewhere")
-    let error = dataError { try FashionMNIST.load(split: .train) }
+    setenv(Scenario.FashionMNIST.environmentVariable, directory.path, 1)
+    defer { unsetenv(Scenario.FashionMNIST.environmentVariable) }
+    #expect(Scenario.FashionMNIST.resolvedDirectory() == directory.path)
+    #expect(Scenario.FashionMNIST.resolvedDirectory("/elsewhere") == "/elsewhere")
+    let error = dataError { try Scenario.FashionMNIST.load(split: .train) }
     guard case .datasetNotInstalled(_, let file, _)? = error else {
       Issue.record("expected datasetNotInstalled, got \(String(describing: error))")
       return
     }
     #expect(file.hasPrefix(directory.path))
-    unsetenv(FashionMNIST.environmentVariable)
-    #expect(FashionMNIST.resolvedDirectory() == FashionMNIST.defaultDirectory)
+    unsetenv(Scenario.FashionMNIST.environmentVariable)
+    #expect(Scenario.FashionMNIST.resolvedDirectory() == Scenario.FashionMNIST.defaultDirectory)
   }
 }
 

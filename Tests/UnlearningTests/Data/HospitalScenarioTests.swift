@@ -2,7 +2,7 @@ import Testing
 import Unlearning
 
 extension DataTests {
-  @Suite("HospitalScenario")
+  @Suite("Scenario.Hospital")
   struct HospitalScenarioTests {
     static func meanAndStandardDeviation(_ xs: [Double]) -> (mean: Double, sd: Double) {
       let mean = xs.reduce(0, +) / Double(xs.count)
@@ -15,8 +15,8 @@ extension DataTests {
       arguments: [UInt64(1), 2])
     func distributions(seed: UInt64) {
       let n = 40_000
-      let patients = HospitalScenario.patients(seed: seed, patientCount: n)
-      let cohorts = [(0, HospitalScenario.healthy), (1, HospitalScenario.diabetic)]
+      let patients = Scenario.Hospital.patients(seed: seed, patientCount: n)
+      let cohorts = [(0, Scenario.Hospital.healthy), (1, Scenario.Hospital.diabetic)]
       for (label, cohort) in cohorts {
         let group = patients.filter { $0.label == label }
         #expect(group.count == n / 2)
@@ -29,16 +29,16 @@ extension DataTests {
         #expect(abs(glucose.sd / cohort.glucoseStandardDeviation - 1) < 0.03)
       }
       #expect(
-        HospitalScenario.healthy.ageMean == 40
-          && HospitalScenario.healthy.glucoseStandardDeviation == 15)
+        Scenario.Hospital.healthy.ageMean == 40
+          && Scenario.Hospital.healthy.glucoseStandardDeviation == 15)
       #expect(
-        HospitalScenario.diabetic.ageStandardDeviation == 12
-          && HospitalScenario.diabetic.glucoseMean == 150)
+        Scenario.Hospital.diabetic.ageStandardDeviation == 12
+          && Scenario.Hospital.diabetic.glucoseMean == 150)
     }
 
     @Test("the default scenario: 400/100 split, readable unique ids, both classes, ||x|| <= 1")
     func defaultScenario() throws {
-      let (train, test) = HospitalScenario.make()
+      let (train, test) = Scenario.Hospital.make()
       #expect(train.count == 400 && test.count == 100)
       #expect(train.featureCount == 2 && train.classCount == 2)
       #expect(
@@ -49,9 +49,9 @@ extension DataTests {
       #expect(train.labelCounts.allSatisfy { $0 > 150 })
       #expect(train.maximumRowNorm <= 1 + 1e-12 && test.maximumRowNorm <= 1 + 1e-12)
       // Rows agree with the raw patients through the documented constants.
-      let patients = HospitalScenario.patients()
+      let patients = Scenario.Hospital.patients()
       for (row, id) in train.ids.enumerated() {
-        let patient = patients[id.rawValue - HospitalScenario.firstPatientID]
+        let patient = patients[id.rawValue - Scenario.Hospital.firstPatientID]
         #expect(patient.id == id && patient.label == train.labels[row])
         var expected = [(patient.age - 47.5) / 50, (patient.glucose - 125) / 100]
         let norm = (expected[0] * expected[0] + expected[1] * expected[1]).squareRoot()
@@ -62,35 +62,36 @@ extension DataTests {
 
     @Test("identical seeds give identical data, different seeds different data")
     func determinism() {
-      let a = HospitalScenario.make(seed: 3)
-      let b = HospitalScenario.make(seed: 3)
-      let c = HospitalScenario.make(seed: 4)
+      let a = Scenario.Hospital.make(seed: 3)
+      let b = Scenario.Hospital.make(seed: 3)
+      let c = Scenario.Hospital.make(seed: 4)
       #expect(a.train == b.train && a.test == b.test)
       #expect(a.train.features != c.train.features)
       #expect(a.test.ids != c.test.ids)
-      #expect(HospitalScenario.patients(seed: 3) == HospitalScenario.patients(seed: 3))
+      #expect(Scenario.Hospital.patients(seed: 3) == Scenario.Hospital.patients(seed: 3))
     }
 
     @Test("scaling constants and the unit-ball projection")
     func scaling() {
-      #expect(HospitalScenario.ageCenter == 47.5 && HospitalScenario.glucoseCenter == 125)
-      #expect(HospitalScenario.ageScale == 50 && HospitalScenario.glucoseScale == 100)
-      #expect(HospitalScenario.scaledFeatures(age: 47.5, glucose: 125) == [0, 0])
-      #expect(HospitalScenario.scaledFeatures(age: 72.5, glucose: 75) == [0.5, -0.5])
+      #expect(Scenario.Hospital.ageCenter == 47.5 && Scenario.Hospital.glucoseCenter == 125)
+      #expect(Scenario.Hospital.ageScale == 50 && Scenario.Hospital.glucoseScale == 100)
+      #expect(Scenario.Hospital.scaledFeatures(age: 47.5, glucose: 125) == [0, 0])
+      #expect(Scenario.Hospital.scaledFeatures(age: 72.5, glucose: 75) == [0.5, -0.5])
       // (97.5, 225) scales to (1, 1): norm sqrt(2), projected to (1/sqrt 2, 1/sqrt 2).
-      let projected = HospitalScenario.scaledFeatures(age: 97.5, glucose: 225)
+      let projected = Scenario.Hospital.scaledFeatures(age: 97.5, glucose: 225)
       #expect(
         abs(projected[0] - 0.5.squareRoot()) < 1e-15 && abs(projected[1] - 0.5.squareRoot()) < 1e-15
       )
       #expect(
-        HospitalScenario.scaledFeatures(age: 97.5, glucose: 225, projectingOntoUnitBall: false) == [
-          1, 1,
-        ])
+        Scenario.Hospital.scaledFeatures(age: 97.5, glucose: 225, projectingOntoUnitBall: false)
+          == [
+            1, 1,
+          ])
     }
 
     @Test("large scenarios keep all rows inside the unit ball", arguments: [2000, 10_001])
     func largeScenario(patientCount: Int) {
-      let (train, test) = HospitalScenario.make(
+      let (train, test) = Scenario.Hospital.make(
         seed: 11, patientCount: patientCount, trainCount: patientCount / 2)
       #expect(train.count + test.count == patientCount)
       #expect(max(train.maximumRowNorm, test.maximumRowNorm) <= 1 + 1e-12)

@@ -9,7 +9,8 @@ extension DataTests {
   struct HostileInputTests {
     /// Writes a Fashion-MNIST-style split (`count` images of `rows x columns`, labels `k % 10`).
     static func writeSplit(
-      _ split: FashionMNIST.Split, count: Int, rows: Int, columns: Int, in directory: String
+      _ split: Scenario.FashionMNIST.Split, count: Int, rows: Int, columns: Int,
+      in directory: String
     ) throws {
       let images = IDXArray(
         dimensions: [count, rows, columns],
@@ -37,7 +38,7 @@ extension DataTests {
       try Self.writeSplit(.train, count: 20, rows: 4, columns: 4, in: directory.path)
       try Self.writeSplit(.test, count: 10, rows: 3, columns: 4, in: directory.path)
       let error = dataError {
-        try FashionMNIST.loadSplits(classes: [0, 1], directory: directory.path)
+        try Scenario.FashionMNIST.loadSplits(classes: [0, 1], directory: directory.path)
       }
       guard case .shapeMismatch(let message) = error else {
         Issue.record("expected shapeMismatch, got \(String(describing: error))")
@@ -49,7 +50,8 @@ extension DataTests {
       Self.expectOneLine(error)
       // Equal sizes load.
       try Self.writeSplit(.test, count: 10, rows: 4, columns: 4, in: directory.path)
-      let (train, test) = try FashionMNIST.loadSplits(classes: [0, 1], directory: directory.path)
+      let (train, test) = try Scenario.FashionMNIST.loadSplits(
+        classes: [0, 1], directory: directory.path)
       #expect(train.featureCount == 16 && test.featureCount == 16)
       #expect(train.count == 4 && test.count == 2)
     }
@@ -59,7 +61,9 @@ extension DataTests {
       let directory = try TemporaryDirectory()
       defer { directory.remove() }
       try Self.writeSplit(.train, count: 5, rows: 0, columns: 28, in: directory.path)
-      let error = dataError { try FashionMNIST.load(split: .train, directory: directory.path) }
+      let error = dataError {
+        try Scenario.FashionMNIST.load(split: .train, directory: directory.path)
+      }
       #expect(error == .noFeatures(path: directory.file("train-images-idx3-ubyte.gz")))
     }
 
@@ -68,17 +72,17 @@ extension DataTests {
       let directory = try TemporaryDirectory()
       defer { directory.remove() }
       let path = try directory.write("+1 1:0.5\n-1 2:1 9223372036854775807:3\n", to: "big.svm")
-      let error = dataError { try LIBSVMLoader.load(path: path) }
+      let error = dataError { try Dataset.LIBSVM.load(path: path) }
       guard case .tooLarge(let location, let reason) = error else {
         Issue.record("expected tooLarge, got \(String(describing: error))")
         return
       }
-      #expect(location == DataLocation(file: path, line: 2, column: 3))
+      #expect(location == DataError.Location(file: path, line: 2, column: 3))
       #expect(reason.contains("overflow"))
       Self.expectOneLine(error)
       // The same through an explicit feature count.
       let small = try directory.write("+1 1:0.5\n-1 2:1\n", to: "small.svm")
-      guard case .tooLarge = dataError({ try LIBSVMLoader.load(path: small, featureCount: .max) })
+      guard case .tooLarge = dataError({ try Dataset.LIBSVM.load(path: small, featureCount: .max) })
       else {
         Issue.record("featureCount Int.max must be tooLarge")
         return
@@ -94,12 +98,12 @@ extension DataTests {
       var text = ""
       for k in 0..<rows { text += (k % 2 == 0 ? "+1" : "-1") + " 1:1 100000000:2\n" }
       let path = try directory.write(text, to: "wide.svm")
-      let error = dataError { try LIBSVMLoader.load(path: path) }
+      let error = dataError { try Dataset.LIBSVM.load(path: path) }
       guard case .tooLarge(let location, let reason) = error else {
         Issue.record("expected tooLarge, got \(String(describing: error))")
         return
       }
-      #expect(location == DataLocation(file: path, line: 1, column: 3))
+      #expect(location == DataError.Location(file: path, line: 1, column: 3))
       #expect(reason.contains("100000000") && reason.contains("physical memory"))
     }
 
@@ -109,17 +113,17 @@ extension DataTests {
       defer { directory.remove() }
       let csv = try directory.write("label\na\nb\n", to: "labels.csv")
       #expect(
-        dataError { try CSVLoader.load(path: csv, labelColumn: "label") }
+        dataError { try Dataset.CSV.load(path: csv, labelColumn: "label") }
           == .noFeatures(path: csv))
       let withID = try directory.write("id,label\n1,a\n2,b\n", to: "ids.csv")
       #expect(
-        dataError { try CSVLoader.load(path: withID, labelColumn: "label", idColumn: "id") }
+        dataError { try Dataset.CSV.load(path: withID, labelColumn: "label", idColumn: "id") }
           == .noFeatures(path: withID))
       let svm = try directory.write("+1\n-1 # no features\n", to: "labels.svm")
-      #expect(dataError { try LIBSVMLoader.load(path: svm) } == .noFeatures(path: svm))
+      #expect(dataError { try Dataset.LIBSVM.load(path: svm) } == .noFeatures(path: svm))
       let sized = try directory.write("+1 1:2\n-1\n", to: "sized.svm")
       #expect(
-        dataError { try LIBSVMLoader.load(path: sized, featureCount: 0) } != nil)
+        dataError { try Dataset.LIBSVM.load(path: sized, featureCount: 0) } != nil)
     }
 
     @Test("CSV and id files with CRLF endings and a byte-order mark load")
@@ -128,7 +132,7 @@ extension DataTests {
       defer { directory.remove() }
       let csv = try directory.write(
         "\u{FEFF}id,x,label\r\n1,0.5,a\r\n2,1.5,b\r\n", to: "bom.csv")
-      let data = try CSVLoader.load(path: csv, labelColumn: "label", idColumn: "id")
+      let data = try Dataset.CSV.load(path: csv, labelColumn: "label", idColumn: "id")
       #expect(data.ids == [1, 2])
       #expect(data.featureNames == ["x"])
       #expect(data.classNames == ["a", "b"])
@@ -142,7 +146,7 @@ extension DataTests {
       #expect(
         error
           == .malformedEntry(
-            DataLocation(file: bad, line: 2, column: 1), entry: "10x7",
+            DataError.Location(file: bad, line: 2, column: 1), entry: "10x7",
             reason: "not an integer sample id"))
       let empty = try directory.write("# nothing\r\n", to: "empty.txt")
       #expect(dataError { try SampleID.readList(path: empty) } == .emptyFile(path: empty))
@@ -153,8 +157,9 @@ extension DataTests {
       let directory = try TemporaryDirectory()
       defer { directory.remove() }
       let csv = try directory.write("x,label\r\n1\r2,a\r\n", to: "cr.csv")
-      let error = dataError { try CSVLoader.load(path: csv, labelColumn: "label") }
-      #expect(error == .notANumber(DataLocation(file: csv, line: 2, column: 1), field: "1\r2"))
+      let error = dataError { try Dataset.CSV.load(path: csv, labelColumn: "label") }
+      #expect(
+        error == .notANumber(DataError.Location(file: csv, line: 2, column: 1), field: "1\r2"))
       #expect(error?.description.contains("\"1\\r2\"") == true)
       Self.expectOneLine(error)
     }
@@ -164,19 +169,19 @@ extension DataTests {
       let directory = try TemporaryDirectory()
       defer { directory.remove() }
       let path = try directory.write("x;y;label\n1;2;a\n3;4;b\n", to: "semi.csv")
-      let error = dataError { try CSVLoader.load(path: path, labelColumn: "label") }
+      let error = dataError { try Dataset.CSV.load(path: path, labelColumn: "label") }
       #expect(
         error
           == .suspectedDelimiter(
             path: path, problem: "no column \"label\" in the header", likely: ";"))
       #expect(
         error?.description.contains("looks semicolon-delimited; pass --delimiter ';'") == true)
-      let byIndex = dataError { try CSVLoader.load(path: path, labelColumn: 0) }
+      let byIndex = dataError { try Dataset.CSV.load(path: path, labelColumn: 0) }
       guard case .suspectedDelimiter(_, _, ";") = byIndex else {
         Issue.record("expected a semicolon hint, got \(String(describing: byIndex))")
         return
       }
-      let data = try CSVLoader.load(path: path, labelColumn: "label", delimiter: ";")
+      let data = try Dataset.CSV.load(path: path, labelColumn: "label", delimiter: ";")
       #expect(data.features.elements == [1, 2, 3, 4])
       // Through the scenario, as the command line passes it.
       let scenario = Scenario.csv(
@@ -191,23 +196,23 @@ extension DataTests {
       let directory = try TemporaryDirectory()
       defer { directory.remove() }
       let twice = try directory.write("label,x,label\na,1,b\n", to: "twice.csv")
-      let error = dataError { try CSVLoader.load(path: twice, labelColumn: "label") }
+      let error = dataError { try Dataset.CSV.load(path: twice, labelColumn: "label") }
       guard case .malformedEntry(let location, "label", _) = error else {
         Issue.record("expected malformedEntry, got \(String(describing: error))")
         return
       }
-      #expect(location == DataLocation(file: twice, line: 1, column: 3))
+      #expect(location == DataError.Location(file: twice, line: 1, column: 3))
 
       let empty = try directory.write("x,label\n1,a\n2,\n3,b\n", to: "empty-label.csv")
-      let emptyError = dataError { try CSVLoader.load(path: empty, labelColumn: "label") }
+      let emptyError = dataError { try Dataset.CSV.load(path: empty, labelColumn: "label") }
       guard case .malformedEntry(let where_, _, let reason) = emptyError else {
         Issue.record("expected malformedEntry, got \(String(describing: emptyError))")
         return
       }
-      #expect(where_ == DataLocation(file: empty, line: 3, column: 2))
+      #expect(where_ == DataError.Location(file: empty, line: 3, column: 2))
       #expect(reason.contains("empty"))
       let quotedEmpty = try directory.write("x,label\n1,a\n2,\"  \"\n", to: "quoted.csv")
-      #expect(dataError { try CSVLoader.load(path: quotedEmpty, labelColumn: "label") } != nil)
+      #expect(dataError { try Dataset.CSV.load(path: quotedEmpty, labelColumn: "label") } != nil)
     }
 
     @Test("a folder given as a data file is reported as a directory")
@@ -215,10 +220,10 @@ extension DataTests {
       let directory = try TemporaryDirectory()
       defer { directory.remove() }
       #expect(
-        dataError { try CSVLoader.load(path: directory.path, labelColumn: "label") }
+        dataError { try Dataset.CSV.load(path: directory.path, labelColumn: "label") }
           == .isDirectory(path: directory.path))
       #expect(
-        dataError { try LIBSVMLoader.load(path: directory.path) }
+        dataError { try Dataset.LIBSVM.load(path: directory.path) }
           == .isDirectory(path: directory.path))
       #expect(
         dataError { try IDXReader.read(path: directory.path) }

@@ -63,7 +63,7 @@ extension DataTests {
       #expect(
         error
           == .badMagic(
-            DataLocation(file: "labels.idx", byteOffset: 0), found: 0x801, expected: [0x803]))
+            DataError.Location(file: "labels.idx", byteOffset: 0), found: 0x801, expected: [0x803]))
       #expect(
         error?.description == "labels.idx: byte 0: bad magic number 0x00000801, expected 0x00000803"
       )
@@ -72,7 +72,8 @@ extension DataTests {
       #expect(
         dataError { try IDXReader.parse(floats, file: "f.idx") }
           == .badMagic(
-            DataLocation(file: "f.idx", byteOffset: 0), found: 0x0D01, expected: [0x801, 0x803]))
+            DataError.Location(file: "f.idx", byteOffset: 0), found: 0x0D01,
+            expected: [0x801, 0x803]))
     }
 
     @Test("truncated data and headers report where the file ends", arguments: [33, 20, 15, 2])
@@ -81,7 +82,8 @@ extension DataTests {
       let expected = length < 4 ? 4 : length < 16 ? 16 : 34
       #expect(
         dataError { try IDXReader.parse(bytes, file: "x.idx") }
-          == .truncated(DataLocation(file: "x.idx", byteOffset: length), expectedBytes: expected))
+          == .truncated(
+            DataError.Location(file: "x.idx", byteOffset: length), expectedBytes: expected))
     }
 
     @Test("a truncated file on disk, raw and gzip")
@@ -93,7 +95,7 @@ extension DataTests {
       try CompressedFile.write(Array(bytes.prefix(30)), to: rawPath, compressed: false)
       #expect(
         dataError { try IDXReader.readImages(path: rawPath) }
-          == .truncated(DataLocation(file: rawPath, byteOffset: 30), expectedBytes: 34))
+          == .truncated(DataError.Location(file: rawPath, byteOffset: 30), expectedBytes: 34))
       // A gzip stream cut short: zlib reports it, the error names the file.
       let gzPath = directory.file("full.gz")
       var noise = SeededGenerator(seed: 1)
@@ -119,7 +121,7 @@ extension DataTests {
       let bytes = IDXReader.encode(Self.labels) + [7, 7]
       #expect(
         dataError { try IDXReader.parse(bytes, file: "l.idx") }
-          == .trailingBytes(DataLocation(file: "l.idx", byteOffset: 11), count: 2))
+          == .trailingBytes(DataError.Location(file: "l.idx", byteOffset: 11), count: 2))
       #expect(dataError { try IDXReader.parse([], file: "e.idx") } == .emptyFile(path: "e.idx"))
       #expect(
         dataError { try IDXReader.read(path: "/nonexistent/x.idx") }

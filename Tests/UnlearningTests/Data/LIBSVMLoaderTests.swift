@@ -2,7 +2,7 @@ import Testing
 import Unlearning
 
 extension DataTests {
-  @Suite("LIBSVMLoader")
+  @Suite("Dataset.LIBSVM")
   struct LIBSVMLoaderTests {
     @Test("sparse lines become dense rows; -1/+1 labels map to 0/1")
     func wellFormed() throws {
@@ -16,7 +16,7 @@ extension DataTests {
 
         -1\t4:2e-1
         """, to: "d.svm")
-      let d = try LIBSVMLoader.load(path: path)
+      let d = try Dataset.LIBSVM.load(path: path)
       #expect(d.count == 3 && d.featureCount == 4)
       #expect(d.features.elements == [0.5, 0, -1.25, 0, 0, 1, 0, 0, 0, 0, 0, 0.2])
       #expect(d.labels == [1, 0, 0] && d.classNames == ["-1", "+1"])
@@ -29,17 +29,18 @@ extension DataTests {
       let directory = try TemporaryDirectory()
       defer { directory.remove() }
       let path = try directory.write("3 1:1\n1 2:1\n", to: "d.svm")
-      let d = try LIBSVMLoader.load(path: path, featureCount: 5, classes: ["1", "2", "3"])
+      let d = try Dataset.LIBSVM.load(path: path, featureCount: 5, classes: ["1", "2", "3"])
       #expect(d.featureCount == 5 && d.labels == [2, 0] && d.classCount == 3)
       let bad = try directory.write("3 1:1\n7 2:1\n", to: "bad.svm")
       #expect(
-        dataError { try LIBSVMLoader.load(path: bad, classes: ["1", "2", "3"]) }
+        dataError { try Dataset.LIBSVM.load(path: bad, classes: ["1", "2", "3"]) }
           == .labelOutsideClasses(
-            DataLocation(file: bad, line: 2, column: 1), label: "7", classes: ["1", "2", "3"]))
+            DataError.Location(file: bad, line: 2, column: 1), label: "7", classes: ["1", "2", "3"])
+      )
       #expect(
-        dataError { try LIBSVMLoader.load(path: path, featureCount: 1) }
+        dataError { try Dataset.LIBSVM.load(path: path, featureCount: 1) }
           == .malformedEntry(
-            DataLocation(file: path, line: 2, column: 2), entry: "2:1",
+            DataError.Location(file: path, line: 2, column: 2), entry: "2:1",
             reason: "index exceeds the feature count 1"))
     }
 
@@ -48,14 +49,15 @@ extension DataTests {
         "no colon", "1 1:2\n0 3\n",
         {
           .malformedEntry(
-            DataLocation(file: $0, line: 2, column: 2), entry: "3", reason: "expected index:value")
+            DataError.Location(file: $0, line: 2, column: 2), entry: "3",
+            reason: "expected index:value")
         }
       ),
       (
         "zero index", "1 0:2\n",
         {
           .malformedEntry(
-            DataLocation(file: $0, line: 1, column: 2), entry: "0:2",
+            DataError.Location(file: $0, line: 1, column: 2), entry: "0:2",
             reason: "the index must be an integer >= 1")
         }
       ),
@@ -63,21 +65,21 @@ extension DataTests {
         "decreasing", "1 1:2 4:1 3:1\n",
         {
           .malformedEntry(
-            DataLocation(file: $0, line: 1, column: 4), entry: "3:1",
+            DataError.Location(file: $0, line: 1, column: 4), entry: "3:1",
             reason: "indices must be increasing")
         }
       ),
       (
         "not a number", "1 1:2\n1 1:x\n",
-        { .notANumber(DataLocation(file: $0, line: 2, column: 2), field: "x") }
+        { .notANumber(DataError.Location(file: $0, line: 2, column: 2), field: "x") }
       ),
       (
         "NaN", "1 1:2 2:NaN\n",
-        { .nonFinite(DataLocation(file: $0, line: 1, column: 3), field: "NaN") }
+        { .nonFinite(DataError.Location(file: $0, line: 1, column: 3), field: "NaN") }
       ),
       (
         "infinity", "1 1:inf\n",
-        { .nonFinite(DataLocation(file: $0, line: 1, column: 2), field: "inf") }
+        { .nonFinite(DataError.Location(file: $0, line: 1, column: 2), field: "inf") }
       ),
       ("empty", "", { .emptyFile(path: $0) }),
       ("comments only", "# nothing\n\n", { .emptyFile(path: $0) }),
@@ -89,7 +91,7 @@ extension DataTests {
       let directory = try TemporaryDirectory()
       defer { directory.remove() }
       let path = try directory.write(contents, to: "bad.svm")
-      let error = dataError { try LIBSVMLoader.load(path: path) }
+      let error = dataError { try Dataset.LIBSVM.load(path: path) }
       #expect(error == expected(path), "case \(name)")
     }
   }

@@ -122,8 +122,8 @@ extension DataTests {
         let bytes = Self.mutate(Self.validCSV, with: words)
         try Self.feed(bytes, name: "data.csv", in: directory) { path throws(DataError) in
           byIndex
-            ? try CSVLoader.load(path: path, labelColumn: 3)
-            : try CSVLoader.load(path: path, labelColumn: "label", idColumn: "id")
+            ? try Dataset.CSV.load(path: path, labelColumn: 3)
+            : try Dataset.CSV.load(path: path, labelColumn: "label", idColumn: "id")
         }
       }
     }
@@ -135,7 +135,7 @@ extension DataTests {
       await propertyCheck(count: 200, input: Self.mutations) { words in
         let bytes = Self.mutate(Self.validLIBSVM, with: words)
         try Self.feed(bytes, name: "data.svm", in: directory) { path throws(DataError) in
-          try LIBSVMLoader.load(path: path, memoryLimit: Self.memoryLimit)
+          try Dataset.LIBSVM.load(path: path, memoryLimit: Self.memoryLimit)
         }
       }
     }
@@ -170,7 +170,7 @@ extension DataTests {
           to: (split as NSString).appendingPathComponent("train-labels-idx1-ubyte"),
           compressed: false)
         do {
-          Self.expectValid(try FashionMNIST.load(split: .train, directory: split))
+          Self.expectValid(try Scenario.FashionMNIST.load(split: .train, directory: split))
         } catch let error as DataError {
           Self.expectOneLine(error)
         } catch {
@@ -185,10 +185,10 @@ extension DataTests {
       defer { directory.remove() }
       await propertyCheck(count: 200, input: Gen.uint8().array(of: 0...300)) { bytes in
         try Self.feed(bytes, name: "random.csv", in: directory) { path throws(DataError) in
-          try CSVLoader.load(path: path, labelColumn: 0)
+          try Dataset.CSV.load(path: path, labelColumn: 0)
         }
         try Self.feed(bytes, name: "random.svm", in: directory) { path throws(DataError) in
-          try LIBSVMLoader.load(path: path, memoryLimit: Self.memoryLimit)
+          try Dataset.LIBSVM.load(path: path, memoryLimit: Self.memoryLimit)
         }
         do {
           let array = try IDXReader.parse(bytes, file: "random.idx")
@@ -217,10 +217,10 @@ extension DataTests {
       defer { directory.remove() }
       let csv = directory.file("valid.csv")
       try CompressedFile.write(Self.validCSV, to: csv, compressed: false)
-      #expect(try CSVLoader.load(path: csv, labelColumn: "label", idColumn: "id").count == 4)
+      #expect(try Dataset.CSV.load(path: csv, labelColumn: "label", idColumn: "id").count == 4)
       let svm = directory.file("valid.svm")
       try CompressedFile.write(Self.validLIBSVM, to: svm, compressed: true)
-      #expect(try LIBSVMLoader.load(path: svm).featureCount == 4)
+      #expect(try Dataset.LIBSVM.load(path: svm).featureCount == 4)
       #expect(try IDXReader.parse(Self.validImages, file: "x").dimensions == [3, 2, 2])
       // And a mutation does change the bytes.
       #expect(Self.mutate(Self.validCSV, with: [1 | (5 << 8) | (3 << 24)]) != Self.validCSV)

@@ -47,7 +47,7 @@ struct CertificateAuditTests {
   }
 
   static func hospital() -> (train: Dataset, test: Dataset, forget: [SampleID]) {
-    let (train, test) = HospitalScenario.make(seed: 42)
+    let (train, test) = Scenario.Hospital.make(seed: 42)
     return (train, test, Array(train.ids.prefix(20)))
   }
 
@@ -82,7 +82,7 @@ struct CertificateAuditTests {
     let (train, test, forget) = Self.hospital()
     let privacy = try PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: 1e-6)
     func audit(_ mechanism: CertificateAudit<LogisticRegression>.Mechanism) throws
-      -> CertificateAuditReport
+      -> RemovalCertificate.AuditReport
     {
       try CertificateAudit(
         model: LogisticRegression(featureCount: train.featureCount), train: train, test: test,

@@ -35,7 +35,7 @@ struct ClassForgettingTests {
   func iteratedNewtonConvergesToRetrainedSoftmax(conjugateGradient: Bool) throws {
     let data = try Self.threeClassData()
     let model = SoftmaxRegression(featureCount: 4, classCount: 3)
-    let trainer = NewtonTrainer(gradientTolerance: 1e-13)
+    let trainer = Training.Newton(gradientTolerance: 1e-13)
     let original = try TrainedModel.train(
       model: model, data: data, regularization: 1e-2, trainer: trainer)
     let forget = Self.ids(of: 2, in: data)
@@ -79,7 +79,7 @@ struct ClassForgettingTests {
     let model = MultilayerPerceptron(layerSizes: [4, 3, 3], hiddenActivation: .tanh)
     let original = try TrainedModel.train(
       model: model, data: data, regularization: 1e-2,
-      trainer: LBFGSTrainer(gradientTolerance: 1e-6, maximumIterations: 300, seed: 3))
+      trainer: Training.LBFGS(gradientTolerance: 1e-6, maximumIterations: 300, seed: 3))
     let forget = Self.ids(of: 1, in: data)
     let theta = original.parameters
     let mu = 0.5
@@ -116,7 +116,7 @@ struct ClassForgettingTests {
   }
 
   @Test func classThatIsNotPresentIsAClearError() throws {
-    let (train, _) = HospitalScenario.make(seed: 42)
+    let (train, _) = Scenario.Hospital.make(seed: 42)
     #expect(
       throws: Comparison.ComparisonError.invalidRequest(
         "forget class 3 is not a class of the data (classes: 0 = healthy, 1 = diabetic)")
@@ -146,12 +146,12 @@ struct ClassForgettingTests {
     let data = try Self.threeClassData(seed: 8, intercept: 5)
     let (train, test) = data.split(testCount: 60, seed: 2)
     let model = SoftmaxRegression(featureCount: 5, classCount: 3)
-    let trainer = NewtonTrainer(gradientTolerance: 1e-12)
+    let trainer = Training.Newton(gradientTolerance: 1e-12)
     let original = try TrainedModel.train(
       model: model, data: train, regularization: 1e-3, trainer: trainer)
     let forget = Self.ids(of: 0, in: train)
     let retrain = try Retrain(trainer: trainer).unlearn(original, forgetting: forget)
-    let context = EvaluationContext(
+    let context = UnlearningEvaluation.Context(
       model: model, retainedObjective: retrain.state.objective(),
       retain: try train.removing(ids: forget),
       forget: try train.subset(ids: forget), test: test, originalParameters: original.parameters,

@@ -76,7 +76,7 @@ struct ComparisonTests {
   }
 
   @Test func badForgetRequestsAreRejected() throws {
-    let (train, _) = HospitalScenario.make(seed: 42)
+    let (train, _) = Scenario.Hospital.make(seed: 42)
     #expect(throws: Comparison.ComparisonError.self) {
       try Comparison.resolveForget(.random(count: 0), train: train, seed: 1)
     }

@@ -30,11 +30,12 @@ struct ComparisonUncertaintyTests {
 
     // The same experiment called directly: two groups of retrains on independent halves.
     let (train, test) = try Scenario.defaultHospital.load()
-    let report = try ForgetScoreExperiment(
+    let report = try ForgetScore.Experiment(
       model: LogisticRegression(featureCount: train.featureCount),
-      trainer: NewtonTrainer(gradientTolerance: 1e-10), regularization: 1e-3, train: train,
+      trainer: Training.Newton(gradientTolerance: 1e-10), regularization: 1e-3, train: train,
       test: test, forget: result.forgottenIDs,
-      methods: [NaiveDeletion(), GradientAscent(), NewtonRemoval()], modelCount: n,
+      methods: [Baselines.NaiveDeletion(), Baselines.GradientAscent(), NewtonRemoval()],
+      modelCount: n,
       sharesSubsets: false, seed: 42
     ).run()
     let floor = report.noiseFloor

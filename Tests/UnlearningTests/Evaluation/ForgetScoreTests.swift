@@ -5,8 +5,8 @@ import Unlearning
 
 @Suite("Forget score (NeurIPS 2023 challenge)")
 struct ForgetScoreTests {
-  static let exhaustive = ThresholdAttackEstimator(search: .exhaustive)
-  static let grid = ThresholdAttackEstimator(search: .challengeGrid)
+  static let exhaustive = Metrics.ThresholdAttackEstimator(search: .exhaustive)
+  static let grid = Metrics.ThresholdAttackEstimator(search: .challengeGrid)
   static let delta = 1e-5
 
   /// The attack bound written out: max of the two log ratios over the terms with a positive
@@ -100,7 +100,7 @@ struct ForgetScoreTests {
   }
 
   @Test func modelConfidencesAgreeWithProbabilities() {
-    let (train, _) = HospitalScenario.make(seed: 3)
+    let (train, _) = Scenario.Hospital.make(seed: 3)
     let model = LogisticRegression(featureCount: 2)
     let theta = [2.5, 6.0]
     let conf = ForgetScore.LogitScaledConfidence.of(
@@ -114,21 +114,21 @@ struct ForgetScoreTests {
 
   // MARK: - Per-example epsilon
 
-  @Test(arguments: [ThresholdAttackEstimator.Search.exhaustive, .challengeGrid])
-  func wellSeparatedGroupsGetTheCap(search: ThresholdAttackEstimator.Search) {
+  @Test(arguments: [Metrics.ThresholdAttackEstimator.Search.exhaustive, .challengeGrid])
+  func wellSeparatedGroupsGetTheCap(search: Metrics.ThresholdAttackEstimator.Search) {
     let u = [0.0, 0.5, 1.0, 1.5, 0.25, 1.25]
     let r = [10.0, 10.5, 11.0, 11.5, 10.75, 11.25]
-    let e = ThresholdAttackEstimator(search: search).estimate(unlearned: u, retrained: r)
+    let e = Metrics.ThresholdAttackEstimator(search: search).estimate(unlearned: u, retrained: r)
     #expect(e.epsilon == 50)
     #expect(e.reason == .perfectSeparation)
     #expect(e.attack?.falsePositiveRate == 0 && e.attack?.falseNegativeRate == 0)
   }
 
-  @Test(arguments: [ThresholdAttackEstimator.Search.exhaustive, .challengeGrid])
-  func identicalGroupsGiveZero(search: ThresholdAttackEstimator.Search) {
+  @Test(arguments: [Metrics.ThresholdAttackEstimator.Search.exhaustive, .challengeGrid])
+  func identicalGroupsGiveZero(search: Metrics.ThresholdAttackEstimator.Search) {
     // Every rule has FPR + FNR = 1: both ratios are below 1, so the bound clips to 0.
     let u = [0.0, 0.3, 1.1, 2.0, 2.2, 3.7]
-    let e = ThresholdAttackEstimator(search: search).estimate(unlearned: u, retrained: u)
+    let e = Metrics.ThresholdAttackEstimator(search: search).estimate(unlearned: u, retrained: u)
     #expect(e.epsilon == 0)
     #expect(e.reason == .attack)
   }
@@ -192,8 +192,8 @@ struct ForgetScoreTests {
     #expect(Self.grid.estimate(unlearned: u, retrained: r).epsilon <= e.epsilon + 1e-12)
   }
 
-  @Test(arguments: [ThresholdAttackEstimator.Search.exhaustive, .challengeGrid])
-  func concentratedGroupNeedsTwoThresholds(search: ThresholdAttackEstimator.Search) {
+  @Test(arguments: [Metrics.ThresholdAttackEstimator.Search.exhaustive, .challengeGrid])
+  func concentratedGroupNeedsTwoThresholds(search: Metrics.ThresholdAttackEstimator.Search) {
     // Retrained values sit in the middle of the unlearned ones (one unlearned value among
     // them, one retrained value just below). Inside [4, 6] predicts "retrained":
     // FPR = 1/8 (u = 5.1), FNR = 1/8 (r = 3.5): eps = ln((1 - delta - 1/8) / (1/8)).
@@ -203,7 +203,7 @@ struct ForgetScoreTests {
     // No single threshold does as well (best: "x <= 3.5 predicts unlearned", ln 4).
     let single = Self.bruteForce(u, r, singleOnly: true)
     #expect(abs(single - log((0.5 - Self.delta) / 0.125)) <= 1e-12)
-    let e = ThresholdAttackEstimator(search: search).estimate(unlearned: u, retrained: r)
+    let e = Metrics.ThresholdAttackEstimator(search: search).estimate(unlearned: u, retrained: r)
     #expect(abs(e.epsilon - expected) <= 1e-12)
     guard case .inside = e.attack?.region else {
       Issue.record("expected an interval attack, got \(String(describing: e.attack))")
@@ -213,9 +213,9 @@ struct ForgetScoreTests {
     #expect(e.attack?.falsePositiveRate == 0.125 && e.attack?.falseNegativeRate == 0.125)
   }
 
-  @Test(arguments: [ThresholdAttackEstimator.Search.exhaustive, .challengeGrid])
-  func peakierGroupGetsTheCap(search: ThresholdAttackEstimator.Search) {
-    let estimator = ThresholdAttackEstimator(search: search)
+  @Test(arguments: [Metrics.ThresholdAttackEstimator.Search.exhaustive, .challengeGrid])
+  func peakierGroupGetsTheCap(search: Metrics.ThresholdAttackEstimator.Search) {
+    let estimator = Metrics.ThresholdAttackEstimator(search: search)
     // Spreads 1 and 0.009: ratio below 0.01, capped although the groups overlap.
     let u = [0.0, 0.25, 0.5, 0.75, 1.0]
     let peaky = [0.5, 0.503, 0.509, 0.506, 0.5045]
@@ -291,13 +291,14 @@ struct ForgetScoreTests {
   // MARK: - The experiment
 
   @Test func naiveScoresBelowNewtonOnTheHospitalAndTheFloorIsReported() throws {
-    let (train, test) = HospitalScenario.make(seed: 42)
+    let (train, test) = Scenario.Hospital.make(seed: 42)
     let forget = try ForgetScore.randomForgetSet(train, count: 20, seed: 7)
-    let trainer = NewtonTrainer(gradientTolerance: 1e-10)
-    let experiment = ForgetScoreExperiment(
+    let trainer = Training.Newton(gradientTolerance: 1e-10)
+    let experiment = ForgetScore.Experiment(
       model: LogisticRegression(featureCount: 2), trainer: trainer, regularization: 1e-3,
       train: train, test: test, forget: forget,
-      methods: [NaiveDeletion(), NewtonRemoval(), Retrain(trainer: trainer)], modelCount: 16,
+      methods: [Baselines.NaiveDeletion(), NewtonRemoval(), Retrain(trainer: trainer)],
+      modelCount: 16,
       seed: 3)
     let report = try experiment.run()
     #expect(report.rows.map(\.method) == ["naive", "newton", "retrain"])
@@ -343,10 +344,10 @@ struct ForgetScoreTests {
   @Test func independentHalvesScoreAnExactMethodLikeTheFloor() throws {
     // Unpaired design: retraining as the method is an independent set of retrains, drawn like
     // the control; both rows are noise-level scores of the same kind.
-    let (train, test) = HospitalScenario.make(seed: 42)
+    let (train, test) = Scenario.Hospital.make(seed: 42)
     let forget = try ForgetScore.randomForgetSet(train, count: 10, seed: 7)
-    let trainer = NewtonTrainer(gradientTolerance: 1e-10)
-    let report = try ForgetScoreExperiment(
+    let trainer = Training.Newton(gradientTolerance: 1e-10)
+    let report = try ForgetScore.Experiment(
       model: LogisticRegression(featureCount: 2), trainer: trainer, regularization: 1e-3,
       train: train, test: test, forget: forget, methods: [Retrain(trainer: trainer)],
       modelCount: 16, sharesSubsets: false, seed: 5

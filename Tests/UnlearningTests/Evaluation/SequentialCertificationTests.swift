@@ -4,7 +4,7 @@ import Unlearning
 @Suite("Sequential certified removal under both accountings")
 struct SequentialCertificationTests {
   @Test func exactStepNeverRetrainsMoreThanPaperAndCertificatesCoverTheTruth() throws {
-    let (train, _) = HospitalScenario.make(seed: 42)
+    let (train, _) = Scenario.Hospital.make(seed: 42)
     let ids = Array(train.ids.prefix(60))
     // A small budget so that the paper accounting runs out within 60 removals.
     let privacy = try PrivacyParameters(epsilon: 1, delta: 1e-4, budget: 0.02)

@@ -94,10 +94,11 @@ struct ULiRATests {
     let train = all.rows(at: Array(0..<70))
     let test = all.rows(at: Array(70..<90))
     let forget = Array(train.ids.prefix(12))
-    let experiment = ULiRAExperiment(
-      model: LogisticRegression(featureCount: 60), trainer: NewtonTrainer(gradientTolerance: 1e-10),
+    let experiment = ULiRA.Experiment(
+      model: LogisticRegression(featureCount: 60),
+      trainer: Training.Newton(gradientTolerance: 1e-10),
       regularization: 1e-3, train: train, test: test, forget: forget,
-      methods: [NaiveDeletion(), NewtonRemoval(), Retrain()], modelCount: 40,
+      methods: [Baselines.NaiveDeletion(), NewtonRemoval(), Retrain()], modelCount: 40,
       retainedTargetCount: 12, seed: 9, parallelism: 2)
     let report = try experiment.run()
     #expect(
@@ -123,12 +124,12 @@ struct ULiRATests {
   }
 
   @Test func rejectsBadConfigurations() {
-    let (train, test) = HospitalScenario.make(seed: 1)
+    let (train, test) = Scenario.Hospital.make(seed: 1)
     let model = LogisticRegression(featureCount: train.featureCount)
     func run(models: Int = 16, forget: [SampleID]) throws {
-      _ = try ULiRAExperiment(
-        model: model, trainer: NewtonTrainer(), regularization: 1e-3, train: train, test: test,
-        forget: forget, methods: [NaiveDeletion()], modelCount: models
+      _ = try ULiRA.Experiment(
+        model: model, trainer: Training.Newton(), regularization: 1e-3, train: train, test: test,
+        forget: forget, methods: [Baselines.NaiveDeletion()], modelCount: models
       ).run()
     }
     #expect(throws: UnlearningError.self) { try run(models: 4, forget: [train.ids[0]]) }

@@ -8,8 +8,8 @@ import Unlearning
 struct InfluenceAlgebraTests {
   /// Brute force: dense per-sample gradients, dense Hessian, one dense solve per sample.
   static func bruteForce<M: TwiceDifferentiableModel>(
-    _ objective: Objective<M>, _ theta: [Double], _ test: TestPoint, damping: Double,
-    convention: RemovalRegularization
+    _ objective: Objective<M>, _ theta: [Double], _ test: Influence.TestPoint, damping: Double,
+    convention: Influence.Regularization
   ) throws -> (scores: [Double], selfInfluences: [Double]) {
     var h = objective.hessian(at: theta)
     h.scale(by: 1 / objective.effectiveCount)
@@ -35,14 +35,14 @@ struct InfluenceAlgebraTests {
 
   @Test(
     "logistic: s_test scores and self-influences equal brute force (weights, both conventions, all solvers)",
-    arguments: RemovalRegularization.allCases, ["direct", "cg", "cg-jacobi"])
-  func logisticMatchesBruteForce(convention: RemovalRegularization, solverName: String) throws {
+    arguments: Influence.Regularization.allCases, ["direct", "cg", "cg-jacobi"])
+  func logisticMatchesBruteForce(convention: Influence.Regularization, solverName: String) throws {
     let (base, theta0) = InfluenceSolverTests.logistic(count: 300, features: 12, lambda: 1e-2)
     var weights = [Double](repeating: 1, count: 300)
     for i in stride(from: 3, to: 300, by: 11) { weights[i] = 0 }
     let objective = base.with(weights: weights)
-    let theta = NewtonTrainer(gradientTolerance: 1e-10).train(objective, from: theta0).parameters
-    let solver: IHVPSolver =
+    let theta = Training.Newton(gradientTolerance: 1e-10).train(objective, from: theta0).parameters
+    let solver: Influence.IHVPSolver =
       switch solverName {
       case "direct": .direct
       case "cg": .conjugateGradient(.init(tolerance: 1e-13))
@@ -53,7 +53,8 @@ struct InfluenceAlgebraTests {
       targets: objective.targets,
       regularization: objective.regularization, weights: weights, solver: solver,
       removalRegularization: convention)
-    let test = TestPoint(features: objective.features.row(5), target: 1 - objective.targets[5])
+    let test = Influence.TestPoint(
+      features: objective.features.row(5), target: 1 - objective.targets[5])
     let oracle = try Self.bruteForce(objective, theta, test, damping: 0, convention: convention)
     let scores = try influence.influences(on: test)
     #expect(scores.values.isApproximatelyEqual(to: oracle.scores, relativeTolerance: 1e-9))
@@ -71,9 +72,10 @@ struct InfluenceAlgebraTests {
     var dense = objective.hessian(at: theta)
     dense.scale(by: 1 / objective.effectiveCount)
     let damping = Swift.max(0, -(try SymmetricEigen.smallestEigenvalue(of: dense))) + 0.05
-    let test = TestPoint(features: objective.features.row(1), target: objective.targets[1])
+    let test = Influence.TestPoint(
+      features: objective.features.row(1), target: objective.targets[1])
     let oracle = try Self.bruteForce(objective, theta, test, damping: damping, convention: .fixed)
-    for solver in [IHVPSolver.direct, .conjugateGradient(.init(tolerance: 1e-13))] {
+    for solver in [Influence.IHVPSolver.direct, .conjugateGradient(.init(tolerance: 1e-13))] {
       let influence = try InfluenceFunctions(
         model: objective.model, parameters: theta, features: objective.features,
         targets: objective.targets,
@@ -93,7 +95,7 @@ struct InfluenceAlgebraTests {
   )
   func groupIsSum() throws {
     let (objective, theta) = InfluenceSolverTests.logistic(count: 300, features: 12)
-    for solver in [IHVPSolver.direct, .conjugateGradient(.init(tolerance: 1e-13))] {
+    for solver in [Influence.IHVPSolver.direct, .conjugateGradient(.init(tolerance: 1e-13))] {
       let influence = try InfluenceFunctions(
         model: objective.model, parameters: theta, features: objective.features,
         targets: objective.targets,
@@ -108,7 +110,7 @@ struct InfluenceAlgebraTests {
       let batch = try influence.testLossChanges(testFeatures: tests, testTargets: targets)
       for j in 0..<3 {
         let single = try influence.influences(
-          on: TestPoint(features: tests.row(j), target: targets[j]))
+          on: Influence.TestPoint(features: tests.row(j), target: targets[j]))
         #expect(batch[j].values.isApproximatelyEqual(to: single.values, relativeTolerance: 1e-10))
       }
     }
@@ -130,7 +132,7 @@ struct InfluenceAlgebraTests {
     let objectiveWeighted = Objective(
       model: model, features: data.features, targets: data.targets, weights: weights,
       regularization: lambda)
-    let trainer = NewtonTrainer(gradientTolerance: 1e-12)
+    let trainer = Training.Newton(gradientTolerance: 1e-12)
     let thetaDuplicated = trainer.train(objectiveDuplicated).parameters
     let thetaWeighted = trainer.train(objectiveWeighted).parameters
     #expect(thetaDuplicated.isApproximatelyEqual(to: thetaWeighted, relativeTolerance: 1e-9))
@@ -147,7 +149,7 @@ struct InfluenceAlgebraTests {
     let weighted = try influenceWeighted.parameterChange(removing: [SampleID(z)]).change
     #expect(both.isApproximatelyEqual(to: one.scaled(by: 2), relativeTolerance: 1e-12))
     #expect(weighted.isApproximatelyEqual(to: both, relativeTolerance: 1e-8))
-    let test = TestPoint(features: data.features.row(3), target: data.targets[3])
+    let test = Influence.TestPoint(features: data.features.row(3), target: data.targets[3])
     let scoresDuplicated = try influenceDuplicated.influences(on: test).values
     let scoresWeighted = try influenceWeighted.influences(on: test).values
     #expect(abs(scoresDuplicated[z] - scoresDuplicated[200]) <= 1e-15 * abs(scoresDuplicated[z]))
@@ -162,7 +164,8 @@ struct InfluenceAlgebraTests {
       model: objective.model, parameters: theta, features: objective.features,
       targets: objective.targets,
       ids: ids, regularization: objective.regularization)
-    let test = TestPoint(features: objective.features.row(8), target: objective.targets[8])
+    let test = Influence.TestPoint(
+      features: objective.features.row(8), target: objective.targets[8])
     let ranked = try influence.topInfluences(on: test, count: 5)
     let values = ranked.scores.values
     #expect(ranked.helpful.count == 5 && ranked.harmful.count == 5)
@@ -181,7 +184,7 @@ struct InfluenceAlgebraTests {
       model: objective.model, features: objective.features, targets: objective.targets,
       weights: weights,
       regularization: objective.regularization * 300 / 299)
-    let retrained = NewtonTrainer(gradientTolerance: 1e-10).train(retrain, from: theta).parameters
+    let retrained = Training.Newton(gradientTolerance: 1e-10).train(retrain, from: theta).parameters
     #expect(
       InfluenceLeaveOneOutTests.testLoss(objective.model, retrained, test)
         > InfluenceLeaveOneOutTests.testLoss(objective.model, theta, test))
@@ -201,7 +204,7 @@ struct InfluenceAlgebraTests {
       _ = try influence.parameterChange(removing: [3, 3])
     }
     #expect(throws: UnlearningError.self) {
-      _ = try influence.influences(on: TestPoint(features: [1, 2], target: 0))
+      _ = try influence.influences(on: Influence.TestPoint(features: [1, 2], target: 0))
     }
     #expect(throws: UnlearningError.self) {
       _ = try InfluenceFunctions(
@@ -210,19 +213,19 @@ struct InfluenceAlgebraTests {
         regularization: 1e-2)
     }
     #expect(throws: UnlearningError.self) {
-      _ = try IHVPSolver.conjugateGradient(.init(tolerance: -1)).fit(objective, at: theta)
+      _ = try Influence.IHVPSolver.conjugateGradient(.init(tolerance: -1)).fit(objective, at: theta)
     }
   }
 
   @Test("solver configurations round-trip through JSON")
   func codable() throws {
-    let solvers: [IHVPSolver] = [
+    let solvers: [Influence.IHVPSolver] = [
       .direct,
       .conjugateGradient(.init(tolerance: 1e-9, maximumIterations: 50, preconditioner: .jacobi)),
       .lissa(.init(scale: .fixed(3), damping: 0.01, depth: 20, repeats: 2, batchSize: 8, seed: 4)),
       .lissa(.init(scale: .traceBound)),
     ]
     let data = try JSONEncoder().encode(solvers)
-    #expect(try JSONDecoder().decode([IHVPSolver].self, from: data) == solvers)
+    #expect(try JSONDecoder().decode([Influence.IHVPSolver].self, from: data) == solvers)
   }
 }

@@ -9,7 +9,7 @@ import Unlearning
 struct InfluenceLeaveOneOutTests {
   /// Binary logistic regression, n = 2000, d = 50, lambda = 1e-3; Newton to 1e-10 n.
   static func logisticProblem() throws -> (
-    objective: Objective<LogisticRegression>, theta: [Double], test: TestPoint
+    objective: Objective<LogisticRegression>, theta: [Double], test: Influence.TestPoint
   ) {
     let all = SyntheticProblems.binary(count: 2200, features: 50, seed: 11)
     let train = all.features.rows(at: Array(0..<2000))
@@ -17,7 +17,7 @@ struct InfluenceLeaveOneOutTests {
     let objective = Objective(
       model: LogisticRegression(featureCount: 50), features: train, targets: targets,
       regularization: 1e-3)
-    let trained = NewtonTrainer(gradientTolerance: 1e-10).train(objective)
+    let trained = Training.Newton(gradientTolerance: 1e-10).train(objective)
     try #require(trained.converged)
     // The test point the model gets most wrong (Koh & Liang's choice of an interesting point).
     let testFeatures = all.features.rows(at: Array(2000..<2200))
@@ -27,12 +27,12 @@ struct InfluenceLeaveOneOutTests {
     let worst = losses.indices.max { losses[$0] < losses[$1] } ?? 0
     return (
       objective, trained.parameters,
-      TestPoint(features: testFeatures.row(worst), target: testTargets[worst])
+      Influence.TestPoint(features: testFeatures.row(worst), target: testTargets[worst])
     )
   }
 
   static func testLoss<M: TwiceDifferentiableModel>(
-    _ model: M, _ theta: [Double], _ point: TestPoint
+    _ model: M, _ theta: [Double], _ point: Influence.TestPoint
   ) -> Double {
     model.losses(
       theta, features: Matrix(rows: 1, columns: point.features.count, elements: point.features),
@@ -41,8 +41,8 @@ struct InfluenceLeaveOneOutTests {
 
   @Test(
     "logistic n = 2000, d = 50: top-100 predicted vs retrained, Pearson and Spearman >= 0.99",
-    arguments: RemovalRegularization.allCases)
-  func logisticLeaveOneOut(convention: RemovalRegularization) throws {
+    arguments: Influence.Regularization.allCases)
+  func logisticLeaveOneOut(convention: Influence.Regularization) throws {
     let (objective, theta, test) = try Self.logisticProblem()
     let n = objective.features.rows
     let influence = try InfluenceFunctions(
@@ -67,7 +67,7 @@ struct InfluenceLeaveOneOutTests {
           weights: weights,
           regularization: objective.regularization * Double(n) / Double(n - 1))
         : objective.with(weights: weights)
-      let retrained = NewtonTrainer(gradientTolerance: 1e-10).train(retrainObjective, from: theta)
+      let retrained = Training.Newton(gradientTolerance: 1e-10).train(retrainObjective, from: theta)
       try #require(retrained.converged)
       actualLoss.append(Self.testLoss(objective.model, retrained.parameters, test) - baseLoss)
       predictedLoss.append(scores.values[row])
@@ -152,19 +152,22 @@ struct InfluenceLeaveOneOutTests {
 
   @Test(
     "Fashion-MNIST 0 vs 6, 2000 train, lambda 1e-3: top-50 Pearson >= 0.99",
-    .enabled(if: FashionMNIST.isAvailable()))
+    .enabled(if: Scenario.FashionMNIST.isAvailable()))
   func fashionMNIST() throws {
-    let train = try FashionMNIST.load(split: .train, classes: [0, 6], limit: 2000, seed: 3)
-    let testSet = try FashionMNIST.load(split: .test, classes: [0, 6], limit: 200, seed: 3)
+    let train = try Scenario.FashionMNIST.load(
+      split: .train, classes: [0, 6], limit: 2000, seed: 3)
+    let testSet = try Scenario.FashionMNIST.load(
+      split: .test, classes: [0, 6], limit: 200, seed: 3)
     let model = LogisticRegression(featureCount: train.featureCount)
     let objective = Objective(
       model: model, features: train.features, targets: train.targets, regularization: 1e-3)
-    let trained = NewtonTrainer(gradientTolerance: 1e-10).train(objective)
+    let trained = Training.Newton(gradientTolerance: 1e-10).train(objective)
     try #require(trained.converged)
     let theta = trained.parameters
     let losses = model.losses(theta, features: testSet.features, targets: testSet.targets)
     let worst = losses.indices.max { losses[$0] < losses[$1] } ?? 0
-    let test = TestPoint(features: testSet.features.row(worst), target: testSet.targets[worst])
+    let test = Influence.TestPoint(
+      features: testSet.features.row(worst), target: testSet.targets[worst])
     let influence = try InfluenceFunctions(
       model: model, parameters: theta, dataset: train, regularization: 1e-3)
     let scores = try influence.influences(on: test)

@@ -16,7 +16,7 @@ struct InfluenceSolverTests {
     let objective = Objective(
       model: LogisticRegression(featureCount: d, fitsIntercept: true), features: data.features,
       targets: data.targets, regularization: lambda)
-    return (objective, NewtonTrainer(gradientTolerance: 1e-10).train(objective).parameters)
+    return (objective, Training.Newton(gradientTolerance: 1e-10).train(objective).parameters)
   }
 
   static func rightHandSides(dimension: Int, count: Int, seed: UInt64) -> [[Double]] {
@@ -32,7 +32,7 @@ struct InfluenceSolverTests {
     var weights = [Double](repeating: 1, count: base.features.rows)
     for i in stride(from: 0, to: weights.count, by: 9) { weights[i] = 0 }
     let objective = base.with(weights: weights)
-    let fitted = try IHVPSolver.direct.fit(objective, at: theta, damping: damping)
+    let fitted = try Influence.IHVPSolver.direct.fit(objective, at: theta, damping: damping)
     // Oracle: the sum-form Hessian rebuilt from HVPs with basis vectors, then scaled.
     let p = objective.parameterCount
     var dense = Matrix(rows: p, columns: p)
@@ -52,11 +52,11 @@ struct InfluenceSolverTests {
 
   @Test(
     "CG (plain and Jacobi) agrees with direct to 1e-8 relative",
-    arguments: IHVPSolver.Preconditioning.allCases)
-  func conjugateGradientMatchesDirect(preconditioner: IHVPSolver.Preconditioning) throws {
+    arguments: Influence.IHVPSolver.Preconditioning.allCases)
+  func conjugateGradientMatchesDirect(preconditioner: Influence.IHVPSolver.Preconditioning) throws {
     let (objective, theta) = Self.logistic(lambda: 1e-3)
-    let direct = try IHVPSolver.direct.fit(objective, at: theta)
-    let cg = try IHVPSolver.conjugateGradient(
+    let direct = try Influence.IHVPSolver.direct.fit(objective, at: theta)
+    let cg = try Influence.IHVPSolver.conjugateGradient(
       .init(tolerance: 1e-12, preconditioner: preconditioner)
     )
     .fit(objective, at: theta)
@@ -73,9 +73,11 @@ struct InfluenceSolverTests {
   )
   func lissaMatchesDirect() throws {
     let (objective, theta) = Self.logistic(count: 400, features: 10, lambda: 5e-2)
-    let direct = try IHVPSolver.direct.fit(objective, at: theta)
-    let full = try IHVPSolver.lissa(.init(depth: 300)).fit(objective, at: theta)
-    let batch = try IHVPSolver.lissa(.init(depth: 300, repeats: 20, batchSize: 40, seed: 9)).fit(
+    let direct = try Influence.IHVPSolver.direct.fit(objective, at: theta)
+    let full = try Influence.IHVPSolver.lissa(.init(depth: 300)).fit(objective, at: theta)
+    let batch = try Influence.IHVPSolver.lissa(
+      .init(depth: 300, repeats: 20, batchSize: 40, seed: 9)
+    ).fit(
       objective, at: theta)
     for v in Self.rightHandSides(dimension: objective.parameterCount, count: 3, seed: 3) {
       let exact = direct.solve(v).solution
@@ -95,8 +97,9 @@ struct InfluenceSolverTests {
     arguments: [1, 2, 3, 4, 5] as [UInt64])
   func traceBoundIsAnUpperBound(seed: UInt64) throws {
     let (objective, theta) = Self.logistic(count: 120, features: 8, lambda: 1e-3, seed: seed)
-    let exact = try IHVPSolver.lissa(.init(scale: .exactEigenvalue)).fit(objective, at: theta)
-    let bound = try IHVPSolver.lissa(.init(scale: .traceBound)).fit(objective, at: theta)
+    let exact = try Influence.IHVPSolver.lissa(.init(scale: .exactEigenvalue)).fit(
+      objective, at: theta)
+    let bound = try Influence.IHVPSolver.lissa(.init(scale: .traceBound)).fit(objective, at: theta)
     let lambdaMax = try SymmetricEigen.largestEigenvalue(
       of: {
         var h = objective.hessian(at: theta)
@@ -122,7 +125,7 @@ struct InfluenceSolverTests {
       solver: .lissa(.init(scale: .fixed(0.2 * lambdaMax), depth: 500)))
     #expect(throws: UnlearningError.self) {
       _ = try influence.influences(
-        on: TestPoint(features: objective.features.row(0), target: objective.targets[0]))
+        on: Influence.TestPoint(features: objective.features.row(0), target: objective.targets[0]))
     }
   }
 
@@ -154,8 +157,8 @@ struct InfluenceSolverTests {
     dense.scale(by: 1 / objective.effectiveCount)
     let eigen = try SymmetricEigen(dense, computeVectors: false)
     let damping = Swift.max(0, -eigen.smallest) + 0.05
-    let direct = try IHVPSolver.direct.fit(objective, at: theta, damping: damping)
-    let cg = try IHVPSolver.conjugateGradient(.init(tolerance: 1e-13)).fit(
+    let direct = try Influence.IHVPSolver.direct.fit(objective, at: theta, damping: damping)
+    let cg = try Influence.IHVPSolver.conjugateGradient(.init(tolerance: 1e-13)).fit(
       objective, at: theta, damping: damping)
     for v in Self.rightHandSides(dimension: objective.parameterCount, count: 3, seed: 4) {
       #expect(
@@ -164,7 +167,7 @@ struct InfluenceSolverTests {
     }
     if eigen.smallest < 0 {
       do {
-        _ = try IHVPSolver.direct.fit(objective, at: theta)
+        _ = try Influence.IHVPSolver.direct.fit(objective, at: theta)
         Issue.record("an indefinite Hessian was factored")
       } catch let error {
         // The message carries the inertia and smallest eigenvalue of the mean-form Hessian,
@@ -185,7 +188,8 @@ struct InfluenceSolverTests {
         #expect(abs(found.smallestEigenvalue - eigen.smallest) <= 1e-10 * abs(eigen.smallest))
         #expect(found.dimension == objective.parameterCount)
         #expect(message.contains("damping >="))
-        _ = try IHVPSolver.direct.fit(objective, at: theta, damping: found.suggestedDamping)
+        _ = try Influence.IHVPSolver.direct.fit(
+          objective, at: theta, damping: found.suggestedDamping)
       }
     } else {
       Issue.record(

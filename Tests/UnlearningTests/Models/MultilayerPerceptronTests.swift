@@ -8,8 +8,8 @@ struct MultilayerPerceptronTests {
 
   @Test(
     "Gradient, R-operator HVP, dense Hessian, per-sample gradients are exact",
-    arguments: Activation.allCases, shapes)
-  func derivatives(activation: Activation, layerSizes: [Int]) {
+    arguments: MultilayerPerceptron.Activation.allCases, shapes)
+  func derivatives(activation: MultilayerPerceptron.Activation, layerSizes: [Int]) {
     let classes = max(layerSizes.last ?? 1, 2)
     let data = SyntheticProblems.multiclass(count: 24, features: 3, classes: classes, seed: 11)
     let model = MultilayerPerceptron(layerSizes: layerSizes, hiddenActivation: activation)
@@ -23,8 +23,10 @@ struct MultilayerPerceptronTests {
     DerivativeChecks.expectAccurate(DerivativeChecks.run(objective, at: theta, seed: 5))
   }
 
-  @Test("Gauss-Newton product is symmetric positive semidefinite", arguments: Activation.allCases)
-  func gaussNewton(activation: Activation) throws {
+  @Test(
+    "Gauss-Newton product is symmetric positive semidefinite",
+    arguments: MultilayerPerceptron.Activation.allCases)
+  func gaussNewton(activation: MultilayerPerceptron.Activation) throws {
     let data = SyntheticProblems.multiclass(count: 20, features: 3, classes: 3, seed: 2)
     let model = MultilayerPerceptron(layerSizes: [3, 4, 3], hiddenActivation: activation)
     let theta = model.initialParameters(seed: 8)

@@ -5,7 +5,7 @@ import Unlearning
 @Suite("Model files")
 struct ModelFileTests {
   static func sampleFile() throws -> ModelFile {
-    let (train, _) = HospitalScenario.make(seed: 42)
+    let (train, _) = Scenario.Hospital.make(seed: 42)
     var state = try TrainedModel.trainCertified(
       model: LogisticRegression(featureCount: 2), data: train, regularization: 1e-3,
       privacy: PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: 10))
@@ -61,10 +61,10 @@ struct ModelFileTests {
   }
 
   @Test func fingerprintDistinguishesData() throws {
-    let (train, test) = HospitalScenario.make(seed: 42)
-    #expect(train.fingerprint == HospitalScenario.make(seed: 42).train.fingerprint)
+    let (train, test) = Scenario.Hospital.make(seed: 42)
+    #expect(train.fingerprint == Scenario.Hospital.make(seed: 42).train.fingerprint)
     #expect(train.fingerprint != test.fingerprint)
-    #expect(train.fingerprint != HospitalScenario.make(seed: 43).train.fingerprint)
+    #expect(train.fingerprint != Scenario.Hospital.make(seed: 43).train.fingerprint)
     #expect(train.fingerprint.count == 16)
   }
 

@@ -36,14 +36,14 @@ enum UnlearnerContract {
   /// removed, report residual equal to ``residual(_:)`` of the returned state).
   ///
   /// `state` must not have removed anything yet; `ids` must not contain `data.ids[0]`, which
-  /// the check removes first (by ``NaiveDeletion``) to test the already-forgotten case.
+  /// the check removes first (by ``Baselines/NaiveDeletion``) to test the already-forgotten case.
   static func check<Model: TwiceDifferentiableModel>(
     _ method: some Unlearner, on state: TrainedModel<Model>, forgetting ids: [SampleID],
     sourceLocation: SourceLocation = #_sourceLocation
   ) throws {
     let gone = state.data.ids[0]
     precondition(!ids.contains(gone) && state.removedIDs.isEmpty)
-    let after = try NaiveDeletion().unlearn(state, forgetting: [gone]).state
+    let after = try Baselines.NaiveDeletion().unlearn(state, forgetting: [gone]).state
     let copy = after
     let unknown = SampleID(Int.max)
     let (a, b) = (ids[0], ids[1])
@@ -102,17 +102,18 @@ struct BaselineContractTests {
   }
 
   static let logisticMethods: [any Unlearner] = [
-    SISA(shardCount: 4, sliceCount: 3), FisherForgetting(alpha: 1e-4), FineTune(), SCRUB(),
+    SISA(shardCount: 4, sliceCount: 3), Baselines.FisherForgetting(alpha: 1e-4),
+    Baselines.FineTune(), Baselines.SCRUB(),
   ]
 
   @Test("Logistic (hospital, intercept, with b): every new method keeps the contract")
   func logistic() throws {
-    let (train, _) = HospitalScenario.make(seed: 42)
+    let (train, _) = Scenario.Hospital.make(seed: 42)
     var g = SeededGenerator(seed: 5)
     let state = try TrainedModel.train(
       model: LogisticRegression(featureCount: 2, fitsIntercept: true), data: train,
       regularization: 1e-2, perturbation: g.normalVector(count: 3, standardDeviation: 0.1),
-      trainer: NewtonTrainer())
+      trainer: Training.Newton())
     let ids = Self.randomIDs(train, count: 20, seed: 6)
     for method in Self.logisticMethods {
       try UnlearnerContract.check(method, on: state, forgetting: ids)
@@ -121,8 +122,8 @@ struct BaselineContractTests {
 
   @Test("MLP (hospital, 2-6-1 tanh): every new method keeps the contract")
   func network() throws {
-    let (train, _) = HospitalScenario.make(seed: 42)
-    let trainer = LBFGSTrainer(gradientTolerance: 1e-6, maximumIterations: 200, seed: 3)
+    let (train, _) = Scenario.Hospital.make(seed: 42)
+    let trainer = Training.LBFGS(gradientTolerance: 1e-6, maximumIterations: 200, seed: 3)
     let state = try TrainedModel.train(
       model: MultilayerPerceptron(layerSizes: [2, 6, 1]), data: train, regularization: 1e-3,
       trainer: trainer)
@@ -130,9 +131,10 @@ struct BaselineContractTests {
     let methods: [any Unlearner] = [
       SISA(
         shardCount: 3, sliceCount: 2, initializationSeed: 3,
-        trainer: .lbfgs(LBFGSTrainer(gradientTolerance: 1e-6, maximumIterations: 100, seed: 3))),
-      FisherForgetting(alpha: 1e-4, information: .expected), FineTune(learningRate: 0.01),
-      SCRUB(learningRate: 0.01),
+        trainer: .lbfgs(Training.LBFGS(gradientTolerance: 1e-6, maximumIterations: 100, seed: 3))),
+      Baselines.FisherForgetting(alpha: 1e-4, information: .expected),
+      Baselines.FineTune(learningRate: 0.01),
+      Baselines.SCRUB(learningRate: 0.01),
     ]
     for method in methods {
       try UnlearnerContract.check(method, on: state, forgetting: ids)
@@ -146,9 +148,9 @@ struct BaselineContractTests {
       features: problem.features, labels: problem.targets.map { Int($0) }, classCount: 3)
     let state = try TrainedModel.train(
       model: SoftmaxRegression(featureCount: 4, classCount: 3), data: data,
-      regularization: 1e-2, trainer: NewtonTrainer())
+      regularization: 1e-2, trainer: Training.Newton())
     let ids = Self.randomIDs(data, count: 12, seed: 9)
-    for method in Self.logisticMethods + [FisherForgetting(information: .expected)] {
+    for method in Self.logisticMethods + [Baselines.FisherForgetting(information: .expected)] {
       try UnlearnerContract.check(method, on: state, forgetting: ids)
     }
   }
@@ -156,7 +158,10 @@ struct BaselineContractTests {
   @Test("Method names are the stable table names")
   func names() {
     #expect(
-      [SISA().name, FisherForgetting().name, FineTune().name, SCRUB().name] == [
+      [
+        SISA().name, Baselines.FisherForgetting().name, Baselines.FineTune().name,
+        Baselines.SCRUB().name,
+      ] == [
         "sisa", "fisher", "finetune", "scrub",
       ])
   }

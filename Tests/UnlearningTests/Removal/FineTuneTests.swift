@@ -7,10 +7,10 @@ import Unlearning
 struct FineTuneTests {
   /// An under-trained MLP on the hospital (40 full-batch GD steps), so fine-tuning has work.
   static func underTrained() throws -> TrainedModel<MultilayerPerceptron> {
-    let (train, _) = HospitalScenario.make(seed: 42)
+    let (train, _) = Scenario.Hospital.make(seed: 42)
     return try TrainedModel.train(
       model: MultilayerPerceptron(layerSizes: [2, 8, 1]), data: train, regularization: 1e-3,
-      trainer: GradientDescentTrainer(learningRate: 0.1, epochs: 40, seed: 2))
+      trainer: Training.GradientDescent(learningRate: 0.1, epochs: 40, seed: 2))
   }
 
   /// Mean loss over the rows whose ids are not in `removed`, from the per-sample losses.
@@ -27,7 +27,8 @@ struct FineTuneTests {
   func retainedLossDecreases() throws {
     let state = try Self.underTrained()
     let forget = Array(state.data.ids[100..<140])
-    let result = try FineTune(epochs: 5, learningRate: 0.05).unlearn(state, forgetting: forget)
+    let result = try Baselines.FineTune(epochs: 5, learningRate: 0.05).unlearn(
+      state, forgetting: forget)
     let before = Self.retainedMeanLoss(result.state, state.parameters)
     let after = Self.retainedMeanLoss(result.state, result.state.parameters)
     #expect(after < 0.9 * before, "retained mean loss \(before) -> \(after)")
@@ -42,7 +43,7 @@ struct FineTuneTests {
     let data = state.data
     let forgetRows = Array(stride(from: 3, to: data.count, by: 9))
     let forget = forgetRows.map { data.ids[$0] }
-    let method = FineTune(epochs: 3, learningRate: 0.05, batchSize: 32, seed: 7)
+    let method = Baselines.FineTune(epochs: 3, learningRate: 0.05, batchSize: 32, seed: 7)
     let reference = try method.unlearn(state, forgetting: forget)
 
     // 1. The forgotten rows' features and labels replaced by garbage.

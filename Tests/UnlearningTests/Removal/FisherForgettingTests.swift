@@ -33,7 +33,7 @@ struct FisherForgettingTests {
     let kept = weights.indices.filter { weights[$0] != 0 }
     for expected in [false, true] {
       let oracle = independentFisher(model, theta, data, rows: kept, expected: expected)
-      let computed = FisherForgetting.fisherDiagonal(
+      let computed = Baselines.FisherForgetting.fisherDiagonal(
         model: model, parameters: theta, features: data.features.rows(at: kept),
         targets: kept.map { Double(data.labels[$0]) },
         information: expected ? .expected : .empirical, blockRows: 37)
@@ -44,7 +44,7 @@ struct FisherForgettingTests {
 
   @Test("Fisher diagonal equals the mean of squared single-row gradients (logistic, softmax, MLP)")
   func fisherDiagonal() throws {
-    let (train, _) = HospitalScenario.make(seed: 42)
+    let (train, _) = Scenario.Hospital.make(seed: 42)
     let forget = Array(train.ids[10..<30])
     let logistic = LogisticRegression(featureCount: 2, fitsIntercept: true)
     try Self.check(logistic, [1.5, 2.5, -0.3], train, forget: forget)
@@ -62,7 +62,7 @@ struct FisherForgettingTests {
   @Test("Noise variance per coordinate is alpha / F_jj, capped at alpha * 1e3 (2,000 seeds)")
   func noiseVariance() throws {
     // Hospital plus a third feature that is zero for every retained row: F_22 = 0 (capped).
-    let (train, _) = HospitalScenario.make(seed: 42)
+    let (train, _) = Scenario.Hospital.make(seed: 42)
     let forget = Array(train.ids[0..<40])
     var x = Matrix(rows: train.count, columns: 3)
     for i in 0..<train.count {
@@ -73,7 +73,7 @@ struct FisherForgettingTests {
     let data = try Dataset(features: x, labels: train.labels, ids: train.ids)
     let model = LogisticRegression(featureCount: 3, fitsIntercept: true)
     let state = try TrainedModel.train(
-      model: model, data: data, regularization: 1e-2, trainer: NewtonTrainer())
+      model: model, data: data, regularization: 1e-2, trainer: Training.Newton())
     let alpha = 1e-3
     let kept = Array(40..<train.count)
     let fisher = Self.independentFisher(model, state.parameters, data, rows: kept, expected: false)
@@ -85,7 +85,7 @@ struct FisherForgettingTests {
     var sum = [Double](repeating: 0, count: 4)
     var squares = sum
     for seed in 0..<draws {
-      let result = try FisherForgetting(alpha: alpha, seed: UInt64(seed)).unlearn(
+      let result = try Baselines.FisherForgetting(alpha: alpha, seed: UInt64(seed)).unlearn(
         state, forgetting: forget)
       for j in 0..<4 {
         let e = result.state.parameters[j] - state.parameters[j]
@@ -103,16 +103,16 @@ struct FisherForgettingTests {
       #expect(abs(mean) < 5 * (variances[j] / Double(draws)).squareRoot())
     }
     // Same seed, same draw; another seed, another draw.
-    let a = try FisherForgetting(alpha: alpha, seed: 3).unlearn(state, forgetting: forget)
-    let b = try FisherForgetting(alpha: alpha, seed: 3).unlearn(state, forgetting: forget)
-    let c = try FisherForgetting(alpha: alpha, seed: 4).unlearn(state, forgetting: forget)
+    let a = try Baselines.FisherForgetting(alpha: alpha, seed: 3).unlearn(state, forgetting: forget)
+    let b = try Baselines.FisherForgetting(alpha: alpha, seed: 3).unlearn(state, forgetting: forget)
+    let c = try Baselines.FisherForgetting(alpha: alpha, seed: 4).unlearn(state, forgetting: forget)
     #expect(a.state.parameters == b.state.parameters)
     #expect(a.state.parameters != c.state.parameters)
   }
 
   @Test("noiseVariances applies the stated formula")
   func formula() {
-    let method = FisherForgetting(alpha: 2e-6, maximumInverseFisher: 50)
+    let method = Baselines.FisherForgetting(alpha: 2e-6, maximumInverseFisher: 50)
     let v = method.noiseVariances(fisherDiagonal: [0, 1e-3, 0.5, 4])
     #expect(v[0] == 2e-6 * 50)
     #expect(v[1] == 2e-6 * 50)

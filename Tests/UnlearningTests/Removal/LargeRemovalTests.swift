@@ -76,7 +76,7 @@ struct LargeRemovalTests {
     let data = try Self.data(
       count: 240, features: c.features, classes: 3, seed: 17, duplicate: c.duplicate)
     let model = SoftmaxRegression(featureCount: c.features, classCount: 3)
-    let trainer = LBFGSTrainer(memory: 20, gradientTolerance: 1e-13, maximumIterations: 50_000)
+    let trainer = Training.LBFGS(memory: 20, gradientTolerance: 1e-13, maximumIterations: 50_000)
     let original = try TrainedModel.train(
       model: model, data: data, regularization: c.lambda, trainer: trainer)
     let forget = zip(data.ids, data.labels).filter { $0.1 == 2 }.map(\.0)
@@ -144,7 +144,7 @@ struct LargeRemovalTests {
     let data = try Self.data(count: 30, features: 3, classes: 3, seed: 2)
     let original = try TrainedModel.train(
       model: SoftmaxRegression(featureCount: 3, classCount: 3), data: data,
-      regularization: 1e-2, trainer: LBFGSTrainer(gradientTolerance: 1e-10))
+      regularization: 1e-2, trainer: Training.LBFGS(gradientTolerance: 1e-10))
     let forget = [data.ids[0]]
     var settings: [NewtonRemoval] = [
       NewtonRemoval(steps: 0), NewtonRemoval(residualTolerance: -1),

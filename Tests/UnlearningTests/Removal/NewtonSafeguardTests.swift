@@ -29,7 +29,7 @@ struct NewtonSafeguardTests {
     let model = MultilayerPerceptron(layerSizes: [64, 128, 10], hiddenActivation: .relu)
     let original = try TrainedModel.train(
       model: model, data: data, regularization: 1e-4,
-      trainer: LBFGSTrainer(gradientTolerance: 1e-6, maximumIterations: 400, seed: 1))
+      trainer: Training.LBFGS(gradientTolerance: 1e-6, maximumIterations: 400, seed: 1))
     var generator = SeededGenerator(seed: 9)
     let forget = Array(data.ids.shuffled(using: &generator).prefix(144))
     let nothing = try Self.retainedResidual(original, forgetting: forget, at: original.parameters)

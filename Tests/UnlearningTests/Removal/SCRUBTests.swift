@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 import Unlearning
 
-@Suite("SCRUB")
+@Suite("Baselines.SCRUB")
 struct SCRUBTests {
   /// Mean over the rows of `KL(p_teacher || p_student)` for a two-class model, from the
   /// positive-class probabilities: `a log(a / b) + (1 - a) log((1 - a) / (1 - b))`.
@@ -26,16 +26,16 @@ struct SCRUBTests {
   @Test(
     "Hospital MLP: the forget-set KL to the teacher grows, retain accuracy stays within 3 points")
   func forgetsSelectively() throws {
-    let (train, test) = HospitalScenario.make(seed: 42)
+    let (train, test) = Scenario.Hospital.make(seed: 42)
     let model = MultilayerPerceptron(layerSizes: [2, 16, 1])
     let state = try TrainedModel.train(
       model: model, data: train, regularization: 1e-3,
-      trainer: LBFGSTrainer(gradientTolerance: 1e-7, maximumIterations: 2000, seed: 1))
+      trainer: Training.LBFGS(gradientTolerance: 1e-7, maximumIterations: 2000, seed: 1))
     var g = SeededGenerator(seed: 2)
     let forget = Array(train.ids.shuffled(using: &g).prefix(40))
     let forgetData = try train.subset(ids: forget)
     let retainData = try train.removing(ids: forget)
-    let method = SCRUB(epochs: 10, maxSteps: 5, learningRate: 0.05, seed: 3)
+    let method = Baselines.SCRUB(epochs: 10, maxSteps: 5, learningRate: 0.05, seed: 3)
     let result = try method.unlearn(state, forgetting: forget)
     let theta = result.state.parameters
     let forgetKL = Self.meanBinaryKL(
@@ -46,7 +46,7 @@ struct SCRUBTests {
       student: model.probabilities(theta, features: retainData.features))
     // The student starts at the teacher (KL 0); the max-passes push the forget rows away: far
     // more than the same run without them (min-passes only), which stays near the teacher.
-    let control = try SCRUB(epochs: 10, maxSteps: 0, learningRate: 0.05, seed: 3).unlearn(
+    let control = try Baselines.SCRUB(epochs: 10, maxSteps: 0, learningRate: 0.05, seed: 3).unlearn(
       state, forgetting: forget)
     let controlKL = Self.meanBinaryKL(
       teacher: model.probabilities(state.parameters, features: forgetData.features),
@@ -71,14 +71,15 @@ struct SCRUBTests {
   }
 
   @Test(
-    "Without max-passes and with alpha = 0 SCRUB is SGD on the task loss; regression is refused")
+    "Without max-passes and with alpha = 0 Baselines.SCRUB is SGD on the task loss; regression is refused"
+  )
   func degenerateSettings() throws {
-    let (train, _) = HospitalScenario.make(seed: 42)
+    let (train, _) = Scenario.Hospital.make(seed: 42)
     let logistic = LogisticRegression(featureCount: 2)
     let state = try TrainedModel.train(
-      model: logistic, data: train, regularization: 1e-2, trainer: NewtonTrainer())
+      model: logistic, data: train, regularization: 1e-2, trainer: Training.Newton())
     let forget = Array(train.ids[0..<10])
-    let result = try SCRUB(
+    let result = try Baselines.SCRUB(
       epochs: 1, maxSteps: 0, learningRate: 0.1, momentum: 0, weightDecay: 0, gamma: 1,
       alpha: 0, retainBatchSize: 1000
     ).unlearn(state, forgetting: forget)
@@ -95,16 +96,16 @@ struct SCRUBTests {
     #expect(result.state.parameters.isApproximatelyEqual(to: expected, relativeTolerance: 1e-12))
     let ridge = try TrainedModel.train(
       model: RidgeRegression(featureCount: 2), data: train, regularization: 1e-2,
-      trainer: NewtonTrainer())
+      trainer: Training.Newton())
     #expect {
-      try SCRUB().unlearn(ridge, forgetting: forget)
+      try Baselines.SCRUB().unlearn(ridge, forgetting: forget)
     } throws: { error in
       guard case UnlearningError.unsupported = error else { return false }
       return true
     }
     // A bad request is reported as such even for an unsupported model.
     #expect(throws: UnlearningError.unknownID(SampleID(1))) {
-      try SCRUB().unlearn(ridge, forgetting: [SampleID(1)])
+      try Baselines.SCRUB().unlearn(ridge, forgetting: [SampleID(1)])
     }
   }
 }

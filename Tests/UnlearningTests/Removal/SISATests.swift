@@ -53,7 +53,7 @@ struct SISATests {
   /// Trains on D, deletes F, and compares with training from the start on D \ F with the same
   /// assignment; also checks which shards were retrained against the layout.
   static func checkExactness<Model: TwiceDifferentiableModel>(
-    model: Model, data: Dataset, shards: Int, slices: Int, trainer: TrainerSettings,
+    model: Model, data: Dataset, shards: Int, slices: Int, trainer: Training.Settings,
     regularization: Double, forget: [SampleID], tolerance: Double
   ) throws {
     let ensemble = try SISA.Ensemble.train(
@@ -93,10 +93,10 @@ struct SISATests {
 
   @Test("Exact: logistic (Newton), deleting F equals training on D \\ F with the same layout")
   func exactLogistic() throws {
-    let (train, _) = HospitalScenario.make(seed: 42)
+    let (train, _) = Scenario.Hospital.make(seed: 42)
     try Self.checkExactness(
       model: LogisticRegression(featureCount: 2, fitsIntercept: true), data: train, shards: 4,
-      slices: 3, trainer: .newton(NewtonTrainer()), regularization: 1e-2,
+      slices: 3, trainer: .newton(Training.Newton()), regularization: 1e-2,
       forget: Self.randomIDs(train, count: 25, seed: 12), tolerance: 1e-10)
   }
 
@@ -105,16 +105,16 @@ struct SISATests {
     let data = try Self.multiclassData(seed: 13)
     try Self.checkExactness(
       model: SoftmaxRegression(featureCount: 5, classCount: 3), data: data, shards: 3, slices: 4,
-      trainer: .newton(NewtonTrainer()), regularization: 1e-2,
+      trainer: .newton(Training.Newton()), regularization: 1e-2,
       forget: Self.randomIDs(data, count: 10, seed: 14), tolerance: 1e-10)
   }
 
   @Test("Exact: MLP (L-BFGS, a deterministic trainer)")
   func exactNetwork() throws {
-    let (train, _) = HospitalScenario.make(seed: 42)
+    let (train, _) = Scenario.Hospital.make(seed: 42)
     try Self.checkExactness(
       model: MultilayerPerceptron(layerSizes: [2, 4, 1]), data: train, shards: 2, slices: 3,
-      trainer: .lbfgs(LBFGSTrainer(gradientTolerance: 1e-6, maximumIterations: 60, seed: 1)),
+      trainer: .lbfgs(Training.LBFGS(gradientTolerance: 1e-6, maximumIterations: 60, seed: 1)),
       regularization: 1e-3, forget: Self.randomIDs(train, count: 6, seed: 15), tolerance: 1e-10)
   }
 
@@ -125,7 +125,7 @@ struct SISATests {
     let data = try Dataset(features: problem.features, labels: labels, classCount: 20)
     let model = RidgeRegression(featureCount: 4)
     try Self.checkExactness(
-      model: model, data: data, shards: 3, slices: 2, trainer: .newton(NewtonTrainer()),
+      model: model, data: data, shards: 3, slices: 2, trainer: .newton(Training.Newton()),
       regularization: 1e-2, forget: Self.randomIDs(data, count: 12, seed: 19), tolerance: 1e-10)
     for aggregation in SISA.Aggregation.allCases {
       let ensemble = try SISA.Ensemble.train(
@@ -143,7 +143,7 @@ struct SISATests {
 
   @Test("One deleted id retrains exactly one shard and replays R - r slices")
   func oneShard() throws {
-    let (train, _) = HospitalScenario.make(seed: 42)
+    let (train, _) = Scenario.Hospital.make(seed: 42)
     let ensemble = try SISA.Ensemble.train(
       model: LogisticRegression(featureCount: 2), data: train, shardCount: 8, sliceCount: 5,
       layoutSeed: 3, regularization: 1e-2)
@@ -164,10 +164,10 @@ struct SISATests {
 
   @Test("S = 1, R = 1 is a plain retrain (ensemble and Unlearner conformance)")
   func singleShardIsRetrain() throws {
-    let (train, _) = HospitalScenario.make(seed: 42)
+    let (train, _) = Scenario.Hospital.make(seed: 42)
     let model = LogisticRegression(featureCount: 2, fitsIntercept: true)
     let state = try TrainedModel.train(
-      model: model, data: train, regularization: 1e-2, trainer: NewtonTrainer())
+      model: model, data: train, regularization: 1e-2, trainer: Training.Newton())
     let forget = Self.randomIDs(train, count: 30, seed: 16)
     let retrained = try Retrain().unlearn(state, forgetting: forget).state.parameters
     let sisa = try SISA(shardCount: 1, sliceCount: 1).unlearn(state, forgetting: forget)
@@ -176,7 +176,7 @@ struct SISATests {
     #expect(sisa.report.details["slices replayed"] == 1)
     let direct = try TrainedModel.train(
       model: model, data: try train.removing(ids: forget), regularization: 1e-2,
-      trainer: NewtonTrainer())
+      trainer: Training.Newton())
     let ensemble = try SISA(shardCount: 1, sliceCount: 1).ensemble(for: state)
     let after = try ensemble.removing(ids: forget).ensemble
     #expect(
@@ -216,7 +216,7 @@ struct SISATests {
 
   @Test("A shard whose rows are all deleted stops voting")
   func emptiedShard() throws {
-    let (train, _) = HospitalScenario.make(seed: 42)
+    let (train, _) = Scenario.Hospital.make(seed: 42)
     let ensemble = try SISA.Ensemble.train(
       model: LogisticRegression(featureCount: 2), data: train, shardCount: 40, sliceCount: 2,
       layoutSeed: 2, regularization: 1e-2)
@@ -230,7 +230,7 @@ struct SISATests {
 
   @Test("Bad requests throw like the other unlearners and leave the ensemble unchanged")
   func badRequests() throws {
-    let (train, _) = HospitalScenario.make(seed: 42)
+    let (train, _) = Scenario.Hospital.make(seed: 42)
     let ensemble = try SISA.Ensemble.train(
       model: LogisticRegression(featureCount: 2), data: train, shardCount: 2, sliceCount: 2,
       layoutSeed: 2, regularization: 1e-2)
@@ -257,11 +257,11 @@ struct SISATests {
 
   @Test("Snapshot: JSON round trip with the data restores the ensemble; other data is refused")
   func snapshot() throws {
-    let (train, test) = HospitalScenario.make(seed: 42)
+    let (train, test) = Scenario.Hospital.make(seed: 42)
     let ensemble = try SISA.Ensemble.train(
       model: MultilayerPerceptron(layerSizes: [2, 3, 1]), data: train, shardCount: 3,
       sliceCount: 2, layoutSeed: 5, regularization: 1e-3,
-      trainer: .adam(AdamTrainer(learningRate: 0.01, epochs: 20, batchSize: 32, seed: 2)),
+      trainer: .adam(Training.Adam(learningRate: 0.01, epochs: 20, batchSize: 32, seed: 2)),
       initializationSeed: 8, aggregation: .majorityVote)
     let (after, _) = try ensemble.removing(ids: [train.ids[10], train.ids[20]])
     let json = try JSONEncoder().encode(after.snapshot)
@@ -283,41 +283,42 @@ struct SISATests {
     }
   }
 
-  @Test("TrainerSettings wraps the project's trainers, round-trips through JSON, trains alike")
+  @Test("Training.Settings wraps the project's trainers, round-trips through JSON, trains alike")
   func trainerSettings() throws {
     struct Other: Trainer {
       func train<Model: TwiceDifferentiableModel>(_ objective: Objective<Model>, from: [Double]?)
-        -> TrainingResult
-      { NewtonTrainer().train(objective, from: from) }
+        -> Training.Result
+      { Training.Newton().train(objective, from: from) }
     }
-    let adam = AdamTrainer(learningRate: 0.02, epochs: 30, batchSize: 16, seed: 4)
-    let settings: [TrainerSettings] = [
-      .newton(NewtonTrainer(gradientTolerance: 1e-11)), .lbfgs(LBFGSTrainer(memory: 5, seed: 2)),
-      .gradientDescent(GradientDescentTrainer(epochs: 7)), .adam(adam),
+    let adam = Training.Adam(learningRate: 0.02, epochs: 30, batchSize: 16, seed: 4)
+    let settings: [Training.Settings] = [
+      .newton(Training.Newton(gradientTolerance: 1e-11)),
+      .lbfgs(Training.LBFGS(memory: 5, seed: 2)),
+      .gradientDescent(Training.GradientDescent(epochs: 7)), .adam(adam),
     ]
     for setting in settings {
-      #expect(TrainerSettings(setting.trainer) == setting)
+      #expect(Training.Settings(setting.trainer) == setting)
       let decoded = try JSONDecoder().decode(
-        TrainerSettings.self, from: try JSONEncoder().encode(setting))
+        Training.Settings.self, from: try JSONEncoder().encode(setting))
       #expect(decoded == setting)
     }
-    #expect(TrainerSettings(Other()) == nil)
-    #expect(TrainerSettings(adam)?.seed == 4)
-    let (train, _) = HospitalScenario.make(seed: 42)
+    #expect(Training.Settings(Other()) == nil)
+    #expect(Training.Settings(adam)?.seed == 4)
+    let (train, _) = Scenario.Hospital.make(seed: 42)
     let objective = Objective(
       model: MultilayerPerceptron(layerSizes: [2, 3, 1]), features: train.features,
       targets: train.targets, regularization: 1e-3)
     #expect(
-      TrainerSettings.adam(adam).train(objective, from: nil).parameters
+      Training.Settings.adam(adam).train(objective, from: nil).parameters
         == adam.train(objective, from: nil).parameters)
   }
 
   @Test("Sweep: S = 1 matches the monolithic model, one shard per single-id request")
   func sweep() throws {
-    let (train, test) = HospitalScenario.make(seed: 42)
+    let (train, test) = Scenario.Hospital.make(seed: 42)
     let result = try SISA.sweep(
       model: LogisticRegression(featureCount: 2, fitsIntercept: true), train: train, test: test,
-      regularization: 1e-2, trainer: .newton(NewtonTrainer()), shardCounts: [1, 4],
+      regularization: 1e-2, trainer: .newton(Training.Newton()), shardCounts: [1, 4],
       sliceCount: 2, repeats: 2, seed: 3)
     #expect(result.rows.map(\.shardCount) == [1, 4])
     #expect(result.rows[0].ensembleAccuracy == result.monolithicAccuracy)
@@ -350,11 +351,11 @@ struct SISASweepBenchmark {
 
   @Test("Hospital: logistic and MLP")
   func hospital() throws {
-    let (train, test) = HospitalScenario.make(seed: 42)
+    let (train, test) = Scenario.Hospital.make(seed: 42)
     for r in [1, 4] {
       let logistic = try SISA.sweep(
         model: LogisticRegression(featureCount: 2, fitsIntercept: true), train: train, test: test,
-        regularization: 1e-2, trainer: .newton(NewtonTrainer(gradientTolerance: 1e-10)),
+        regularization: 1e-2, trainer: .newton(Training.Newton(gradientTolerance: 1e-10)),
         shardCounts: [1, 2, 4, 8, 16], sliceCount: r, repeats: 5, seed: 1)
       Self.print("hospital logistic (lambda 1e-2, Newton), R = \(r)", logistic)
     }
@@ -362,7 +363,7 @@ struct SISASweepBenchmark {
       let mlp = try SISA.sweep(
         model: MultilayerPerceptron(layerSizes: [2, 20, 1]), train: train, test: test,
         regularization: 1e-3,
-        trainer: .lbfgs(LBFGSTrainer(gradientTolerance: 1e-8, maximumIterations: 5000, seed: 0)),
+        trainer: .lbfgs(Training.LBFGS(gradientTolerance: 1e-8, maximumIterations: 5000, seed: 0)),
         shardCounts: [1, 2, 4, 8, 16], sliceCount: r, repeats: 5, seed: 1)
       Self.print("hospital MLP 2-20-1 (lambda 1e-3, L-BFGS), R = \(r)", mlp)
     }
@@ -376,7 +377,7 @@ struct SISASweepBenchmark {
     let sweep = try SISA.sweep(
       model: SoftmaxRegression(featureCount: 784, classCount: 10), train: train, test: test,
       regularization: 1e-4,
-      trainer: .lbfgs(LBFGSTrainer(gradientTolerance: 1e-5, maximumIterations: 1000)),
+      trainer: .lbfgs(Training.LBFGS(gradientTolerance: 1e-5, maximumIterations: 1000)),
       shardCounts: [1, 2, 4, 8, 16], sliceCount: 1, repeats: 3, seed: 1)
     Self.print(
       "Fashion-MNIST softmax, 10 classes (5k train, 2k test, lambda 1e-4, L-BFGS to 1e-5 n)", sweep)

@@ -16,7 +16,8 @@ struct RemovalTests {
   }
 
   static let methods: [any Unlearner] = [
-    Retrain(), NaiveDeletion(), GradientAscent(), NegGradPlus(), NewtonRemoval(),
+    Retrain(), Baselines.NaiveDeletion(), Baselines.GradientAscent(), Baselines.NegGradPlus(),
+    NewtonRemoval(),
     NewtonRemoval(
       solver: .conjugateGradient(tolerance: 1e-10, maximumIterations: 100), mode: .delta),
   ]
@@ -53,7 +54,7 @@ extension RemovalTests {
       let lambda = 1e-2
       let state = try TrainedModel.train(
         model: RidgeRegression(featureCount: 8), data: data, regularization: lambda,
-        trainer: NewtonTrainer())
+        trainer: Training.Newton())
       let original = try Self.closedForm(data, removing: [], lambda: lambda)
       #expect(state.parameters.isApproximatelyEqual(to: original, relativeTolerance: 1e-10))
       for ids in [[data.ids[7]], RemovalTests.randomIDs(data, count: 40, seed: 82)] {
@@ -80,7 +81,7 @@ extension RemovalTests {
       let data = try RemovalTests.logisticData(count: 2000, features: 20, seed: seed)
       let state = try TrainedModel.train(
         model: LogisticRegression(featureCount: 20), data: data, regularization: 1e-3,
-        trainer: NewtonTrainer())
+        trainer: Training.Newton())
       let ids = RemovalTests.randomIDs(data, count: forget, seed: seed + 1)
       let retrained = try Retrain().unlearn(state, forgetting: ids).state.parameters
       let direct = try NewtonRemoval().unlearn(state, forgetting: ids)
@@ -112,10 +113,10 @@ extension RemovalTests {
       "MLP at a non-minimum: exact curvature throws with the smallest eigenvalue; damping and Gauss-Newton work"
     )
     func indefiniteMLP() throws {
-      let (train, _) = HospitalScenario.make(seed: 42)
+      let (train, _) = Scenario.Hospital.make(seed: 42)
       let model = MultilayerPerceptron(layerSizes: [2, 6, 1])
       let theta = model.initialParameters(seed: 3).map { $0 * 3 }
-      let placeholder = TrainingResult(
+      let placeholder = Training.Result(
         parameters: theta, iterations: 0, gradientNorm: .nan, gradientTolerance: 0,
         objectiveValue: .nan,
         seconds: 0, converged: false, method: "none")
@@ -152,7 +153,7 @@ extension RemovalTests {
       var g = SeededGenerator(seed: 102)
       let state = try TrainedModel.train(
         model: LogisticRegression(featureCount: 5), data: data, regularization: 1e-2,
-        perturbation: g.normalVector(count: 5), trainer: NewtonTrainer())
+        perturbation: g.normalVector(count: 5), trainer: Training.Newton())
       for method in RemovalTests.methods {
         let result = try method.unlearn(state, forgetting: [])
         #expect(result.state.parameters == state.parameters, "\(method.name)")
@@ -171,8 +172,8 @@ extension RemovalTests {
       let data = try RemovalTests.logisticData(count: 100, features: 3, seed: 111)
       let state = try TrainedModel.train(
         model: LogisticRegression(featureCount: 3), data: data, regularization: 1e-2,
-        trainer: NewtonTrainer())
-      let after = try NaiveDeletion().unlearn(state, forgetting: [SampleID(5)]).state
+        trainer: Training.Newton())
+      let after = try Baselines.NaiveDeletion().unlearn(state, forgetting: [SampleID(5)]).state
       for method in RemovalTests.methods {
         #expect(throws: UnlearningError.unknownID(SampleID(999))) {
           try method.unlearn(after, forgetting: [SampleID(1), SampleID(999)])
@@ -204,14 +205,14 @@ extension RemovalTests {
       let state = try TrainedModel.train(
         model: LogisticRegression(featureCount: 8), data: data, regularization: 1e-2,
         perturbation: b,
-        trainer: NewtonTrainer())
+        trainer: Training.Newton())
       let ids = RemovalTests.randomIDs(data, count: 30, seed: 123)
       let result = try Retrain().unlearn(state, forgetting: ids)
       let reduced = try data.removing(ids: ids)
       let direct = try TrainedModel.train(
         model: LogisticRegression(featureCount: 8), data: reduced, regularization: 1e-2,
         perturbation: b,
-        trainer: NewtonTrainer())
+        trainer: Training.Newton())
       #expect(
         result.state.parameters.isApproximatelyEqual(to: direct.parameters, relativeTolerance: 1e-9)
       )
@@ -232,10 +233,10 @@ extension RemovalTests {
       "Gradient ascent over-forgets (forget accuracy below retrain's, test accuracy down); Newton rho < 0.1"
     )
     func gradientAscentOverForgets() throws {
-      let (train, test) = HospitalScenario.make(seed: 42)
+      let (train, test) = Scenario.Hospital.make(seed: 42)
       let model = LogisticRegression(featureCount: 2, fitsIntercept: true)
       let state = try TrainedModel.train(
-        model: model, data: train, regularization: 1e-2, trainer: NewtonTrainer())
+        model: model, data: train, regularization: 1e-2, trainer: Training.Newton())
       let ids = RemovalTests.randomIDs(train, count: 80, seed: 7)
       let forget = try train.subset(ids: ids)
       func accuracy(_ theta: [Double], _ data: Dataset) -> Double {
@@ -247,14 +248,14 @@ extension RemovalTests {
       let retrainTest = accuracy(retrain, test)
       #expect(retrainForget > 0.85)
       // The hospital demo's settings: below retrain on F, and more than 1 point down on test.
-      let ascent = try GradientAscent().unlearn(state, forgetting: ids)
+      let ascent = try Baselines.GradientAscent().unlearn(state, forgetting: ids)
       #expect(accuracy(ascent.state.parameters, forget) < retrainForget - 0.05)
       #expect(accuracy(ascent.state.parameters, test) < retrainTest - 0.01)
       #expect(
         (ascent.report.details["forget mean loss after"] ?? 0)
           > (ascent.report.details["forget mean loss before"] ?? 1))
       // Driven longer it over-forgets badly: far below retrain on F, and the model is wrecked.
-      let driven = try GradientAscent(epochs: 500).unlearn(state, forgetting: ids)
+      let driven = try Baselines.GradientAscent(epochs: 500).unlearn(state, forgetting: ids)
       let drivenForget = accuracy(driven.state.parameters, forget)
       #expect(
         drivenForget < retrainForget - 0.3,
@@ -273,18 +274,18 @@ extension RemovalTests {
 
     @Test("NegGrad+ with beta = 1 is fine-tuning on R: it converges to the retrained model")
     func negGradPlusFineTunes() throws {
-      let (train, _) = HospitalScenario.make(seed: 42)
+      let (train, _) = Scenario.Hospital.make(seed: 42)
       let model = LogisticRegression(featureCount: 2, fitsIntercept: true)
       let state = try TrainedModel.train(
-        model: model, data: train, regularization: 1e-2, trainer: NewtonTrainer())
+        model: model, data: train, regularization: 1e-2, trainer: Training.Newton())
       let ids = RemovalTests.randomIDs(train, count: 80, seed: 8)
       let retrain = try Retrain().unlearn(state, forgetting: ids).state.parameters
-      let tuned = try NegGradPlus(beta: 1, learningRate: 2, epochs: 3000).unlearn(
+      let tuned = try Baselines.NegGradPlus(beta: 1, learningRate: 2, epochs: 3000).unlearn(
         state, forgetting: ids)
       let rho = Metrics.relativeDistance(
         unlearned: tuned.state.parameters, retrained: retrain, original: state.parameters)
       #expect(rho < 1e-3, "rho \(rho)")
-      let pushed = try NegGradPlus(beta: 0.5, learningRate: 0.5, epochs: 200).unlearn(
+      let pushed = try Baselines.NegGradPlus(beta: 0.5, learningRate: 0.5, epochs: 200).unlearn(
         state, forgetting: ids)
       let pushedRho = Metrics.relativeDistance(
         unlearned: pushed.state.parameters, retrained: retrain, original: state.parameters)

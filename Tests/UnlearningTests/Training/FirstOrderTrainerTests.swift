@@ -7,7 +7,7 @@ func accuracy(_ predictions: [Int], _ targets: [Double]) -> Double {
   Double(zip(predictions, targets).filter { Double($0) == $1 }.count) / Double(targets.count)
 }
 
-@Suite("GradientDescentTrainer")
+@Suite("Training.GradientDescent")
 struct GradientDescentTrainerTests {
   @Test(
     "The hospital demo's MLP (2 -> 20 tanh -> 1, lr 0.1, 200 epochs) reaches ~94% test accuracy",
@@ -17,7 +17,7 @@ struct GradientDescentTrainerTests {
     let model = MultilayerPerceptron(layerSizes: [2, 20, 1], hiddenActivation: .tanh)
     let objective = Objective(
       model: model, features: train.features, targets: train.targets, regularization: 1e-4)
-    let result = GradientDescentTrainer(seed: seed).train(objective)
+    let result = Training.GradientDescent(seed: seed).train(objective)
     let acc = accuracy(model.predictions(result.parameters, features: test.features), test.targets)
     print(
       "GD seed \(seed): test accuracy \(acc), gradient norm \(result.gradientNorm), \(result.seconds) s"
@@ -25,11 +25,11 @@ struct GradientDescentTrainerTests {
     #expect(result.iterations == 200 && result.method == "gradient-descent")
     #expect(!result.converged)  // a fixed epoch budget is not a stationary point, and says so
     #expect(acc >= 0.88)
-    #expect(GradientDescentTrainer(seed: seed).train(objective).parameters == result.parameters)
+    #expect(Training.GradientDescent(seed: seed).train(objective).parameters == result.parameters)
   }
 }
 
-@Suite("AdamTrainer")
+@Suite("Training.Adam")
 struct AdamTrainerTests {
   @Test("Mini-batch Adam is deterministic per seed and learns the hospital task")
   func hospital() {
@@ -37,7 +37,7 @@ struct AdamTrainerTests {
     let model = MultilayerPerceptron(layerSizes: [2, 20, 1], hiddenActivation: .relu)
     let objective = Objective(
       model: model, features: train.features, targets: train.targets, regularization: 1e-4)
-    let trainer = AdamTrainer(learningRate: 0.01, epochs: 100, batchSize: 32, seed: 3)
+    let trainer = Training.Adam(learningRate: 0.01, epochs: 100, batchSize: 32, seed: 3)
     let result = trainer.train(objective)
     #expect(result.parameters == trainer.train(objective).parameters)
     let acc = accuracy(model.predictions(result.parameters, features: test.features), test.targets)
@@ -51,22 +51,23 @@ struct AdamTrainerTests {
     let objective = Objective(
       model: LogisticRegression(featureCount: 5), features: data.features, targets: data.targets,
       regularization: 1e-2)
-    let adam = AdamTrainer(learningRate: 0.05, epochs: 3000).train(objective)
-    let newton = NewtonTrainer().train(objective)
+    let adam = Training.Adam(learningRate: 0.05, epochs: 3000).train(objective)
+    let newton = Training.Newton().train(objective)
     #expect(adam.parameters.isApproximatelyEqual(to: newton.parameters, relativeTolerance: 1e-3))
   }
 }
 
-@Suite("LBFGSTrainer")
+@Suite("Training.LBFGS")
 struct LBFGSTrainerTests {
   @Test(
-    "Smooth MLP: L-BFGS reaches a near-stationary point", arguments: [Activation.tanh, .sigmoid])
-  func mlpNearStationary(activation: Activation) {
+    "Smooth MLP: L-BFGS reaches a near-stationary point",
+    arguments: [MultilayerPerceptron.Activation.tanh, .sigmoid])
+  func mlpNearStationary(activation: MultilayerPerceptron.Activation) {
     let (train, _) = SyntheticProblems.hospital()
     let objective = Objective(
       model: MultilayerPerceptron(layerSizes: [2, 8, 1], hiddenActivation: activation),
       features: train.features, targets: train.targets, regularization: 1e-3)
-    let result = LBFGSTrainer(gradientTolerance: 1e-7, maximumIterations: 5000, seed: 1).train(
+    let result = Training.LBFGS(gradientTolerance: 1e-7, maximumIterations: 5000, seed: 1).train(
       objective)
     #expect(
       result.converged,
@@ -79,7 +80,7 @@ struct LBFGSTrainerTests {
     let objective = Objective(
       model: MultilayerPerceptron(layerSizes: [2, 8, 1], hiddenActivation: .relu),
       features: train.features, targets: train.targets, regularization: 1e-3)
-    let result = LBFGSTrainer(gradientTolerance: 1e-7, maximumIterations: 5000, seed: 1).train(
+    let result = Training.LBFGS(gradientTolerance: 1e-7, maximumIterations: 5000, seed: 1).train(
       objective)
     #expect(result.converged == (result.gradientNorm <= result.gradientTolerance))
     #expect(result.converged || !result.notes.isEmpty || result.iterations == 5000)
@@ -92,8 +93,8 @@ struct LBFGSTrainerTests {
     let objective = Objective(
       model: SoftmaxRegression(featureCount: 5, classCount: 3), features: data.features,
       targets: data.targets, regularization: 1e-3)
-    let a = LBFGSTrainer().train(objective)
-    let b = NewtonTrainer().train(objective)
+    let a = Training.LBFGS().train(objective)
+    let b = Training.Newton().train(objective)
     #expect(a.converged && b.converged)
     #expect(a.parameters.isApproximatelyEqual(to: b.parameters, relativeTolerance: 1e-6))
   }

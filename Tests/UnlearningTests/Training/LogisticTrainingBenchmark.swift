@@ -37,14 +37,14 @@ struct LogisticTrainingBenchmark {
     let objective = Objective(
       model: LogisticRegression(featureCount: 784), features: data.features, targets: data.targets,
       regularization: 1e-4)
-    for trainer in [NewtonTrainer(gradientTolerance: 1e-8)] as [any Trainer] {
+    for trainer in [Training.Newton(gradientTolerance: 1e-8)] as [any Trainer] {
       let r = trainer.train(objective)
       print(
         "BENCH \(kind) \(r.method): \(r.seconds) s, \(r.iterations) iterations, gradient norm \(r.gradientNorm) (tolerance \(r.gradientTolerance)), converged \(r.converged), \(r.notes), threads \(BLASInfo.threadCount)"
       )
       #expect(r.converged)
     }
-    let l = LBFGSTrainer(gradientTolerance: 1e-8).train(objective)
+    let l = Training.LBFGS(gradientTolerance: 1e-8).train(objective)
     print(
       "BENCH \(kind) lbfgs: \(l.seconds) s, \(l.iterations) iterations, gradient norm \(l.gradientNorm), converged \(l.converged)"
     )
