@@ -138,11 +138,11 @@ struct CertifiedEngine {
     if let cache = state.certifiedCache, cache.parameters == state.parameters,
       cache.removedCount == state.removedIDs.count
     {
-      var amortised = false
-      if case .downdatedFactor(let policy) = state.certification?.solver {
-        amortised = policy.amortisedSteps != nil
-      }
-      if let solvers = (amortised ? cache.take() : cache.heads) as? [HeadNewtonSolver<M.Head>] {
+      // The downdated strategy takes the solvers: the request then downdates the only reference
+      // to the factor (and to H~ and G_R) in place instead of copying d^2 doubles each.
+      var downdated = false
+      if case .downdatedFactor = state.certification?.solver { downdated = true }
+      if let solvers = (downdated ? cache.take() : cache.heads) as? [HeadNewtonSolver<M.Head>] {
         return solvers
       }
     }
@@ -236,7 +236,7 @@ struct CertifiedEngine {
         // g_D(theta) = g_R(theta) + Delta exactly (E3.1): the residual before the request.
         resynchronized[k] = gradients[k].adding(deltas[k]).norm()
       }
-      let drift = thetas[k].subtracting(amortised.point).norm()
+      let drift = (solvers[k].amortised ?? amortised).driftBound(at: thetas[k])
       if k < cheap.count, amortised.cheapSteps < amortisedPolicy.minimumCheapSteps,
         drift > cheap[k].step.norm() / 2
       {
@@ -276,6 +276,9 @@ struct CertifiedEngine {
     var candidatePredictors = predictors
     var candidateGradients = gradients
     var proposed = headSpent
+    // Predictors computed afresh as X theta (no carried updates): the anchor of 6.10 can then be
+    // measured after the step.
+    let freshPredictors = solvers.map { $0.predictorUpdates == 0 }
     repeat {
       for k in 0..<heads {
         let result = try solvers[k].step(
@@ -298,6 +301,19 @@ struct CertifiedEngine {
     } while !paper && rootSumOfSquares(proposed) > budget
       && stepsTaken < certification.maximumSteps
     if rootSumOfSquares(proposed) <= budget {
+      if amortisedPolicy != nil && stepsTaken == 1 {
+        // Docs/Math.md 6.10: z' = fl(fl(X theta) + fl(X v)) is within
+        // 2 gamma_{d+2} (||theta|| + ||v||) of X theta' entrywise.
+        for k in 0..<heads where freshPredictors[k] {
+          let u = 0x1p-53
+          let terms = Double(thetas[k].count + 2)
+          let gammaD = terms * u / (1 - terms * u)
+          solvers[k].amortised?.measureAnchor(
+            at: candidates[k], predictors: candidatePredictors[k],
+            roundOff: 2 * gammaD * (thetas[k].norm() + last[k].step.norm()),
+            weights: objectives[k].weights)
+        }
+      }
       headSpent = proposed
       thetas = candidates
       predictors = candidatePredictors
