@@ -59,6 +59,8 @@ package func rootSumOfSquares(_ values: [Double]) -> Double {
 ///
 /// Cost per request with the default solver: `O(m d^2)` downdates, one `O(d^2)` solve and one
 /// fused pass over `X` per head, plus refinements and refreshes as ``CertifiedRemoval/FastRemovalPolicy`` says.
+/// The request takes the input state's cached factor and downdates it in place: removing again
+/// from the same input state rebuilds the cache first (see ``TrainedModel/prepareForRemoval()``).
 /// With ``CertifiedRemoval/FastRemovalPolicy/amortisedSteps`` (`.downdatedFactor(.amortised)`) most requests cost
 /// `O(m d^2)` and read no row of `X` outside the removed ones; an exact step (two passes) resets
 /// the running sum when it would pass the policy's fraction of the budget (Docs/Math.md 6.10).
@@ -464,11 +466,14 @@ extension CertifiedEngine {
 /// loading, at the cost of two passes over `X` and, for the downdated strategy, one factor per
 /// head). Valid only for the parameters and removal count it records.
 ///
-/// The solvers sit in a shared box so that a request with ``CertifiedRemoval/AmortisedStepPolicy`` can **take**
-/// them: the next state's cache then owns the only reference, and the `O(d^2)` downdates of the
-/// factor and of the dense `H~` and `G_R` happen in place instead of copying `3 d^2` doubles per
-/// request. The state they were taken from keeps a valid record but no solvers, and rebuilds
-/// them if it is used again.
+/// The solvers sit in a shared box so that a request with the downdated strategy
+/// (``NewtonSolver/downdatedFactor(_:)``, the default) can **take** them: the next state's cache
+/// then owns the only reference, and the `O(d^2)` downdates of the factor (and, with
+/// ``CertifiedRemoval/AmortisedStepPolicy``, of the dense `H~` and `G_R`) happen in place instead
+/// of copying `d^2` doubles each per request. The state they were taken from keeps a valid
+/// record but no solvers, and rebuilds them if it is used again (two passes, a Gram matrix and a
+/// factorisation: call ``TrainedModel/prepareForRemoval()`` on it first to keep that out of the
+/// timed request).
 struct CertifiedCache: @unchecked Sendable {
   private final class Box: @unchecked Sendable {
     let lock = NSLock()
