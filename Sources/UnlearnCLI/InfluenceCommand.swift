@@ -135,22 +135,10 @@ struct InfluenceCommand: ParsableCommand {
     print(
       "influence on test sample \(test.ids[row]) (label \(labelName(test, row))), solver \(ranked.scores.ihvp.solver), residual \(ranked.scores.ihvp.relativeResidual.map(ComparisonRendering.num) ?? "-"), regulariser \(regularization.rawValue)"
     )
-    print("value = predicted change in this test loss if the training sample is removed")
-    var lines = [["rank", "helpful id", "value", "harmful id", "value"]]
-    for i in 0..<max(ranked.helpful.count, ranked.harmful.count) {
-      let h = i < ranked.helpful.count ? ranked.helpful[i] : nil
-      let b = i < ranked.harmful.count ? ranked.harmful[i] : nil
-      lines.append([
-        String(i + 1), h.map { String($0.id.rawValue) } ?? "",
-        h.map { ComparisonRendering.num($0.value) } ?? "", b.map { String($0.id.rawValue) } ?? "",
-        b.map { ComparisonRendering.num($0.value) } ?? "",
-      ])
-    }
-    print(renderTable(lines), terminator: "")
-    let t = ranked.scores.timing
     print(
-      "[time] fit \(ComparisonRendering.seconds(t.fitSeconds)), IHVP \(ComparisonRendering.seconds(t.ihvpSeconds)), scoring \(ComparisonRendering.seconds(t.scoringSeconds))"
-    )
+      renderInfluenceRanking(
+        helpful: ranked.helpful, harmful: ranked.harmful, timing: ranked.scores.timing),
+      terminator: "")
     if let json {
       try runReportingErrors {
         try writeJSONAtomically(
@@ -200,3 +188,23 @@ struct InfluenceVisitor: ModelVisitor {
 }
 
 extension Influence.Regularization: ExpressibleByArgument {}
+
+/// The ranking table and timing line of an influence query, as `unlearn influence` and
+/// `unlearn-mpi influence` print them (lines end with `\n`).
+package func renderInfluenceRanking(
+  helpful: [Influence.Ranking.Entry], harmful: [Influence.Ranking.Entry], timing t: Influence.Timing
+) -> String {
+  var lines = [["rank", "helpful id", "value", "harmful id", "value"]]
+  for i in 0..<max(helpful.count, harmful.count) {
+    let h = i < helpful.count ? helpful[i] : nil
+    let b = i < harmful.count ? harmful[i] : nil
+    lines.append([
+      String(i + 1), h.map { String($0.id.rawValue) } ?? "",
+      h.map { ComparisonRendering.num($0.value) } ?? "", b.map { String($0.id.rawValue) } ?? "",
+      b.map { ComparisonRendering.num($0.value) } ?? "",
+    ])
+  }
+  return "value = predicted change in this test loss if the training sample is removed\n"
+    + renderTable(lines)
+    + "[time] fit \(ComparisonRendering.seconds(t.fitSeconds)), IHVP \(ComparisonRendering.seconds(t.ihvpSeconds)), scoring \(ComparisonRendering.seconds(t.scoringSeconds))\n"
+}

@@ -254,15 +254,8 @@ public struct Communicator: @unchecked Sendable {
       MPI_Gather(&mine, 1, cmpi_int32(), c.baseAddress, 1, cmpi_int32(), Int32(root), handle)
     }
     try Self.check(gathered, "MPI_Gather")
-    var displacements = [Int32](repeating: 0, count: counts.count)
-    var total = 0
-    if rank == root {
-      for k in 0..<size {
-        displacements[k] = try Self.count(total)
-        total += Int(counts[k])
-      }
-      _ = try Self.count(total)
-    }
+    var (displacements, total) = ([Int32](repeating: 0, count: 1), 0)
+    if rank == root { (displacements, total) = try Self.displacements(of: counts) }
     var all = [Double](repeating: 0, count: Swift.max(total, 1))
     let code = values.withUnsafeBytes { send in
       all.withUnsafeMutableBytes { receive in
@@ -277,9 +270,7 @@ public struct Communicator: @unchecked Sendable {
     }
     try Self.check(code, "MPI_Gatherv")
     guard rank == root else { return [] }
-    return (0..<size).map { k in
-      Array(all[Int(displacements[k])..<(Int(displacements[k]) + Int(counts[k]))])
-    }
+    return Self.split(all, counts: counts, displacements: displacements)
   }
 
   /// Every rank's `values` (lengths may differ), in rank order, on every rank.
@@ -292,13 +283,7 @@ public struct Communicator: @unchecked Sendable {
       MPI_Allgather(&mine, 1, cmpi_int32(), c.baseAddress, 1, cmpi_int32(), handle)
     }
     try Self.check(gathered, "MPI_Allgather")
-    var displacements = [Int32](repeating: 0, count: size)
-    var total = 0
-    for k in 0..<size {
-      displacements[k] = try Self.count(total)
-      total += Int(counts[k])
-    }
-    _ = try Self.count(total)
+    let (displacements, total) = try Self.displacements(of: counts)
     var all = [Double](repeating: 0, count: Swift.max(total, 1))
     let code = values.withUnsafeBytes { send in
       all.withUnsafeMutableBytes { receive in
@@ -312,7 +297,27 @@ public struct Communicator: @unchecked Sendable {
       }
     }
     try Self.check(code, "MPI_Allgatherv")
-    return (0..<size).map { k in
+    return Self.split(all, counts: counts, displacements: displacements)
+  }
+
+  /// The offsets of per-rank blocks of `counts` elements laid end to end, and their total
+  /// (each checked against the C `int` range).
+  static func displacements(of counts: [Int32]) throws(MPIError) -> (
+    displacements: [Int32], total: Int
+  ) {
+    var displacements = [Int32](repeating: 0, count: counts.count)
+    var total = 0
+    for k in counts.indices {
+      displacements[k] = try count(total)
+      total += Int(counts[k])
+    }
+    _ = try count(total)
+    return (displacements, total)
+  }
+
+  /// The per-rank blocks of a gathered buffer.
+  static func split(_ all: [Double], counts: [Int32], displacements: [Int32]) -> [[Double]] {
+    counts.indices.map { k in
       Array(all[Int(displacements[k])..<(Int(displacements[k]) + Int(counts[k]))])
     }
   }

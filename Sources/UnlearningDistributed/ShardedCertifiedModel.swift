@@ -22,14 +22,17 @@ public struct ShardedRemovalResult: Sendable {
 /// collective: every rank calls them in the same order with the same arguments.
 ///
 /// Same answers as one process: training runs the single-process ``Training/Newton`` on a
-/// ``ShardedModel``; removal follows the single-process solver's control flow step for step
-/// (strategy, refinement, refresh, retrain rules), so parameters and certificates agree with
-/// ``CertifiedRemoval`` up to round-off and the decisions (steps taken, refreshes, retrains,
-/// certified or not) are the same. Per request (default solver, `m` ids):
+/// ``ShardedModel``; removal runs the single-process certified Newton engine itself, with the
+/// rows placed on the ranks (sums over rows completed by replicated all-reduces, removed rows
+/// supplied by their owners), so parameters and certificates agree with ``CertifiedRemoval``
+/// up to round-off and the decisions (`O(d^2)` steps, steps taken, refreshes, retrains,
+/// certified or not) are the same. Every solver is served, the amortised `O(d^2)` steps of
+/// Docs/Math.md 6.10 included. Per request (default solver, `m` ids):
 /// - the owners of the ids supply their rows: one all-gather of `m (d + 4)` doubles;
 /// - replicated: the removal's gradient change, `m` rank-1 factor downdates (`O(m d^2)`), one
 ///   `O(d^2)` solve;
-/// - one local fused pass over the shard and ONE all-reduce of `2d + 2` doubles per step.
+/// - one local fused pass over the shard and ONE all-reduce of `2d + 2` doubles per step
+///   (none for an `O(d^2)` step).
 public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
   /// The head model.
   public let model: Head
@@ -51,17 +54,61 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
   public private(set) var weights: [Double]
   /// The optimiser of budget-triggered retrains.
   public let trainer: any Trainer
-  var solver: ShardedHeadSolver<Head>
+  /// The certified Newton engine's cache, its rows placed on the ranks.
+  var solver: HeadNewtonSolver<Head>
+  /// The engine's collectives: bytes sent and the first MPI failure.
+  let ledger: CollectiveLedger
 
   /// `n_R`, the global retained count.
   public var retainedCount: Int { data.globalCount - removedIDs.count }
 
-  var head: ShardHead<Head> {
-    ShardHead(
+  /// This rank's rows of the retained objective, with the global `n_R` (so `lambda n_R` is
+  /// global) and the replicated `b`.
+  static func objective(
+    model: Head, data: ShardedData, weights: [Double], regularization: Double,
+    perturbation: [Double], removedCount: Int
+  ) -> Objective<Head> {
+    var objective = Objective(
       model: model, features: data.local.features, targets: data.local.targets,
-      weights: weights, regularization: regularization, perturbation: perturbation,
-      effectiveCount: Double(retainedCount), globalRows: data.globalCount,
-      communicator: data.communicator)
+      weights: weights, regularization: regularization, perturbation: perturbation)
+    objective.effectiveCount = Double(data.globalCount - removedCount)
+    return objective
+  }
+
+  /// ``objective(model:data:weights:regularization:perturbation:removedCount:)`` of this state.
+  var objective: Objective<Head> {
+    Self.objective(
+      model: model, data: data, weights: weights, regularization: regularization,
+      perturbation: perturbation, removedCount: removedIDs.count)
+  }
+
+  /// Where the engine's rows live: this rank's shard, sums completed by replicated all-reduces
+  /// (``Communicator/allReduceSum(_:)-([Double])``), so every rank takes the same decisions.
+  /// A failed collective is recorded in the ledger, poisons the sum with NaN and skips later
+  /// collectives; callers rethrow it after the engine returns.
+  static func placement(_ data: ShardedData, ledger: CollectiveLedger) -> RowPlacement {
+    let communicator = data.communicator
+    return RowPlacement(
+      rowCount: data.globalCount,
+      sum: { values in
+        let summed = ledger.collective(words: values.count) { () throws(MPIError) in
+          try communicator.allReduceSum(&values)
+        }
+        if !summed { values = [Double](repeating: .nan, count: values.count) }
+      },
+      sumMatrix: { matrix in
+        let summed = ledger.collective(words: matrix.rows * matrix.columns) {
+          () throws(MPIError) in try communicator.allReduceSum(&matrix)
+        }
+        if !summed { matrix = Matrix(rows: matrix.rows, columns: matrix.columns, repeating: .nan) }
+      },
+      maximum: { value in
+        var reduced = value
+        let done = ledger.collective(words: 1) { () throws(MPIError) in
+          reduced = try communicator.allReduceMax(value)
+        }
+        value = done ? reduced : .nan
+      })
   }
 
   /// Trains for certified removal on every rank's rows (collective): the checks of the
@@ -82,52 +129,23 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
     trainer: some Trainer = Training.Newton(gradientTolerance: 1e-10),
     perturbation: CertifiedRemoval.PerturbationSource = .system
   ) throws -> ShardedCertifiedModel {
-    guard regularization > 0, regularization.isFinite else {
-      throw UnlearningError.invalidArgument(
-        "certified removal requires lambda > 0, got \(regularization)")
-    }
-    guard !model.fitsIntercept else {
-      throw UnlearningError.invalidArgument(
-        "certified removal needs ||x|| <= 1; an intercept (constant feature 1) breaks it: use fitsIntercept: false"
-      )
-    }
-    guard model.featureCount == data.featureCount else {
-      throw UnlearningError.invalidArgument(
-        "the model expects \(model.featureCount) features, the data has \(data.featureCount)")
-    }
-    guard data.globalCount >= 2 else {
-      throw UnlearningError.invalidArgument(
-        "need at least 2 training rows, got \(data.globalCount)")
-    }
+    // The facts every rank needs, reduced first (collectives), then the single-process checks.
     let communicator = data.communicator
     let badLabels = try mpi { () throws(MPIError) in
       try communicator.allReduceSum(data.local.labels.filter { $0 != 0 && $0 != 1 }.count)
     }
-    guard badLabels == 0 else {
-      throw UnlearningError.invalidArgument(
-        "binary certified removal needs labels 0/1 (use OneVsRest for \(data.local.classCount) classes)"
-      )
-    }
-    guard maximumSteps >= 1 else {
-      throw UnlearningError.invalidArgument("maximumSteps must be >= 1, got \(maximumSteps)")
-    }
-    try solver.validate()
-    try refuseAmortisedSteps(solver)
     let largestNorm = try mpi { () throws(MPIError) in
       try communicator.allReduceMax(data.local.features.rowNorms().max() ?? 0)
     }
-    guard largestNorm <= 1 + 1e-12 else {
-      throw UnlearningError.invalidArgument(
-        "a row has norm \(largestNorm) > 1: certified removal requires ||x|| <= 1 (normalise the rows)"
-      )
-    }
-    var spectralNorm = try data.spectralNormUpperBound()
-    let u = 0x1p-53
-    let n = Double(data.globalCount)
-    let gammaN = n * u / (1 - n * u)
-    spectralNorm *=
-      1 + gammaN * n / Swift.max(spectralNorm * spectralNorm, 1e-300)
-      + 10 * Double(data.featureCount) * u
+    try CertifiedTrainingChecks.validate(
+      regularization: regularization, fitsIntercept: model.fitsIntercept,
+      modelFeatures: model.featureCount, dataFeatures: data.featureCount,
+      rowCount: data.globalCount, headCount: 1, classCount: data.local.classCount,
+      labelsAreBinary: badLabels == 0, maximumSteps: maximumSteps, solver: solver,
+      largestRowNorm: largestNorm, row: nil)
+    let spectralNorm = CertifiedTrainingChecks.inflated(
+      spectralNorm: try data.spectralNormUpperBound(), rowCount: data.globalCount,
+      featureCount: data.featureCount)
     let b = try drawPerturbation(
       perturbation, count: model.parameterCount, sigma: privacy.sigma, draw: 0,
       communicator: communicator)
@@ -146,7 +164,7 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
       parameters: training.parameters, perturbation: b, certification: certification,
       removedIDs: [], training: training, trainer: trainer)
     let spent = [
-      state.solver.gradient.norm() + state.head.floatingPointAllowance(at: state.parameters)
+      state.solver.gradient.norm() + state.solver.allowance(state.objective, at: state.parameters)
     ]
     guard rootSumOfSquares(spent) <= privacy.budget else {
       throw UnlearningError.trainingResidualExceedsBudget(
@@ -179,7 +197,6 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
       throw .invalidArgument(
         "the model expects \(model.featureCount) features, the data has \(data.featureCount)")
     }
-    try Self.refuseAmortisedSteps(certification.solver)
     var weights = [Double](repeating: 1, count: data.local.count)
     let held = data.localRows(of: removedIDs)
     for (_, row) in held { weights[row] = 0 }
@@ -201,23 +218,20 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
     self.training = training
     self.weights = weights
     self.trainer = trainer
-    let head = ShardHead(
-      model: model, features: data.local.features, targets: data.local.targets,
-      weights: weights, regularization: regularization, perturbation: perturbation,
-      effectiveCount: Double(data.globalCount - removedIDs.count), globalRows: data.globalCount,
-      communicator: data.communicator)
-    solver = try ShardedHeadSolver(strategy: certification.solver, head: head, at: parameters)
-  }
-
-  /// The sharded solver takes exact steps only: a solver with the `O(d^2)` amortised steps of
-  /// Docs/Math.md section 6.10 is refused (on every rank alike) rather than silently served
-  /// with different steps and certificates than one process would give.
-  static func refuseAmortisedSteps(_ solver: NewtonSolver) throws(DistributedError) {
-    if case .downdatedFactor(let policy) = solver, policy.amortisedSteps != nil {
-      throw .unsupported(
-        "the amortised O(d^2) steps (Docs/Math.md 6.10) are not distributed: use the downdated-factor, cholesky or cg solver"
-      )
+    let ledger = CollectiveLedger()
+    self.ledger = ledger
+    let objective = Self.objective(
+      model: model, data: data, weights: weights, regularization: regularization,
+      perturbation: perturbation, removedCount: removedIDs.count)
+    do {
+      solver = try HeadNewtonSolver(
+        strategy: certification.solver, objective: objective, at: parameters,
+        placement: Self.placement(data, ledger: ledger))
+    } catch {
+      try ledger.failure.rethrow()
+      throw .notPositiveDefinite("the retained Hessian could not be factored: \(error)")
     }
+    try ledger.failure.rethrow()
   }
 
   /// `b` from `source`, drawn on rank 0 only and broadcast (the system CSPRNG is never
@@ -262,12 +276,13 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
     let d = data.featureCount
     var payload: [Double] = []
     let held = data.localRows(of: ids)
+    let curvature = solver.factorCurvature(ofRows: held.map(\.row))
     payload.reserveCapacity(held.count * (d + 4))
-    for (request, row) in held {
+    for (k, (request, row)) in held.enumerated() {
       payload.append(Double(request))
       payload.append(weights[row] == 0 ? 1 : 0)
       payload.append(data.local.targets[row])
-      payload.append(solver.factorCurvature.isEmpty ? 0 : solver.factorCurvature[row])
+      payload.append(curvature[k])
       payload.append(contentsOf: data.local.features.row(row))
     }
     let all = try mpi { () throws(MPIError) in try data.communicator.allGather(payload) }
@@ -304,173 +319,93 @@ public struct ShardedCertifiedModel<Head: CertifiableHead>: Sendable {
   public func removing(_ ids: [SampleID]) throws -> (ShardedCertifiedModel, ShardedRemovalResult) {
     let start = DispatchTime.now().uptimeNanoseconds
     let (rows, localRows, gatherBytes) = try suppliedRows(ids)
-    let d = data.featureCount
-    var bytes = gatherBytes
     if rows.isEmpty {
-      let residual = solver.gradient.norm()
+      let residual = try gradientResidualNorm()
       return (
         self,
         ShardedRemovalResult(
           report: RemovalReport(
             method: "certified", forgottenCount: 0, seconds: 0, gradientResidualNorm: residual,
             trainingResidualNorm: residual, notes: ["empty request: nothing changed"]),
-          bytesCommunicated: bytes)
+          bytesCommunicated: data.communicator.size > 1 ? gatherBytes : 0)
       )
     }
     var next = self
-    var certification = self.certification
-    var b = perturbation
-    let budget = certification.budget
-    let spectralNorm = certification.spectralNorm
-    var solver = self.solver
-    let trainingResidual = rootSumOfSquares([solver.gradient.norm()])
     for row in localRows { next.weights[row] = 0 }
     next.removedIDs += ids
-    var head = next.head
-    var theta = parameters
-
-    solver.refreshPredictorsIfDue(features: head.features, at: theta)
-    // The removed rows' gradient at theta plus their share of the regulariser (replicated,
-    // from the supplied rows: the single-process delta of Newton removal).
-    let forget = Matrix(rowArrays: rows.map(\.features))
-    var delta = model.lossAndGradient(
-      theta, features: forget, targets: rows.map(\.target), weights: nil
-    ).gradient
-    delta.add(theta, scaledBy: Double(rows.count) * regularization)
-    var gradient = solver.gradient.subtracting(delta)
-    var predictors = solver.predictors
-    let downdated = solver.downdate(rows)
-    var due = false
-    if case .downdatedFactor(let policy) = certification.solver {
-      due = solver.requestsSinceRefresh >= policy.refreshInterval
-    }
-    let forceRefresh = !downdated || due
-    let bound = certification.bound
-    let charge: (ShardedHeadSolver<Head>.Step) -> Double = { step in
-      bound == .guo ? step.guo : step.tight
-    }
-    var acceptable = 0.0
-    if certification.accounting == .exactStep,
-      case .downdatedFactor(let policy) = certification.solver
-    {
-      acceptable = policy.budgetFraction * budget / Double(1).squareRoot()
-    }
-    var last = ShardedHeadSolver<Head>.Step.none
-    var allowance = head.floatingPointAllowance(at: theta)
-    var refreshed = false
-    var stepsTaken = 0
-    var retrained = false
-    var headSpent = certification.headSpent
-
-    let paper = certification.accounting == .paper
-    var candidate = theta
-    var candidatePredictors = predictors
-    var candidateGradient = gradient
-    var proposed = headSpent
-    let passesBefore = solver.statistics.dataPasses
-    let refreshesBefore = solver.statistics.refreshes
-    repeat {
-      let result = try solver.step(
-        head, at: candidate, predictors: candidatePredictors,
-        rhs: paper ? delta : candidateGradient.scaled(by: -1), spectralNorm: spectralNorm,
-        forceRefresh: forceRefresh && stepsTaken == 0,
-        acceptableCharge: paper ? 0 : acceptable, charge: charge)
-      last = result.step
-      refreshed = refreshed || result.refreshed
-      candidate.add(result.step.step)
-      candidatePredictors = result.evaluation.predictors
-      candidateGradient = result.evaluation.gradient
-      if !paper { allowance = head.floatingPointAllowance(at: candidate) }
-      let charged = charge(result.step) + result.step.inexactness + allowance
-      proposed[0] = paper ? headSpent[0] + charged : charged
-      stepsTaken += 1
-    } while !paper && rootSumOfSquares(proposed) > budget
-      && stepsTaken < certification.maximumSteps
-    let passes = solver.statistics.dataPasses - passesBefore
-    let refreshes = solver.statistics.refreshes - refreshesBefore
-    // One all-reduce of 2d + 2 per evaluation, of d per CG product, of d^2 per refresh.
-    bytes += 8 * (passes * (2 * d + 2) + refreshes * d * d)
-    if rootSumOfSquares(proposed) <= budget {
-      headSpent = proposed
-      theta = candidate
-      predictors = candidatePredictors
-      gradient = candidateGradient
-    } else {
-      retrained = true
-    }
-
-    if retrained {
-      let counters = solver.statistics
-      b = try Self.drawPerturbation(
-        certification.perturbationSource, count: model.parameterCount,
-        sigma: certification.privacy.sigma, draw: certification.perturbationDraws,
-        communicator: data.communicator)
-      certification.perturbationDraws += 1
-      head.perturbation = b
-      next.perturbation = b
-      let result = try data.train(
-        model: model, regularization: regularization, weights: next.weights, perturbation: b,
-        trainer: trainer)
-      next.training = result
-      theta = result.parameters
-      solver = try ShardedHeadSolver(strategy: certification.solver, head: head, at: theta)
-      solver.statistics.dataPasses += counters.dataPasses
-      solver.statistics.refreshes += counters.refreshes
-      solver.statistics.refinementIterations += counters.refinementIterations
-      refreshed = true
-      predictors = solver.predictors
-      gradient = solver.gradient
-      allowance = head.floatingPointAllowance(at: theta)
-      headSpent = [gradient.norm() + allowance]
-      guard rootSumOfSquares(headSpent) <= budget else {
-        throw UnlearningError.trainingResidualExceedsBudget(
-          residual: rootSumOfSquares(headSpent), budget: budget)
+    let bytesBefore = ledger.bytes
+    // The single-process engine on this rank's rows, with the owners' rows supplied.
+    let request = CertifiedRequest(
+      solvers: [solver], objectives: [next.objective], thetas: [parameters],
+      removed: Matrix(rowArrays: rows.map(\.features)), removedTargets: [rows.map(\.target)],
+      removedCurvature: [rows.map(\.factorCurvature)], retainedBefore: retainedCount)
+    let served: CertifiedRequest<Head>.Served
+    do {
+      served = try request.serve(certification: certification) { draw in
+        let b = try Self.drawPerturbation(
+          certification.perturbationSource, count: model.parameterCount,
+          sigma: certification.privacy.sigma, draw: draw, communicator: data.communicator)
+        next.perturbation = b
+        next.training = try data.train(
+          model: model, regularization: regularization, weights: next.weights, perturbation: b,
+          trainer: trainer)
+        return ([next.objective], [next.training.parameters])
       }
-      certification.retrainCount += 1
+    } catch {
+      try ledger.failure.rethrow()
+      throw error
     }
-    next.parameters = theta
-    solver.predictors = predictors
-    solver.gradient = gradient
-    solver.requestsSinceRefresh += 1
-    let m = rows.count
-    let before = retainedCount
-    let trueResidual = rootSumOfSquares([gradient.norm()])
-    let certificate = try makeCertificate(
-      CertificateFields(
-        accounting: certification.accounting, bound: bound,
-        epsilon: certification.privacy.epsilon, delta: certification.privacy.delta,
-        sigma: certification.privacy.sigma, budget: budget,
-        tightBound: rootSumOfSquares([last.tight]), guoBound: rootSumOfSquares([last.guo]),
-        worstCaseBound: Double(1).squareRoot()
-          * ResidualBounds.worstCase(
-            removed: m, of: before, regularization: regularization,
-            gamma: model.curvatureLipschitzConstant, gradientBound: model.gradientNormBound),
-        solveInexactness: rootSumOfSquares([last.inexactness]),
-        certifiedResidual: rootSumOfSquares(headSpent), spent: rootSumOfSquares(headSpent),
-        remaining: budget - rootSumOfSquares(headSpent), trueResidual: trueResidual,
-        floatingPointAllowance: rootSumOfSquares([allowance]), retrained: retrained,
-        stepsTaken: stepsTaken, removedCount: m, retainedCount: before - m, headCount: 1,
-        refreshed: refreshed))
-    certification.headSpent = headSpent
-    certification.certificates.append(certificate)
-    next.certification = certification
-    next.solver = solver
-    var notes: [String] = []
-    if retrained { notes.append("the budget ran out: every head retrained with a fresh b") }
+    try ledger.failure.rethrow()
+    next.parameters = served.thetas[0]
+    next.certification = served.certification
+    next.solver = served.solvers[0]
+    let trainingResidual = try served.trainingResidual ?? gradientResidualNorm()
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
     let report = RemovalReport(
-      method: "certified", forgottenCount: m, seconds: seconds,
-      gradientResidualNorm: trueResidual, trainingResidualNorm: trainingResidual, notes: notes,
-      details: [
-        "steps": Double(stepsTaken), "data passes": Double(solver.statistics.dataPasses),
-        "refreshes": Double(solver.statistics.refreshes),
-      ],
-      certificate: certificate)
+      method: "certified", forgottenCount: rows.count, seconds: seconds,
+      gradientResidualNorm: served.residual, trainingResidualNorm: trainingResidual,
+      notes: served.notes, details: served.details, certificate: served.certificate)
+    let bytes = gatherBytes + ledger.bytes - bytesBefore
     return (
       next,
       ShardedRemovalResult(
         report: report, bytesCommunicated: data.communicator.size > 1 ? bytes : 0)
     )
+  }
+}
+
+/// A removed row as its owner supplies it to every rank.
+struct SuppliedRow: Sendable {
+  /// `x_j` (`d`).
+  var features: [Double]
+  /// `y_j`.
+  var target: Double
+  /// `loss''(z0_j)` at the factor's parameters (0 without a factor).
+  var factorCurvature: Double
+}
+
+/// The collectives of the certified engine on one rank: payload bytes sent, and the first
+/// failure (after which the engine's sums are NaN and no further collective is attempted).
+final class CollectiveLedger: @unchecked Sendable {
+  let failure = CollectiveFailure()
+  private let lock = NSLock()
+  private var sent = 0
+
+  /// Payload bytes of the collectives so far.
+  var bytes: Int { lock.withLock { sent } }
+
+  /// Runs `body` (a collective of `words` doubles) unless an earlier one failed, and records
+  /// its failure. Returns whether the collective completed (else the caller poisons its result).
+  func collective(words: Int, _ body: () throws(MPIError) -> Void) -> Bool {
+    guard failure.error == nil else { return false }
+    do throws(MPIError) {
+      try body()
+      lock.withLock { sent += 8 * words }
+      return true
+    } catch {
+      failure.record(error)
+      return false
+    }
   }
 }
 
@@ -499,34 +434,4 @@ func decodeThroughJSON<T: Decodable>(_ fields: some Encodable) throws -> T {
   decoder.nonConformingFloatDecodingStrategy = .convertFromString(
     positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
   return try decoder.decode(T.self, from: encoder.encode(fields))
-}
-
-/// The fields of a ``RemovalCertificate``, encoded with its JSON keys (the certificate's
-/// initializer is internal to `Unlearning`; its decoder is the public way in).
-struct CertificateFields: Encodable {
-  var accounting: CertifiedRemoval.Accounting
-  var bound: RemovalCertificate.Bound
-  var epsilon: Double
-  var delta: Double
-  var sigma: Double
-  var budget: Double
-  var tightBound: Double
-  var guoBound: Double
-  var worstCaseBound: Double
-  var solveInexactness: Double
-  var certifiedResidual: Double
-  var spent: Double
-  var remaining: Double
-  var trueResidual: Double
-  var floatingPointAllowance: Double
-  var retrained: Bool
-  var stepsTaken: Int
-  var removedCount: Int
-  var retainedCount: Int
-  var headCount: Int
-  var refreshed: Bool
-}
-
-func makeCertificate(_ fields: CertificateFields) throws -> RemovalCertificate {
-  try decodeThroughJSON(fields)
 }

@@ -7,7 +7,7 @@ import UnlearningDistributed
 
 /// The JSON of `unlearn-mpi bench` (versioned).
 struct BenchMPIOutput: Encodable {
-  var schema = "unlearn-mpi.bench/1"
+  var schema = "unlearn-mpi.bench/2"
   var ranks: Int
   var rows: Int
   var features: Int
@@ -33,12 +33,18 @@ struct BenchMPIOutput: Encodable {
   }
 
   struct Removal: Encodable {
+    /// The certified solver (`--solver`).
+    var solver: String
     var requests: Int
     var medianSeconds: Double
     var meanSeconds: Double
     var medianBytesPerRequest: Int
     var retrains: Int
     var refreshes: Int
+    /// Requests served by an `O(d^2)` step (amortised solver), which read no row of `X`.
+    var cheapSteps: Int
+    /// Passes over the local rows during the timed requests.
+    var dataPasses: Int
   }
 }
 
@@ -47,7 +53,7 @@ struct BenchMPI: ParsableCommand {
     commandName: "bench",
     abstract: "Time all-reduces, a training iteration and certified removals on synthetic shards.",
     discussion: """
-      Each rank generates only its own rows of a synthetic logistic problem (rows of norm 1, ids 0..<n, sharded by id hash), so the data never exists in one place. Reports medians: the replicated all-reduce (reduce + broadcast) and MPI_Allreduce of d and d^2 doubles, seconds per Newton iteration of certified training, seconds and bytes per single-id certified removal (default solver). b comes from a fixed seed here (a benchmark, not a private model).
+      Each rank generates only its own rows of a synthetic logistic problem (rows of norm 1, ids 0..<n, sharded by id hash), so the data never exists in one place. Reports medians: the replicated all-reduce (reduce + broadcast) and MPI_Allreduce of d and d^2 doubles, seconds per Newton iteration of certified training, seconds and bytes per single-id certified removal (--solver, default downdated-factor; amortised: O(d^2) steps between exact ones, Docs/Math.md 6.10). b comes from a fixed seed here (a benchmark, not a private model).
 
       Example:
         OPENBLAS_CORETYPE=SkylakeX mpirun -np 2 unlearn-mpi bench --rows 20000 --features 200 --json bench-2.json
@@ -64,6 +70,12 @@ struct BenchMPI: ParsableCommand {
 
   @Option(help: "Repetitions of each collective.")
   var repeats: Int = 50
+
+  @Option(
+    help: ArgumentHelp(
+      "Certified Newton solver of the removals (downdated-factor | amortised | cholesky | cg).",
+      valueName: "solver"))
+  var solver: SolverChoice = .downdatedFactor
 
   @Option(help: "Seed of the synthetic data and of the removal order.")
   var seed: UInt64 = 7
@@ -161,25 +173,29 @@ struct BenchMPI: ParsableCommand {
       try runReportingErrors {
         try ShardedCertifiedModel.trainCertified(
           model: LogisticRegression(featureCount: features), data: shard, regularization: 1e-3,
-          privacy: privacy, perturbation: .reproducibleNotPrivate(seed: seed))
+          privacy: privacy, solver: solver.solver, perturbation: .reproducibleNotPrivate(seed: seed)
+        )
       }
     }
     let trainSeconds = Communicator.wallTime - trainStart
     let iterations = state.training.iterations
 
     // Removals: the same random ids on every rank.
-    progress("\(removals) sequential single-id certified removals", world)
+    progress("\(removals) sequential single-id certified removals (\(solver.rawValue))", world)
     var order = SeededGenerator(seed: seed &+ 1)
     var chosen = Set<Int>()
     while chosen.count < removals { chosen.insert(Int(order.next() % UInt64(rows))) }
     var seconds: [Double] = []
     var bytes: [Int] = []
+    var cheapSteps = 0
+    let passesBefore = state.removalWorkCounters.dataPasses
     for id in chosen.sorted() {
       try runReportingErrors { try world.barrier() }
       let start = Communicator.wallTime
       let result = try agree(world) { try runReportingErrors { try state.remove([SampleID(id)]) } }
       seconds.append(Communicator.wallTime - start)
       bytes.append(result.bytesCommunicated)
+      if result.report.details["O(d^2) steps"] != nil { cheapSteps += 1 }
     }
     let output = BenchMPIOutput(
       ranks: world.size, rows: rows, features: features, rowsPerRank: shard.rankCounts,
@@ -188,11 +204,12 @@ struct BenchMPI: ParsableCommand {
         iterations: iterations, seconds: trainSeconds,
         secondsPerIteration: trainSeconds / Double(Swift.max(iterations, 1))),
       removal: .init(
-        requests: removals, medianSeconds: median(seconds),
+        solver: solver.rawValue, requests: removals, medianSeconds: median(seconds),
         meanSeconds: seconds.reduce(0, +) / Double(seconds.count),
         medianBytesPerRequest: bytes.sorted()[bytes.count / 2],
         retrains: state.certification.retrainCount,
-        refreshes: state.removalWorkCounters.refreshes))
+        refreshes: state.removalWorkCounters.refreshes, cheapSteps: cheapSteps,
+        dataPasses: state.removalWorkCounters.dataPasses - passesBefore))
     func ms(_ s: Double) -> String { String(format: "%.3f ms", s * 1e3) }
     say(
       "unlearn-mpi bench: \(world.size) rank(s), n = \(rows), d = \(features), BLAS \(BLASInfo.coreName) x \(BLASInfo.threadCount) thread(s)",
@@ -204,7 +221,7 @@ struct BenchMPI: ParsableCommand {
       "  certified training: \(iterations) Newton iterations, \(ms(trainSeconds)) total, \(ms(output.training.secondsPerIteration)) per iteration",
       world)
     say(
-      "  certified removal (1 id): median \(ms(output.removal.medianSeconds)), mean \(ms(output.removal.meanSeconds)), \(output.removal.medianBytesPerRequest) B sent per request by rank 0; \(output.removal.refreshes) refreshes, \(output.removal.retrains) retrains",
+      "  certified removal (1 id, \(solver.rawValue)): median \(ms(output.removal.medianSeconds)), mean \(ms(output.removal.meanSeconds)), \(output.removal.medianBytesPerRequest) B sent per request by rank 0; \(output.removal.refreshes) refreshes, \(output.removal.retrains) retrains, \(cheapSteps) O(d^2) steps, \(output.removal.dataPasses) passes over the shard",
       world)
     if let json {
       _ = try onRoot(world) {

@@ -422,15 +422,9 @@ struct InfluenceMPI: ParsableCommand {
     say(
       "influence on test sample \(data.test.ids[testIndex]) over \(world.size) rank(s), solver \(ranking.ihvp.solver)",
       world)
-    say("value = predicted change in this test loss if the training sample is removed", world)
-    say("rank  helpful id  value  harmful id  value", world)
-    for i in 0..<max(ranking.helpful.count, ranking.harmful.count) {
-      let h = i < ranking.helpful.count ? ranking.helpful[i] : nil
-      let b = i < ranking.harmful.count ? ranking.harmful[i] : nil
-      say(
-        "\(i + 1)  \(h.map { "\($0.id)" } ?? "-")  \(h.map { String(format: "%.4g", $0.value) } ?? "-")  \(b.map { "\($0.id)" } ?? "-")  \(b.map { String(format: "%.4g", $0.value) } ?? "-")",
-        world)
-    }
+    let table = renderInfluenceRanking(
+      helpful: ranking.helpful, harmful: ranking.harmful, timing: ranking.timing)
+    say(String(table.dropLast()), world)
     if let json {
       _ = try onRoot(world) {
         struct Output: Encodable {

@@ -19,27 +19,6 @@ struct MPIChecksTests {
       "build unlearn first (swift build -c release)")
   }
 
-  static func run(_ executable: String, _ arguments: [String]) throws -> MPI.Run {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    var environment = ProcessInfo.processInfo.environment
-    environment["OPENBLAS_NUM_THREADS"] = "1"
-    environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
-    process.environment = environment
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return MPI.Run(
-      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-      stderr: String(decoding: errData, as: UTF8.self))
-  }
-
   /// A state trained with a seeded `b` records the seeded source: the library's release and
   /// `unlearn export --public` refuse it; the same training with the system generator is
   /// private and exports.
@@ -62,7 +41,7 @@ struct MPIChecksTests {
     #expect(throws: ModelFileError.self) { try PublicRelease(file) }
     let unlearn = try Self.unlearnBinary()
     let release = directory + "/release.json"
-    let refused = try Self.run(
+    let refused = try MPI.run(
       unlearn, ["export", "--public", "--model-file", seeded, "--out", release])
     #expect(refused.status != 0)
     #expect(refused.stderr.contains("seeded generator"), "\(refused.stderr)")
@@ -70,7 +49,7 @@ struct MPIChecksTests {
 
     let privateFile = try ModelFile.read(from: system)
     #expect(privateFile.certification?.perturbationSource.isPrivate == true)
-    let exported = try Self.run(
+    let exported = try MPI.run(
       unlearn, ["export", "--public", "--model-file", system, "--out", release])
     #expect(exported.status == 0, "\(exported.stderr)")
     #expect(FileManager.default.fileExists(atPath: release))
@@ -90,31 +69,12 @@ struct MPIChecksTests {
     func arguments(_ path: String) -> [String] {
       [executable, "train", "--dataset", "csv:\(path)", "--normalize-rows", "--out", out]
     }
-    let run = try Self.run(
+    let run = try MPI.run(
       "/usr/bin/env",
       ["timeout", "120", "mpirun", "--oversubscribe", "--allow-run-as-root", "-np", "1"]
         + arguments(a) + [":", "-np", "1"] + arguments(b))
     #expect(run.status != 0 && run.status != 124, "status \(run.status)")
     #expect(run.stderr.contains("read different data than rank 0"), "\(run.stderr)")
-    #expect(!FileManager.default.fileExists(atPath: out))
-  }
-
-  /// The sharded solver takes exact steps only: `--solver amortised` is refused on every rank
-  /// (not served with other certificates than one process would give).
-  @Test func amortisedSolverIsRefused() throws {
-    let directory = try MPI.scratch("amortised")
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    let csv = directory + "/data.csv"
-    try MPI.writeData(rows: 40, features: 3, seed: 4, to: csv)
-    let out = directory + "/state.json"
-    let run = try MPI.mpirun(
-      2,
-      [
-        "train", "--dataset", "csv:\(csv)", "--normalize-rows", "--certified", "--sigma", "1",
-        "--solver", "amortised", "--out", out,
-      ], timeout: 120)
-    #expect(run.status != 0 && run.status != 124, "status \(run.status)")
-    #expect(run.stderr.contains("amortised O(d^2) steps"), "\(run.stderr)")
     #expect(!FileManager.default.fileExists(atPath: out))
   }
 }

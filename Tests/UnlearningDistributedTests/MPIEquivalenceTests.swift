@@ -61,13 +61,20 @@ struct MPIEquivalenceTests {
   static func mpirun(_ ranks: Int, _ arguments: [String], timeout: Int = 300) throws -> Run {
     let executable = try #require(
       Self.binary(), "build unlearn-mpi first (swift build -c release)")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments =
+    return try run(
+      "/usr/bin/env",
       [
         "timeout", String(timeout), "mpirun", "-np", String(ranks), "--oversubscribe",
         "--allow-run-as-root", executable,
-      ] + arguments
+      ] + arguments)
+  }
+
+  /// Runs `executable` with one BLAS thread per process and Open MPI's shared-memory transport
+  /// without single-copy (containers), collecting both streams.
+  static func run(_ executable: String, _ arguments: [String]) throws -> Run {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
     var environment = ProcessInfo.processInfo.environment
     environment["OPENBLAS_NUM_THREADS"] = "1"
     environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
@@ -137,6 +144,17 @@ struct MPIEquivalenceTests {
       certification: state.certification)
     try fresh.prepareForRemoval()
     return fresh
+  }
+
+  /// `||grad L_b(theta; R)||` of a logistic model file, recomputed in this process from the
+  /// whole training set (removed rows weighted 0, `b` included).
+  static func trueResidual(_ file: ModelFile, train: Dataset) -> Double {
+    let removed = Set(file.removedIDs)
+    let objective = Objective(
+      model: LogisticRegression(featureCount: train.featureCount), features: train.features,
+      targets: train.targets, weights: train.ids.map { removed.contains($0) ? 0 : 1 },
+      regularization: file.regularization, perturbation: file.perturbation)
+    return objective.gradientNorm(at: file.parameters)
   }
 
   struct RemoveJSON: Decodable {
@@ -238,6 +256,9 @@ struct MPIEquivalenceTests {
     #expect(Self.closeVectors(file.parameters, reference.parameters))
     #expect(file.removedIDs == stream + batch)
     #expect(file.certification?.certificates.count == 4)
+    // The certified residual covers the true one, recomputed from scratch on the whole data.
+    let truth = Self.trueResidual(file, train: train)
+    #expect(truth <= (file.certification?.spent ?? 0), "true residual \(truth)")
 
     // The audit recomputes the residual on the shards.
     let audit = try Self.succeed(ranks, ["audit", "--model-file", model])
@@ -271,6 +292,94 @@ struct MPIEquivalenceTests {
     for (a, b) in zip(ranking.helpful + ranking.harmful, single.helpful + single.harmful) {
       #expect(Self.close(a.value, b.value, absolute: 0), "\(a) vs \(b)")
     }
+  }
+
+  /// The amortised `O(d^2)` steps (Docs/Math.md 6.10, `--solver amortised`) on 1, 2 and 4
+  /// ranks: a stream of single-id requests (`O(d^2)` steps that read no row of `X`, then exact
+  /// steps once the running sum passes its fraction of the budget) and a batch, against one
+  /// process: the same decisions, parameters and certificates; the certificate covers the true
+  /// residual recomputed from scratch on the gathered data; the audit passes.
+  @Test(arguments: [1, 2, 4])
+  func amortisedStepsMatchOneProcess(ranks: Int) throws {
+    let directory = try Self.scratch("amortised-\(ranks)")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let csv = directory + "/data.csv"
+    try Self.writeData(rows: 240, features: 6, seed: 13, to: csv)
+    let model = directory + "/state.json"
+    let (train, _) = try Scenario.csv(
+      path: csv, labelColumn: "label", testFraction: 0.25, seed: 42, normalizeRows: true
+    ).load()
+    let privacy = try PrivacyParameters(epsilon: 1, delta: 1e-4, sigma: 5)
+    var reference = try TrainedModel.trainCertified(
+      model: LogisticRegression(featureCount: 6), data: train, regularization: 1e-2,
+      privacy: privacy, solver: .downdatedFactor(.amortised),
+      trainer: Training.Newton(gradientTolerance: 1e-10, seed: 42),
+      perturbation: .reproducibleNotPrivate(seed: 7))
+    try Self.succeed(
+      ranks,
+      [
+        "train", "--dataset", "csv:\(csv)", "--normalize-rows", "--test-fraction", "0.25",
+        "--lambda", "1e-2", "--certified", "--sigma", "5", "--solver", "amortised",
+        "--reproducible-not-private-seed", "7", "--out", model,
+      ])
+    let stream = Array(train.ids[0..<16])
+    let batch = Array(train.ids[60..<100])
+    let streamFile = directory + "/stream.txt"
+    let batchFile = directory + "/batch.txt"
+    try stream.map(\.description).joined(separator: "\n").write(
+      toFile: streamFile, atomically: true, encoding: .utf8)
+    try batch.map(\.description).joined(separator: "\n").write(
+      toFile: batchFile, atomically: true, encoding: .utf8)
+    try Self.succeed(
+      ranks,
+      [
+        "remove", "--model-file", model, "--forget-ids", streamFile, "--one-at-a-time", "--out",
+        model, "--json", directory + "/stream.json",
+      ])
+    try Self.succeed(
+      ranks,
+      [
+        "remove", "--model-file", model, "--forget-ids", batchFile, "--out", model, "--json",
+        directory + "/batch.json",
+      ])
+    let reports =
+      try Self.readRemoveJSON(directory + "/stream.json").requests
+      + Self.readRemoveJSON(directory + "/batch.json").requests
+    #expect(reports.count == stream.count + 1)
+
+    var certificates: [RemovalCertificate] = []
+    reference = try Self.reloaded(reference)
+    for id in stream {
+      let result = try CertifiedRemoval().unlearn(reference, forgetting: [id])
+      reference = result.state
+      certificates.append(try #require(result.report.certificate))
+    }
+    reference = try Self.reloaded(reference)
+    let result = try CertifiedRemoval().unlearn(reference, forgetting: batch)
+    reference = result.state
+    certificates.append(try #require(result.report.certificate))
+
+    for (k, (report, certificate)) in zip(reports, certificates).enumerated() {
+      let distributed = try #require(report.report.certificate)
+      Self.expectSame(distributed, certificate, "amortised, np \(ranks), request \(k)")
+      #expect(
+        distributed.residualMeasured == certificate.residualMeasured,
+        "O(d^2) step or exact: np \(ranks), request \(k)")
+    }
+    // Both paths were compared: O(d^2) steps (no residual measured) and exact steps.
+    let cheap = certificates.filter { !$0.residualMeasured }.count
+    #expect(cheap >= 1 && cheap < certificates.count, "\(cheap) O(d^2) steps")
+    let file = try ModelFile.read(from: model)
+    #expect(Self.closeVectors(file.parameters, reference.parameters))
+    #expect(file.removedIDs == stream + batch)
+
+    // The certified residual covers the true one, recomputed from scratch on the whole data.
+    let truth = Self.trueResidual(file, train: train)
+    let spent = try #require(file.certification?.spent)
+    #expect(truth <= spent, "true residual \(truth) vs certified \(spent)")
+    #expect(Self.close(truth, try #require(certificates.last?.trueResidual), absolute: 1e-10))
+    let audit = try Self.succeed(ranks, ["audit", "--model-file", model])
+    #expect(audit.stdout.contains("audit passed"))
   }
 
   /// Paper accounting with a budget small enough that a request retrains with a fresh `b`,

@@ -165,14 +165,124 @@ struct CertifiedEngine {
   func remove<M: CertifiableModel>(
     rows: [Int], from state: TrainedModel<M>, removed: TrainedModel<M>
   ) throws -> UnlearningOutcome<M> {
-    guard var certification = state.certification, var b = state.perturbation else {
+    guard let certification = state.certification, let b = state.perturbation else {
       throw UnlearningError.unsupported("this model was not trained for certified removal")
     }
     let model = state.model
     let heads = model.headCount
+    let solvers = try Self.solvers(for: state)
+    var next = removed
+    let objectives = (0..<heads).map {
+      Self.headObjective(
+        model, data: next.data, weights: next.weights, regularization: next.regularization,
+        perturbation: b, head: $0)
+    }
+    let request = CertifiedRequest(
+      solvers: solvers, objectives: objectives,
+      thetas: (0..<heads).map { Array(state.parameters[model.headRange($0)]) },
+      removed: next.data.features.rows(at: rows),
+      removedTargets: objectives.map { objective in rows.map { objective.targets[$0] } },
+      removedCurvature: solvers.map { $0.factorCurvature(ofRows: rows) },
+      retainedBefore: state.retainedCount)
+    let served = try request.serve(certification: certification) { draw in
+      let fresh = certification.perturbationSource.drawPerturbation(
+        count: model.parameterCount, sigma: certification.privacy.sigma, draw: draw)
+      next.perturbation = fresh
+      next.retrain(trainer: trainer)
+      let objectives = (0..<heads).map {
+        Self.headObjective(
+          model, data: next.data, weights: next.weights, regularization: next.regularization,
+          perturbation: fresh, head: $0)
+      }
+      return (objectives, (0..<heads).map { Array(next.parameters[model.headRange($0)]) })
+    }
+    next.parameters = served.thetas.flatMap { $0 }
+    next.certification = served.certification
+    next.certifiedCache = CertifiedCache(
+      heads: served.solvers, parameters: next.parameters, removedCount: next.removedIDs.count)
+    return UnlearningOutcome(
+      state: next, notes: served.notes, details: served.details,
+      certificate: served.certificate, residual: served.residual,
+      trainingResidual: served.trainingResidual)
+  }
+}
+
+/// One certified removal request on the cached solvers of a model's heads, wherever the rows
+/// live (one process, or row shards over ranks: ``RowPlacement``): the decisions of
+/// Docs/Math.md sections 6 and 6.10 (an `O(d^2)` step, exact steps, refreshes, a retrain with a
+/// fresh `b`) and the certificate. ``CertifiedRemoval`` and the row-sharded model both serve
+/// their requests here, so they take the same decisions by construction.
+package struct CertifiedRequest<Head: CertifiableHead> {
+  /// Per head: the solver cache at ``thetas`` before the request.
+  package var solvers: [HeadNewtonSolver<Head>]
+  /// Per head: the retained objective after the request (removed rows weighted 0, this
+  /// process's rows, `effectiveCount` the global retained count after the request).
+  package var objectives: [Objective<Head>]
+  /// Per head: the parameters before the request.
+  package var thetas: [[Double]]
+  /// The removed rows `x_j` (`m x d`, request order), as their owners supplied them.
+  package var removed: Matrix
+  /// Per head: the removed rows' targets.
+  package var removedTargets: [[Double]]
+  /// Per head: the removed rows' `loss''(z0_j)` at the factor's parameters
+  /// (``HeadNewtonSolver/factorCurvature(ofRows:)`` on their owner).
+  package var removedCurvature: [[Double]]
+  /// The global retained count before the request.
+  package var retainedBefore: Int
+
+  /// A request from its parts (see the properties).
+  package init(
+    solvers: [HeadNewtonSolver<Head>], objectives: [Objective<Head>], thetas: [[Double]],
+    removed: Matrix, removedTargets: [[Double]], removedCurvature: [[Double]],
+    retainedBefore: Int
+  ) {
+    self.solvers = solvers
+    self.objectives = objectives
+    self.thetas = thetas
+    self.removed = removed
+    self.removedTargets = removedTargets
+    self.removedCurvature = removedCurvature
+    self.retainedBefore = retainedBefore
+  }
+
+  /// What a request did: the caller stores ``thetas``, ``certification`` and ``solvers``.
+  package struct Served {
+    /// Per head: the solver caches at ``thetas``.
+    package var solvers: [HeadNewtonSolver<Head>]
+    /// Per head: the new parameters.
+    package var thetas: [[Double]]
+    /// The state with the certificate appended and the budget charged.
+    package var certification: CertifiedRemoval.State
+    /// The request's certificate.
+    package var certificate: RemovalCertificate
+    /// The residual after the request (measured; the certified upper bound after an `O(d^2)`
+    /// step, which reads no row of `X`).
+    package var residual: Double
+    /// The residual before the request, when known.
+    package var trainingResidual: Double?
+    /// Notes and counters for the report.
+    package var notes: [String]
+    package var details: [String: Double]
+  }
+
+  /// Serves the request (Docs/Math.md 6, 6.10; cost: see ``CertifiedRemoval``).
+  ///
+  /// - Parameters:
+  ///   - certification: the state before the request.
+  ///   - retrain: a budget-triggered retrain on the retained rows with the `draw`-th fresh `b`
+  ///     (collective over ranks); returns each head's new objective and parameters.
+  package func serve(
+    certification: CertifiedRemoval.State,
+    retrain: (_ draw: Int) throws -> (objectives: [Objective<Head>], thetas: [[Double]])
+  ) throws -> Served {
+    var certification = certification
+    var solvers = solvers
+    var objectives = objectives
+    var thetas = thetas
+    let heads = solvers.count
     let budget = certification.budget
     let spectralNorm = certification.spectralNorm
-    var solvers = try Self.solvers(for: state)
+    let rowCount = removed.rows
     // After O(d^2) steps the cached gradients describe earlier parameters: not reported.
     var trainingResidual: Double? =
       solvers.contains { $0.amortised?.stale == true }
@@ -181,24 +291,21 @@ struct CertifiedEngine {
     if case .downdatedFactor(let policy) = certification.solver {
       amortisedPolicy = policy.amortisedSteps
     }
-    var next = removed
-    var objectives = (0..<heads).map {
-      Self.headObjective(
-        model, data: next.data, weights: next.weights, regularization: next.regularization,
-        perturbation: b, head: $0)
-    }
-    var thetas = (0..<heads).map { Array(state.parameters[model.headRange($0)]) }
     var predictors: [[Double]] = []
     var gradients: [[Double]] = []
     var forceRefresh: [Bool] = []
     var deltas: [[Double]] = []
     for k in 0..<heads {
-      solvers[k].refreshPredictorsIfDue(features: next.data.features, at: thetas[k])
-      let delta = NewtonRemoval.delta(objectives[k], rows: rows, at: thetas[k])
+      solvers[k].refreshPredictorsIfDue(features: objectives[k].features, at: thetas[k])
+      // The removed rows' gradient at theta plus their share of the regulariser.
+      var delta = objectives[k].model.lossAndGradient(
+        thetas[k], features: removed, targets: removedTargets[k], weights: nil
+      ).gradient
+      delta.add(thetas[k], scaledBy: Double(rowCount) * objectives[k].regularization)
       deltas.append(delta)
       gradients.append(solvers[k].gradient.subtracting(delta))
       predictors.append(solvers[k].predictors)
-      let downdated = solvers[k].downdate(rows: rows, features: next.data.features)
+      let downdated = solvers[k].downdate(removed: removed, curvature: removedCurvature[k])
       var due = false
       if case .downdatedFactor(let policy) = certification.solver {
         due =
@@ -210,7 +317,7 @@ struct CertifiedEngine {
     // Docs/Math.md 6.10: first try one O(d^2) Delta step per head that reads no row of X,
     // charged to the running sums; accepted while they stay within the policy's fraction of
     // the budget.
-    var cheap: [HeadNewtonSolver<M.Head>.CheapStep] = []
+    var cheap: [HeadNewtonSolver<Head>.CheapStep] = []
     if let amortisedPolicy, !forceRefresh.contains(true) {
       cheap = (0..<heads).compactMap { k in
         solvers[k].cheapStep(
@@ -220,8 +327,7 @@ struct CertifiedEngine {
         let proposed = (0..<heads).map { certification.headSpent[$0] + cheap[$0].charge }
         if rootSumOfSquares(proposed) <= amortisedPolicy.budgetFraction * budget {
           return cheapOutcome(
-            cheap, proposed: proposed, rows: rows, state: state, removed: removed,
-            solvers: solvers, thetas: thetas, certification: certification)
+            cheap, proposed: proposed, solvers: solvers, certification: certification)
         }
       }
     }
@@ -250,7 +356,7 @@ struct CertifiedEngine {
       trainingResidual = rootSumOfSquares(resynchronized)
     }
     let bound = certification.bound
-    let charge: (HeadNewtonSolver<M.Head>.Step) -> Double = { step in
+    let charge: (HeadNewtonSolver<Head>.Step) -> Double = { step in
       bound == .guo ? step.guo : step.tight
     }
     var acceptable = 0.0
@@ -259,10 +365,8 @@ struct CertifiedEngine {
     {
       acceptable = policy.budgetFraction * budget / Double(heads).squareRoot()
     }
-    var last = [HeadNewtonSolver<M.Head>.Step](repeating: .none, count: heads)
-    var allowances = (0..<heads).map {
-      HeadNewtonSolver.floatingPointAllowance(objectives[$0], at: thetas[$0])
-    }
+    var last = [HeadNewtonSolver<Head>.Step](repeating: .none, count: heads)
+    var allowances = (0..<heads).map { solvers[$0].allowance(objectives[$0], at: thetas[$0]) }
     var refreshed = false
     var stepsTaken = 0
     var retrained = false
@@ -294,7 +398,7 @@ struct CertifiedEngine {
         candidatePredictors[k] = result.evaluation.predictors
         candidateGradients[k] = result.evaluation.gradient
         if !paper {
-          allowances[k] = HeadNewtonSolver.floatingPointAllowance(objectives[k], at: candidates[k])
+          allowances[k] = solvers[k].allowance(objectives[k], at: candidates[k])
         }
         let charged = charge(result.step) + result.step.inexactness + allowances[k]
         proposed[k] = paper ? headSpent[k] + charged : charged
@@ -310,10 +414,11 @@ struct CertifiedEngine {
           let u = 0x1p-53
           let terms = Double(thetas[k].count + 2)
           let gammaD = terms * u / (1 - terms * u)
+          let placement = solvers[k].placement
           solvers[k].amortised?.measureAnchor(
             at: candidates[k], predictors: candidatePredictors[k],
             roundOff: 2 * gammaD * (thetas[k].norm() + last[k].step.norm()),
-            weights: objectives[k].weights)
+            weights: objectives[k].weights, placement: placement)
         }
       }
       headSpent = proposed
@@ -326,46 +431,32 @@ struct CertifiedEngine {
 
     if retrained {
       let counters = solvers.map(\.statistics)
-      b = certification.perturbationSource.drawPerturbation(
-        count: model.parameterCount, sigma: certification.privacy.sigma,
-        draw: certification.perturbationDraws)
+      (objectives, thetas) = try retrain(certification.perturbationDraws)
       certification.perturbationDraws += 1
-      next.perturbation = b
-      next.retrain(trainer: trainer)
-      objectives = (0..<heads).map {
-        Self.headObjective(
-          model, data: next.data, weights: next.weights, regularization: next.regularization,
-          perturbation: b, head: $0)
-      }
-      thetas = (0..<heads).map { Array(next.parameters[model.headRange($0)]) }
       solvers = try (0..<heads).map { k throws(UnlearningError) in
         var solver = try HeadNewtonSolver(
-          strategy: certification.solver, objective: objectives[k], at: thetas[k])
+          strategy: certification.solver, objective: objectives[k], at: thetas[k],
+          placement: solvers[k].placement)
         solver.statistics = solver.statistics + counters[k]
         return solver
       }
       refreshed = true
       predictors = solvers.map(\.predictors)
       gradients = solvers.map(\.gradient)
-      allowances = (0..<heads).map {
-        HeadNewtonSolver.floatingPointAllowance(objectives[$0], at: thetas[$0])
-      }
+      allowances = (0..<heads).map { solvers[$0].allowance(objectives[$0], at: thetas[$0]) }
       headSpent = (0..<heads).map { gradients[$0].norm() + allowances[$0] }
       guard rootSumOfSquares(headSpent) <= budget else {
         throw UnlearningError.trainingResidualExceedsBudget(
           residual: rootSumOfSquares(headSpent), budget: budget)
       }
       certification.retrainCount += 1
-    } else {
-      next.parameters = thetas.flatMap { $0 }
     }
     for k in 0..<heads {
       solvers[k].predictors = predictors[k]
       solvers[k].gradient = gradients[k]
       solvers[k].requestsSinceRefresh += 1
     }
-    let m = rows.count
-    let before = state.retainedCount
+    let head = objectives[0].model
     let trueResidual = rootSumOfSquares(gradients.map { $0.norm() })
     let certificate = RemovalCertificate(
       accounting: certification.accounting, bound: bound, epsilon: certification.privacy.epsilon,
@@ -374,47 +465,37 @@ struct CertifiedEngine {
       guoBound: rootSumOfSquares(last.map(\.guo)),
       worstCaseBound: Double(heads).squareRoot()
         * ResidualBounds.worstCase(
-          removed: m, of: before, regularization: state.regularization,
-          gamma: model.head.curvatureLipschitzConstant,
-          gradientBound: model.head.gradientNormBound),
+          removed: rowCount, of: retainedBefore, regularization: objectives[0].regularization,
+          gamma: head.curvatureLipschitzConstant, gradientBound: head.gradientNormBound),
       solveInexactness: rootSumOfSquares(last.map(\.inexactness)),
       certifiedResidual: rootSumOfSquares(headSpent), spent: rootSumOfSquares(headSpent),
       remaining: budget - rootSumOfSquares(headSpent), trueResidual: trueResidual,
       floatingPointAllowance: rootSumOfSquares(allowances), retrained: retrained,
-      stepsTaken: stepsTaken, removedCount: m, retainedCount: before - m, headCount: heads,
-      refreshed: refreshed)
+      stepsTaken: stepsTaken, removedCount: rowCount, retainedCount: retainedBefore - rowCount,
+      headCount: heads, refreshed: refreshed)
     certification.headSpent = headSpent
     certification.certificates.append(certificate)
-    next.certification = certification
-    next.certifiedCache = CertifiedCache(
-      heads: solvers, parameters: next.parameters, removedCount: next.removedIDs.count)
     var notes: [String] = []
     if retrained { notes.append("the budget ran out: every head retrained with a fresh b") }
     let counters = solvers.map(\.statistics).reduce(CertifiedRemoval.WorkCounters(), +)
-    return UnlearningOutcome(
-      state: next, notes: notes,
+    return Served(
+      solvers: solvers, thetas: thetas, certification: certification, certificate: certificate,
+      residual: trueResidual, trainingResidual: trainingResidual, notes: notes,
       details: [
         "steps": Double(stepsTaken), "data passes": Double(counters.dataPasses),
         "refreshes": Double(counters.refreshes),
-      ],
-      certificate: certificate, residual: trueResidual, trainingResidual: trainingResidual)
+      ])
   }
-}
 
-extension CertifiedEngine {
-  /// The outcome of a request served by O(d^2) steps alone (Docs/Math.md 6.10): parameters
-  /// moved by `v_k`, running sums raised by the charges, nothing measured on `X`.
-  func cheapOutcome<M: CertifiableModel>(
-    _ cheap: [HeadNewtonSolver<M.Head>.CheapStep], proposed: [Double], rows: [Int],
-    state: TrainedModel<M>, removed: TrainedModel<M>, solvers: [HeadNewtonSolver<M.Head>],
-    thetas: [[Double]], certification: CertifiedRemoval.State
-  ) -> UnlearningOutcome<M> {
-    let model = state.model
-    let heads = model.headCount
+  /// A request served by O(d^2) steps alone (Docs/Math.md 6.10): parameters moved by `v_k`,
+  /// running sums raised by the charges, nothing measured on `X`.
+  func cheapOutcome(
+    _ cheap: [HeadNewtonSolver<Head>.CheapStep], proposed: [Double],
+    solvers: [HeadNewtonSolver<Head>], certification: CertifiedRemoval.State
+  ) -> Served {
+    let heads = solvers.count
     var certification = certification
     var solvers = solvers
-    var next = removed
-    next.parameters = (0..<heads).flatMap { thetas[$0].adding(cheap[$0].step) }
     for k in 0..<heads {
       solvers[k].amortised?.stale = true
       solvers[k].amortised?.cheapSteps += 1
@@ -423,8 +504,8 @@ extension CertifiedEngine {
     let budget = certification.budget
     let previousSpent = certification.spent
     let spent = rootSumOfSquares(proposed)
-    let m = rows.count
-    let before = state.retainedCount
+    let m = removed.rows
+    let head = objectives[0].model
     let certificate = RemovalCertificate(
       accounting: certification.accounting, bound: certification.bound,
       epsilon: certification.privacy.epsilon, delta: certification.privacy.delta,
@@ -433,32 +514,29 @@ extension CertifiedEngine {
       guoBound: rootSumOfSquares(cheap.map(\.guo)),
       worstCaseBound: Double(heads).squareRoot()
         * ResidualBounds.worstCase(
-          removed: m, of: before, regularization: state.regularization,
-          gamma: model.head.curvatureLipschitzConstant,
-          gradientBound: model.head.gradientNormBound),
+          removed: m, of: retainedBefore, regularization: objectives[0].regularization,
+          gamma: head.curvatureLipschitzConstant, gradientBound: head.gradientNormBound),
       solveInexactness: rootSumOfSquares(cheap.map(\.inexactness)), certifiedResidual: spent,
       spent: spent, remaining: budget - spent, trueResidual: spent,
       floatingPointAllowance: rootSumOfSquares(cheap.map(\.allowance)), retrained: false,
-      stepsTaken: 1, removedCount: m, retainedCount: before - m, headCount: heads,
+      stepsTaken: 1, removedCount: m, retainedCount: retainedBefore - m, headCount: heads,
       refreshed: false, residualMeasured: false)
     certification.headSpent = proposed
     certification.certificates.append(certificate)
-    next.certification = certification
-    next.certifiedCache = CertifiedCache(
-      heads: solvers, parameters: next.parameters, removedCount: next.removedIDs.count)
     let counters = solvers.map(\.statistics).reduce(CertifiedRemoval.WorkCounters(), +)
     // The frame would otherwise measure both residuals with passes over X: report the
     // certified upper bounds instead, and say so.
-    return UnlearningOutcome(
-      state: next,
+    return Served(
+      solvers: solvers, thetas: (0..<heads).map { thetas[$0].adding(cheap[$0].step) },
+      certification: certification, certificate: certificate, residual: spent,
+      trainingResidual: previousSpent,
       notes: [
         "O(d^2) step: X was not read; the reported residuals are certified upper bounds, not measurements"
       ],
       details: [
         "steps": 1, "data passes": Double(counters.dataPasses),
         "refreshes": Double(counters.refreshes), "O(d^2) steps": 1,
-      ],
-      certificate: certificate, residual: spent, trainingResidual: previousSpent)
+      ])
   }
 }
 

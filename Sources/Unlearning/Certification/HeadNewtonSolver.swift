@@ -1,5 +1,51 @@
+/// Where the rows of a certified head live: the only operations of ``HeadNewtonSolver`` that
+/// differ between one process and row shards spread over MPI ranks (Docs/Math.md section 6).
+/// Everything else (strategies, acceptance tests, refinement, refresh rules, the `O(d^2)`
+/// steps and every certificate quantity) is the one engine's, so both take the same decisions
+/// by construction.
+///
+/// - The objective handed to the solver holds this process's rows (local predictors
+///   `z = X_k theta`, local fused passes); its `effectiveCount` is the global retained count
+///   `n_R`, so `lambda n_R` is global.
+/// - ``sum`` / ``sumMatrix`` complete a sum over rows: the identity in one process, a
+///   replicated all-reduce over ranks (every rank receives the same bits).
+/// - ``rowCount`` is the global row count `n` (removed rows included), which scales the
+///   round-off allowances.
+/// - Removed rows reach the solver as supplied vectors
+///   (``HeadNewtonSolver/downdate(removed:curvature:)``), which their owner broadcasts.
+package struct RowPlacement: Sendable {
+  /// `n`, the global row count (removed rows included).
+  package var rowCount: Int
+  /// Completes a sum over rows in place (`O(count)` words communicated over ranks).
+  package var sum: @Sendable (inout [Double]) -> Void
+  /// Completes a sum over rows of a `d x d` matrix in place.
+  package var sumMatrix: @Sendable (inout Matrix) -> Void
+  /// Completes a maximum over rows in place (one word over ranks): the anchored drift of the
+  /// `O(d^2)` steps is a maximum over every retained row, not just this process's.
+  package var maximum: @Sendable (inout Double) -> Void
+
+  /// A placement from its operations (row shards: `sum` and `maximum` all-reduce over the
+  /// ranks).
+  package init(
+    rowCount: Int, sum: @escaping @Sendable (inout [Double]) -> Void,
+    sumMatrix: @escaping @Sendable (inout Matrix) -> Void,
+    maximum: @escaping @Sendable (inout Double) -> Void
+  ) {
+    self.rowCount = rowCount
+    self.sum = sum
+    self.sumMatrix = sumMatrix
+    self.maximum = maximum
+  }
+
+  /// Every row in this process: the sums are already complete.
+  package static func local(rowCount: Int) -> RowPlacement {
+    RowPlacement(rowCount: rowCount, sum: { _ in }, sumMatrix: { _ in }, maximum: { _ in })
+  }
+}
+
 /// The one Newton-solve state machine of certified removal, for one binary GLM head without
-/// intercept (`p = d`, `z = X theta`); Docs/Math.md section 6.
+/// intercept (`p = d`, `z = X theta`); Docs/Math.md section 6. The rows may live in this process
+/// or be sharded over ranks (``RowPlacement``).
 ///
 /// Cache, at the current parameters `theta` and retain set `R`:
 /// - ``predictors`` `z = X theta` (all `n` rows, removed ones included);
@@ -16,7 +62,7 @@
 /// evaluation. The predictors are carried as `z' = z + t` and recomputed as `X theta` every
 /// ``predictorRecomputeInterval`` updates, so their round-off stays far inside the
 /// floating-point allowance.
-struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
+package struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
   /// One step's result.
   struct Step {
     /// `v`.
@@ -36,8 +82,9 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
   /// The exact quantities of a candidate step `v` at `theta`.
   struct Evaluation {
     var step: [Double]
-    /// `t = X v` (all rows; removed rows are masked when bounding).
-    var projected: [Double]
+    /// `sum_{i in R} t_i^4` and `sum_{i in R} t_i^2` of `t = X v` over every row (the bounds).
+    var fourthPowerSum: Double
+    var squareSum: Double
     /// `z' = X (theta + v)`.
     var predictors: [Double]
     /// `H(theta) v` on the retain set (exact, sum form).
@@ -47,8 +94,10 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
   }
 
   let strategy: NewtonSolver
-  var predictors: [Double]
-  var gradient: [Double]
+  /// Where the rows live.
+  let placement: RowPlacement
+  package var predictors: [Double]
+  package var gradient: [Double]
   var factor: Cholesky?
   /// `loss''(z0)` of every row at the factor's parameters (for downdates).
   var factorCurvature: [Double] = []
@@ -60,7 +109,7 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
   var predictorUpdates = 0
   /// `||z' - z||` drift control: see ``predictorRecomputeInterval``.
   static var predictorRecomputeInterval: Int { 64 }
-  var statistics = CertifiedRemoval.WorkCounters()
+  package var statistics = CertifiedRemoval.WorkCounters()
   /// The `O(d^2)` steps' state (``CertifiedRemoval/FastRemovalPolicy/amortisedSteps`` set), else `nil`.
   var amortised: AmortisedState?
 
@@ -84,11 +133,12 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     var stale = false
     /// Cheap steps since the last exact step.
     var cheapSteps = 0
-    /// Rows removed since ``hessian`` and ``gram`` were last downdated, with their curvature
-    /// weights `loss''(z~_j)`: their rank-1 terms are applied as a low-rank correction, and
-    /// folded into both matrices (two `dgemm` calls of inner size ``foldSize``) once there are
-    /// ``foldSize`` of them, instead of two `d x d` sweeps per request.
-    var pending: [Int] = []
+    /// Rows removed since ``hessian`` and ``gram`` were last downdated (as supplied, row-major
+    /// `d` each), with their curvature weights `loss''(z~_j)`: their rank-1 terms are applied
+    /// as a low-rank correction, and folded into both matrices (two `dgemm` calls of inner size
+    /// ``foldSize``) once there are ``foldSize`` of them, instead of two `d x d` sweeps per
+    /// request.
+    var pendingRows: [Double] = []
     var pendingCurvature: [Double] = []
     static var foldSize: Int { 32 }
     /// `z~`: the predictors whose curvature `loss''(z~_i)` built ``hessian`` (as computed).
@@ -110,15 +160,21 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
 
     /// Records the anchor `theta_a = theta` with
     /// `D_a = (1 + 4u) max_{i in R} |z_i - z~_i| + roundOff`, where `z` are predictors at `theta`
-    /// computed from `X` with `|z_i - x_i^T theta| <= roundOff` (Docs/Math.md 6.10). `O(n)`.
+    /// computed from `X` with `|z_i - x_i^T theta| <= roundOff` (Docs/Math.md 6.10). `O(n)`
+    /// local work, then one completed maximum over the ranks (``RowPlacement/maximum``): every
+    /// rank records the same `D_a`.
     mutating func measureAnchor(
-      at theta: [Double], predictors z: [Double], roundOff: Double, weights: [Double]?
+      at theta: [Double], predictors z: [Double], roundOff: Double, weights: [Double]?,
+      placement: RowPlacement
     ) {
-      guard z.count == pointPredictors.count else { return }
-      var largest = 0.0
-      for i in z.indices where weights.map({ $0[i] != 0 }) ?? true {
-        largest = Swift.max(largest, abs(z[i] - pointPredictors[i]))
+      // Mismatched lengths give no usable anchor, but this rank still joins the maximum.
+      var largest = z.count == pointPredictors.count ? 0.0 : Double.infinity
+      if largest == 0 {
+        for i in z.indices where weights.map({ $0[i] != 0 }) ?? true {
+          largest = Swift.max(largest, abs(z[i] - pointPredictors[i]))
+        }
       }
+      placement.maximum(&largest)
       anchor = theta
       anchorDistance = largest * (1 + 4 * 0x1p-53) + roundOff
     }
@@ -127,26 +183,33 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     /// every entry is within `gamma_d ||theta||` of `x_i^T theta` (Docs/Math.md 6.4), charged
     /// twice.
     mutating func measureAnchor(
-      at theta: [Double], freshPredictors z: [Double], weights: [Double]?
+      at theta: [Double], freshPredictors z: [Double], weights: [Double]?, placement: RowPlacement
     ) {
       let u = 0x1p-53
       let terms = Double(theta.count + 2)
       let gammaD = terms * u / (1 - terms * u)
-      measureAnchor(at: theta, predictors: z, roundOff: 2 * gammaD * theta.norm(), weights: weights)
+      measureAnchor(
+        at: theta, predictors: z, roundOff: 2 * gammaD * theta.norm(), weights: weights,
+        placement: placement)
+    }
+
+    /// The pending rows as a `r x d` matrix.
+    var pending: Matrix {
+      Matrix(rows: pendingCurvature.count, columns: gram.columns, elements: pendingRows)
     }
 
     /// Subtracts the pending rows' terms from both dense matrices (only from ``gram`` when
     /// `hessianToo` is false: a refresh rebuilt the Hessian without them).
-    mutating func fold(features: Matrix, hessianToo: Bool) {
-      guard !pending.isEmpty else { return }
+    mutating func fold(hessianToo: Bool) {
+      guard !pendingCurvature.isEmpty else { return }
       // Upper triangles only (dsyrk): the O(d^2) steps read them with dsymv.
-      var removed = features.rows(at: pending)
+      var removed = pending
       gram.addUpperGram(of: removed, scaledBy: -1)
       if hessianToo {
         removed.scaleRows(by: pendingCurvature.map { $0.squareRoot() })
         hessian.addUpperGram(of: removed, scaledBy: -1)
       }
-      pending = []
+      pendingRows = []
       pendingCurvature = []
     }
   }
@@ -170,15 +233,21 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
 
   /// Builds the cache at `theta` on the objective's retain set: `z` and `g` (two passes), and
   /// for the downdated strategy a fresh factor (one weighted Gram, `O(n d^2)`, and `dpotrf`).
-  init(strategy: NewtonSolver, objective: Objective<Head>, at theta: [Double])
-    throws(UnlearningError)
-  {
+  ///
+  /// - Parameter placement: where the rows live (default: all `n` rows of the objective in this
+  ///   process).
+  package init(
+    strategy: NewtonSolver, objective: Objective<Head>, at theta: [Double],
+    placement: RowPlacement? = nil
+  ) throws(UnlearningError) {
     self.strategy = strategy
+    self.placement = placement ?? .local(rowCount: objective.features.rows)
     let z = objective.features.multiply(theta)
     let derivatives = objective.model.lossDerivatives(
       linearPredictors: z, targets: objective.targets)
     var g = objective.features.multiply(
       Self.weighted(derivatives.first, objective.weights), transposed: true)
+    self.placement.sum(&g)
     g.add(theta, scaledBy: objective.curvatureShift)
     if let b = objective.perturbation { g.add(b) }
     predictors = z
@@ -186,15 +255,17 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     statistics.dataPasses = 2
     if case .downdatedFactor(let policy) = strategy {
       if policy.amortisedSteps != nil {
+        var gram = objective.features.weightedGram(weights: objective.weights)
+        self.placement.sumMatrix(&gram)
         amortised = AmortisedState(
-          hessian: Matrix(rows: 0, columns: 0),
-          gram: objective.features.weightedGram(weights: objective.weights), point: theta,
-          curvatureMass: 0, rankOneTerms: objective.features.rows)
+          hessian: Matrix(rows: 0, columns: 0), gram: gram, point: theta, curvatureMass: 0,
+          rankOneTerms: self.placement.rowCount)
       }
       try refresh(
         objective, curvature: Self.weighted(derivatives.second, objective.weights), at: theta)
       amortised?.pointPredictors = z
-      amortised?.measureAnchor(at: theta, freshPredictors: z, weights: objective.weights)
+      amortised?.measureAnchor(
+        at: theta, freshPredictors: z, weights: objective.weights, placement: self.placement)
     }
   }
 
@@ -213,14 +284,17 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
   {
     let weightedCurvature = Self.weighted(curvature, objective.weights)
     var hessian = objective.features.weightedGram(weights: weightedCurvature)
+    placement.sumMatrix(&hessian)
     hessian.addToDiagonal(objective.curvatureShift)
     factor = try NewtonSolver.factor(hessian)
     if amortised != nil {
-      amortised?.fold(features: objective.features, hessianToo: false)
+      var mass = [weightedCurvature.reduce(0, +)]
+      placement.sum(&mass)
+      amortised?.fold(hessianToo: false)
       amortised?.hessian = hessian
       amortised?.point = theta
-      amortised?.curvatureMass = weightedCurvature.reduce(0, +)
-      amortised?.rankOneTerms += objective.features.rows
+      amortised?.curvatureMass = mass[0]
+      amortised?.rankOneTerms += placement.rowCount
       amortised?.cheapSteps = 0
       amortised?.pointPredictors = []
       amortised?.anchor = []
@@ -266,32 +340,40 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     return y
   }
 
+  /// `loss''(z0_j)` of local rows at the factor's parameters (0 without a factor): what the
+  /// owner of a removed row supplies with it.
+  package func factorCurvature(ofRows rows: [Int]) -> [Double] {
+    factorCurvature.isEmpty ? rows.map { _ in 0 } : rows.map { factorCurvature[$0] }
+  }
+
   /// Downdated strategy: removes the rank-1 terms `sqrt(loss''(z0_j)) x_j` of the removed rows
-  /// from the factor. Returns `false` when a downdate would lose positive definiteness (the
-  /// factor then needs a refresh). Other strategies: nothing to do.
-  mutating func downdate(rows: [Int], features: Matrix) -> Bool {
+  /// from the factor, in order. The rows are supplied vectors (`m x d`, with their owners'
+  /// ``factorCurvature(ofRows:)``), so the factor stays the same on every rank. Returns `false`
+  /// when a downdate would lose positive definiteness (the factor then needs a refresh). Other
+  /// strategies: nothing to do. Cost `O(m d^2)`.
+  mutating func downdate(removed: Matrix, curvature: [Double]) -> Bool {
     guard case .downdatedFactor = strategy, var updated = factor else { return true }
-    if var state = amortised, !rows.isEmpty {
+    if var state = amortised, removed.rows > 0 {
       // The dense H~ and G_R lose the same rank-1 terms, applied lazily (AmortisedState.fold).
       amortised = nil  // keep the matrices uniquely referenced: folds happen in place
-      state.pending += rows
-      state.pendingCurvature += rows.map { factorCurvature[$0] }
-      state.rankOneTerms += rows.count
-      if state.pending.count >= AmortisedState.foldSize {
-        state.fold(features: features, hessianToo: true)
+      state.pendingRows += removed.elements
+      state.pendingCurvature += curvature
+      state.rankOneTerms += removed.rows
+      if state.pendingCurvature.count >= AmortisedState.foldSize {
+        state.fold(hessianToo: true)
       }
       amortised = state
     }
     factor = nil  // keep the storage uniquely referenced: downdates happen in place
     defer { factor = updated }
-    for j in rows {
-      let scale = factorCurvature[j].squareRoot()
+    for j in 0..<removed.rows {
+      let scale = curvature[j].squareRoot()
       guard scale > 0 else { continue }
       do {
         // The factored matrix is sum_{i in R} c_i x_i x_i^T + factorShift I >= factorShift I:
         // a row with c_j ||x_j||^2 <= factorShift / 4 needs no definiteness check.
         try updated.downdate(
-          removing: features.row(j).scaled(by: scale), smallestEigenvalueAtLeast: factorShift)
+          removing: removed.row(j).scaled(by: scale), smallestEigenvalueAtLeast: factorShift)
       } catch {
         return false
       }
@@ -313,7 +395,8 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
   /// Evaluates a step `v` at `theta` (predictors `z`, weighted curvature `c = w * loss''(z)`) in
   /// ONE fused pass over the rows of `X`: per block of rows `t_B = X_B v`, then
   /// `[H v - lambda n_R v, g' - lambda n_R theta' - b] += [c * t, w * loss'(z + t)]_B^T X_B`
-  /// while the block is in cache.
+  /// while the block is in cache; then ONE completed sum of `2d + 2` doubles (with
+  /// `sum t^4` and `sum t^2` over the retained rows, for the bounds).
   mutating func evaluate(
     _ v: [Double], objective: Objective<Head>, at theta: [Double], predictors z0: [Double],
     curvature c: [Double]
@@ -341,13 +424,26 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     }
     let z = z0.adding(t)
     predictorUpdates += 1
-    var hv = Array(products.elements[0..<d])
+    var fourth = 0.0
+    var square = 0.0
+    for i in t.indices where (weights?[i] ?? 1) != 0 {
+      let ti = t[i]
+      fourth += ti * ti * ti * ti
+      square += ti * ti
+    }
+    var sums = products.elements
+    sums.append(fourth)
+    sums.append(square)
+    placement.sum(&sums)
+    var hv = Array(sums[0..<d])
     hv.add(v, scaledBy: objective.curvatureShift)
-    var g = Array(products.elements[d..<(2 * d)])
+    var g = Array(sums[d..<(2 * d)])
     g.add(next, scaledBy: objective.curvatureShift)
     if let b = objective.perturbation { g.add(b) }
     statistics.dataPasses += 1
-    return Evaluation(step: v, projected: t, predictors: z, hessianProduct: hv, gradient: g)
+    return Evaluation(
+      step: v, fourthPowerSum: sums[2 * d], squareSum: sums[2 * d + 1], predictors: z,
+      hessianProduct: hv, gradient: g)
   }
 
   /// The two remainder bounds and the inexactness of an evaluated step.
@@ -355,28 +451,29 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     _ e: Evaluation, rhs: [Double], objective: Objective<Head>, spectralNorm: Double,
     iterations: Int
   ) -> Step {
-    var t = e.projected
-    if let w = objective.weights { for i in t.indices where w[i] == 0 { t[i] = 0 } }
     let model = objective.model
     let tight = ResidualBounds.tight(
       thirdDerivativeBound: model.thirdDerivativeBound, spectralNorm: spectralNorm,
-      projectedStep: t)
+      fourthPowerSum: e.fourthPowerSum)
     let guo = ResidualBounds.guo(
       gamma: model.curvatureLipschitzConstant, spectralNorm: spectralNorm,
-      stepNorm: e.step.norm(), projectedStep: t)
+      stepNorm: e.step.norm(), projectedNorm: e.squareSum.squareRoot())
     return Step(
       step: e.step, tight: tight, guo: guo,
       inexactness: e.hessianProduct.subtracting(rhs).norm(), iterations: iterations)
   }
 
-  /// The exact Hessian at `theta` on the retain set as an operator: `X^T (c * X v) + shift v`.
-  static func hessianOperator(features x: Matrix, curvature c: [Double], shift: Double)
+  /// The exact Hessian at `theta` on the retain set as an operator: `X^T (c * X v) + shift v`
+  /// (two local `gemv`s and one completed sum of `d` per application).
+  func hessianOperator(features x: Matrix, curvature c: [Double], shift: Double)
     -> ClosureOperator
   {
-    ClosureOperator(dimension: x.columns) { p in
+    let sum = placement.sum
+    return ClosureOperator(dimension: x.columns) { p in
       var u = x.multiply(p)
       for i in u.indices { u[i] *= c[i] }
       var hp = x.multiply(u, transposed: true)
+      sum(&hp)
       hp.add(p, scaledBy: shift)
       return hp
     }
@@ -419,7 +516,7 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
       if factor == nil { try refresh(objective, curvature: curvature, at: theta) }
       let solution = ConjugateGradient(tolerance: tolerance, maximumIterations: maximumIterations)
         .solve(
-          Self.hessianOperator(features: objective.features, curvature: curvature, shift: shift),
+          hessianOperator(features: objective.features, curvature: curvature, shift: shift),
           rhs, preconditioner: ShiftedFactorPreconditioner(solver: self, shift: shift))
       statistics.dataPasses += 2 * (solution.iterations + 1)
       if solution.converged {
@@ -435,7 +532,8 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
         try refresh(objective, curvature: curvature, at: theta)
         amortised?.pointPredictors = z
         if freshPredictors {
-          amortised?.measureAnchor(at: theta, freshPredictors: z, weights: objective.weights)
+          amortised?.measureAnchor(
+            at: theta, freshPredictors: z, weights: objective.weights, placement: placement)
         }
         refreshed = true
       }
@@ -459,7 +557,7 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
             tolerance: Swift.max(0.5 * target / residualNorm, 1e-16),
             maximumIterations: policy.maximumRefinements
           ).solve(
-            Self.hessianOperator(features: objective.features, curvature: curvature, shift: shift),
+            hessianOperator(features: objective.features, curvature: curvature, shift: shift),
             residual, preconditioner: ShiftedFactorPreconditioner(solver: self, shift: shift),
             measuresTrueResidual: false)
           // The corrected step is evaluated exactly by the fused pass below.
@@ -501,8 +599,8 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     mv.add(v, scaledBy: shift - factorShift)
     // The pending rows' rank-1 terms: O(r d) with r < foldSize.
     var pendingSquares = 0.0
-    if !state.pending.isEmpty {
-      let removed = objective.features.rows(at: state.pending)
+    if !state.pendingCurvature.isEmpty {
+      let removed = state.pending
       var t = removed.multiply(v)
       pendingSquares = t.reduce(0) { $0 + $1 * $1 }
       for i in t.indices { t[i] *= state.pendingCurvature[i] }
@@ -516,7 +614,7 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     let u = 0x1p-53
     let terms = Double(state.rankOneTerms + objective.features.columns + 2)
     let gammaN = terms * u / (1 - terms * u)
-    let rows = Double(objective.features.rows)
+    let rows = Double(placement.rowCount)
     let quadratic = v.dot(state.gram.symmetricMultiply(v)) - pendingSquares
     let projectedNorm = Swift.max(quadratic + 2 * gammaN * rows * vNorm * vNorm, 0).squareRoot()
     let drift = state.driftBound(at: theta)
@@ -527,9 +625,7 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     let next = theta.adding(v)
     let allowance =
       2 * gammaN * (state.curvatureMass + factorShift) * vNorm
-      + Swift.max(
-        Self.floatingPointAllowance(objective, at: theta),
-        Self.floatingPointAllowance(objective, at: next))
+      + Swift.max(allowance(objective, at: theta), allowance(objective, at: next))
     return CheapStep(
       step: v, remainder: remainder, guo: guo, inexactness: inexactness, allowance: allowance)
   }
@@ -546,7 +642,8 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     gradient = e.gradient
     predictorUpdates = 0
     amortised?.stale = false
-    amortised?.measureAnchor(at: theta, freshPredictors: e.predictors, weights: objective.weights)
+    amortised?.measureAnchor(
+      at: theta, freshPredictors: e.predictors, weights: objective.weights, placement: placement)
   }
 
   /// `gamma (n_R + lambda n_R ||theta|| + ||b||)` with `gamma = max(1e-13, gamma_{n+2})`,
@@ -556,6 +653,14 @@ struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
   static func floatingPointAllowance(_ objective: Objective<Head>, at theta: [Double]) -> Double {
     certifiedFloatingPointAllowance(
       rowCount: objective.features.rows, effectiveCount: objective.effectiveCount,
+      curvatureShift: objective.curvatureShift, parameterNorm: theta.norm(),
+      perturbationNorm: objective.perturbation?.norm() ?? 0)
+  }
+
+  /// ``floatingPointAllowance(_:at:)`` with the placement's global row count `n`.
+  package func allowance(_ objective: Objective<Head>, at theta: [Double]) -> Double {
+    certifiedFloatingPointAllowance(
+      rowCount: placement.rowCount, effectiveCount: objective.effectiveCount,
       curvatureShift: objective.curvatureShift, parameterNorm: theta.norm(),
       perturbationNorm: objective.perturbation?.norm() ?? 0)
   }

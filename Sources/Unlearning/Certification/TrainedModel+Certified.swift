@@ -36,55 +36,23 @@ extension TrainedModel where Model: CertifiableModel {
     trainer: some Trainer = Training.Newton(gradientTolerance: 1e-10),
     perturbation: CertifiedRemoval.PerturbationSource = .system
   ) throws -> TrainedModel {
-    guard regularization > 0, regularization.isFinite else {
-      throw UnlearningError.invalidArgument(
-        "certified removal requires lambda > 0, got \(regularization)")
-    }
-    guard !model.head.fitsIntercept else {
-      throw UnlearningError.invalidArgument(
-        "certified removal needs ||x|| <= 1; an intercept (constant feature 1) breaks it: use fitsIntercept: false"
-      )
-    }
-    guard model.featureCount == data.featureCount else {
-      throw UnlearningError.invalidArgument(
-        "the model expects \(model.featureCount) features, the data has \(data.featureCount)")
-    }
-    guard data.count >= 2 else {
-      throw UnlearningError.invalidArgument("need at least 2 training rows, got \(data.count)")
-    }
-    if model.headCount == 1 {
-      guard data.labels.allSatisfy({ $0 == 0 || $0 == 1 }) else {
-        throw UnlearningError.invalidArgument(
-          "binary certified removal needs labels 0/1 (use OneVsRest for \(data.classCount) classes)"
-        )
-      }
-    } else {
-      guard data.classCount == model.headCount else {
-        throw UnlearningError.invalidArgument(
-          "the model has \(model.headCount) heads, the data has \(data.classCount) classes")
-      }
-    }
-    guard maximumSteps >= 1 else {
-      throw UnlearningError.invalidArgument("maximumSteps must be >= 1, got \(maximumSteps)")
-    }
-    try solver.validate()
-    for (row, norm) in data.features.rowNorms().enumerated() where !(norm <= 1 + 1e-12) {
-      throw UnlearningError.rowNormTooLarge(row: row, norm: norm)
-    }
-    var spectralNorm: Double
+    let norms = data.features.rowNorms()
+    let offending = norms.firstIndex { !($0 <= 1 + 1e-12) }
+    try CertifiedTrainingChecks.validate(
+      regularization: regularization, fitsIntercept: model.head.fitsIntercept,
+      modelFeatures: model.featureCount, dataFeatures: data.featureCount, rowCount: data.count,
+      headCount: model.headCount, classCount: data.classCount,
+      labelsAreBinary: data.labels.allSatisfy({ $0 == 0 || $0 == 1 }),
+      maximumSteps: maximumSteps, solver: solver,
+      largestRowNorm: offending.map { norms[$0] } ?? (norms.max() ?? 0), row: offending)
+    let spectralNorm: Double
     do {
-      spectralNorm = try data.features.spectralNormUpperBound()
+      spectralNorm = CertifiedTrainingChecks.inflated(
+        spectralNorm: try data.features.spectralNormUpperBound(), rowCount: data.count,
+        featureCount: data.featureCount)
     } catch {
       throw UnlearningError.invalidArgument("spectral norm of the data failed: \(error)")
     }
-    // Worst-case round-off of the Gram matrix and of the eigensolver (Docs/Math.md 6.4):
-    // inflate by (1 + gamma_n n / ||X||^2 + 10 d u).
-    let u = 0x1p-53
-    let n = Double(data.count)
-    let gammaN = n * u / (1 - n * u)
-    spectralNorm *=
-      1 + gammaN * n / Swift.max(spectralNorm * spectralNorm, 1e-300)
-      + 10 * Double(data.featureCount) * u
     let b = perturbation.drawPerturbation(
       count: model.parameterCount, sigma: privacy.sigma, draw: 0)
     var state = try TrainedModel.train(
@@ -186,5 +154,71 @@ extension TrainedModel {
     return CertifiedCache(
       heads: try CertifiedEngine.solvers(for: typed), parameters: parameters,
       removedCount: removedIDs.count)
+  }
+}
+
+/// The requirements of certified training (Docs/Math.md section 6), shared by one process and
+/// row shards (which pass facts reduced over every rank), checked in one order so both refuse
+/// the same input with the same error.
+package enum CertifiedTrainingChecks {
+  /// Throws ``UnlearningError`` for the first violated requirement: `lambda > 0`, no intercept,
+  /// matching feature counts, at least 2 rows, labels `0/1` for one head (`K` classes for `K`
+  /// heads), `maximumSteps >= 1`, a valid solver, every row `||x|| <= 1` (up to `1e-12`).
+  ///
+  /// - Parameters:
+  ///   - largestRowNorm: the largest row norm, or the first offending one.
+  ///   - row: the offending row's index when known (one process), else `nil`.
+  package static func validate(
+    regularization: Double, fitsIntercept: Bool, modelFeatures: Int, dataFeatures: Int,
+    rowCount: Int, headCount: Int, classCount: Int, labelsAreBinary: Bool, maximumSteps: Int,
+    solver: NewtonSolver, largestRowNorm: Double, row: Int?
+  ) throws(UnlearningError) {
+    guard regularization > 0, regularization.isFinite else {
+      throw .invalidArgument("certified removal requires lambda > 0, got \(regularization)")
+    }
+    guard !fitsIntercept else {
+      throw .invalidArgument(
+        "certified removal needs ||x|| <= 1; an intercept (constant feature 1) breaks it: use fitsIntercept: false"
+      )
+    }
+    guard modelFeatures == dataFeatures else {
+      throw .invalidArgument(
+        "the model expects \(modelFeatures) features, the data has \(dataFeatures)")
+    }
+    guard rowCount >= 2 else {
+      throw .invalidArgument("need at least 2 training rows, got \(rowCount)")
+    }
+    if headCount == 1 {
+      guard labelsAreBinary else {
+        throw .invalidArgument(
+          "binary certified removal needs labels 0/1 (use OneVsRest for \(classCount) classes)")
+      }
+    } else {
+      guard classCount == headCount else {
+        throw .invalidArgument(
+          "the model has \(headCount) heads, the data has \(classCount) classes")
+      }
+    }
+    guard maximumSteps >= 1 else {
+      throw .invalidArgument("maximumSteps must be >= 1, got \(maximumSteps)")
+    }
+    try solver.validate()
+    guard largestRowNorm <= 1 + 1e-12 else {
+      if let row { throw .rowNormTooLarge(row: row, norm: largestRowNorm) }
+      throw .invalidArgument(
+        "a row has norm \(largestRowNorm) > 1: certified removal requires ||x|| <= 1 (normalise the rows)"
+      )
+    }
+  }
+
+  /// An upper bound on `||X||_2` (`n x d`) inflated by the worst-case round-off of the Gram
+  /// matrix and of the eigensolver (Docs/Math.md 6.4): times `1 + gamma_n n / ||X||^2 + 10 d u`.
+  package static func inflated(spectralNorm: Double, rowCount: Int, featureCount: Int) -> Double {
+    let u = 0x1p-53
+    let n = Double(rowCount)
+    let gammaN = n * u / (1 - n * u)
+    return spectralNorm
+      * (1 + gammaN * n / Swift.max(spectralNorm * spectralNorm, 1e-300)
+        + 10 * Double(featureCount) * u)
   }
 }
