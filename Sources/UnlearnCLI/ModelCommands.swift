@@ -313,7 +313,8 @@ struct Train: ParsableCommand {
       try runReportingErrors {
         try writeJSONAtomically(
           TrainOutput(
-            file: file, out: out, lambdaRule: lambdaIsAuto ? "auto" : self.lambda == nil ? "default" : "given",
+            file: file, out: out,
+            lambdaRule: lambdaIsAuto ? "auto" : self.lambda == nil ? "default" : "given",
             lambdaSelection: selection), to: json)
       }
     }
@@ -718,6 +719,7 @@ func loadModelAndData(_ path: String, data: String? = nil) throws -> (
         path: path, expected: file.dataFingerprint, found: train.fingerprint
       ).description)
   }
+  try runReportingErrors { try file.checkFits(train) }
   guard let statistics = file.standardization else { return (file, train, test) }
   return try runReportingErrors {
     (file, try statistics.apply(to: train), try statistics.apply(to: test))

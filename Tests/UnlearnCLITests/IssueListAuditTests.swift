@@ -81,7 +81,8 @@ struct IssueListAuditTests {
     try JSONSerialization.data(withJSONObject: object).write(
       to: URL(fileURLWithPath: dir + "/bad.json"))
     for arguments in [
-      ["audit", "--model-file", "bad.json"], ["export", "--public", "--model-file", "bad.json", "--out", "r.json"],
+      ["audit", "--model-file", "bad.json"],
+      ["export", "--public", "--model-file", "bad.json", "--out", "r.json"],
     ] {
       let run = try Hostile.unlearn(arguments, in: dir)
       Hostile.expectOneLineError(run, ["bad.json", "accounting"])
@@ -105,7 +106,9 @@ struct IssueListAuditTests {
     Hostile.expectOneLineError(empty, ["no sample ids"])
   }
 
-  @Test("--version prints one line; --intercept adds a parameter and is refused where it breaks a bound")
+  @Test(
+    "--version prints one line; --intercept adds a parameter and is refused where it breaks a bound"
+  )
   func versionAndIntercept() throws {
     let dir = try Hostile.directory()
     defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -103,7 +103,8 @@ struct StandardizeCommandTests {
         == inMemory.predictions(test.features))
     // train --json: the lambda and how it was set, the statistics.
     let json = try #require(
-      JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/train.json")))
+      JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: dir + "/train.json")))
         as? [String: Any])
     #expect(json["schema"] as? String == "unlearn.train/1")
     #expect(json["lambda"] as? Double == 0.01)
@@ -195,7 +196,8 @@ struct StandardizeCommandTests {
     #expect(!FileManager.default.fileExists(atPath: dir + "/m.json"))
   }
 
-  @Test("compare --lambda auto --standardize: train's rule, the value in the JSON, certified skipped")
+  @Test(
+    "compare --lambda auto --standardize: train's rule, the value in the JSON, certified skipped")
   func compareLambdaAuto() throws {
     let dir = try Hostile.directory()
     defer { try? FileManager.default.removeItem(atPath: dir) }

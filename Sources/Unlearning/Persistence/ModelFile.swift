@@ -141,6 +141,16 @@ public struct ModelFile: Sendable, Codable, Equatable {
       throw ModelFileError.dataMismatch(
         path: path, expected: dataFingerprint, found: data.fingerprint)
     }
+    try checkFits(data)
+    let modelData = try standardization.map { try $0.apply(to: data) } ?? data
+    return try model.accept(StateBuilder(file: self, data: modelData, visitor: visitor))
+  }
+
+  /// Checks that `data` (the training set as ``scenario`` loads it) fits the model: feature
+  /// count, class count, and every removed id present. Cost: `O(removed)`.
+  ///
+  /// - Throws: ``ModelFileError/invalidField(_:_:)`` naming the field that does not fit.
+  package func checkFits(_ data: Dataset) throws(ModelFileError) {
     guard data.featureCount == model.featureCount else {
       throw ModelFileError.invalidField(
         "model.featureCount",
@@ -162,8 +172,6 @@ public struct ModelFile: Sendable, Codable, Equatable {
     for id in removedIDs where data.rowIndex(of: id) == nil {
       throw ModelFileError.invalidField("removedIDs", "id \(id) is not in the training data")
     }
-    let modelData = try standardization.map { try $0.apply(to: data) } ?? data
-    return try model.accept(StateBuilder(file: self, data: modelData, visitor: visitor))
   }
 
   /// The file's bytes: pretty-printed JSON with sorted keys.
@@ -310,7 +318,9 @@ public struct ModelFile: Sendable, Codable, Equatable {
       guard file.version == ModelFile.standardizedVersion else {
         throw .corrupt(
           path: path,
-          reason: "field \"standardization\" needs version \(ModelFile.standardizedVersion), got \(file.version)")
+          reason:
+            "field \"standardization\" needs version \(ModelFile.standardizedVersion), got \(file.version)"
+        )
       }
     }
     if let c = file.certification {
