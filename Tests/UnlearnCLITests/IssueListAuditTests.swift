@@ -35,6 +35,19 @@ struct IssueListAuditTests {
       stderr: String(decoding: errData, as: UTF8.self))
   }
 
+  /// A refusal of the options themselves (a validation error): the usage exit status 64, the
+  /// message on the first line of standard error (the parser adds the usage below it).
+  static func expectUsageError(
+    _ run: Hostile.Run, _ fragments: [String], sourceLocation: SourceLocation = #_sourceLocation
+  ) {
+    #expect(run.status == 64, "exit \(run.status): \(run.stderr)", sourceLocation: sourceLocation)
+    let line = run.stderr.split(separator: "\n").first.map(String.init) ?? ""
+    #expect(line.hasPrefix("Error: "), "\(run.stderr)", sourceLocation: sourceLocation)
+    for fragment in fragments {
+      #expect(line.contains(fragment), "\(line)", sourceLocation: sourceLocation)
+    }
+  }
+
   @Test("a model file whose shape does not fit the data: one line, exit 1, for every command")
   func modelFileInconsistentWithData() throws {
     let dir = try Hostile.directory()
@@ -103,7 +116,7 @@ struct IssueListAuditTests {
     let empty = try Self.unlearn(
       ["remove", "--model-file", "m.json", "--forget-ids", "-", "--out", "m.json"], in: dir,
       input: "")
-    Hostile.expectOneLineError(empty, ["no sample ids"])
+    Hostile.expectOneLineError(empty, ["<stdin>", "no data rows"])
   }
 
   @Test(
@@ -121,7 +134,7 @@ struct IssueListAuditTests {
     let file = try ModelFile.read(from: dir + "/i.json")
     #expect(file.model == .logistic(featureCount: 2, fitsIntercept: true))
     #expect(file.parameters.count == 3)
-    Hostile.expectOneLineError(
+    Self.expectUsageError(
       try Hostile.unlearn(
         ["train", "--intercept", "--certified", "--sigma", "1", "--out", "c.json"], in: dir),
       ["--intercept", "constant feature"])

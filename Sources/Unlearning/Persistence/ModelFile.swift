@@ -296,6 +296,12 @@ public struct ModelFile: Sendable, Codable, Equatable {
       throw .corrupt(path: path, reason: "field \"removedIDs\" lists an id twice")
     }
     try file.validateSISA(path: path)
+    if file.version == ModelFile.standardizedVersion && file.standardization == nil {
+      throw .corrupt(
+        path: path,
+        reason:
+          "a version \(ModelFile.standardizedVersion) file needs its field \"standardization\"")
+    }
     if let s = file.standardization {
       do {
         _ = try Dataset.Standardization(means: s.means, scales: s.scales, rowCount: s.rowCount)

@@ -165,6 +165,7 @@ struct StandardizationTests {
       { (f: inout ModelFile) in f.standardization?.means.append(0) },
       { (f: inout ModelFile) in f.standardization?.scales[0] = 0 },
       { (f: inout ModelFile) in f.version = 2 },
+      { (f: inout ModelFile) in f.standardization = nil },
     ] {
       var bad = file
       edit(&bad)
