@@ -323,13 +323,16 @@ struct Compare: ParsableCommand {
     for line in header { print(line) }
     print(ComparisonRendering.text(result))
     for line in skipped { print(line) }
+    if data.standardize { progressLine("retraining the linear models on refitted statistics") }
+    let refits = try refittedRetrainChecks(result, configuration: configuration)
+    for check in refits { print(check.line) }
     if let json {
       try runReportingErrors {
         try writeJSONAtomically(
           CompareOutput(
             result: result, lambda: lambdaReport(configuration, selections: selections),
             standardization: data.standardize ? CompareOutput.standardizationNote : nil,
-            skipped: skipped), to: json)
+            skipped: skipped, refittedRetrain: data.standardize ? refits : nil), to: json)
       }
       progressLine("wrote \(json)")
     }
@@ -491,17 +494,19 @@ extension Compare {
 /// at the top level, `lambda` (``Compare/LambdaReport``: the values used and, with
 /// `--lambda auto`, each model's grid and validation accuracies), `standardization` (a
 /// sentence, present with `--standardize`) and `skipped` (one-line reasons for methods that
-/// did not run).
+/// did not run), and with `--standardize` `refittedRetrain` (per linear model, the retrain on
+/// statistics refitted on the retained rows against the table's fixed-statistics reference).
 struct CompareOutput: Encodable {
   var result: Comparison.Result
   var lambda: Compare.LambdaReport
   var standardization: String?
   var skipped: [String]
+  var refittedRetrain: [RefittedRetrainCheck]?
 
   static let standardizationNote =
-    "features standardised (mean 0, standard deviation 1; constant features centred, scale 1) with statistics fitted on all training rows and held fixed for every row of the table, the retrain reference included: the table compares the methods in one feature space. remove --method retrain on a model file refits the statistics on the retained rows."
+    "features standardised (mean 0, standard deviation 1; constant features centred, scale 1) with statistics fitted on all training rows and held fixed for every row of the table, the retrain reference included: the table compares the methods in one feature space. remove --method retrain on a model file refits the statistics on the retained rows; the lines under the table compare that retrain with the table's reference."
 
-  private enum Keys: String, CodingKey { case lambda, standardization, skipped }
+  private enum Keys: String, CodingKey { case lambda, standardization, skipped, refittedRetrain }
 
   func encode(to encoder: any Encoder) throws {
     try result.encode(to: encoder)
@@ -509,5 +514,6 @@ struct CompareOutput: Encodable {
     try container.encode(lambda, forKey: .lambda)
     try container.encodeIfPresent(standardization, forKey: .standardization)
     try container.encode(skipped, forKey: .skipped)
+    try container.encodeIfPresent(refittedRetrain, forKey: .refittedRetrain)
   }
 }

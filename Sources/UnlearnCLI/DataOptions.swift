@@ -59,7 +59,7 @@ package struct DataOptions: ParsableArguments {
 
   @Flag(
     help:
-      "CSV/LIBSVM: standardise every feature to mean 0 and standard deviation 1 with statistics fitted on the training rows (constant features: centred, scale 1); applied after --normalize-rows. Not with --certified."
+      "CSV/LIBSVM, train and compare: standardise every feature to mean 0 and standard deviation 1 with statistics fitted on the training rows (constant features: centred, scale 1), after --normalize-rows. Not with --certified."
   )
   var standardize = false
 

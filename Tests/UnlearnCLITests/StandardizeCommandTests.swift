@@ -193,6 +193,10 @@ struct StandardizeCommandTests {
     Hostile.expectOneLineError(
       try Hostile.unlearn(["train", "--standardize", "--out", "h.json"], in: dir),
       ["--standardize applies to CSV and LIBSVM data"])
+    Hostile.expectOneLineError(
+      try Hostile.unlearn(
+        ["evaluate", "--dataset", "csv:p.csv", "--label-column", "outcome", "--standardize"],
+        in: dir), ["--standardize is for train and compare"])
     #expect(!FileManager.default.fileExists(atPath: dir + "/m.json"))
   }
 
@@ -228,6 +232,22 @@ struct StandardizeCommandTests {
     #expect(lambda["linear"] as? Double == outcome.chosen)
     #expect((json["skipped"] as? [String])?.count == 2)
     #expect(json["standardization"] is String)
+    // Under the table: the retrain on refitted statistics against the fixed-statistics one,
+    // recomputed here.
+    let refits = try #require(json["refittedRetrain"] as? [[String: Any]])
+    #expect(refits.count == 1)
+    let (raw, rawTest) = try Self.scenario(dir + "/p.csv").load()
+    let result0 = try JSONDecoder().decode(Comparison.Result.self, from: data)
+    let retained = try raw.removing(ids: result0.forgottenIDs)
+    let refitted = try Dataset.Standardization(fittedOn: retained)
+    let expected = try TrainedModel.train(
+      model: LogisticRegression(featureCount: 3), data: retained.standardized(by: refitted),
+      regularization: outcome.chosen, trainer: Training.Newton(gradientTolerance: 1e-10))
+    #expect(
+      refits[0]["refittedTestAccuracy"] as? Double
+        == expected.accuracy(on: try rawTest.standardized(by: refitted)))
+    #expect(refits[0]["retainedCount"] as? Int == raw.count - 5)
+    #expect(run.stdout.contains("retrain with the standardization refitted on the"))
     // The rest is the comparison's result, which still decodes, with the chosen lambda.
     let result = try JSONDecoder().decode(Comparison.Result.self, from: data)
     #expect(result.configuration.regularization == outcome.chosen)
