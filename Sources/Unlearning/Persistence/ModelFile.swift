@@ -107,7 +107,7 @@ public struct ModelFile: Sendable, Codable, Equatable {
     training = TrainingSummary(state.training)
     self.scenario = scenario
     if let standardization {
-      guard let dataFingerprint else {
+      guard dataFingerprint != nil else {
         throw .invalidArgument(
           "a standardised model file needs the fingerprint of the unstandardised data")
       }
