@@ -82,8 +82,10 @@ struct Compare: ParsableCommand {
 
   @Option(
     parsing: .unconditional,
-    help: "L2 strength lambda (per sample) of the linear models and the MLP.")
-  var lambda: Double = 1e-3
+    help: ArgumentHelp(
+      "L2 strength lambda (per sample) of the linear models and the MLP, or auto: per model, train's rule (the grid value 1e-5, 1e-4, ..., 1 with the best accuracy on a seeded 20% of the training rows held out, the largest on a tie; with --seeds, chosen on the first seed's rows). Not with certified removal, which is then skipped.",
+      valueName: "value|auto"))
+  var lambda: LambdaChoice = .value(1e-3)
 
   @Option(
     name: .customLong("sisa-shards"),
@@ -147,7 +149,9 @@ struct Compare: ParsableCommand {
     guard networkIterations >= 1 else {
       throw ValidationError("--network-iterations must be at least 1")
     }
-    guard lambda > 0, lambda.isFinite else { throw ValidationError("--lambda must be positive") }
+    if case .value(let given) = lambda, !(given > 0 && given.isFinite) {
+      throw ValidationError("--lambda must be positive")
+    }
     let p = privacyOptions
     guard p.epsilon > 0, p.delta > 0, p.delta < 1 else {
       throw ValidationError("--epsilon must be > 0 and --delta in (0, 1)")
@@ -269,8 +273,10 @@ struct Compare: ParsableCommand {
     configuration.scenario = try scenario()
     configuration.models = try parsedModels()
     configuration.methods = try parsedMethods()
-    configuration.regularization = lambda
-    configuration.networkRegularization = lambda
+    if case .value(let given) = lambda {
+      configuration.regularization = given
+      configuration.networkRegularization = given
+    }
     let p = privacyOptions
     configuration.epsilon = p.epsilon
     configuration.delta = p.delta
@@ -298,17 +304,36 @@ struct Compare: ParsableCommand {
       )
     }
 
-    if let shardCounts = try parsedShardCounts() {
+    let shardCounts = try parsedShardCounts()
+    var skipped = [String]()
+    if shardCounts == nil {
+      // Refusals first: no lambda fits for a run that cannot start.
+      skipped = try skipCertifiedForDataDependentChoices(&configuration)
+      skipped += try skipCertifiedIfImpossible(&configuration)
+    }
+    if data.standardize { configuration.scenario = .standardized(configuration.scenario) }
+    let selections = try chooseLambdas(&configuration)
+    if let shardCounts {
       return try runSISASweep(shardCounts, configuration: configuration)
     }
-    let skipped = try skipCertifiedIfImpossible(&configuration)
     let result = try runReportingErrors {
       try Comparison.run(configuration, progress: progressLine)
     }
+    let header = compareHeader(configuration: configuration, selections: selections)
+    for line in header { print(line) }
     print(ComparisonRendering.text(result))
     for line in skipped { print(line) }
+    if data.standardize { progressLine("retraining the linear models on refitted statistics") }
+    let refits = try refittedRetrainChecks(result, configuration: configuration)
+    for check in refits { print(check.line) }
     if let json {
-      try runReportingErrors { try writeJSONAtomically(result, to: json) }
+      try runReportingErrors {
+        try writeJSONAtomically(
+          CompareOutput(
+            result: result, lambda: lambdaReport(configuration, selections: selections),
+            standardization: data.standardize ? CompareOutput.standardizationNote : nil,
+            skipped: skipped, refittedRetrain: data.standardize ? refits : nil), to: json)
+      }
       progressLine("wrote \(json)")
     }
     if let csv {
@@ -343,5 +368,152 @@ package func runReportingErrors<T>(_ body: () throws -> T) throws -> T {
     return try body()
   } catch let error as CustomStringConvertible & Error {
     throw CLIError(error.description)
+  }
+}
+
+// MARK: - --lambda auto and --standardize
+
+extension Compare {
+  /// One model's `--lambda auto` outcome.
+  struct LambdaChoiceReport: Encodable {
+    /// The model the rule ran on (e.g. `logistic`).
+    var model: String
+    /// Which lambda of the comparison it sets: `linear` (logistic and softmax) or `network`.
+    var sets: String
+    var outcome: LambdaSelection.Outcome
+  }
+
+  /// The `lambda` entry of the JSON: the values used and how they were set.
+  struct LambdaReport: Encodable {
+    /// `given` (--lambda VALUE, or the default 1e-3) or `auto`.
+    var rule: String
+    /// lambda of the linear models and of the networks (per sample, sum form).
+    var linear: Double
+    var network: Double
+    /// The rule's outcomes (empty unless `rule` is `auto`).
+    var selections: [LambdaChoiceReport]
+  }
+
+  /// `--lambda auto` and `--standardize` make choices that depend on every training row, so
+  /// certified removal (whose certificate covers only the model's own training) is dropped
+  /// with a one-line reason; when it was the only method, that is an error.
+  func skipCertifiedForDataDependentChoices(_ configuration: inout Comparison.Configuration)
+    throws -> [String]
+  {
+    guard configuration.methods.contains(.certified) else { return [] }
+    var reasons = [String]()
+    if lambda == .auto {
+      reasons.append(
+        "skipped certified removal: --lambda auto chooses lambda on every training row, forgotten ones included, which the certificate does not cover; give --lambda VALUE"
+      )
+    }
+    if data.standardize {
+      reasons.append(
+        "skipped certified removal: --standardize fits its statistics on every training row, forgotten ones included, which the certificate does not cover; use --normalize-rows"
+      )
+    }
+    guard !reasons.isEmpty else { return [] }
+    configuration.methods.removeAll { $0 == .certified }
+    guard !configuration.methods.isEmpty else { throw CLIError(reasons[0]) }
+    for reason in reasons { progressLine(reason) }
+    return reasons
+  }
+
+  /// Applies `--lambda auto` (``LambdaSelection``, `train`'s rule) to every compared model on
+  /// the first seed's training rows: the linear models' value sets
+  /// `configuration.regularization` (the first linear model's, when several), the MLP's sets
+  /// `networkRegularization`. Returns the outcomes; nothing when lambda was given.
+  func chooseLambdas(_ configuration: inout Comparison.Configuration) throws
+    -> [LambdaChoiceReport]
+  {
+    guard lambda == .auto else { return [] }
+    let (train, _) = try runReportingErrors { try configuration.scenario.load() }
+    let k = train.classCount
+    var reports = [LambdaChoiceReport]()
+    var linearSet = false
+    var networkSet = false
+    for choice in configuration.resolvedModels(classCount: k) {
+      let spec: ModelFile.Specification
+      let isNetwork: Bool
+      switch choice {
+      case .logistic:
+        guard k == 2 else { continue }  // the comparison reports the class mismatch
+        spec = .logistic(featureCount: train.featureCount, fitsIntercept: false)
+        isNetwork = false
+      case .softmax:
+        spec = .softmax(featureCount: train.featureCount, classCount: k)
+        isNetwork = false
+      case .mlp(let hidden, let activation):
+        spec = .multilayerPerceptron(
+          layerSizes: [train.featureCount] + hidden + [k == 2 ? 1 : k],
+          hiddenActivation: activation)
+        isNetwork = true
+      }
+      if (isNetwork && networkSet) || (!isNetwork && linearSet) { continue }
+      let (trainer, _) = try EngineChoice.trainer(for: spec, seed: configuration.seed)
+      progressLine(
+        "lambda auto (\(choice)): \(LambdaSelection.grid.count) fits on 80% of the training rows")
+      let outcome = try LambdaSelection.choose(
+        spec: spec, train: train, trainer: trainer, seed: configuration.seed)
+      progressLine(outcome.summary)
+      if isNetwork {
+        configuration.networkRegularization = outcome.chosen
+        networkSet = true
+      } else {
+        configuration.regularization = outcome.chosen
+        linearSet = true
+      }
+      reports.append(
+        LambdaChoiceReport(
+          model: "\(choice)", sets: isNetwork ? "network" : "linear", outcome: outcome))
+    }
+    return reports
+  }
+
+  /// The JSON's `lambda` entry.
+  func lambdaReport(
+    _ configuration: Comparison.Configuration, selections: [LambdaChoiceReport]
+  ) -> LambdaReport {
+    LambdaReport(
+      rule: lambda == .auto ? "auto" : "given", linear: configuration.regularization,
+      network: configuration.networkRegularization, selections: selections)
+  }
+
+  /// The lines printed above the table: the chosen lambdas (with `--lambda auto`) and the
+  /// standardisation (with `--standardize`).
+  func compareHeader(
+    configuration: Comparison.Configuration, selections: [LambdaChoiceReport]
+  ) -> [String] {
+    var lines = selections.map { "\($0.model): \($0.outcome.summary)" }
+    if data.standardize { lines.append(CompareOutput.standardizationNote) }
+    return lines
+  }
+}
+
+/// The JSON of `unlearn compare` (schema `unlearn.compare/3`): the comparison's result with,
+/// at the top level, `lambda` (``Compare/LambdaReport``: the values used and, with
+/// `--lambda auto`, each model's grid and validation accuracies), `standardization` (a
+/// sentence, present with `--standardize`) and `skipped` (one-line reasons for methods that
+/// did not run), and with `--standardize` `refittedRetrain` (per linear model, the retrain on
+/// statistics refitted on the retained rows against the table's fixed-statistics reference).
+struct CompareOutput: Encodable {
+  var result: Comparison.Result
+  var lambda: Compare.LambdaReport
+  var standardization: String?
+  var skipped: [String]
+  var refittedRetrain: [RefittedRetrainCheck]?
+
+  static let standardizationNote =
+    "features standardised (mean 0, standard deviation 1; constant features centred, scale 1) with statistics fitted on all training rows and held fixed for every row of the table, the retrain reference included: the table compares the methods in one feature space. remove --method retrain on a model file refits the statistics on the retained rows; the lines under the table compare that retrain with the table's reference."
+
+  private enum Keys: String, CodingKey { case lambda, standardization, skipped, refittedRetrain }
+
+  func encode(to encoder: any Encoder) throws {
+    try result.encode(to: encoder)
+    var container = encoder.container(keyedBy: Keys.self)
+    try container.encode(lambda, forKey: .lambda)
+    try container.encodeIfPresent(standardization, forKey: .standardization)
+    try container.encode(skipped, forKey: .skipped)
+    try container.encodeIfPresent(refittedRetrain, forKey: .refittedRetrain)
   }
 }

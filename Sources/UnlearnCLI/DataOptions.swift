@@ -57,6 +57,12 @@ package struct DataOptions: ParsableArguments {
   @Flag(help: "CSV/LIBSVM: scale every row to unit L2 norm (required for certified removal).")
   var normalizeRows = false
 
+  @Flag(
+    help:
+      "CSV/LIBSVM, train and compare: standardise every feature to mean 0 and standard deviation 1 with statistics fitted on the training rows (constant features: centred, scale 1), after --normalize-rows. Not with --certified."
+  )
+  var standardize = false
+
   /// The field separator `--delimiter` names (`tab` and `\t` are a tab).
   func delimiterCharacter() throws -> String {
     let value = delimiter == "tab" || delimiter == "\\t" ? "\t" : delimiter
@@ -73,6 +79,10 @@ package struct DataOptions: ParsableArguments {
     if classesOption != nil && dataset != "fashion-mnist" {
       throw CLIError(
         "--classes selects Fashion-MNIST classes; \(dataset) uses every label in its file")
+    }
+    if standardize && !(dataset.hasPrefix("csv:") || dataset.hasPrefix("libsvm:")) {
+      throw CLIError(
+        "--standardize applies to CSV and LIBSVM data; \(dataset)'s features are already scaled")
     }
     if idColumn != nil && !dataset.hasPrefix("csv:") {
       throw CLIError("--id-column applies to CSV data (--dataset csv:PATH)")

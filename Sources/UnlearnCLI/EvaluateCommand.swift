@@ -171,6 +171,11 @@ struct EvaluateCommand: ParsableCommand {
 
   func run() throws {
     progressOptions.apply()
+    if data.standardize {
+      throw CLIError(
+        "--standardize is for train and compare: evaluate's models on random halves would each need statistics refitted on their own rows; standardise the file beforehand"
+      )
+    }
     let scenario = try data.scenario(seed: seed)
     let (train, test) = try runReportingErrors { try scenario.load() }
     let forgetSet: [SampleID] =

@@ -183,6 +183,12 @@ struct Train: ParsableCommand {
   @Flag(help: "Write the model file even when training did not converge (otherwise an error).")
   var allowUnconverged = false
 
+  @Option(
+    help:
+      "Also write a JSON summary (schema unlearn.train/1: model, lambda and how it was chosen, standardisation, training) to this file (- for stdout)."
+  )
+  var json: String?
+
   func validate() throws {
     if case .value(let given) = lambda, !(given > 0 && given.isFinite) {
       throw ValidationError("--lambda must be positive")
@@ -190,6 +196,16 @@ struct Train: ParsableCommand {
     if certified && lambda == .auto {
       throw ValidationError(
         "--lambda auto is not for --certified: a value chosen on the training rows depends on rows that may later be forgotten, which the certificate does not cover; give --lambda VALUE"
+      )
+    }
+    if certified && data.standardize {
+      throw ValidationError(
+        "--standardize is not for --certified: its statistics are fitted on every training row, so a model on standardised features depends on forgotten rows through them, which the certificate does not cover; use --normalize-rows (per row, fitted on nothing)"
+      )
+    }
+    if method == .sisa && data.standardize {
+      throw ValidationError(
+        "--standardize is not for --method sisa: statistics fitted on all rows would outlive a shard's retrain; standardise the file beforehand or train a single model"
       )
     }
     if intercept && (certified || model != .logistic) {
@@ -212,15 +228,27 @@ struct Train: ParsableCommand {
 
   func run() throws {
     progressOptions.apply()
-    try runReportingErrors { try SecureFile.checkOutputs(inputs: [], outputs: [out]) }
+    try runReportingErrors {
+      try SecureFile.checkOutputs(
+        inputs: [], outputs: [out] + [json].compactMap { $0 }.filter { $0 != "-" })
+    }
     let scenario = try data.scenario(seed: seed)
     progressLine("loading \(scenario)")
-    let (train, _) = try runReportingErrors { try scenario.load() }
+    let (raw, _) = try runReportingErrors { try scenario.load() }
+    var train = raw
+    var standardization: Dataset.Standardization?
+    if data.standardize {
+      let statistics = try runReportingErrors { try Dataset.Standardization(fittedOn: raw) }
+      train = try runReportingErrors { try statistics.apply(to: raw) }
+      standardization = statistics
+      progressLine(StandardizationNote.fitted(statistics))
+    }
     let spec = try specification(for: train)
     progressLine("training \(spec) on \(train.count) samples")
     let (trainer, trainerLine) = try EngineChoice.trainer(for: spec, seed: seed)
     var lambda = 1e-3
     if case .value(let given) = self.lambda { lambda = given }
+    var selection: LambdaSelection.Outcome?
     if lambdaIsAuto {
       progressLine(
         "lambda auto: \(LambdaSelection.grid.count) fits of \(spec) on 80% of the training rows")
@@ -228,6 +256,7 @@ struct Train: ParsableCommand {
         spec: spec, train: train, trainer: trainer, seed: seed)
       progressLine(outcome.summary)
       lambda = outcome.chosen
+      selection = outcome
     }
     if certified {
       let p = train.featureCount
@@ -271,13 +300,23 @@ struct Train: ParsableCommand {
       }
       return try spec.accept(
         TrainVisitor(
-          data: train, regularization: lambda, trainer: trainer, scenario: scenario, seed: seed))
+          data: train, regularization: lambda, trainer: trainer, scenario: scenario, seed: seed,
+          standardization: standardization, rawFingerprint: raw.fingerprint))
     }
     let t = file.training
     if !t.converged && !allowUnconverged {
       throw CLIError(
         "training (\(t.method)) did not converge in \(t.iterations) iterations; "
           + "check the data's scale (e.g. --normalize-rows) or pass --allow-unconverged to keep it")
+    }
+    if let json {
+      try runReportingErrors {
+        try writeJSONAtomically(
+          TrainOutput(
+            file: file, out: out,
+            lambdaRule: lambdaIsAuto ? "auto" : self.lambda == nil ? "default" : "given",
+            lambdaSelection: selection), to: json)
+      }
     }
     try runReportingErrors { try StateStore.create(file, at: out) }
     print(
@@ -293,6 +332,9 @@ struct Train: ParsableCommand {
         + (lambdaIsAuto
           ? " (chosen by --lambda auto on a held-out 20% of the training rows; kept by every removal and retrain)"
           : ""))
+    if let statistics = file.standardization {
+      print(StandardizationNote.fitted(statistics))
+    }
     if let c = file.certification {
       print(
         "certified: epsilon \(c.privacy.epsilon), delta \(c.privacy.delta), sigma \(ComparisonRendering.num(c.privacy.sigma)), budget \(ComparisonRendering.num(c.budget)), spent \(ComparisonRendering.num(c.spent)) (\(c.accounting.rawValue) accounting, \(c.solver.name) solver)"
@@ -338,11 +380,17 @@ struct TrainVisitor: ModelVisitor {
   var trainer: any Trainer
   var scenario: Scenario
   var seed: UInt64
+  /// The statistics `data` was standardised with, else `nil`.
+  var standardization: Dataset.Standardization? = nil
+  /// The fingerprint of the data as `scenario` loads it (before standardisation).
+  var rawFingerprint: String? = nil
 
   func visit<Model: TwiceDifferentiableModel>(_ model: Model) throws -> ModelFile {
     let state = try TrainedModel.train(
       model: model, data: data, regularization: regularization, trainer: trainer)
-    return try ModelFile(state: state, scenario: scenario, trainingSeed: seed)
+    return try ModelFile(
+      state: state, scenario: scenario, trainingSeed: seed, standardization: standardization,
+      dataFingerprint: standardization == nil ? nil : rawFingerprint)
   }
 }
 
@@ -449,6 +497,7 @@ struct Remove: ParsableCommand {
       )
     }
     if let c = report.certificate { print("certificate: \(c)") }
+    for note in report.notes where note.contains("standardization") { print(note) }
     print("wrote \(out) and appended to \(StateStore(path: out).ledgerPath)")
   }
 
@@ -479,6 +528,27 @@ struct Remove: ParsableCommand {
     }
     var located = file
     located.scenario = scenario
+    var standardizationNote: String?
+    if let stored = file.standardization {
+      if chosen == .retrain {
+        // The retrain sees only the retained rows, statistics included.
+        guard train.fingerprint == file.dataFingerprint else {
+          throw CLIError(
+            ModelFileError.dataMismatch(
+              path: modelFile, expected: file.dataFingerprint, found: train.fingerprint
+            ).description)
+        }
+        let refitted = try runReportingErrors {
+          try Dataset.Standardization(
+            fittedOn: train, excluding: Array(Set(file.removedIDs + ids)))
+        }
+        located.standardization = refitted
+        standardizationNote = StandardizationNote.refitted(refitted)
+      } else {
+        standardizationNote = StandardizationNote.kept(stored, method: chosen.rawValue)
+      }
+      progressLine(standardizationNote ?? "")
+    }
     if chosen == .sisa {
       let removal = try located.removingFromSISA(ids: ids, data: train, path: modelFile)
       progressLine(removal.report.notes.first ?? "nothing retrained")
@@ -494,15 +564,20 @@ struct Remove: ParsableCommand {
         removal.report
       )
     }
-    let (updated, report, prepareSeconds) = try located.withState(
+    var (updated, report, prepareSeconds) = try located.withState(
       data: train, path: modelFile, RemoveVisitor(file: located, ids: ids, method: chosen))
+    if let standardizationNote { report.notes.append(standardizationNote) }
     let loadSeconds =
       Double(DispatchTime.now().uptimeNanoseconds - loadStart) * 1e-9 - report.seconds
     if let json {
       try writeJSONAtomically(
         RemoveOutput(
           schema: "unlearn.remove/1", report: report, loadSeconds: loadSeconds,
-          prepareSeconds: prepareSeconds), to: json)
+          prepareSeconds: prepareSeconds,
+          standardization: updated.standardization.map {
+            RemoveOutput.StandardizationUse(
+              statistics: $0, refitted: chosen == .retrain, note: standardizationNote ?? "")
+          }), to: json)
     }
     return (
       StateStore.Update(
@@ -520,6 +595,17 @@ struct RemoveOutput: Encodable {
   var loadSeconds: Double
   /// Seconds of ``TrainedModel/prepareForRemoval()`` within the load.
   var prepareSeconds: Double
+  /// For a model on standardised features: the statistics the new model uses and whether
+  /// this removal refitted them (retrain) or kept the stored ones (approximate methods).
+  var standardization: StandardizationUse? = nil
+
+  /// How a removal treated the stored standardisation.
+  struct StandardizationUse: Encodable {
+    var statistics: Dataset.Standardization
+    /// `true`: refitted on the retained rows (retrain); `false`: the stored statistics kept.
+    var refitted: Bool
+    var note: String
+  }
 }
 
 /// Runs the chosen method on the rebuilt state.
@@ -566,7 +652,8 @@ struct RemoveVisitor: StateVisitor {
     let result = try unlearner.unlearn(prepared, forgetting: ids)
     let updated = try ModelFile(
       state: result.state, scenario: file.scenario, trainingSeed: file.trainingSeed,
-      removalOrder: file.removedIDs + ids)
+      removalOrder: file.removedIDs + ids, standardization: file.standardization,
+      dataFingerprint: file.standardization == nil ? nil : file.dataFingerprint)
     return (updated, result.report, prepareSeconds)
   }
 }
@@ -581,7 +668,7 @@ struct Export: ParsableCommand {
       Example:
         unlearn export --public --model-file certified.json --out public.json
 
-      The release holds the model kind and shape, the current parameters, lambda, and for certified models epsilon, delta, sigma and the budget. Nothing else: no b, no removed ids, no budget spent, no certificates, no data path, seed or fingerprint.
+      The release holds the model kind and shape, the current parameters, lambda, the feature standardisation of a model trained with --standardize (part of the model: its parameters act on standardised features), and for certified models epsilon, delta, sigma and the budget. Nothing else: no b, no removed ids, no budget spent, no certificates, no data path, seed or fingerprint.
       """)
 
   @Option(name: .customLong("model-file"), help: "The model file to export.")
@@ -632,7 +719,11 @@ func loadModelAndData(_ path: String, data: String? = nil) throws -> (
         path: path, expected: file.dataFingerprint, found: train.fingerprint
       ).description)
   }
-  return (file, train, test)
+  try runReportingErrors { try file.checkFits(train) }
+  guard let statistics = file.standardization else { return (file, train, test) }
+  return try runReportingErrors {
+    (file, try statistics.apply(to: train), try statistics.apply(to: test))
+  }
 }
 
 // MARK: - audit

@@ -11,7 +11,7 @@ public struct Unlearn: ParsableCommand {
 
       Progress goes to standard error (--quiet silences it); results go to standard output, or to JSON with a versioned schema.
       """,
-    version: "unlearn 0.2.0 (model files versions 2 and 3)",
+    version: "unlearn 0.2.0 (model files versions 2 to 4)",
     subcommands: [
       Compare.self, Train.self, Remove.self, Audit.self, InfluenceCommand.self, Export.self,
       Bench.self,

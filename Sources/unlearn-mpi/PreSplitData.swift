@@ -35,7 +35,7 @@ func loadPart(_ scenario: Scenario, path: String, classes: [String]?, featureCou
       try Dataset.LIBSVM.load(path: path, featureCount: featureCount, classes: classes)
     }
     return normalize ? part.normalizingRows() : part
-  case .hospital, .fashionMNIST:
+  case .hospital, .fashionMNIST, .standardized:
     throw CLIError("pre-split parts ({rank} in the path) apply to csv: and libsvm: data")
   }
 }

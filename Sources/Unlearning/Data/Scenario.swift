@@ -16,6 +16,12 @@ public enum Scenario: Sendable, Codable, Equatable, CustomStringConvertible {
     delimiter: String? = nil, idColumn: String? = nil)
   /// A LIBSVM file; `testFraction` of the rows (seeded) become the test set.
   case libsvm(path: String, testFraction: Double, seed: UInt64, normalizeRows: Bool)
+  /// The wrapped scenario with every feature standardised (``Dataset/Standardization``) by
+  /// statistics fitted on its **training** rows and applied to both splits. The statistics
+  /// are fitted once, on all training rows, and held fixed (`unlearn compare --standardize`:
+  /// every method and the retrain reference see one feature space); a model file stores its
+  /// own statistics instead, which a retrain refits (``ModelFile/standardization``).
+  indirect case standardized(Scenario)
 
   /// The default scenario of `unlearn compare`.
   public static let defaultHospital = Scenario.hospital(seed: 42)
@@ -62,6 +68,10 @@ public enum Scenario: Sendable, Codable, Equatable, CustomStringConvertible {
     case .libsvm(let path, let testFraction, let seed, let normalize):
       let all = try Dataset.LIBSVM.load(path: path)
       return try Self.split(all, testFraction: testFraction, seed: seed, normalize: normalize)
+    case .standardized(let inner):
+      let (train, test) = try inner.loadUnchecked()
+      let statistics = try Dataset.Standardization(fittedOn: train)
+      return (try statistics.apply(to: train), try statistics.apply(to: test))
     }
   }
 
@@ -75,6 +85,7 @@ public enum Scenario: Sendable, Codable, Equatable, CustomStringConvertible {
     switch self {
     case .hospital, .fashionMNIST: return nil
     case .csv(let path, _, _, _, _, _, _), .libsvm(let path, _, _, _): return path
+    case .standardized(let inner): return inner.dataPath
     }
   }
 
@@ -93,6 +104,8 @@ public enum Scenario: Sendable, Codable, Equatable, CustomStringConvertible {
         normalizeRows: normalize, delimiter: delimiter, idColumn: id)
     case .libsvm(_, let fraction, let seed, let normalize):
       return .libsvm(path: path, testFraction: fraction, seed: seed, normalizeRows: normalize)
+    case .standardized(let inner):
+      return .standardized(try inner.relocated(to: path))
     }
   }
 
@@ -115,6 +128,8 @@ public enum Scenario: Sendable, Codable, Equatable, CustomStringConvertible {
     case .csv(let path, let label, _, _, _, _, let id):
       return "CSV \(path) (label column \(label)\(id.map { ", id column \($0)" } ?? ""))"
     case .libsvm(let path, _, _, _): return "LIBSVM \(path)"
+    case .standardized(let inner):
+      return "\(inner), features standardised on its training rows"
     }
   }
 }

@@ -226,6 +226,7 @@ extension Comparison {
     case .libsvm(let path, let fraction, let seed, let normalize):
       return .libsvm(
         path: path, testFraction: fraction, seed: seed &+ offset, normalizeRows: normalize)
+    case .standardized(let inner): return .standardized(reseeded(inner, offset: offset))
     }
   }
 }

@@ -54,7 +54,7 @@ extension ModelFile {
   /// Checks the SISA section's shapes (called by ``validate(path:)``).
   func validateSISA(path: String) throws(ModelFileError) {
     guard let sisa else {
-      guard version == 2 else {
+      guard version != 3 else {
         throw .corrupt(path: path, reason: "a version 3 file needs its field \"sisa\"")
       }
       return

@@ -1,10 +1,12 @@
 import Foundation
 
-import Foundation
-
 /// A trained model's private state on disk: versioned JSON, mapping one-to-one onto a
 /// ``TrainedModel`` plus where its training data comes from. Version 2 holds one model;
-/// version 3 adds the ``SISAState`` of a SISA ensemble (field `sisa`). Both are read.
+/// version 3 adds the ``SISAState`` of a SISA ensemble (field `sisa`); version 4 is one model
+/// on standardised features (field `standardization`, the ``Dataset/Standardization`` its
+/// parameters act on). All three are read; a file without standardisation is still written
+/// as version 2, so older builds read it, and older builds refuse version 4 rather than
+/// apply its parameters to unstandardised features.
 ///
 /// Holds the architecture, lambda, the current parameters, a training summary that describes
 /// no earlier parameters, the data reference (scenario and fingerprint, checked before any
@@ -14,15 +16,17 @@ import Foundation
 public struct ModelFile: Sendable, Codable, Equatable {
   /// The `format` field every model file carries.
   public static let formatName = "unlearn-model"
-  /// The newest version this build writes and reads (3: SISA ensembles).
-  public static let currentVersion = 3
+  /// The newest version this build writes and reads (4: stored feature standardisation).
+  public static let currentVersion = 4
+  /// The version of a file of one model with stored feature standardisation.
+  public static let standardizedVersion = 4
   /// The oldest version this build reads (2: one model). Files of one model are still
   /// written as version 2.
   public static let oldestReadableVersion = 2
 
   /// ``formatName``.
   public var format: String = ModelFile.formatName
-  /// 2 for one model, 3 for a SISA ensemble.
+  /// 2 for one model, 3 for a SISA ensemble, 4 for one model with ``standardization``.
   public var version: Int = ModelFile.oldestReadableVersion
   /// The architecture.
   public var model: ModelFile.Specification
@@ -34,8 +38,14 @@ public struct ModelFile: Sendable, Codable, Equatable {
   public var training: TrainingSummary
   /// Where the training data comes from.
   public var scenario: Scenario
-  /// ``Dataset/fingerprint`` of the full training set.
+  /// ``Dataset/fingerprint`` of the full training set as loaded from ``scenario``, before any
+  /// standardisation.
   public var dataFingerprint: String
+  /// The per-feature standardisation the parameters act on (version 4), else `nil`: the
+  /// loaded features are mapped by it before the model sees them, for training rows and test
+  /// rows alike. Fitted on the rows the model was last trained on: `remove --method retrain`
+  /// refits it on the retained rows; approximate removals keep it (their reports say so).
+  public var standardization: Dataset.Standardization?
   /// Ids removed since training, in removal order.
   public var removedIDs: [SampleID]
   /// Seed of the trainer's initialisation (networks): a retrain uses the same seed.
@@ -78,26 +88,48 @@ public struct ModelFile: Sendable, Codable, Equatable {
 
   /// The file of a trained state.
   ///
-  /// - Throws: ``UnlearningError/unsupported(_:)`` for a model type a file cannot hold.
+  /// - Parameters:
+  ///   - standardization: the statistics `state.data` was standardised with (the file is then
+  ///     version 4), or `nil`.
+  ///   - dataFingerprint: the fingerprint of the training set as ``scenario`` loads it, when
+  ///     `state.data` is not that (standardised data); `nil`: `state.data.fingerprint`.
+  /// - Throws: ``UnlearningError/unsupported(_:)`` for a model type a file cannot hold;
+  ///   ``UnlearningError/invalidArgument(_:)`` when `standardization` is given without the
+  ///   raw data's fingerprint or does not fit the model's features.
   public init<Model: TwiceDifferentiableModel>(
     state: TrainedModel<Model>, scenario: Scenario, trainingSeed: UInt64? = nil,
-    removalOrder: [SampleID]? = nil
+    removalOrder: [SampleID]? = nil, standardization: Dataset.Standardization? = nil,
+    dataFingerprint: String? = nil
   ) throws(UnlearningError) {
     model = try ModelFile.Specification(state.model)
     regularization = state.regularization
     parameters = state.parameters
     training = TrainingSummary(state.training)
     self.scenario = scenario
-    dataFingerprint = state.data.fingerprint
+    if let standardization {
+      guard dataFingerprint != nil else {
+        throw .invalidArgument(
+          "a standardised model file needs the fingerprint of the unstandardised data")
+      }
+      guard standardization.featureCount == state.data.featureCount else {
+        throw .invalidArgument(
+          "standardization has \(standardization.featureCount) features, the data \(state.data.featureCount)"
+        )
+      }
+      version = ModelFile.standardizedVersion
+    }
+    self.dataFingerprint = dataFingerprint ?? state.data.fingerprint
+    self.standardization = standardization
     removedIDs = removalOrder ?? state.removedIDs.sorted()
     self.trainingSeed = trainingSeed
     perturbation = state.perturbation
     certification = state.certification
   }
 
-  /// Rebuilds the state on `data` (the full training set; its fingerprint must match) and
-  /// hands it to `visitor` with the concrete model type. Nothing is recomputed: the
-  /// certification state is used as stored.
+  /// Rebuilds the state on `data` (the full training set as ``scenario`` loads it; its
+  /// fingerprint must match) and hands it to `visitor` with the concrete model type. A
+  /// standardised file maps `data` by its stored ``standardization`` first (one `n x d`
+  /// copy). Nothing is recomputed: the certification state is used as stored.
   ///
   /// - Throws: ``ModelFileError/dataMismatch(path:expected:found:)`` (with `path` as given),
   ///   ``ModelFileError/invalidField(_:_:)`` when the data does not fit the model (features,
@@ -109,6 +141,16 @@ public struct ModelFile: Sendable, Codable, Equatable {
       throw ModelFileError.dataMismatch(
         path: path, expected: dataFingerprint, found: data.fingerprint)
     }
+    try checkFits(data)
+    let modelData = try standardization.map { try $0.apply(to: data) } ?? data
+    return try model.accept(StateBuilder(file: self, data: modelData, visitor: visitor))
+  }
+
+  /// Checks that `data` (the training set as ``scenario`` loads it) fits the model: feature
+  /// count, class count, and every removed id present. Cost: `O(removed)`.
+  ///
+  /// - Throws: ``ModelFileError/invalidField(_:_:)`` naming the field that does not fit.
+  package func checkFits(_ data: Dataset) throws(ModelFileError) {
     guard data.featureCount == model.featureCount else {
       throw ModelFileError.invalidField(
         "model.featureCount",
@@ -130,7 +172,6 @@ public struct ModelFile: Sendable, Codable, Equatable {
     for id in removedIDs where data.rowIndex(of: id) == nil {
       throw ModelFileError.invalidField("removedIDs", "id \(id) is not in the training data")
     }
-    return try model.accept(StateBuilder(file: self, data: data, visitor: visitor))
   }
 
   /// The file's bytes: pretty-printed JSON with sorted keys.
@@ -255,6 +296,39 @@ public struct ModelFile: Sendable, Codable, Equatable {
       throw .corrupt(path: path, reason: "field \"removedIDs\" lists an id twice")
     }
     try file.validateSISA(path: path)
+    if file.version == ModelFile.standardizedVersion && file.standardization == nil {
+      throw .corrupt(
+        path: path,
+        reason:
+          "a version \(ModelFile.standardizedVersion) file needs its field \"standardization\"")
+    }
+    if let s = file.standardization {
+      do {
+        _ = try Dataset.Standardization(means: s.means, scales: s.scales, rowCount: s.rowCount)
+      } catch {
+        throw .corrupt(path: path, reason: "field \"standardization\": \(error.description)")
+      }
+      guard s.featureCount == file.model.featureCount else {
+        throw .corrupt(
+          path: path,
+          reason:
+            "field \"standardization\" has \(s.featureCount) features, the model \(file.model.featureCount)"
+        )
+      }
+      guard file.certification == nil, file.sisa == nil else {
+        throw .corrupt(
+          path: path,
+          reason:
+            "field \"standardization\" cannot go with a certified model or a SISA ensemble")
+      }
+      guard file.version == ModelFile.standardizedVersion else {
+        throw .corrupt(
+          path: path,
+          reason:
+            "field \"standardization\" needs version \(ModelFile.standardizedVersion), got \(file.version)"
+        )
+      }
+    }
     if let c = file.certification {
       func bad(_ field: String, _ why: String) -> ModelFileError {
         .corrupt(path: path, reason: "field \"certification.\(field)\" \(why)")

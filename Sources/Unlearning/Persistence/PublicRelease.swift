@@ -3,20 +3,22 @@ import Foundation
 /// What may be published of a model: a whitelist, and a different type from the private
 /// ``ModelFile`` so that one can never be used where the other is required.
 ///
-/// Holds the model kind and shape, the current parameters, lambda, and for certified models
-/// `epsilon`, `delta`, `sigma` and the budget. Nothing else: no `b`, no earlier parameters, no
+/// Holds the model kind and shape, the current parameters, lambda, the feature standardisation
+/// the parameters act on (when the model has one: it is part of the model), and for certified
+/// models `epsilon`, `delta`, `sigma` and the budget. Nothing else: no `b`, no earlier parameters, no
 /// training summary, no removed ids, no budget spent, no certificates, no data path, seed or
 /// fingerprint.
 public struct PublicRelease: Sendable, Codable, Equatable {
   /// The `format` field of every release.
   public static let formatName = "unlearn-public-model"
-  /// The version this build writes and reads.
-  public static let currentVersion = 1
+  /// The newest version this build writes and reads: 2 adds `standardization`. A release
+  /// without standardisation is still written as version 1.
+  public static let currentVersion = 2
 
   /// ``formatName``.
   public var format: String = PublicRelease.formatName
   /// ``currentVersion``.
-  public var version: Int = PublicRelease.currentVersion
+  public var version: Int = 1
   /// The architecture.
   public var model: ModelFile.Specification
   /// The current parameters.
@@ -25,6 +27,9 @@ public struct PublicRelease: Sendable, Codable, Equatable {
   public var regularization: Double
   /// The privacy guarantee of a certified model, else `nil`.
   public var privacy: Guarantee?
+  /// The per-feature standardisation the parameters act on (version 2), else `nil`: apply
+  /// `(x_j - means[j]) / scales[j]` to every feature before the model.
+  public var standardization: Dataset.Standardization?
 
   /// The published privacy parameters.
   public struct Guarantee: Sendable, Codable, Equatable {
@@ -46,6 +51,10 @@ public struct PublicRelease: Sendable, Codable, Equatable {
     model = file.model
     parameters = file.parameters
     regularization = file.regularization
+    if let s = file.standardization {
+      standardization = s
+      version = 2
+    }
     if let c = file.certification {
       guard c.perturbationSource.isPrivate else {
         throw .invalidField(

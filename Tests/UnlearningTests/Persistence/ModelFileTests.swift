@@ -86,7 +86,8 @@ struct ModelFileTests {
       #expect(!error.description.contains("\n"))
       #expect(error.description.contains(path))
       if name == "wrong version" {
-        #expect(error == .unsupportedVersion(path: path, found: 99, supported: 3))
+        #expect(
+          error == .unsupportedVersion(path: path, found: 99, supported: ModelFile.currentVersion))
       }
     }
   }
