@@ -3,10 +3,10 @@ import Testing
 import Unlearning
 import UnlearnCLI
 
-/// Items of the command line's issue list that no other test exercised through the binary:
+/// Command-line edge cases that no other test exercises through the binary:
 /// each is one readable line and exit 1 on bad input, or works as documented.
-@Suite("Issue list audit")
-struct IssueListAuditTests {
+@Suite("Command-line edge cases")
+struct CommandLineEdgeCaseTests {
   typealias Hostile = HostileCommandLineTests
 
   /// Runs the binary with `input` on standard input.
