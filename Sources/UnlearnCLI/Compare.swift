@@ -122,6 +122,12 @@ struct Compare: ParsableCommand {
   )
   var repeats: Int = 3
 
+  @Option(
+    help:
+      "With one seed: resamples B of the 95% percentile-bootstrap intervals over the evaluated examples (0: none; verdicts then read the point values)."
+  )
+  var bootstrap: Int = 1000
+
   @Option(help: "Write the full results as JSON to this file.")
   var json: String?
 
@@ -282,6 +288,7 @@ struct Compare: ParsableCommand {
     configuration.seed = seed
     configuration.seedCount = seeds
     configuration.forgetScoreModelCount = forgetScoreModels
+    configuration.bootstrapResamples = bootstrap
     configuration.timingRepeats = repeats
     configuration.iteratedNewtonSteps = newtonSteps
     configuration.networkMaximumIterations = networkIterations
