@@ -2,7 +2,7 @@ import Foundation
 import Unlearning
 
 /// Text and SVG renderings of a ``Comparison/Result``.
-enum ComparisonRendering {
+package enum ComparisonRendering {
   /// "Sandal (class 1)" when the class has a name, else "class 1".
   static func className(_ r: Comparison.Result, _ k: Int) -> String {
     r.classNames.indices.contains(k) ? "\(r.classNames[k]) (label \(k))" : "class \(k)"
@@ -294,7 +294,7 @@ enum ComparisonRendering {
   /// Plain-language conclusions computed from the rows; the verdicts are those judged on the
   /// intervals over all seeds (one seed: the bootstrap's), and a method whose seeds disagree
   /// is called mixed.
-  static func takeaways(_ r: Comparison.Result) -> String {
+  package static func takeaways(_ r: Comparison.Result) -> String {
     var out = "What this shows:\n"
     let seedCount = Swift.max(r.seeds.count, 1)
     let over = seedCount > 1 ? " (means over \(seedCount) seeds)" : ""
