@@ -62,7 +62,11 @@ public enum Metrics {
         var group: (positives: [Int], negatives: [Int]) = ([], [])
         var j = i
         while j < sorted.count && sorted[j].0 == sorted[i].0 {
-          if sorted[j].1 { group.positives.append(sorted[j].2) } else { group.negatives.append(sorted[j].2) }
+          if sorted[j].1 {
+            group.positives.append(sorted[j].2)
+          } else {
+            group.negatives.append(sorted[j].2)
+          }
           j += 1
         }
         groups.append(group)
