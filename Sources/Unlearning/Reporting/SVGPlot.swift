@@ -311,17 +311,18 @@ public struct SVGPlot: Sendable {
   }
 
   /// The plotted values of `plots` as CSV: `panel,series,x,y` (panel = the plot's title),
-  /// one line per value, full precision.
+  /// one line per value, `y` to 6 significant digits (finer digits are round-off that differs
+  /// between machines and thread counts, and would churn the committed files on every run).
   public static func dataCSV(_ plots: [SVGPlot]) -> String {
     var lines = [["panel", "series", "x", "y"]]
     for plot in plots {
-      lines += plot.data.map { [plot.title, $0.series, $0.x, String($0.y)] }
+      lines += plot.data.map { [plot.title, $0.series, $0.x, String(format: "%.6g", $0.y)] }
     }
     return renderCSV(lines)
   }
 
   static func number(_ x: Double) -> String {
-    x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
+    x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(format: "%.6g", x)
   }
 
   static func escape(_ s: String) -> String {
