@@ -61,7 +61,8 @@ public enum Comparison {
   }
 
   /// Everything `compare` needs; defaults reproduce `unlearn compare` with no arguments except
-  /// ``forgetScoreModelCount`` (CLI: 16) and ``timingRepeats`` (CLI: 3).
+  /// ``forgetScoreModelCount`` (CLI: 16), ``timingRepeats`` (CLI: 3) and
+  /// ``bootstrapResamples`` (CLI: 1000).
   public struct Configuration: Sendable, Codable, Equatable {
     public var scenario: Scenario = .defaultHospital
     public var models: [ModelChoice]? = nil
@@ -121,8 +122,9 @@ public enum Comparison {
     /// (``Comparison/Bootstrap``, seeded from ``seed``): every row's accuracies, gaps, KLs, AUC
     /// and forget score get a 95% interval and the verdict is judged on them (Docs/Math.md
     /// 8.4). 0 turns it off (verdicts on the point estimates). Over several seeds the summary
-    /// uses the t-intervals over seeds instead.
-    public var bootstrapResamples: Int = 1000
+    /// uses the t-intervals over seeds instead. Default 0 here (the library's comparison stays
+    /// as cheap as before); `unlearn compare` uses 1000.
+    public var bootstrapResamples: Int = 0
 
     public init() {}
 
