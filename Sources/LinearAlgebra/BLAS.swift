@@ -32,6 +32,15 @@ enum BLAS {
       int32(lda), x, 1, beta, y, 1)
   }
 
+  /// `y <- alpha * A x + beta * y` with `A` an `n x n` symmetric row-major matrix of which only
+  /// the upper triangle is read.
+  static func symvUpper(
+    n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int, x: UnsafePointer<Double>,
+    beta: Double, y: UnsafeMutablePointer<Double>
+  ) {
+    cblas_dsymv(CblasRowMajor, CblasUpper, int32(n), alpha, a, int32(lda), x, 1, beta, y, 1)
+  }
+
   /// Upper triangle of `C <- alpha * A^T A + beta * C`, `A` a `k x n` row-major block, `C` `n x n`.
   static func syrkTransposed(
     n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int, beta: Double,

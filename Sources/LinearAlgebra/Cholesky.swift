@@ -150,6 +150,35 @@ public struct Cholesky: Sendable {
     factor = candidate
   }
 
+  /// Turns this into the factor of `A - x x^T` (`O(n^2)`, one sweep over the factor) when the
+  /// caller knows a lower bound `mu > 0` on the smallest eigenvalue of `A`: if
+  /// `||x||^2 <= mu / 4`, then `x^T A^{-1} x <= 1 / 4` and the definiteness check of
+  /// ``downdate(removing:)`` (one more `dtrsv`, a second read of the factor) is skipped; otherwise
+  /// this is ``downdate(removing:)``.
+  ///
+  /// `mu` must bound the matrix the factor represents, `L L^T`, not only the exact matrix it
+  /// approximates; a regulariser `mu I` added before factoring qualifies while the accumulated
+  /// round-off of the factor stays far below `mu / 2`.
+  ///
+  /// - Throws: ``LinearAlgebraError/downdateLosesDefiniteness(index:)`` when `A - x x^T` is not
+  ///   (numerically) positive definite. After a failure on the unchecked path (which means
+  ///   `mu` was not a valid bound) the factor is unusable: refactor.
+  public mutating func downdate(removing x: [Double], smallestEigenvalueAtLeast mu: Double)
+    throws(LinearAlgebraError)
+  {
+    precondition(
+      x.count == dimension, "Cholesky.downdate: \(x.count) entries, expected \(dimension)")
+    let squaredNorm = x.withUnsafeBufferPointer { BLAS.dot(dimension, $0.start, $0.start) }
+    guard mu > 0, mu.isFinite, squaredNorm <= 0.25 * mu else {
+      try downdate(removing: x)
+      return
+    }
+    var work = x
+    guard Self.rankOne(&factor, n: dimension, work: &work, sign: -1) else {
+      throw .downdateLosesDefiniteness(index: work.firstIndex(where: { $0.isNaN }) ?? 0)
+    }
+  }
+
   /// The rank-1 sweep shared by update (`sign = 1`) and downdate (`sign = -1`). Returns `false`
   /// (with `work[0]` set to NaN at the failing index) if a diagonal would become non-positive.
   private static func rankOne(_ l: inout [Double], n: Int, work x: inout [Double], sign: Double)

@@ -85,6 +85,47 @@ extension Matrix {
     }
   }
 
+  /// `A x` for a square matrix `A = self` that is symmetric, by one `dsymv` call that reads only
+  /// the upper triangle (row-major, diagonal included): half the memory traffic of
+  /// ``multiply(_:transposed:alpha:)``, `2 n^2` flops. The strict lower triangle is never read,
+  /// so it may hold anything.
+  ///
+  /// - Parameter x: length `rows`.
+  /// - Returns: length `rows`.
+  public func symmetricMultiply(_ x: [Double]) -> [Double] {
+    precondition(isSquare, "symmetricMultiply: matrix is \(rows) x \(columns)")
+    precondition(x.count == rows, "symmetricMultiply: \(x.count) entries, expected \(rows)")
+    var y = [Double](repeating: 0, count: rows)
+    if rows == 0 { return y }
+    elements.withUnsafeBufferPointer { pa in
+      x.withUnsafeBufferPointer { px in
+        y.withUnsafeMutableBufferPointer { py in
+          BLAS.symvUpper(
+            n: rows, alpha: 1, a: pa.start, lda: columns, x: px.start, beta: 0, y: py.start)
+        }
+      }
+    }
+    return y
+  }
+
+  /// Adds `alpha * A^T A` to the **upper triangle** (row-major, diagonal included) of this square
+  /// matrix by one `dsyrk` call (`d^2 k` flops for a `k x d` matrix `A`, half of the equivalent
+  /// `gemm`); the strict lower triangle is not touched. Pairs with ``symmetricMultiply(_:)``.
+  ///
+  /// - Parameter a: `k x columns`.
+  public mutating func addUpperGram(of a: Matrix, scaledBy alpha: Double) {
+    precondition(isSquare, "addUpperGram: matrix is \(rows) x \(columns)")
+    precondition(a.columns == columns, "addUpperGram: \(a.columns) columns, expected \(columns)")
+    if rows == 0 || a.rows == 0 { return }
+    let (n, k) = (columns, a.rows)
+    a.elements.withUnsafeBufferPointer { pa in
+      elements.withUnsafeMutableBufferPointer { pc in
+        BLAS.syrkTransposed(
+          n: n, k: k, alpha: alpha, a: pa.start, lda: n, beta: 1, c: pc.start, ldc: n)
+      }
+    }
+  }
+
   /// The weighted Gram matrix `X^T diag(w) X` (`columns x columns`, both triangles filled).
   ///
   /// Built with `dsyrk` on row blocks of `sqrt(|w_i|) x_i` (at most `blockRows x columns`

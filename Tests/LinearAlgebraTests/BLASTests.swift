@@ -16,6 +16,37 @@ struct BLASTests {
     #expect(c.isApproximatelyEqual(to: expected, relativeTolerance: 1e-13))
   }
 
+  /// `dsymv` reads the upper triangle only, and `dsyrk` updates the upper triangle only: the
+  /// pair agrees with dense products whatever the strict lower triangle holds.
+  @Test func symmetricProductAndUpperGramUseTheUpperTriangleOnly() {
+    let n = 9
+    let b = TestData.gaussianMatrix(rows: 4, columns: n, seed: 5)
+    var a = Matrix.product(b, b, transposeA: true)
+    a.addToDiagonal(1)
+    let dense = a
+    // Garbage below the diagonal must not matter.
+    for i in 0..<n { for j in 0..<i { a[i, j] = 1e300 } }
+    let x = TestData.gaussianMatrix(rows: n, columns: 1, seed: 6).elements
+    let expected = dense.multiply(x)
+    #expect(a.symmetricMultiply(x).subtracting(expected).norm() <= 1e-13 * expected.norm())
+    let r = TestData.gaussianMatrix(rows: 3, columns: n, seed: 7)
+    a.addUpperGram(of: r, scaledBy: -0.5)
+    var updated = dense
+    updated.add(Matrix.product(r, r, transposeA: true), scaledBy: -0.5)
+    for i in 0..<n {
+      for j in 0..<n {
+        if j >= i {
+          #expect(abs(a[i, j] - updated[i, j]) <= 1e-13 * (1 + abs(updated[i, j])))
+        } else {
+          #expect(a[i, j] == 1e300)
+        }
+      }
+    }
+    let expectedAfter = updated.multiply(x)
+    #expect(
+      a.symmetricMultiply(x).subtracting(expectedAfter).norm() <= 1e-13 * expectedAfter.norm())
+  }
+
   @Test func gemmAccumulatesWithBeta() {
     let a = TestData.gaussianMatrix(rows: 3, columns: 6, seed: 3)
     let b = TestData.gaussianMatrix(rows: 6, columns: 2, seed: 4)

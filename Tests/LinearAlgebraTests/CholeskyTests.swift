@@ -81,6 +81,41 @@ struct CholeskyTests {
     #expect(residual <= 1e-8 * b.norm() / (1 - squaredNorm))
   }
 
+  /// With a known eigenvalue bound `mu`, a downdate by `||x||^2 <= mu / 4` skips the check and
+  /// still equals a fresh factorisation of `A - x x^T`; larger `x` take the checked path (and a
+  /// definiteness loss still throws and changes nothing).
+  @Test(arguments: [0.01, 0.25, 0.9])
+  func downdateWithAnEigenvalueBoundMatchesAFreshFactorisation(fraction: Double) throws {
+    let n = 30
+    // A = B + mu I with B positive semidefinite: mu is a valid lower bound.
+    var g = SeededGenerator(seed: 31)
+    let b = Matrix(rows: 10, columns: n, elements: g.normalVector(count: 10 * n))
+    let mu = 0.5
+    var a = Matrix.product(b, b, transposeA: true)
+    a.addToDiagonal(mu)
+    let chol = try Cholesky(a)
+    var x = g.normalVector(count: n)
+    x = x.scaled(by: (fraction * mu).squareRoot() / x.norm())
+    var downdated = chol
+    try downdated.downdate(removing: x, smallestEigenvalueAtLeast: mu)
+    var minus = a
+    for i in 0..<n { for j in 0..<n { minus[i, j] -= x[i] * x[j] } }
+    let fresh = try Cholesky(minus)
+    #expect(
+      Matrix(rows: n, columns: n, elements: downdated.factor)
+        .isApproximatelyEqual(
+          to: Matrix(rows: n, columns: n, elements: fresh.factor), relativeTolerance: 1e-10))
+    // A vector that breaks definiteness is refused whatever bound is claimed for it.
+    var refused = chol
+    let before = refused.factor
+    var large = g.normalVector(count: n)
+    large = large.scaled(by: 1.5 / chol.solveLower(large).norm())
+    #expect(throws: LinearAlgebraError.self) {
+      try refused.downdate(removing: large, smallestEigenvalueAtLeast: mu)
+    }
+    #expect(refused.factor == before)
+  }
+
   @Test func downdateThatLosesDefinitenessThrowsAndChangesNothing() throws {
     let a = Matrix.identity(4)
     var chol = try Cholesky(a)

@@ -59,6 +59,8 @@ package func rootSumOfSquares(_ values: [Double]) -> Double {
 ///
 /// Cost per request with the default solver: `O(m d^2)` downdates, one `O(d^2)` solve and one
 /// fused pass over `X` per head, plus refinements and refreshes as ``CertifiedRemoval/FastRemovalPolicy`` says.
+/// The request takes the input state's cached factor and downdates it in place: removing again
+/// from the same input state rebuilds the cache first (see ``TrainedModel/prepareForRemoval()``).
 /// With ``CertifiedRemoval/FastRemovalPolicy/amortisedSteps`` (`.downdatedFactor(.amortised)`) most requests cost
 /// `O(m d^2)` and read no row of `X` outside the removed ones; an exact step (two passes) resets
 /// the running sum when it would pass the policy's fraction of the budget (Docs/Math.md 6.10).
@@ -138,11 +140,11 @@ struct CertifiedEngine {
     if let cache = state.certifiedCache, cache.parameters == state.parameters,
       cache.removedCount == state.removedIDs.count
     {
-      var amortised = false
-      if case .downdatedFactor(let policy) = state.certification?.solver {
-        amortised = policy.amortisedSteps != nil
-      }
-      if let solvers = (amortised ? cache.take() : cache.heads) as? [HeadNewtonSolver<M.Head>] {
+      // The downdated strategy takes the solvers: the request then downdates the only reference
+      // to the factor (and to H~ and G_R) in place instead of copying d^2 doubles each.
+      var downdated = false
+      if case .downdatedFactor = state.certification?.solver { downdated = true }
+      if let solvers = (downdated ? cache.take() : cache.heads) as? [HeadNewtonSolver<M.Head>] {
         return solvers
       }
     }
@@ -236,7 +238,7 @@ struct CertifiedEngine {
         // g_D(theta) = g_R(theta) + Delta exactly (E3.1): the residual before the request.
         resynchronized[k] = gradients[k].adding(deltas[k]).norm()
       }
-      let drift = thetas[k].subtracting(amortised.point).norm()
+      let drift = (solvers[k].amortised ?? amortised).driftBound(at: thetas[k])
       if k < cheap.count, amortised.cheapSteps < amortisedPolicy.minimumCheapSteps,
         drift > cheap[k].step.norm() / 2
       {
@@ -276,6 +278,9 @@ struct CertifiedEngine {
     var candidatePredictors = predictors
     var candidateGradients = gradients
     var proposed = headSpent
+    // Predictors computed afresh as X theta (no carried updates): the anchor of 6.10 can then be
+    // measured after the step.
+    let freshPredictors = solvers.map { $0.predictorUpdates == 0 }
     repeat {
       for k in 0..<heads {
         let result = try solvers[k].step(
@@ -298,6 +303,19 @@ struct CertifiedEngine {
     } while !paper && rootSumOfSquares(proposed) > budget
       && stepsTaken < certification.maximumSteps
     if rootSumOfSquares(proposed) <= budget {
+      if amortisedPolicy != nil && stepsTaken == 1 {
+        // Docs/Math.md 6.10: z' = fl(fl(X theta) + fl(X v)) is within
+        // 2 gamma_{d+2} (||theta|| + ||v||) of X theta' entrywise.
+        for k in 0..<heads where freshPredictors[k] {
+          let u = 0x1p-53
+          let terms = Double(thetas[k].count + 2)
+          let gammaD = terms * u / (1 - terms * u)
+          solvers[k].amortised?.measureAnchor(
+            at: candidates[k], predictors: candidatePredictors[k],
+            roundOff: 2 * gammaD * (thetas[k].norm() + last[k].step.norm()),
+            weights: objectives[k].weights)
+        }
+      }
       headSpent = proposed
       thetas = candidates
       predictors = candidatePredictors
@@ -448,11 +466,14 @@ extension CertifiedEngine {
 /// loading, at the cost of two passes over `X` and, for the downdated strategy, one factor per
 /// head). Valid only for the parameters and removal count it records.
 ///
-/// The solvers sit in a shared box so that a request with ``CertifiedRemoval/AmortisedStepPolicy`` can **take**
-/// them: the next state's cache then owns the only reference, and the `O(d^2)` downdates of the
-/// factor and of the dense `H~` and `G_R` happen in place instead of copying `3 d^2` doubles per
-/// request. The state they were taken from keeps a valid record but no solvers, and rebuilds
-/// them if it is used again.
+/// The solvers sit in a shared box so that a request with the downdated strategy
+/// (``NewtonSolver/downdatedFactor(_:)``, the default) can **take** them: the next state's cache
+/// then owns the only reference, and the `O(d^2)` downdates of the factor (and, with
+/// ``CertifiedRemoval/AmortisedStepPolicy``, of the dense `H~` and `G_R`) happen in place instead
+/// of copying `d^2` doubles each per request. The state they were taken from keeps a valid
+/// record but no solvers, and rebuilds them if it is used again (two passes, a Gram matrix and a
+/// factorisation: call ``TrainedModel/prepareForRemoval()`` on it first to keep that out of the
+/// timed request).
 struct CertifiedCache: @unchecked Sendable {
   private final class Box: @unchecked Sendable {
     let lock = NSLock()

@@ -44,12 +44,7 @@ public struct PrivacyParameters: Sendable, Codable, Equatable {
   )
     throws(UnlearningError)
   {
-    guard epsilon > 0, epsilon.isFinite else {
-      throw .invalidArgument("epsilon must be positive, got \(epsilon)")
-    }
-    guard delta > 0, delta < 1 else {
-      throw .invalidArgument("delta must be in (0, 1), got \(delta)")
-    }
+    try Self.validate(epsilon: epsilon, delta: delta)
     guard sigma > 0, sigma.isFinite else {
       throw .invalidArgument("sigma must be positive, got \(sigma)")
     }
@@ -79,18 +74,23 @@ public struct PrivacyParameters: Sendable, Codable, Equatable {
     guard budget > 0, budget.isFinite else {
       throw .invalidArgument("budget must be positive, got \(budget)")
     }
-    guard delta > 0, delta < 1 else {
-      throw .invalidArgument("delta must be in (0, 1), got \(delta)")
-    }
-    guard epsilon > 0, epsilon.isFinite else {
-      throw .invalidArgument("epsilon must be positive, got \(epsilon)")
-    }
+    try Self.validate(epsilon: epsilon, delta: delta)
     let sigma =
       calibration == .classic
       ? Self.c(delta: delta) * budget / epsilon
       : PrivacyParameters.GaussianProfile.minimumSigma(
         epsilon: epsilon, delta: delta, sensitivity: budget)
     try self.init(epsilon: epsilon, delta: delta, sigma: sigma, calibration: calibration)
+  }
+
+  /// `epsilon` positive and finite, `delta` in (0, 1).
+  private static func validate(epsilon: Double, delta: Double) throws(UnlearningError) {
+    guard epsilon > 0, epsilon.isFinite else {
+      throw .invalidArgument("epsilon must be positive, got \(epsilon)")
+    }
+    guard delta > 0, delta < 1 else {
+      throw .invalidArgument("delta must be in (0, 1), got \(delta)")
+    }
   }
 
   private enum CodingKeys: String, CodingKey { case epsilon, delta, sigma, calibration }

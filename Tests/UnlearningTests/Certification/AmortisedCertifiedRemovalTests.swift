@@ -162,6 +162,58 @@ struct AmortisedCertifiedRemovalTests {
     #expect(largest >= 0.9, "largest used share of the charged remainder bound: \(largest)")
   }
 
+  @Test(
+    "The measured drift (E6.7d) bounds max_i |x_i^T theta - z~_i| recomputed from the data, and is attained at its anchor"
+  )
+  func anchoredDriftBoundsTheRowDrift() throws {
+    var attained = 0.0
+    var anchoredChecks = 0
+    var checks = 0
+    for seed in UInt64(0)..<4 {
+      let cases: [(Dataset, Double)] = [
+        (try AdversarialProblems.benign(n: 120, d: 6, seed: 400 + seed), 1e-3),
+        (try AdversarialProblems.duplicated(n: 40, d: 3 + Int(seed % 3)), 1e-2),
+        (try AdversarialProblems.benign(n: 14, d: 30, seed: 500 + seed), 1e-2),
+        (try AdversarialProblems.outlier(), 1e-2),
+      ]
+      for (data, lambda) in cases {
+        var state = try TrainedModel.trainCertified(
+          model: LogisticRegression(featureCount: data.featureCount), data: data,
+          regularization: lambda, privacy: CertificationProblems.privacy(sigma: 1, budget: 0.5),
+          solver: Self.amortised(fraction: 0.3), perturbation: .reproducibleNotPrivate(seed: seed))
+        let ids = CertificationProblems.randomIDs(
+          data, count: Swift.min(20, data.count - 3), seed: 40 + seed)
+        for id in ids {
+          state = try CertifiedRemoval().unlearn(state, forgetting: [id]).state
+          let solvers = state.certifiedCache?.heads as? [HeadNewtonSolver<LogisticRegression>]
+          let amortised = try #require(solvers?.first?.amortised)
+          let theta = state.parameters
+          guard amortised.pointPredictors.count == data.count else { continue }
+          // The truth from the data: the largest retained |x_i^T theta - z~_i|.
+          let z = data.features.multiply(theta)
+          var truth = 0.0
+          for i in z.indices where state.weights[i] != 0 {
+            truth = Swift.max(truth, abs(z[i] - amortised.pointPredictors[i]))
+          }
+          let bound = amortised.driftBound(at: theta)
+          #expect(truth <= bound + 1e-13 * theta.norm(), "truth \(truth), bound \(bound)")
+          checks += 1
+          // Right after an exact step the anchor is the current theta: the bound is the
+          // measured maximum itself (a bound half as large would fail above).
+          if amortised.anchor == theta, truth > 1e-8 {
+            anchoredChecks += 1
+            attained = Swift.max(attained, truth / bound)
+          }
+        }
+      }
+    }
+    print(
+      "anchored drift: \(checks) checks, \(anchoredChecks) at the anchor, largest truth / bound \(attained)"
+    )
+    #expect(anchoredChecks >= 5, "\(anchoredChecks) checks at an anchor")
+    #expect(attained >= 0.99, "largest truth / bound at an anchor: \(attained)")
+  }
+
   @Test("O(d^2) steps follow the retrained model as closely as the exact path")
   func tracksRetraining() throws {
     let data = try AdversarialProblems.benign(n: 300, d: 8, seed: 12)
