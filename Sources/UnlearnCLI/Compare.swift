@@ -23,9 +23,9 @@ struct Compare: ParsableCommand {
 
       Forget score (Docs/Math.md sections 8.1 and 8.4, the NeurIPS 2023 challenge's; 1 = indistinguishable from retraining): per method, N models trained on seeded random halves of the retained data plus the forget set and unlearned, against N retrained models on independent halves; per-example epsilons from logit-scaled confidences, 2^-b points in 0.5-wide buckets up to ceil(ln(N - 1)). Retrain's cell (marked *) is the floor: a second, independent group of N retrains against the reference group, the best a method can expect at this N. Rows that cannot be scored (oracle-tuned, SISA's ensemble, data-dependent damping, certified removal's secret b) say why in a note.
 
-      With --seeds K > 1, a second table per model gives means with 95% t-intervals over the K seeds (mean +- t(0.975, K - 1) s / sqrt(K)), timings pooled over every run of every seed, and verdicts judged on the intervals. With one seed there are no intervals.
+      With --seeds K > 1, a second table per model gives means with 95% t-intervals over the K seeds (mean +- t(0.975, K - 1) s / sqrt(K)), timings pooled over every run of every seed, and verdicts judged on the intervals. With one seed the second table gives each value with a 95% percentile-bootstrap interval over the evaluated examples (--bootstrap B resamples of the test, retain and forget examples; accuracy gaps paired with the reference; rho has none), and the verdicts are judged on those.
 
-      Verdict rules (in this order): "reference" is the retrained model; "over-forgets": forget accuracy below retrain's by more than the tolerance (retrain's seed-to-seed spread, at least one forgotten sample) or test accuracy down more than 1 point; "worse than original": rho > 1.05 (networks: test and forget KL to retrain both above 1.05 times the original's); "no change": rho >= 0.95 (networks: both KLs at least 95% of the original's); "close to retrain": rho < 0.1 (networks: both KLs within twice the retrain-vs-retrain noise floor plus 1e-6 nats) with the test and retain gaps within max(tolerance, 1 point) and the forget gap within the tolerance; otherwise "partial". With intervals (--seeds K > 1) a verdict is given only when its condition holds on the whole 95% interval of every quantity it reads (e.g. "close to retrain" needs the upper end of rho's interval below 0.1); otherwise the next rule is tried.
+      Verdict rules (in this order): "reference" is the retrained model; "over-forgets": forget accuracy below retrain's by more than the tolerance (retrain's seed-to-seed spread, at least one forgotten sample) or test accuracy down more than 1 point; "worse than original": rho > 1.05 (networks: test and forget KL to retrain both above 1.05 times the original's); "no change": rho >= 0.95 (networks: both KLs at least 95% of the original's); "close to retrain": rho < 0.1 (networks: both KLs within twice the retrain-vs-retrain noise floor plus 1e-6 nats) with the test and retain gaps within max(tolerance, 1 point) and the forget gap within the tolerance; otherwise "partial". On intervals (t over seeds, or the bootstrap with one seed) a verdict is given only when its condition holds on the whole 95% interval of every quantity it reads (e.g. "close to retrain" needs the upper end of rho's interval below 0.1); otherwise the next rule is tried.
 
       Methods that cannot run on the data (certified removal without --normalize-rows) are skipped with a one-line reason; the table of the others is always printed.
 
@@ -123,6 +123,12 @@ struct Compare: ParsableCommand {
       "Runs of every unlearning step and of retraining; times are the median with min-max (a step slower than 5 s runs once)."
   )
   var repeats: Int = 3
+
+  @Option(
+    help:
+      "With one seed: resamples B of the 95% bootstrap intervals over the evaluated examples (0: none; verdicts then read the point values)."
+  )
+  var bootstrap: Int = 1000
 
   @Option(help: "Write the full results as JSON to this file.")
   var json: String?
@@ -288,6 +294,7 @@ struct Compare: ParsableCommand {
     configuration.seed = seed
     configuration.seedCount = seeds
     configuration.forgetScoreModelCount = forgetScoreModels
+    configuration.bootstrapResamples = bootstrap
     configuration.timingRepeats = repeats
     configuration.iteratedNewtonSteps = newtonSteps
     configuration.networkMaximumIterations = networkIterations

@@ -2,7 +2,7 @@ import Foundation
 import Unlearning
 
 /// Text and SVG renderings of a ``Comparison/Result``.
-enum ComparisonRendering {
+package enum ComparisonRendering {
   /// "Sandal (class 1)" when the class has a name, else "class 1".
   static func className(_ r: Comparison.Result, _ k: Int) -> String {
     r.classNames.indices.contains(k) ? "\(r.classNames[k]) (label \(k))" : "class \(k)"
@@ -176,14 +176,26 @@ enum ComparisonRendering {
   }
 
   /// With several seeds: per model, means with 95% t-intervals, pooled timings and the
-  /// verdicts judged on the intervals.
+  /// verdicts judged on the intervals. With one seed: the run's values with their 95%
+  /// percentile-bootstrap intervals over the evaluated examples (when computed).
   static func seedTable(_ r: Comparison.Result) -> String {
-    guard r.seeds.count > 1 else { return "" }
     let k = r.seeds.count
-    var out =
-      "\nOver \(k) seeds (\(r.seeds.map(String.init).joined(separator: ", "))): mean [95% t-interval, mean +- t(0.975, \(k - 1)) s / sqrt(\(k))];\n"
-    out +=
-      "accuracies in %; times pooled over every run of every seed; verdicts hold on the whole interval.\n"
+    var out: String
+    if k > 1 {
+      out =
+        "\nOver \(k) seeds (\(r.seeds.map(String.init).joined(separator: ", "))): mean [95% t-interval, mean +- t(0.975, \(k - 1)) s / sqrt(\(k))];\n"
+      out +=
+        "accuracies in %; times pooled over every run of every seed; verdicts hold on the whole interval.\n"
+    } else if r.summary.contains(where: { $0.testAccuracy.method == .bootstrap }) {
+      let b = r.configuration.bootstrapResamples
+      out =
+        "\nOne seed: value [95% percentile-bootstrap interval, \(b) resamples of the test, retain and forget examples\n"
+      out +=
+        "(and the membership negatives); gaps to the reference paired] (Docs/Math.md 8.4); accuracies in %;\n"
+      out += "rho is a parameter distance (no interval); verdicts hold on the whole interval.\n"
+    } else {
+      return ""
+    }
     for summary in r.models {
       let rows = r.summary.filter { $0.model == summary.model }
       guard !rows.isEmpty else { continue }
@@ -279,11 +291,16 @@ enum ComparisonRendering {
     return out
   }
 
-  /// Plain-language conclusions computed from the rows.
-  static func takeaways(_ r: Comparison.Result) -> String {
+  /// Plain-language conclusions computed from the rows; the verdicts are those judged on the
+  /// intervals over all seeds (one seed: the bootstrap's), and a method whose seeds disagree
+  /// is called mixed.
+  package static func takeaways(_ r: Comparison.Result) -> String {
     var out = "What this shows:\n"
+    let seedCount = Swift.max(r.seeds.count, 1)
+    let over = seedCount > 1 ? " (means over \(seedCount) seeds)" : ""
     for summary in r.models {
       let rows = r.rows.filter { $0.model == summary.model }
+      let summaries = r.summary.filter { $0.model == summary.model }
       guard let reference = rows.first(where: { $0.method == "retrain" })?.evaluation else {
         continue
       }
@@ -301,16 +318,35 @@ enum ComparisonRendering {
         out +=
           "- \(summary.model): the retrained model still gets \(pct(reference.forgetAccuracy)) on the forgotten samples (test \(pct(reference.testAccuracy))): that is the target.\n"
       }
-      for row in rows where row.evaluation.verdict == .overForgets {
-        let e = row.evaluation
-        out +=
-          "  \(row.method) over-forgets: forget accuracy \(pct(e.forgetAccuracy)), test accuracy \(pct(e.testAccuracy)), rho \(num(e.relativeDistance)).\n"
+      out += verdictLines(summaries, over: over)
+    }
+    return out
+  }
+
+  /// The takeaway lines of one model's summary rows: over-forgetting and close-to-retrain
+  /// methods by their interval verdict, and methods whose seeds disagree as mixed.
+  static func verdictLines(_ rows: [Comparison.SummaryRow], over: String) -> String {
+    var out = ""
+    for row in rows where row.verdict == .overForgets {
+      out +=
+        "  \(row.method) over-forgets\(over): forget accuracy \(pct(row.forgetAccuracy.mean)), test accuracy \(pct(row.testAccuracy.mean)), rho \(num(row.relativeDistance.mean)).\n"
+    }
+    for row in rows where row.verdict == .closeToRetrain {
+      out +=
+        "  \(row.method) is close to retrain\(over): rho \(num(row.relativeDistance.mean)), test KL \(num(row.testKL.mean))\(row.speedup.map { $0 >= 1 ? String(format: ", %.3gx faster than retraining", $0) : String(format: ", %.2gx the speed of retraining (slower)", $0) } ?? "").\n"
+    }
+    for row in rows where Set(row.seedVerdicts).count > 1 {
+      var counts: [(UnlearningEvaluation.Verdict, Int)] = []
+      for v in row.seedVerdicts {
+        if let i = counts.firstIndex(where: { $0.0 == v }) {
+          counts[i].1 += 1
+        } else {
+          counts.append((v, 1))
+        }
       }
-      for row in rows where row.evaluation.verdict == .closeToRetrain {
-        let e = row.evaluation
-        out +=
-          "  \(row.method) is close to retrain: rho \(num(e.relativeDistance)), test KL \(num(e.testKL))\(e.speedup.map { $0 >= 1 ? String(format: ", %.3gx faster than retraining", $0) : String(format: ", %.2gx the speed of retraining (slower)", $0) } ?? "").\n"
-      }
+      let parts = counts.map { "\($0.0.rawValue) on \($0.1)" }.joined(separator: ", ")
+      out +=
+        "  \(row.method) is mixed over the seeds (\(parts) of \(row.seedVerdicts.count)); on the intervals: \(row.verdict.rawValue).\n"
     }
     return out
   }

@@ -44,7 +44,7 @@ struct CommandLineTests {
     try command.run()
     let data = try Data(contentsOf: URL(fileURLWithPath: json))
     let result = try JSONDecoder().decode(Comparison.Result.self, from: data)
-    #expect(result.schema == "unlearn.compare/3")
+    #expect(result.schema == "unlearn.compare/4")
     #expect(result.seeds == [42, 43])
     #expect(result.summary.map(\.method) == ["retrain", "naive", "newton"])
     let floor = try #require(result.models.first?.forgetScore?.floor)

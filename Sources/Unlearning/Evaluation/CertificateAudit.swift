@@ -136,7 +136,7 @@ package enum EmpiricalEpsilon {
 ///
 /// **Cost.** `2N` certified trainings (`N` of them with the certificate's `||X||_2` bound,
 /// `O(n d^2)` each), `N` removals, and `2N` gradient passes; models run ``parallelism`` at a
-/// time.
+/// time, with OpenBLAS single-threaded meanwhile when more than one runs.
 public struct CertificateAudit<Model: CertifiableModel>: Sendable {
   /// What is run on the models trained with `F` (the last two are deliberately unsound, for
   /// testing that the audit detects a broken setting).
@@ -242,57 +242,49 @@ public struct CertificateAudit<Model: CertifiableModel>: Sendable {
     progress(
       "certificate audit: \(trialCount) removals and \(trialCount) reference trainings, sigma \(privacy.sigma), "
         + "epsilon \(privacy.epsilon), delta \(privacy.delta)")
-    let total = 2 * trialCount
-    let collector = PairCollector<Trial>(
-      count: total, progress: progress, label: "certificate audit", unit: "models")
-    let workers = Swift.max(1, Swift.min(parallelism, total))
     let trainer = Training.Newton(gradientTolerance: 1e-10)
-    DispatchQueue.concurrentPerform(iterations: workers) { _ in
-      while let job = collector.nextPair() {
-        do {
-          let group = job < trialCount ? 0 : 1
-          let k = group == 0 ? job : job - trialCount
-          let theta: [Double]
-          var trial = Trial(
-            statistic: [], testAccuracy: 0, certifiedResidual: nil, retrained: false)
-          if group == 0 {
-            let state = try TrainedModel.trainCertified(
-              model: model, data: train, regularization: regularization, privacy: privacy,
-              trainer: trainer, perturbation: source(group: 0, trial: k))
-            let result: UnlearningResult<Model>
-            switch mechanism {
-            case .certifiedRemoval:
-              result = try CertifiedRemoval(trainer: trainer).unlearn(state, forgetting: forget)
-            case .uncheckedNewtonStep:
-              result = try NewtonRemoval().unlearn(state, forgetting: forget)
-            case .parametersUnchanged:
-              result = try Baselines.NaiveDeletion().unlearn(state, forgetting: forget)
-            }
-            theta = result.state.parameters
-            trial.certifiedResidual = result.report.certificate?.certifiedResidual
-            trial.retrained = result.report.certificate?.retrained ?? false
-          } else {
-            let b = source(group: 1, trial: k).drawPerturbation(
-              count: model.parameterCount, sigma: privacy.sigma, draw: 0)
-            theta =
-              try TrainedModel.train(
-                model: model, data: retainData, regularization: regularization, perturbation: b,
-                trainer: trainer
-              ).parameters
-          }
-          trial.statistic = retained.gradient(at: theta).scaled(by: -1)
-          trial.testAccuracy =
-            test.isEmpty
-            ? 0
-            : Metrics.accuracy(
-              predictions: model.predictions(theta, features: test.features), labels: test.labels)
-          collector.store(trial, at: job, elapsed: stopwatch.seconds)
-        } catch {
-          collector.fail(error)
+    // Models in parallel, single-threaded BLAS meanwhile (as the forget score and U-LiRA).
+    let trials = try PairCollector<Trial>.run(
+      count: 2 * trialCount, parallelism: parallelism, progress: progress,
+      label: "certificate audit", unit: "models"
+    ) { job in
+      let group = job < trialCount ? 0 : 1
+      let k = group == 0 ? job : job - trialCount
+      let theta: [Double]
+      var trial = Trial(statistic: [], testAccuracy: 0, certifiedResidual: nil, retrained: false)
+      if group == 0 {
+        let state = try TrainedModel.trainCertified(
+          model: model, data: train, regularization: regularization, privacy: privacy,
+          trainer: trainer, perturbation: source(group: 0, trial: k))
+        let result: UnlearningResult<Model>
+        switch mechanism {
+        case .certifiedRemoval:
+          result = try CertifiedRemoval(trainer: trainer).unlearn(state, forgetting: forget)
+        case .uncheckedNewtonStep:
+          result = try NewtonRemoval().unlearn(state, forgetting: forget)
+        case .parametersUnchanged:
+          result = try Baselines.NaiveDeletion().unlearn(state, forgetting: forget)
         }
+        theta = result.state.parameters
+        trial.certifiedResidual = result.report.certificate?.certifiedResidual
+        trial.retrained = result.report.certificate?.retrained ?? false
+      } else {
+        let b = source(group: 1, trial: k).drawPerturbation(
+          count: model.parameterCount, sigma: privacy.sigma, draw: 0)
+        theta =
+          try TrainedModel.train(
+            model: model, data: retainData, regularization: regularization, perturbation: b,
+            trainer: trainer
+          ).parameters
       }
+      trial.statistic = retained.gradient(at: theta).scaled(by: -1)
+      trial.testAccuracy =
+        test.isEmpty
+        ? 0
+        : Metrics.accuracy(
+          predictions: model.predictions(theta, features: test.features), labels: test.labels)
+      return trial
     }
-    let trials = try collector.results()
     let removals = Array(trials[0..<trialCount])
     let references = Array(trials[trialCount...])
     let attack = Self.attack(

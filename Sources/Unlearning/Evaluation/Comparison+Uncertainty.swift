@@ -40,19 +40,42 @@ extension Comparison {
     }
   }
 
-  /// A mean over seeds with its 95% t-interval.
+  /// An estimate with its 95% interval: over seeds, the mean with its t-interval; with one
+  /// seed, the run's value with a percentile-bootstrap interval over the evaluated examples
+  /// (``Comparison/Bootstrap``).
   ///
-  /// Rule: `mean +- t_{0.975, K-1} s / sqrt(K)` with `s` the sample standard deviation of the
-  /// `K` per-seed values (Student's t, two-sided 95%). With one value there is no interval
-  /// (`lower` and `upper` are `nil`).
+  /// Over seeds: `mean +- t_{0.975, K-1} s / sqrt(K)` with `s` the sample standard deviation of
+  /// the `K` per-seed values (Student's t, two-sided 95%). With one value and no bootstrap there
+  /// is no interval (`lower` and `upper` are `nil`).
   public struct Interval: Sendable, Codable, Equatable {
-    /// The per-seed values.
+    /// Where the interval comes from.
+    public enum Method: String, Sendable, Codable, Equatable {
+      /// The t-interval over seeds (none with one seed).
+      case seeds = "t over seeds"
+      /// The percentile bootstrap over the examples of one run.
+      case bootstrap = "percentile bootstrap"
+    }
+
+    /// The per-seed values (bootstrap: the one run's value).
     public var values: [Double]
+    /// The mean over seeds (bootstrap: the run's point estimate).
     public var mean: Double
     public var lower: Double?
     public var upper: Double?
+    /// How `lower` and `upper` were obtained.
+    public var method: Method = .seeds
 
-    /// - Precondition: `values` is not empty.
+    /// A point estimate with a given interval (e.g. a bootstrap's).
+    public init(estimate: Double, lower: Double, upper: Double, method: Method) {
+      values = [estimate]
+      mean = estimate
+      self.lower = lower
+      self.upper = upper
+      self.method = method
+    }
+
+    /// The mean of `values` (per seed) with its t-interval. - Precondition: `values` is not
+    /// empty.
     public init(values: [Double]) {
       precondition(!values.isEmpty, "Comparison.Interval: no values")
       self.values = values
@@ -155,8 +178,11 @@ extension Comparison {
     public var speedup: Double?
     public var speedupRange: [Double]?
     /// The verdict judged on the intervals (``UnlearningEvaluation/Verdict/judge(_:thresholds:)``; thresholds are
-    /// the seeds' means); one seed: the same as the run's verdict.
+    /// the seeds' means); one seed: the run's verdict (on its bootstrap intervals when computed).
     public var verdict: UnlearningEvaluation.Verdict
+    /// Each seed's own verdict, in the order of ``seeds``: they can disagree with each other
+    /// and with ``verdict`` (the takeaways then say "mixed").
+    public var seedVerdicts: [UnlearningEvaluation.Verdict] = []
   }
 
   /// Pools the runs of several seeds into one row per (model, method), in the first run's
@@ -175,8 +201,13 @@ extension Comparison {
     return keys.compactMap { key in
       guard let group = groups[key], let first = group.first?.1 else { return nil }
       let e = group.map(\.1.evaluation)
-      func interval(_ f: (UnlearningEvaluation) -> Double) -> Interval {
-        Interval(values: e.map(f))
+      // One seed: the bootstrap interval over the examples where there is one.
+      let boot = group.count == 1 ? first.bootstrap : nil
+      func interval(
+        _ f: (UnlearningEvaluation) -> Double, _ b: KeyPath<BootstrapIntervals, Interval>? = nil
+      ) -> Interval {
+        if let boot, let b { return boot[keyPath: b] }
+        return Interval(values: e.map(f))
       }
       let scores = group.compactMap(\.1.forgetScore)
       let runs = group.flatMap { $0.1.timing?.runs ?? [] }
@@ -186,14 +217,18 @@ extension Comparison {
       var row = SummaryRow(
         model: first.model, method: first.method, reference: first.reference,
         seeds: group.map(\.0),
-        testAccuracy: interval(\.testAccuracy), retainAccuracy: interval(\.retainAccuracy),
-        forgetAccuracy: interval(\.forgetAccuracy), testAccuracyGap: interval(\.testAccuracyGap),
-        retainAccuracyGap: interval(\.retainAccuracyGap),
-        forgetAccuracyGap: interval(\.forgetAccuracyGap),
-        relativeDistance: interval(\.relativeDistance), testKL: interval(\.testKL),
-        forgetKL: interval(\.forgetKL), membershipAUC: interval(\.membershipAUC),
-        forgetScore: scores.isEmpty ? nil : Interval(values: scores), seconds: seconds,
-        verdict: first.evaluation.verdict)
+        testAccuracy: interval(\.testAccuracy, \.testAccuracy),
+        retainAccuracy: interval(\.retainAccuracy, \.retainAccuracy),
+        forgetAccuracy: interval(\.forgetAccuracy, \.forgetAccuracy),
+        testAccuracyGap: interval(\.testAccuracyGap, \.testAccuracyGap),
+        retainAccuracyGap: interval(\.retainAccuracyGap, \.retainAccuracyGap),
+        forgetAccuracyGap: interval(\.forgetAccuracyGap, \.forgetAccuracyGap),
+        relativeDistance: interval(\.relativeDistance), testKL: interval(\.testKL, \.testKL),
+        forgetKL: interval(\.forgetKL, \.forgetKL),
+        membershipAUC: interval(\.membershipAUC, \.membershipAUC),
+        forgetScore: boot?.forgetScore ?? (scores.isEmpty ? nil : Interval(values: scores)),
+        seconds: seconds, verdict: first.evaluation.verdict,
+        seedVerdicts: group.map(\.1.evaluation.verdict))
       if let seconds, let retrain {
         row.speedup = retrain.median / Swift.max(seconds.median, 1e-9)
         row.speedupRange = [
@@ -201,7 +236,7 @@ extension Comparison {
           retrain.maximum / Swift.max(seconds.minimum, 1e-9),
         ]
       }
-      if first.evaluation.verdict != .reference {
+      if first.evaluation.verdict != .reference && group.count > 1 {
         let thresholds = e.compactMap(\.thresholds)
         if thresholds.count == e.count {
           row.verdict = UnlearningEvaluation.Verdict.judge(

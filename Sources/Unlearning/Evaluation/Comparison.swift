@@ -61,7 +61,8 @@ public enum Comparison {
   }
 
   /// Everything `compare` needs; defaults reproduce `unlearn compare` with no arguments except
-  /// ``forgetScoreModelCount`` (CLI: 16) and ``timingRepeats`` (CLI: 3).
+  /// ``forgetScoreModelCount`` (CLI: 16), ``timingRepeats`` (CLI: 3) and
+  /// ``bootstrapResamples`` (CLI: 1000).
   public struct Configuration: Sendable, Codable, Equatable {
     public var scenario: Scenario = .defaultHospital
     public var models: [ModelChoice]? = nil
@@ -117,8 +118,23 @@ public enum Comparison {
     /// `K`: the comparison runs with seeds `seed, seed + 1, ..., seed + K - 1` (data split,
     /// forget set, initialisations) and ``Result/summary`` gives 95% t-intervals over them.
     public var seedCount: Int = 1
+    /// `B`, the resamples of the percentile-bootstrap intervals over the evaluated examples
+    /// (``Comparison/Bootstrap``, seeded from ``seed``): every row's accuracies, gaps, KLs, AUC
+    /// and forget score get a 95% interval and the verdict is judged on them (Docs/Math.md
+    /// 8.4). 0 turns it off (verdicts on the point estimates). Over several seeds the summary
+    /// uses the t-intervals over seeds instead. Default 0 here (the library's comparison stays
+    /// as cheap as before); `unlearn compare` uses 1000.
+    public var bootstrapResamples: Int = 0
 
     public init() {}
+
+    /// The bootstrap's resamples of `context`'s sets (`nil` when the bootstrap is off).
+    func resamples<Model>(_ context: UnlearningEvaluation.Context<Model>) -> Bootstrap.Resamples? {
+      bootstrapResamples >= 2
+        ? Bootstrap.Resamples(
+          Bootstrap(resampleCount: bootstrapResamples, seed: seed &+ 0xB007_5742), context: context)
+        : nil
+    }
 
     /// `(epsilon, delta, sigma)`, with sigma calibrated from `budget` when not given.
     public func privacyParameters() throws -> PrivacyParameters {
@@ -168,6 +184,16 @@ public enum Comparison {
     /// The speedup's spread: `[min retrain / max method, max retrain / min method]` over the
     /// timed runs (`evaluation.speedup` is the ratio of the medians).
     public var speedupRange: [Double]? = nil
+    /// The challenge's final score `F x (RA_u / RA_r) x (TA_u / TA_r)` of the forget-score
+    /// experiment (the retrain row: the floor's), and its two accuracy ratios (mean accuracy of
+    /// the method's `N` models over the reference group's); `nil` when not scored.
+    public var finalScore: Double? = nil
+    public var retainAccuracyRatio: Double? = nil
+    public var testAccuracyRatio: Double? = nil
+    /// 95% percentile-bootstrap intervals over the evaluated examples
+    /// (``Configuration/bootstrapResamples``); `evaluation.verdict` is judged on them. `nil`
+    /// when the bootstrap is off.
+    public var bootstrap: BootstrapIntervals? = nil
   }
 
   /// Per-model facts shared by its rows.
@@ -197,9 +223,10 @@ public enum Comparison {
 
   /// The whole comparison.
   public struct Result: Sendable, Codable {
-    /// `"unlearn.compare/3"`: the version of this JSON shape (3 added the forget score,
-    /// timings over repeated runs, and intervals over seeds).
-    public var schema = "unlearn.compare/3"
+    /// `"unlearn.compare/4"`: the version of this JSON shape (3 added the forget score,
+    /// timings over repeated runs, and intervals over seeds; 4 the bootstrap intervals of one
+    /// seed, each interval's `method`, the final score and its ratios, and the per-seed verdicts).
+    public var schema = "unlearn.compare/4"
     public var configuration: Configuration
     public var scenario: String
     public var trainCount: Int
@@ -249,6 +276,9 @@ public enum Comparison {
     }
     guard configuration.forgetScoreModelCount >= 0 else {
       throw ComparisonError.invalidRequest("the forget score's model count must be >= 0")
+    }
+    guard configuration.bootstrapResamples == 0 || configuration.bootstrapResamples >= 2 else {
+      throw ComparisonError.invalidRequest("the bootstrap needs 0 (off) or at least 2 resamples")
     }
     var runs = [Result]()
     for k in 0..<configuration.seedCount {
@@ -439,6 +469,7 @@ public enum Comparison {
       forget: try train.subset(ids: forgetIDs), test: test, originalParameters: original.parameters,
       retrainedParameters: retrain.state.parameters, secondRetrainParameters: secondParameters,
       membershipSeed: configuration.seed, forgottenClass: configuration.forget.forgottenClass)
+    let resamples = configuration.resamples(context)
     // Retraining is timed like every method: the median of repeated runs.
     let retrainTiming = try Timing.measure(
       first: retrain.report.seconds, repeats: configuration.timingRepeats,
@@ -456,14 +487,17 @@ public enum Comparison {
       _ method: String, _ settings: String, _ result: UnlearningResult<Model>, timing: Timing,
       reference: Bool = false, notes: [String] = []
     ) {
-      let evaluation = context.evaluate(
-        method: method, parameters: result.state.parameters, seconds: timing.median,
+      let (evaluation, intervals) = evaluated(
+        context: context, resamples: resamples, method: method,
+        parameters: result.state.parameters,
+        outputs: context.outputs(parameters: result.state.parameters), seconds: timing.median,
         retrainSeconds: retrainSeconds, isReference: reference)
       var row = Row(
         model: name, specification: specification, method: method, settings: settings,
         evaluation: evaluation,
         report: result.report, parameters: result.state.parameters,
         notes: notes + result.report.notes)
+      row.bootstrap = intervals
       row.timing = timing
       row.speedupRange = [
         retrainTiming.minimum / Swift.max(timing.maximum, 1e-9),
@@ -569,7 +603,7 @@ public enum Comparison {
       rows.append(
         try sisaEnsembleRow(
           model, name: name, specification: specification, original: original,
-          trainer: trainer, forgetIDs: forgetIDs, context: context,
+          trainer: trainer, forgetIDs: forgetIDs, context: context, resamples: resamples,
           retrainSeconds: retrainSeconds, configuration: configuration, progress: progress))
     }
     if methods.contains(.sisa) && model.isConvex {
@@ -723,14 +757,20 @@ public enum Comparison {
         forget: forgetIDs, methods: scored.map(\.1), modelCount: n, sharesSubsets: false,
         seed: configuration.seed)
       let report = try experiment.run()
+      func fill(_ i: Int, _ scoreRow: ForgetScore.Report.Row) {
+        rows[i].forgetScore = scoreRow.forgetScore
+        rows[i].finalScore = scoreRow.finalScore
+        rows[i].retainAccuracyRatio =
+          scoreRow.retainAccuracy / Swift.max(report.retrained.retainAccuracy, 1e-300)
+        rows[i].testAccuracyRatio =
+          scoreRow.testAccuracy / Swift.max(report.retrained.testAccuracy, 1e-300)
+        rows[i].bootstrap?.forgetScore = resamples?.forgetScoreInterval(
+          point: scoreRow.forgetScore, epsilons: scoreRow.epsilons, modelCount: n)
+      }
       for (k, (method, _)) in scored.enumerated() {
-        if let i = rows.firstIndex(where: { $0.method == method }) {
-          rows[i].forgetScore = report.rows[k].forgetScore
-        }
+        if let i = rows.firstIndex(where: { $0.method == method }) { fill(i, report.rows[k]) }
       }
-      if let i = rows.firstIndex(where: { $0.method == "retrain" }) {
-        rows[i].forgetScore = report.noiseFloor.forgetScore
-      }
+      if let i = rows.firstIndex(where: { $0.method == "retrain" }) { fill(i, report.noiseFloor) }
       summary.forgetScore = ForgetScoreColumn(report)
       progress("\(name): forget score done in \(formatShort(report.seconds)) s")
     }
@@ -777,6 +817,7 @@ public enum Comparison {
       forget: try train.subset(ids: forgetIDs), test: test, originalParameters: original.parameters,
       retrainedParameters: retrain.state.parameters, membershipSeed: configuration.seed,
       forgottenClass: configuration.forget.forgottenClass)
+    let resamples = configuration.resamples(context)
     let reference = "retrain (same b)"
     func row(
       _ method: String, _ result: UnlearningResult<M>, timing: Timing, settings: String,
@@ -784,8 +825,10 @@ public enum Comparison {
     )
       -> Row
     {
-      let evaluation = context.evaluate(
-        method: method, parameters: result.state.parameters, seconds: timing.median,
+      let (evaluation, intervals) = evaluated(
+        context: context, resamples: resamples, method: method,
+        parameters: result.state.parameters,
+        outputs: context.outputs(parameters: result.state.parameters), seconds: timing.median,
         retrainSeconds: retrainTiming.median, isReference: isReference)
       let gaps = publicRetrain.map { p in
         [
@@ -799,6 +842,7 @@ public enum Comparison {
         evaluation: evaluation, report: result.report, parameters: result.state.parameters,
         notes: result.report.notes, reference: isReference ? "retrain" : reference,
         accuracyGapsToRetrain: gaps)
+      row.bootstrap = intervals
       row.timing = timing
       row.speedupRange = [
         retrainTiming.minimum / Swift.max(timing.maximum, 1e-9),
@@ -829,6 +873,26 @@ public enum Comparison {
       originalParameters: original.parameters, retrainedParameters: retrain.state.parameters)
     summary.retrainTiming = retrainTiming
     return (summary, rows)
+  }
+
+  /// The evaluation of one row and its bootstrap intervals (with `resamples`), the verdict then
+  /// judged on the intervals (the reference keeps `reference`).
+  static func evaluated<Model>(
+    context: UnlearningEvaluation.Context<Model>, resamples: Bootstrap.Resamples?, method: String,
+    parameters: [Double], outputs: UnlearningEvaluation.Context<Model>.Outputs, seconds: Double?,
+    retrainSeconds: Double?, isReference: Bool
+  ) -> (UnlearningEvaluation, BootstrapIntervals?) {
+    var evaluation = context.evaluation(
+      method: method, parameters: parameters, outputs: outputs, seconds: seconds,
+      retrainSeconds: retrainSeconds, isReference: isReference)
+    guard let resamples else { return (evaluation, nil) }
+    let intervals = resamples.intervals(evaluation, outputs: outputs, context: context)
+    if !isReference {
+      evaluation.verdict = UnlearningEvaluation.Verdict.judge(
+        intervals.evidence(relativeDistance: evaluation.relativeDistance),
+        thresholds: context.thresholds)
+    }
+    return (evaluation, intervals)
   }
 
   static func trainerSeed(_ trainer: any Trainer) -> UInt64 {

@@ -183,27 +183,13 @@ extension ForgetScore {
           ).parameters
       }
       let fullStart = warmStart
-      let collector = PairCollector<PairResult>(count: n, progress: progress)
-      let workers = Swift.max(1, Swift.min(parallelism, n))
-      // Pairs in parallel each call BLAS: with BLAS threaded too, the cores are oversubscribed
-      // and OpenBLAS's threads spin (half the CPU time, measured). With several workers BLAS
-      // runs single-threaded meanwhile; with one, it keeps its threads.
-      let blasThreads = workers > 1 ? 1 : BLASInfo.threadCount
-      BLASInfo.withThreadCount(blasThreads) {
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-          while let j = collector.nextPair() {
-            do {
-              let result = try runPair(
-                j, retainRows: retainRows, forgetRows: forgetRows, retain: retain,
-                forgetData: forgetData, fullStart: fullStart)
-              collector.store(result, at: j, elapsed: stopwatch.seconds)
-            } catch {
-              collector.fail(error)
-            }
-          }
-        }
+      let pairs = try PairCollector<PairResult>.run(
+        count: n, parallelism: parallelism, progress: progress
+      ) { j in
+        try runPair(
+          j, retainRows: retainRows, forgetRows: forgetRows, retain: retain,
+          forgetData: forgetData, fullStart: fullStart)
       }
-      let pairs = try collector.results()
       progress("forget score: scoring \(forget.count) examples x \(methods.count + 1) rows")
 
       let reference = ForgetScore.Report.Group(pairs.map { $0.retrained })
@@ -443,6 +429,36 @@ extension ForgetScore {
 
 /// Hands out pair indices, stores results and reports progress, under one lock.
 final class PairCollector<Result: Sendable>: @unchecked Sendable {
+  /// Runs `body(0) ..< body(count - 1)`, independent model trainings, `parallelism` at a time on
+  /// `DispatchQueue.concurrentPerform`, and returns the results by index (so they do not depend
+  /// on the number of workers). Each job calls BLAS: with BLAS threaded as well, the cores are
+  /// oversubscribed and OpenBLAS's threads spin (half the CPU time, measured), so with more than
+  /// one worker OpenBLAS runs one thread per call meanwhile (`BLASInfo.withThreadCount`,
+  /// restored afterwards); with one worker it keeps its threads. The first error stops the
+  /// hand-out and is rethrown. `progress` gets `"label: k/N unit, elapsed, ETA"` lines at most
+  /// every two seconds, from worker threads one at a time.
+  static func run(
+    count: Int, parallelism: Int, progress: @escaping @Sendable (String) -> Void,
+    label: String = "forget score", unit: String = "model pairs",
+    _ body: @Sendable (Int) throws -> Result
+  ) throws -> [Result] {
+    let stopwatch = Stopwatch()
+    let collector = PairCollector(count: count, progress: progress, label: label, unit: unit)
+    let workers = Swift.max(1, Swift.min(parallelism, count))
+    BLASInfo.withThreadCount(workers > 1 ? 1 : BLASInfo.threadCount) {
+      DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        while let j = collector.nextPair() {
+          do {
+            collector.store(try body(j), at: j, elapsed: stopwatch.seconds)
+          } catch {
+            collector.fail(error)
+          }
+        }
+      }
+    }
+    return try collector.results()
+  }
+
   private let lock = NSLock()
   private var next = 0
   private var done = 0

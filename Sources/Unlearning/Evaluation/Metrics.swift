@@ -21,17 +21,82 @@ public enum Metrics {
   /// Mean over rows of `KL(p_i || q_i) = sum_c p_ic log(p_ic / q_ic)` (nats), with both clipped
   /// to `[1e-12, 1]`. Zero iff the rows agree (up to the clipping).
   public static func meanKLDivergence(_ p: Matrix, _ q: Matrix) -> Double {
-    precondition(p.rows == q.rows && p.columns == q.columns, "KL: shapes differ")
     if p.rows == 0 { return 0 }
-    var total = 0.0
-    for i in 0..<p.rows {
+    return klDivergences(p, q).reduce(0, +) / Double(p.rows)
+  }
+
+  /// `KL(p_i || q_i)` of every row (nats), clipped as ``meanKLDivergence(_:_:)``: the
+  /// per-example values its mean (and a bootstrap over examples) averages. Cost `O(n K)`.
+  public static func klDivergences(_ p: Matrix, _ q: Matrix) -> [Double] {
+    precondition(p.rows == q.rows && p.columns == q.columns, "KL: shapes differ")
+    return (0..<p.rows).map { i in
+      var total = 0.0
       for c in 0..<p.columns {
         let pc = Swift.min(Swift.max(p[i, c], clip), 1)
         let qc = Swift.min(Swift.max(q[i, c], clip), 1)
         total += pc * Double.log(pc / qc)
       }
+      return total
     }
-    return total / Double(p.rows)
+  }
+
+  /// The ROC AUC of ``rocAUC(positives:negatives:)`` with each score counted `weight` times
+  /// (weights are bootstrap multiplicities): the sorting is done once, so each set of weights
+  /// costs `O(m + n)`. With all weights 1 it equals ``rocAUC(positives:negatives:)``.
+  public struct WeightedAUC: Sendable {
+    /// Tie groups in increasing score: the positions of the positives and negatives in each.
+    let groups: [(positives: [Int], negatives: [Int])]
+    public let positiveCount: Int
+    public let negativeCount: Int
+
+    /// - Precondition: both samples are non-empty.
+    public init(positives: [Double], negatives: [Double]) {
+      precondition(!positives.isEmpty && !negatives.isEmpty, "AUC needs both classes")
+      let all =
+        positives.enumerated().map { ($0.element, true, $0.offset) }
+        + negatives.enumerated().map { ($0.element, false, $0.offset) }
+      let sorted = all.sorted { $0.0 < $1.0 }
+      var groups: [(positives: [Int], negatives: [Int])] = []
+      var i = 0
+      while i < sorted.count {
+        var group: (positives: [Int], negatives: [Int]) = ([], [])
+        var j = i
+        while j < sorted.count && sorted[j].0 == sorted[i].0 {
+          if sorted[j].1 {
+            group.positives.append(sorted[j].2)
+          } else {
+            group.negatives.append(sorted[j].2)
+          }
+          j += 1
+        }
+        groups.append(group)
+        i = j
+      }
+      self.groups = groups
+      positiveCount = positives.count
+      negativeCount = negatives.count
+    }
+
+    /// `sum_{i,j} w_i v_j [s_i > t_j] (ties 1/2) / (sum w sum v)`; NaN when either weight sum
+    /// is zero. `positiveWeights(i)`, `negativeWeights(j)`: the weight of positive `i`, negative `j`.
+    public func auc(positiveWeights w: (Int) -> Double, negativeWeights v: (Int) -> Double)
+      -> Double
+    {
+      var below = 0.0
+      var numerator = 0.0
+      var positives = 0.0
+      for group in groups {
+        var wp = 0.0
+        for i in group.positives { wp += w(i) }
+        var wn = 0.0
+        for j in group.negatives { wn += v(j) }
+        numerator += wp * (below + 0.5 * wn)
+        below += wn
+        positives += wp
+      }
+      let denominator = positives * below
+      return denominator > 0 ? numerator / denominator : .nan
+    }
   }
 
   /// Mean over rows of the Jensen-Shannon divergence (nats; bounded by `ln 2`).

@@ -307,22 +307,14 @@ extension ULiRA {
           ).parameters
       }
       let start = fullStart
-      let collector = PairCollector<ModelResult>(
-        count: modelCount, progress: progress, label: "U-LiRA", unit: "models")
-      let workers = Swift.max(1, Swift.min(parallelism, modelCount))
-      DispatchQueue.concurrentPerform(iterations: workers) { _ in
-        while let i = collector.nextPair() {
-          do {
-            let result = try runModel(
-              i, forgetRows: forgetRows, retainedTargets: retainedTargets, forgetData: forgetData,
-              retainedData: retainedData, fullStart: start)
-            collector.store(result, at: i, elapsed: stopwatch.seconds)
-          } catch {
-            collector.fail(error)
-          }
-        }
+      let results = try PairCollector<ModelResult>.run(
+        count: modelCount, parallelism: parallelism, progress: progress, label: "U-LiRA",
+        unit: "models"
+      ) { i in
+        try runModel(
+          i, forgetRows: forgetRows, retainedTargets: retainedTargets, forgetData: forgetData,
+          retainedData: retainedData, fullStart: start)
       }
-      let results = try collector.results()
       progress("U-LiRA: scoring")
       let isShadow = (0..<modelCount).map { $0 % 2 == 0 }
       let forgetMembership = results.map(\.forgetMembership)

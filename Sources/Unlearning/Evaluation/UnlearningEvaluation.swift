@@ -1,3 +1,5 @@
+import Foundation
+
 /// How an unlearned model compares with the retrained reference (Docs/Math.md section 8, "Metrics every
 /// comparison row shows"). One value per (model, method).
 ///
@@ -247,6 +249,10 @@ extension UnlearningEvaluation {
       var forgetAccuracy: Double
       var originalTestKL: Double
       var originalForgetKL: Double
+      /// 1 where the retrained model is right, 0 where wrong (paired bootstrap of the gaps).
+      var testCorrect: [Double]
+      var retainCorrect: [Double]
+      var forgetCorrect: [Double]
     }
 
     /// - Parameters:
@@ -289,15 +295,22 @@ extension UnlearningEvaluation {
 
       let testP = model.probabilities(retrainedParameters, features: test.features)
       let forgetP = model.probabilities(retrainedParameters, features: forget.features)
+      func correct(_ data: Dataset) -> [Double] {
+        Self.correctness(model.predictions(retrainedParameters, features: data.features), data)
+      }
+      let testCorrect = correct(test)
+      let retainCorrect = correct(retain)
+      let forgetCorrect = correct(forget)
+      func mean(_ x: [Double]) -> Double { x.isEmpty ? 0 : x.reduce(0, +) / Double(x.count) }
       reference = Snapshot(
         testProbabilities: testP, forgetProbabilities: forgetP,
-        testAccuracy: Self.accuracy(model, retrainedParameters, test),
-        retainAccuracy: Self.accuracy(model, retrainedParameters, retain),
-        forgetAccuracy: Self.accuracy(model, retrainedParameters, forget),
+        testAccuracy: mean(testCorrect), retainAccuracy: mean(retainCorrect),
+        forgetAccuracy: mean(forgetCorrect),
         originalTestKL: Metrics.meanKLDivergence(
           testP, model.probabilities(originalParameters, features: test.features)),
         originalForgetKL: Metrics.meanKLDivergence(
-          forgetP, model.probabilities(originalParameters, features: forget.features)))
+          forgetP, model.probabilities(originalParameters, features: forget.features)),
+        testCorrect: testCorrect, retainCorrect: retainCorrect, forgetCorrect: forgetCorrect)
 
       var tolerance = forget.count > 0 ? 1.0 / Double(forget.count) : 0
       if let second = secondRetrainParameters {
@@ -333,41 +346,114 @@ extension UnlearningEvaluation {
       method: String, parameters: [Double], seconds: Double? = nil, retrainSeconds: Double? = nil,
       isReference: Bool = false
     ) -> UnlearningEvaluation {
-      let testP = model.probabilities(parameters, features: test.features)
-      let forgetP = model.probabilities(parameters, features: forget.features)
+      evaluation(
+        method: method, parameters: parameters, outputs: outputs(parameters: parameters),
+        seconds: seconds, retrainSeconds: retrainSeconds, isReference: isReference)
+    }
+
+    /// What one predictor outputs on the evaluated sets: everything an evaluation row (and a
+    /// bootstrap over its examples) is computed from.
+    struct Outputs: Sendable {
+      /// `n_test x K` and `m x K` class probabilities.
+      var testProbabilities: Matrix
+      var forgetProbabilities: Matrix
+      /// Predicted labels on the test set.
+      var testPredictions: [Int]
+      /// 1 where right, 0 where wrong, per example of the test, retain and forget sets.
+      var testCorrect: [Double]
+      var retainCorrect: [Double]
+      var forgetCorrect: [Double]
+      /// Losses on the forget set and on the membership negatives (the attack's scores negated).
+      var forgetLosses: [Double]
+      var negativeLosses: [Double]
+    }
+
+    /// 1 where `predictions` matches `data.labels`, else 0.
+    static func correctness(_ predictions: [Int], _ data: Dataset) -> [Double] {
+      zip(predictions, data.labels).map { $0 == $1 ? 1 : 0 }
+    }
+
+    /// The outputs of the model with these parameters (its own predictions and losses).
+    func outputs(parameters: [Double]) -> Outputs {
       let testPredictions = model.predictions(parameters, features: test.features)
-      let testAcc =
-        test.isEmpty ? 0 : Metrics.accuracy(predictions: testPredictions, labels: test.labels)
-      let retainAcc = Self.accuracy(model, parameters, retain)
-      let forgetAcc = Self.accuracy(model, parameters, forget)
-      let rho = Metrics.relativeDistance(
-        unlearned: parameters, retrained: retrainedParameters, original: originalParameters)
-      let forgetLosses = model.losses(
-        parameters, features: forget.features, targets: forget.targets)
-      let testLosses = model.losses(
-        parameters, features: membershipNegatives.features, targets: membershipNegatives.targets)
+      return Outputs(
+        testProbabilities: model.probabilities(parameters, features: test.features),
+        forgetProbabilities: model.probabilities(parameters, features: forget.features),
+        testPredictions: testPredictions,
+        testCorrect: Self.correctness(testPredictions, test),
+        retainCorrect: Self.correctness(
+          model.predictions(parameters, features: retain.features), retain),
+        forgetCorrect: Self.correctness(
+          model.predictions(parameters, features: forget.features), forget),
+        forgetLosses: model.losses(parameters, features: forget.features, targets: forget.targets),
+        negativeLosses: model.losses(
+          parameters, features: membershipNegatives.features,
+          targets: membershipNegatives.targets))
+    }
+
+    /// The outputs of a predictor known by its class probabilities (an ensemble): predictions
+    /// are the arg max, losses `-log p_y` clipped at `1e-300`.
+    func outputs(probabilities: (Matrix) -> Matrix) -> Outputs {
+      func argmax(_ p: Matrix) -> [Int] {
+        (0..<p.rows).map { i in
+          var best = 0
+          for c in 1..<Swift.max(p.columns, 1) where p[i, c] > p[i, best] { best = c }
+          return best
+        }
+      }
+      func losses(_ data: Dataset, _ p: Matrix) -> [Double] {
+        (0..<p.rows).map { i in
+          let y = data.labels[i]
+          return -Foundation.log(Swift.max(y >= 0 && y < p.columns ? p[i, y] : 0, 1e-300))
+        }
+      }
+      let testP = probabilities(test.features)
+      let forgetP = probabilities(forget.features)
+      let testPredictions = argmax(testP)
+      return Outputs(
+        testProbabilities: testP, forgetProbabilities: forgetP, testPredictions: testPredictions,
+        testCorrect: Self.correctness(testPredictions, test),
+        retainCorrect: Self.correctness(argmax(probabilities(retain.features)), retain),
+        forgetCorrect: Self.correctness(argmax(forgetP), forget),
+        forgetLosses: losses(forget, forgetP),
+        negativeLosses: losses(membershipNegatives, probabilities(membershipNegatives.features)))
+    }
+
+    /// The evaluation row of `outputs`, whichever way they were computed; the parameter-space
+    /// columns (distance, `rho`, gradient residual) come from `parameters`. Cost: `O(n K)` on
+    /// the outputs plus one gradient pass for the residual.
+    func evaluation(
+      method: String, parameters: [Double], outputs o: Outputs, seconds: Double?,
+      retrainSeconds: Double?, isReference: Bool
+    ) -> UnlearningEvaluation {
+      func mean(_ x: [Double]) -> Double { x.isEmpty ? 0 : x.reduce(0, +) / Double(x.count) }
+      let testAcc = mean(o.testCorrect)
+      let retainAcc = mean(o.retainCorrect)
+      let forgetAcc = mean(o.forgetCorrect)
       let auc =
-        forget.isEmpty || membershipNegatives.isEmpty
-        ? 0.5 : Metrics.membershipInferenceAUC(forgetLosses: forgetLosses, testLosses: testLosses)
+        o.forgetLosses.isEmpty || o.negativeLosses.isEmpty
+        ? 0.5
+        : Metrics.membershipInferenceAUC(forgetLosses: o.forgetLosses, testLosses: o.negativeLosses)
       var evaluation = UnlearningEvaluation(
         method: method, testAccuracy: testAcc, retainAccuracy: retainAcc, forgetAccuracy: forgetAcc,
         testAccuracyGap: testAcc - reference.testAccuracy,
         retainAccuracyGap: retainAcc - reference.retainAccuracy,
         forgetAccuracyGap: forgetAcc - reference.forgetAccuracy,
         distanceToRetrain: parameters.subtracting(retrainedParameters).norm(),
-        relativeDistance: rho,
+        relativeDistance: Metrics.relativeDistance(
+          unlearned: parameters, retrained: retrainedParameters, original: originalParameters),
         gradientResidualNorm: retainedObjective.gradientNorm(at: parameters),
-        forgetKL: Metrics.meanKLDivergence(reference.forgetProbabilities, forgetP),
-        testKL: Metrics.meanKLDivergence(reference.testProbabilities, testP),
+        forgetKL: Metrics.meanKLDivergence(reference.forgetProbabilities, o.forgetProbabilities),
+        testKL: Metrics.meanKLDivergence(reference.testProbabilities, o.testProbabilities),
         forgetMeanAbsoluteDifference: Metrics.meanAbsoluteProbabilityDifference(
-          forgetP, reference.forgetProbabilities),
+          o.forgetProbabilities, reference.forgetProbabilities),
         testMeanAbsoluteDifference: Metrics.meanAbsoluteProbabilityDifference(
-          testP, reference.testProbabilities),
+          o.testProbabilities, reference.testProbabilities),
         membershipAUC: auc, seconds: seconds,
         speedup: seconds.flatMap { s in retrainSeconds.map { $0 / Swift.max(s, 1e-9) } },
         verdict: .partial)
       evaluation.testAccuracyByClass = Self.accuracyByClass(
-        predictions: testPredictions, labels: test.labels,
+        predictions: o.testPredictions, labels: test.labels,
         classCount: Swift.max(test.classCount, model.outputClassCount))
       if let k = forgottenClass {
         evaluation.forgottenClass = k
@@ -375,8 +461,8 @@ extension UnlearningEvaluation {
           k < evaluation.testAccuracyByClass.count ? evaluation.testAccuracyByClass[k] : nil
         evaluation.predictedAsForgottenClassShare =
           test.isEmpty
-          ? nil : Double(testPredictions.lazy.filter { $0 == k }.count) / Double(test.count)
-        let others = zip(testPredictions, test.labels).filter { $0.1 != k }
+          ? nil : Double(o.testPredictions.lazy.filter { $0 == k }.count) / Double(test.count)
+        let others = zip(o.testPredictions, test.labels).filter { $0.1 != k }
         evaluation.otherClassesTestAccuracy =
           others.isEmpty
           ? nil : Double(others.lazy.filter { $0.0 == $0.1 }.count) / Double(others.count)

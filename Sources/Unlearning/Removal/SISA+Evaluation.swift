@@ -21,70 +21,9 @@ extension UnlearningEvaluation.Context {
     method: String, parameters: [Double], probabilities: (Matrix) -> Matrix, seconds: Double?,
     retrainSeconds: Double?
   ) -> UnlearningEvaluation {
-    func argmax(_ p: Matrix) -> [Int] {
-      (0..<p.rows).map { i in
-        var best = 0
-        for c in 1..<Swift.max(p.columns, 1) where p[i, c] > p[i, best] { best = c }
-        return best
-      }
-    }
-    func accuracy(_ data: Dataset, _ p: Matrix) -> Double {
-      data.isEmpty ? 0 : Metrics.accuracy(predictions: argmax(p), labels: data.labels)
-    }
-    func losses(_ data: Dataset, _ p: Matrix) -> [Double] {
-      (0..<p.rows).map { i in
-        let y = data.labels[i]
-        return -Foundation.log(Swift.max(y >= 0 && y < p.columns ? p[i, y] : 0, 1e-300))
-      }
-    }
-    let testP = probabilities(test.features)
-    let forgetP = probabilities(forget.features)
-    let retainP = probabilities(retain.features)
-    let testPredictions = argmax(testP)
-    let testAcc = accuracy(test, testP)
-    let retainAcc = accuracy(retain, retainP)
-    let forgetAcc = accuracy(forget, forgetP)
-    let auc =
-      forget.isEmpty || membershipNegatives.isEmpty
-      ? 0.5
-      : Metrics.membershipInferenceAUC(
-        forgetLosses: losses(forget, forgetP),
-        testLosses: losses(membershipNegatives, probabilities(membershipNegatives.features)))
-    var evaluation = UnlearningEvaluation(
-      method: method, testAccuracy: testAcc, retainAccuracy: retainAcc, forgetAccuracy: forgetAcc,
-      testAccuracyGap: testAcc - reference.testAccuracy,
-      retainAccuracyGap: retainAcc - reference.retainAccuracy,
-      forgetAccuracyGap: forgetAcc - reference.forgetAccuracy,
-      distanceToRetrain: parameters.subtracting(retrainedParameters).norm(),
-      relativeDistance: Metrics.relativeDistance(
-        unlearned: parameters, retrained: retrainedParameters, original: originalParameters),
-      gradientResidualNorm: retainedObjective.gradientNorm(at: parameters),
-      forgetKL: Metrics.meanKLDivergence(reference.forgetProbabilities, forgetP),
-      testKL: Metrics.meanKLDivergence(reference.testProbabilities, testP),
-      forgetMeanAbsoluteDifference: Metrics.meanAbsoluteProbabilityDifference(
-        forgetP, reference.forgetProbabilities),
-      testMeanAbsoluteDifference: Metrics.meanAbsoluteProbabilityDifference(
-        testP, reference.testProbabilities),
-      membershipAUC: auc, seconds: seconds,
-      speedup: seconds.flatMap { s in retrainSeconds.map { $0 / Swift.max(s, 1e-9) } },
-      verdict: .partial)
-    evaluation.testAccuracyByClass = Self.accuracyByClass(
-      predictions: testPredictions, labels: test.labels,
-      classCount: Swift.max(test.classCount, model.outputClassCount))
-    if let k = forgottenClass {
-      evaluation.forgottenClass = k
-      evaluation.forgottenClassRecall =
-        k < evaluation.testAccuracyByClass.count ? evaluation.testAccuracyByClass[k] : nil
-      evaluation.predictedAsForgottenClassShare =
-        test.isEmpty
-        ? nil : Double(testPredictions.lazy.filter { $0 == k }.count) / Double(test.count)
-      let others = zip(testPredictions, test.labels).filter { $0.1 != k }
-      evaluation.otherClassesTestAccuracy =
-        others.isEmpty
-        ? nil : Double(others.lazy.filter { $0.0 == $0.1 }.count) / Double(others.count)
-    }
-    evaluation.verdict = verdict(for: evaluation)
-    return evaluation
+    evaluation(
+      method: method, parameters: parameters, outputs: outputs(probabilities: probabilities),
+      seconds: seconds, retrainSeconds: retrainSeconds, isReference: false)
   }
 }
 
@@ -98,7 +37,8 @@ extension Comparison {
   static func sisaEnsembleRow<Model: TwiceDifferentiableModel>(
     _ model: Model, name: String, specification: ModelFile.Specification,
     original: TrainedModel<Model>, trainer: any Trainer, forgetIDs: [SampleID],
-    context: UnlearningEvaluation.Context<Model>, retrainSeconds: Double,
+    context: UnlearningEvaluation.Context<Model>, resamples: Bootstrap.Resamples?,
+    retrainSeconds: Double,
     configuration: Configuration,
     progress: (String) -> Void
   ) throws -> Row {
@@ -110,10 +50,10 @@ extension Comparison {
       trainer: Training.Settings(trainer) ?? .lbfgs(Training.LBFGS(gradientTolerance: 1e-8)))
     let ensemble = try sisa.ensemble(for: original)
     let (after, report) = try ensemble.removing(ids: forgetIDs)
-    let evaluation = context.evaluate(
-      method: "sisa", parameters: after.averagedParameters, probabilities: after.probabilities,
-      seconds: report.seconds,
-      retrainSeconds: retrainSeconds)
+    let (evaluation, intervals) = evaluated(
+      context: context, resamples: resamples, method: "sisa", parameters: after.averagedParameters,
+      outputs: context.outputs(probabilities: after.probabilities), seconds: report.seconds,
+      retrainSeconds: retrainSeconds, isReference: false)
     let removal = RemovalReport(
       method: "sisa", forgottenCount: forgetIDs.count, seconds: report.seconds,
       gradientResidualNorm: evaluation.gradientResidualNorm,
@@ -123,7 +63,7 @@ extension Comparison {
         "shards retrained": Double(report.shardsRetrained.count),
         "slices replayed": Double(report.slicesReplayed),
       ])
-    return Row(
+    var row = Row(
       model: name, specification: specification, method: "sisa",
       settings:
         "S \(shards), R 1; exact unlearning of the ensemble; accuracies, KL and AUC of its averaged probabilities (rho and ||grad|| of the mean shard parameters, meaningless for a network)",
@@ -131,6 +71,8 @@ extension Comparison {
       notes: [
         "\(report.shardsRetrained.count) of \(shards) shards retrained; each shard trains on 1/\(shards) of the data"
       ] + report.notes)
+    row.bootstrap = intervals
+    return row
   }
 }
 

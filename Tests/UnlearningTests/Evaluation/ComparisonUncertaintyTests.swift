@@ -8,7 +8,7 @@ import Unlearning
 struct ComparisonUncertaintyTests {
   /// Logistic regression on the hospital, three methods: cheap enough to repeat.
   static func configuration(
-    seeds: Int = 1, forgetScoreModels: Int = 0, repeats: Int = 1
+    seeds: Int = 1, forgetScoreModels: Int = 0, repeats: Int = 1, bootstrap: Int = 1000
   ) -> Comparison.Configuration {
     var c = Comparison.Configuration()
     c.models = [.logistic]
@@ -17,6 +17,7 @@ struct ComparisonUncertaintyTests {
     c.seedCount = seeds
     c.forgetScoreModelCount = forgetScoreModels
     c.timingRepeats = repeats
+    c.bootstrapResamples = bootstrap
     return c
   }
 
@@ -72,13 +73,15 @@ struct ComparisonUncertaintyTests {
   }
 
   @Test func intervalsAreTIntervalsOverTheSeeds() throws {
-    let one = try Comparison.run(Self.configuration(seeds: 1))
+    // One seed without the bootstrap: no interval, the run's own verdicts.
+    let one = try Comparison.run(Self.configuration(seeds: 1, bootstrap: 0))
     let three = try Comparison.run(Self.configuration(seeds: 3))
-    #expect(three.schema == "unlearn.compare/3")
+    #expect(three.schema == "unlearn.compare/4")
     #expect(three.seeds == [42, 43, 44])
     #expect(one.summary.count == one.rows.count)
     for row in one.summary {
       #expect(row.testAccuracy.lower == nil && row.testAccuracy.upper == nil)
+      #expect(row.testAccuracy.method == .seeds && row.seedVerdicts.count == 1)
       let run = try #require(one.rows.first { $0.method == row.method })
       #expect(row.verdict == run.evaluation.verdict)
       #expect(row.relativeDistance.mean == run.evaluation.relativeDistance)
@@ -89,7 +92,7 @@ struct ComparisonUncertaintyTests {
       let single = try #require(one.summary.first { $0.method == row.method })
       #expect(row.testKL.values.first == single.testKL.values.first)
       for interval in [row.testAccuracy, row.forgetAccuracy, row.relativeDistance, row.testKL] {
-        #expect(interval.values.count == 3)
+        #expect(interval.values.count == 3 && interval.method == .seeds)
         let mean = interval.values.reduce(0, +) / 3
         #expect(abs(interval.mean - mean) <= 1e-15 * Swift.max(1, abs(mean)))
         let s = (interval.values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 2).squareRoot()
@@ -186,7 +189,7 @@ struct ComparisonUncertaintyTests {
     let result = try Comparison.run(Self.configuration(seeds: 2, forgetScoreModels: 4, repeats: 2))
     let data = try JSONEncoder().encode(result)
     let decoded = try JSONDecoder().decode(Comparison.Result.self, from: data)
-    #expect(decoded.schema == "unlearn.compare/3")
+    #expect(decoded.schema == "unlearn.compare/4")
     #expect(decoded.seeds == result.seeds)
     #expect(decoded.summary == result.summary)
     #expect(decoded.models.first?.forgetScore == result.models.first?.forgetScore)
