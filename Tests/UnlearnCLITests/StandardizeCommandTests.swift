@@ -184,10 +184,10 @@ struct StandardizeCommandTests {
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try Self.patients(40).write(toFile: dir + "/p.csv", atomically: true, encoding: .utf8)
     let base = ["train", "--dataset", "csv:p.csv", "--label-column", "outcome", "--out", "m.json"]
-    IssueListAuditTests.expectUsageError(
+    CommandLineEdgeCaseTests.expectUsageError(
       try Hostile.unlearn(base + ["--standardize", "--certified", "--lambda", "0.01"], in: dir),
       ["--standardize is not for --certified", "every training row", "--normalize-rows"])
-    IssueListAuditTests.expectUsageError(
+    CommandLineEdgeCaseTests.expectUsageError(
       try Hostile.unlearn(base + ["--standardize", "--method", "sisa"], in: dir),
       ["--standardize is not for --method sisa"])
     Hostile.expectOneLineError(
