@@ -112,7 +112,9 @@ extension Matrix {
   /// matrix by one `dsyrk` call (`d^2 k` flops for a `k x d` matrix `A`, half of the equivalent
   /// `gemm`); the strict lower triangle is not touched. Pairs with ``symmetricMultiply(_:)``.
   ///
-  /// - Parameter a: `k x columns`.
+  /// - Parameters:
+  ///   - a: `k x columns`.
+  ///   - alpha: the scale of `A^T A` (e.g. `-1` to remove rows from a Gram matrix).
   public mutating func addUpperGram(of a: Matrix, scaledBy alpha: Double) {
     precondition(isSquare, "addUpperGram: matrix is \(rows) x \(columns)")
     precondition(a.columns == columns, "addUpperGram: \(a.columns) columns, expected \(columns)")

@@ -497,7 +497,7 @@ extension Compare {
   }
 }
 
-/// The JSON of `unlearn compare` (schema `unlearn.compare/3`): the comparison's result with,
+/// The JSON of `unlearn compare` (schema `unlearn.compare/4`): the comparison's result with,
 /// at the top level, `lambda` (``Compare/LambdaReport``: the values used and, with
 /// `--lambda auto`, each model's grid and validation accuracies), `standardization` (a
 /// sentence, present with `--standardize`) and `skipped` (one-line reasons for methods that

@@ -35,12 +35,14 @@ struct CommandLineEdgeCaseTests {
       stderr: String(decoding: errData, as: UTF8.self))
   }
 
-  /// A refusal of the options themselves (a validation error): the usage exit status 64, the
-  /// message on the first line of standard error (the parser adds the usage below it).
+  /// A refusal of the options themselves (a validation error): exit status 1 and exactly one
+  /// line on standard error, `Error: ` and the message (no usage block below it).
   static func expectUsageError(
     _ run: Hostile.Run, _ fragments: [String], sourceLocation: SourceLocation = #_sourceLocation
   ) {
-    #expect(run.status == 64, "exit \(run.status): \(run.stderr)", sourceLocation: sourceLocation)
+    #expect(run.status == 1, "exit \(run.status): \(run.stderr)", sourceLocation: sourceLocation)
+    #expect(
+      run.stderr.split(separator: "\n").count == 1, "\(run.stderr)", sourceLocation: sourceLocation)
     let line = run.stderr.split(separator: "\n").first.map(String.init) ?? ""
     #expect(line.hasPrefix("Error: "), "\(run.stderr)", sourceLocation: sourceLocation)
     for fragment in fragments {

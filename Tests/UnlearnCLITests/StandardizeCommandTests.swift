@@ -226,7 +226,7 @@ struct StandardizeCommandTests {
         .defaultTrainer(seed: 42), seed: 42)
     let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/c.json"))
     let json = try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
-    #expect(json["schema"] as? String == "unlearn.compare/3")
+    #expect(json["schema"] as? String == "unlearn.compare/4")
     let lambda = try #require(json["lambda"] as? [String: Any])
     #expect(lambda["rule"] as? String == "auto")
     #expect(lambda["linear"] as? Double == outcome.chosen)

@@ -89,6 +89,10 @@ public struct ModelFile: Sendable, Codable, Equatable {
   /// The file of a trained state.
   ///
   /// - Parameters:
+  ///   - state: the trained state (model, parameters, weights; certification state if any).
+  ///   - scenario: where the training data comes from, so later commands can load it again.
+  ///   - trainingSeed: the seed of the trainer's initialisation (networks; a retrain reuses it).
+  ///   - removalOrder: the ids removed so far, in request order, or `nil` for none.
   ///   - standardization: the statistics `state.data` was standardised with (the file is then
   ///     version 4), or `nil`.
   ///   - dataFingerprint: the fingerprint of the training set as ``scenario`` loads it, when
