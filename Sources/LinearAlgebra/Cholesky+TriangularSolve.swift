@@ -19,4 +19,23 @@ extension Cholesky {
     }
     return y
   }
+
+  /// Solves `L^T x = y` (back substitution with the factor alone, one `dtrsv`): with
+  /// `solveLower`, `x = A^{-1} b` for `y = L^{-1} b`.
+  ///
+  /// - Parameter y: length `dimension`.
+  public func solveLowerTransposed(_ y: [Double]) -> [Double] {
+    precondition(
+      y.count == dimension,
+      "Cholesky.solveLowerTransposed: \(y.count) entries, expected \(dimension)")
+    if dimension == 0 { return [] }
+    var x = y
+    let n = dimension
+    factor.withUnsafeBufferPointer { f in
+      x.withUnsafeMutableBufferPointer {
+        LAPACK.trsvLower(n: n, factor: f.start, transpose: true, x: $0.start)
+      }
+    }
+    return x
+  }
 }

@@ -59,8 +59,9 @@ package func rootSumOfSquares(_ values: [Double]) -> Double {
 ///
 /// Cost per request with the default solver: `O(m d^2)` downdates, one `O(d^2)` solve and one
 /// fused pass over `X` per head, plus refinements and refreshes as ``CertifiedRemoval/FastRemovalPolicy`` says.
-/// The request takes the input state's cached factor and downdates it in place: removing again
-/// from the same input state rebuilds the cache first (see ``TrainedModel/prepareForRemoval()``).
+/// The input state's cached solvers are shared, never modified: removing again from the same
+/// input state starts from the same cache (the removed rows are a low-rank correction to the
+/// cached factor, folded into a copy every few dozen rows).
 /// With ``CertifiedRemoval/FastRemovalPolicy/amortisedSteps`` (`.downdatedFactor(.amortised)`) most requests cost
 /// `O(m d^2)` and read no row of `X` outside the removed ones; an exact step (two passes) resets
 /// the running sum when it would pass the policy's fraction of the budget (Docs/Math.md 6.10).
@@ -138,15 +139,14 @@ struct CertifiedEngine {
     -> [HeadNewtonSolver<M.Head>]
   {
     if let cache = state.certifiedCache, cache.parameters == state.parameters,
-      cache.removedCount == state.removedIDs.count
+      cache.removedCount == state.removedIDs.count,
+      let solvers = cache.heads as? [HeadNewtonSolver<M.Head>]
     {
-      // The downdated strategy takes the solvers: the request then downdates the only reference
-      // to the factor (and to H~ and G_R) in place instead of copying d^2 doubles each.
-      var downdated = false
-      if case .downdatedFactor = state.certification?.solver { downdated = true }
-      if let solvers = (downdated ? cache.take() : cache.heads) as? [HeadNewtonSolver<M.Head>] {
-        return solvers
-      }
+      // Shared with the state, copy-on-write: a request never writes the stored factor (removed
+      // rows are a Woodbury correction until a fold), and a fold of the factor or of the dense
+      // H~ and G_R copies them first while the state still holds them. A second removal from
+      // the same state therefore starts from the same cache as the first.
+      return solvers
     }
     guard let certification = state.certification, let b = state.perturbation else {
       throw .unsupported("this model was not trained for certified removal")
@@ -305,7 +305,13 @@ package struct CertifiedRequest<Head: CertifiableHead> {
       deltas.append(delta)
       gradients.append(solvers[k].gradient.subtracting(delta))
       predictors.append(solvers[k].predictors)
-      let downdated = solvers[k].downdate(removed: removed, curvature: removedCurvature[k])
+      // The first solve's right-hand side shares the factor read of the first removed row:
+      // Delta for an O(d^2) or paper step, -g_R(theta) for an exact-step request.
+      let firstRHS =
+        amortisedPolicy != nil || certification.accounting == .paper
+        ? delta : gradients[k].scaled(by: -1)
+      let downdated = solvers[k].downdate(
+        removed: removed, curvature: removedCurvature[k], alsoSolving: firstRHS)
       var due = false
       if case .downdatedFactor(let policy) = certification.solver {
         due =
@@ -544,18 +550,14 @@ package struct CertifiedRequest<Head: CertifiableHead> {
 /// loading, at the cost of two passes over `X` and, for the downdated strategy, one factor per
 /// head). Valid only for the parameters and removal count it records.
 ///
-/// The solvers sit in a shared box so that a request with the downdated strategy
-/// (``NewtonSolver/downdatedFactor(_:)``, the default) can **take** them: the next state's cache
-/// then owns the only reference, and the `O(d^2)` downdates of the factor (and, with
-/// ``CertifiedRemoval/AmortisedStepPolicy``, of the dense `H~` and `G_R`) happen in place instead
-/// of copying `d^2` doubles each per request. The state they were taken from keeps a valid
-/// record but no solvers, and rebuilds them if it is used again (two passes, a Gram matrix and a
-/// factorisation: call ``TrainedModel/prepareForRemoval()`` on it first to keep that out of the
-/// timed request).
+/// The solvers are value types shared copy-on-write with every copy of the state: a request
+/// reads them and stores its own in the next state, so a state can be removed from any number
+/// of times. Between folds a request writes no `d x d` array (removed rows are a Woodbury
+/// correction to the factor and a pending correction to the dense `H~` and `G_R`); a fold
+/// copies the arrays it rewrites when the previous state still holds them.
 struct CertifiedCache: @unchecked Sendable {
   private final class Box: @unchecked Sendable {
-    let lock = NSLock()
-    var heads: Any?
+    let heads: Any
     init(_ heads: Any) { self.heads = heads }
   }
   private let box: Box
@@ -568,19 +570,6 @@ struct CertifiedCache: @unchecked Sendable {
     self.removedCount = removedCount
   }
 
-  /// `[HeadNewtonSolver<Head>]` of the state's head type, or `nil` once taken.
-  var heads: Any? {
-    box.lock.lock()
-    defer { box.lock.unlock() }
-    return box.heads
-  }
-
-  /// Removes the solvers from the cache and returns them (uniquely referenced).
-  func take() -> Any? {
-    box.lock.lock()
-    defer { box.lock.unlock() }
-    let heads = box.heads
-    box.heads = nil
-    return heads
-  }
+  /// `[HeadNewtonSolver<Head>]` of the state's head type.
+  var heads: Any? { box.heads }
 }

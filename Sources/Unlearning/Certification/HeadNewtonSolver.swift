@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where the rows of a certified head live: the only operations of ``HeadNewtonSolver`` that
 /// differ between one process and row shards spread over MPI ranks (Docs/Math.md section 6).
 /// Everything else (strategies, acceptance tests, refinement, refresh rules, the `O(d^2)`
@@ -55,7 +57,11 @@ package struct RowPlacement: Sendable {
 ///   ``NewtonSolver/downdatedFactor(_:)`` it is
 ///   `H~ = sum_{i in R} loss''(z0_i) x_i x_i^T + lambda n_0 I` at the last refresh (`z0`, `n_0`
 ///   then), with every row removed since then downdated by its rank-1 term
-///   `sqrt(loss''(z0_j)) x_j`.
+///   `sqrt(loss''(z0_j)) x_j`: up to ``AmortisedState/foldSize`` recent ones as a Woodbury
+///   correction (``LowRankDowndatedCholesky``), the older ones folded into the stored factor
+///   (rank-1 sweeps, or with the `O(d^2)` steps a refactorisation of the dense `H~`). The stored
+///   factor is never written between folds, so copies of a solver (a state removed from twice)
+///   share it safely.
 ///
 /// Only exact quantities enter a certificate, whatever the strategy: `H v` (exact HVP at
 /// `theta`), `t = X_R v` and the gradient after the step come from one fused pass over `X` per
@@ -98,7 +104,7 @@ package struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
   let placement: RowPlacement
   package var predictors: [Double]
   package var gradient: [Double]
-  var factor: Cholesky?
+  var factor: LowRankDowndatedCholesky?
   /// `loss''(z0)` of every row at the factor's parameters (for downdates).
   var factorCurvature: [Double] = []
   /// `lambda n_0`, the regulariser in the factored matrix.
@@ -135,9 +141,11 @@ package struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     var cheapSteps = 0
     /// Rows removed since ``hessian`` and ``gram`` were last downdated (as supplied, row-major
     /// `d` each), with their curvature weights `loss''(z~_j)`: their rank-1 terms are applied
-    /// as a low-rank correction, and folded into both matrices (two `dgemm` calls of inner size
+    /// as a low-rank correction, and folded into both matrices (two `dsyrk` calls of inner size
     /// ``foldSize``) once there are ``foldSize`` of them, instead of two `d x d` sweeps per
-    /// request.
+    /// request. The factor keeps the same rows as a Woodbury correction and is refactored from
+    /// the folded ``hessian`` at the same moment (one `dpotrf`, about `d^3 / 3` flops, instead
+    /// of ``foldSize`` rank-1 sweeps of `d^2` each).
     var pendingRows: [Double] = []
     var pendingCurvature: [Double] = []
     static var foldSize: Int { 32 }
@@ -286,7 +294,7 @@ package struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     var hessian = objective.features.weightedGram(weights: weightedCurvature)
     placement.sumMatrix(&hessian)
     hessian.addToDiagonal(objective.curvatureShift)
-    factor = try NewtonSolver.factor(hessian)
+    factor = LowRankDowndatedCholesky(try NewtonSolver.factor(hessian))
     if amortised != nil {
       var mass = [weightedCurvature.reduce(0, +)]
       placement.sum(&mass)
@@ -347,33 +355,51 @@ package struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
   }
 
   /// Downdated strategy: removes the rank-1 terms `sqrt(loss''(z0_j)) x_j` of the removed rows
-  /// from the factor, in order. The rows are supplied vectors (`m x d`, with their owners'
-  /// ``factorCurvature(ofRows:)``), so the factor stays the same on every rank. Returns `false`
-  /// when a downdate would lose positive definiteness (the factor then needs a refresh). Other
-  /// strategies: nothing to do. Cost `O(m d^2)`.
-  mutating func downdate(removed: Matrix, curvature: [Double]) -> Bool {
+  /// from the factored matrix, in order, as a Woodbury correction
+  /// (``LowRankDowndatedCholesky``: one forward substitution per row, the stored factor is not
+  /// written), folded into the factor once ``AmortisedState/foldSize`` rows are pending. The
+  /// rows are supplied vectors (`m x d`, with their owners' ``factorCurvature(ofRows:)``), so
+  /// the factor stays the same on every rank. Returns `false` when a downdate would lose
+  /// positive definiteness (the factor then needs a refresh). Other strategies: nothing to do.
+  /// Cost `O(m d^2)` (`O(d^3)` at a fold of the `O(d^2)` steps' dense `H~`).
+  ///
+  /// - Parameter rhs: the right-hand side the request will solve first: forward-solved together
+  ///   with the first removed row (one read of the factor for both).
+  mutating func downdate(removed: Matrix, curvature: [Double], alsoSolving rhs: [Double]? = nil)
+    -> Bool
+  {
     guard case .downdatedFactor = strategy, var updated = factor else { return true }
+    factor = nil  // the small pending arrays stay uniquely referenced
+    defer { factor = updated }
+    var rhs = rhs
+    for j in 0..<removed.rows {
+      let scale = curvature[j].squareRoot()
+      guard scale > 0 else { continue }
+      do {
+        try updated.downdate(removing: removed.row(j).scaled(by: scale), alsoSolving: rhs)
+        rhs = nil
+      } catch {
+        return false
+      }
+    }
     if var state = amortised, removed.rows > 0 {
       // The dense H~ and G_R lose the same rank-1 terms, applied lazily (AmortisedState.fold).
       amortised = nil  // keep the matrices uniquely referenced: folds happen in place
+      defer { amortised = state }
       state.pendingRows += removed.elements
       state.pendingCurvature += curvature
       state.rankOneTerms += removed.rows
       if state.pendingCurvature.count >= AmortisedState.foldSize {
         state.fold(hessianToo: true)
+        // The dense H~ now holds every removal: refactor it (its upper triangle) instead of
+        // sweeping the pending rows into the factor one by one.
+        guard let refactored = try? Cholesky(state.hessian) else { return false }
+        updated.replaceBase(refactored)
       }
-      amortised = state
-    }
-    factor = nil  // keep the storage uniquely referenced: downdates happen in place
-    defer { factor = updated }
-    for j in 0..<removed.rows {
-      let scale = curvature[j].squareRoot()
-      guard scale > 0 else { continue }
+    } else if amortised == nil, updated.pendingCount >= AmortisedState.foldSize {
       do {
-        // The factored matrix is sum_{i in R} c_i x_i x_i^T + factorShift I >= factorShift I:
-        // a row with c_j ||x_j||^2 <= factorShift / 4 needs no definiteness check.
-        try updated.downdate(
-          removing: removed.row(j).scaled(by: scale), smallestEigenvalueAtLeast: factorShift)
+        // The factored matrix is sum_{i in R} c_i x_i x_i^T + factorShift I >= factorShift I.
+        try updated.fold(smallestEigenvalueAtLeast: factorShift)
       } catch {
         return false
       }
@@ -408,8 +434,13 @@ package struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     let weights = objective.weights
     let model = objective.model
     // Blocks of 64 rows (400 kB): the block and BLAS's packed copy of it stay in L2 between
-    // the two products (measured faster than 256 rows on the Fashion-MNIST benchmark).
-    let (t, products) = x.fusedProductPass(v, outputs: 2, blockRows: 64) { rows, tBlock, u in
+    // the two products (measured faster than 256 rows on the Fashion-MNIST benchmark). The
+    // rows are split over the cores: one core does not saturate the memory bandwidth. The
+    // partial sums are added in a different order than one thread would, which the
+    // floating-point allowance (a worst case over every summation order, 6.4) covers.
+    let (t, products) = x.fusedProductPass(
+      v, outputs: 2, blockRows: 64, threads: Self.passThreads(features: x)
+    ) { rows, tBlock, u in
       let count = rows.count
       var zBlock = [Double]()
       zBlock.reserveCapacity(count)
@@ -444,6 +475,12 @@ package struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
     return Evaluation(
       step: v, fourthPowerSum: sums[2 * d], squareSum: sums[2 * d + 1], predictors: z,
       hessianProduct: hv, gradient: g)
+  }
+
+  /// Threads for a fused pass over `x`: every core for a matrix of at least `2^18` entries
+  /// (2 MB), else one (thread start-up would dominate).
+  static func passThreads(features x: Matrix) -> Int {
+    x.rows * x.columns >= 1 << 18 ? Swift.max(1, ProcessInfo.processInfo.activeProcessorCount) : 1
   }
 
   /// The two remainder bounds and the inexactness of an evaluated step.

@@ -89,11 +89,6 @@ extension TrainedModel where Model: CertifiableModel {
     }
     return solvers.map(\.statistics).reduce(CertifiedRemoval.WorkCounters(), +)
   }
-
-  /// The downdated strategy's cached factors, one per head (for tests and diagnostics).
-  var cachedFactors: [Cholesky?] {
-    (certifiedCache?.heads as? [HeadNewtonSolver<Model.Head>])?.map(\.factor) ?? []
-  }
 }
 
 extension TrainedModel {

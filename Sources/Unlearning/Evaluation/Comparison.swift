@@ -805,11 +805,7 @@ public enum Comparison {
       first: certified.report.seconds, repeats: configuration.timingRepeats,
       limit: configuration.repeatLimitSeconds
     ) {
-      // The first request took the cached factor; rebuild it outside the timed removal.
-      var prepared = original
-      try prepared.prepareForRemoval()
-      return try CertifiedRemoval(trainer: trainer).unlearn(prepared, forgetting: forgetIDs).report
-        .seconds
+      try CertifiedRemoval(trainer: trainer).unlearn(original, forgetting: forgetIDs).report.seconds
     }
     let context = UnlearningEvaluation.Context(
       model: model, retainedObjective: retrain.state.objective(),

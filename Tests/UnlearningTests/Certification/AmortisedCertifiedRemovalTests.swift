@@ -251,4 +251,115 @@ struct AmortisedCertifiedRemovalTests {
       try Self.amortised(fraction: 0.5, minimumCheapSteps: -1).validate()
     }
   }
+
+  @Test("Across several folds the Woodbury solve is a dense solve of the downdated Hessian")
+  func woodburySolveMatchesTheDowndatedHessian() throws {
+    let data = try AdversarialProblems.benign(n: 300, d: 8, seed: 41)
+    var state = try TrainedModel.trainCertified(
+      model: LogisticRegression(featureCount: 8), data: data, regularization: 1e-2,
+      privacy: CertificationProblems.privacy(sigma: 5, budget: 50),
+      solver: Self.amortised(fraction: 1), perturbation: .reproducibleNotPrivate(seed: 4))
+    var g = SeededGenerator(seed: 12)
+    var pendingSeen = Set<Int>()
+    let ids = CertificationProblems.randomIDs(data, count: 84, seed: 13)
+    // Single removals, then batches of three (several rows appended per request).
+    var requests = ids.prefix(60).map { [$0] }
+    requests += stride(from: 60, to: 84, by: 3).map { Array(ids[$0..<($0 + 3)]) }
+    for (j, request) in requests.enumerated() {
+      state = try CertifiedRemoval().unlearn(state, forgetting: request).state
+      let solvers = state.certifiedCache?.heads as? [HeadNewtonSolver<LogisticRegression>]
+      let solver = try #require(solvers?.first)
+      let factor = try #require(solver.factor)
+      pendingSeen.insert(factor.pendingCount)
+      // The matrix the factor stands for, from the data: the retained rows' curvature at the
+      // factor's point plus the regulariser it was formed with.
+      var explicit = Matrix(rows: 8, columns: 8)
+      for i in 0..<data.count where state.weights[i] != 0 {
+        let x = data.features.row(i)
+        for a in 0..<8 {
+          for b in 0..<8 { explicit[a, b] += solver.factorCurvature[i] * x[a] * x[b] }
+        }
+      }
+      explicit.addToDiagonal(solver.factorShift)
+      let rhs = g.normalVector(count: 8)
+      let dense = try Cholesky(explicit).solve(rhs)
+      #expect(
+        factor.solve(rhs).subtracting(dense).norm() <= 1e-9 * dense.norm(),
+        "request \(j), \(factor.pendingCount) pending")
+    }
+    // The run folded (pending counts restarted) and carried pending rows between folds.
+    #expect(pendingSeen.contains(1) && pendingSeen.contains(20), "\(pendingSeen.sorted())")
+  }
+
+  @Test("The measured solve inexactness is charged: a charge half as large would fail")
+  func inexactnessIsCharged() throws {
+    // lambda = 1 keeps every predictor near 0, where the third derivative of the loss vanishes:
+    // the remainder is tiny, and the residual after an O(d^2) step is the solve's inexactness,
+    // which the stale regulariser of the factor (lambda n~ instead of lambda n_R) makes about
+    // lambda ||v|| per removed row.
+    let data = try AdversarialProblems.benign(n: 400, d: 3, seed: 17)
+    let original = try TrainedModel.trainCertified(
+      model: LogisticRegression(featureCount: 3), data: data, regularization: 1,
+      privacy: CertificationProblems.privacy(sigma: 1e-6, budget: 10),
+      solver: Self.amortised(fraction: 1), perturbation: .reproducibleNotPrivate(seed: 5))
+    let before = residualFromScratch(original)
+    var largest = 0.0
+    // Each removal from the same original state (its cache is shared and never written).
+    for id in data.ids.prefix(6) {
+      let result = try CertifiedRemoval().unlearn(original, forgetting: [id])
+      let certificate = try #require(result.report.certificate)
+      #expect(!certificate.residualMeasured)
+      let after = residualFromScratch(result.state)
+      #expect(after <= certificate.certifiedResidual, "\(certificate)")
+      #expect(certificate.solveInexactness > 10 * certificate.tightBound)
+      let used = (after - before - certificate.tightBound) / certificate.solveInexactness
+      largest = Swift.max(largest, used)
+    }
+    print("O(d^2) step: largest share of the charged inexactness used by the truth \(largest)")
+    #expect(largest >= 0.9, "largest used share of the charged inexactness: \(largest)")
+  }
+
+  @Test(
+    "Removing twice from one state: each result equals a fresh engine's, across a fold",
+    arguments: [true, false])
+  func removingTwiceFromOneState(amortised: Bool) throws {
+    let data = try AdversarialProblems.benign(n: 200, d: 6, seed: 31)
+    let solver = amortised ? Self.amortised(fraction: 1) : NewtonSolver.default
+    func trained() throws -> TrainedModel<LogisticRegression> {
+      try TrainedModel.trainCertified(
+        model: LogisticRegression(featureCount: 6), data: data, regularization: 1e-2,
+        privacy: CertificationProblems.privacy(sigma: 5, budget: 50), solver: solver,
+        perturbation: .reproducibleNotPrivate(seed: 3))
+    }
+    let ids = CertificationProblems.randomIDs(data, count: 36, seed: 6)
+    // Identical histories: `shared` is removed from repeatedly, each twin once.
+    func history() throws -> TrainedModel<LogisticRegression> {
+      var state = try trained()
+      for id in ids.prefix(30) {
+        state = try CertifiedRemoval().unlearn(state, forgetting: [id]).state
+      }
+      return state
+    }
+    let shared = try history()
+    // 30 rows pending: each batch of three below folds them (into a copy: `shared` keeps its
+    // cache).
+    let first = try CertifiedRemoval().unlearn(shared, forgetting: Array(ids[30..<33]))
+    let second = try CertifiedRemoval().unlearn(shared, forgetting: Array(ids[33..<36]))
+    let again = try CertifiedRemoval().unlearn(shared, forgetting: Array(ids[30..<33]))
+    let freshFirst = try CertifiedRemoval().unlearn(try history(), forgetting: Array(ids[30..<33]))
+    let freshSecond = try CertifiedRemoval().unlearn(
+      try history(), forgetting: Array(ids[33..<36]))
+    for (result, reference, label) in [
+      (first, freshFirst, "first"), (second, freshSecond, "second"), (again, freshFirst, "again"),
+    ] {
+      let gap = result.state.parameters.subtracting(reference.state.parameters).norm()
+      #expect(gap <= 1e-12 * reference.state.parameters.norm(), "\(label): gap \(gap)")
+      let certificate = try #require(result.report.certificate)
+      let expected = try #require(reference.report.certificate)
+      #expect(
+        abs(certificate.certifiedResidual - expected.certifiedResidual)
+          <= 1e-10 * expected.certifiedResidual, "\(label)")
+      #expect(residualFromScratch(result.state) <= certificate.certifiedResidual, "\(label)")
+    }
+  }
 }
