@@ -46,8 +46,8 @@ public struct LowRankDowndatedCholesky: Sendable {
   ///
   /// - Parameters:
   ///   - u: length `n`.
-  ///   - b: an optional right-hand side forward-solved in the same `dtrsm` call as `u`
-  ///     (one read of `L` for both) and remembered: a later ``solve(_:)`` of the same `b`
+  ///   - b: an optional right-hand side forward-solved together with `u`
+  ///     (``Cholesky/solveLower(_:_:)``: one read of `L` for both) and remembered: a later ``solve(_:)`` of the same `b`
   ///     then reads `L` once instead of twice.
   /// - Throws: ``LinearAlgebraError/downdateLosesDefiniteness(index:)`` (index `k`) when
   ///   `A_k - u u^T` is not clearly positive definite (a pivot of `C` below `1e-6` of its
@@ -61,19 +61,7 @@ public struct LowRankDowndatedCholesky: Sendable {
     var y: [Double]?
     if let b {
       precondition(b.count == n, "LowRankDowndatedCholesky: \(b.count) entries, expected \(n)")
-      var packed = [Double](repeating: 0, count: 2 * n)
-      for i in 0..<n {
-        packed[2 * i] = u[i]
-        packed[2 * i + 1] = b[i]
-      }
-      let solved = base.solveLower(Matrix(rows: n, columns: 2, elements: packed)).elements
-      w = [Double](repeating: 0, count: n)
-      var yb = [Double](repeating: 0, count: n)
-      for i in 0..<n {
-        w[i] = solved[2 * i]
-        yb[i] = solved[2 * i + 1]
-      }
-      y = yb
+      (w, y) = base.solveLower(u, b)
     } else {
       w = base.solveLower(u)
     }

@@ -38,4 +38,39 @@ extension Cholesky {
     }
     return x
   }
+
+  /// Solves `L y = a` and `L z = b` together, reading `L` from memory once (forward
+  /// substitution by blocks of 64 columns: `dtrsv` on each diagonal block, then one `dgemm` with
+  /// two columns, OpenBLAS's unthreaded small-matrix kernel, on the panel below it). Same cost in
+  /// flops as two one-vector forward substitutions, about half the memory traffic.
+  ///
+  /// - Parameters:
+  ///   - a: length `dimension`.
+  ///   - b: length `dimension`.
+  public func solveLower(_ a: [Double], _ b: [Double]) -> (first: [Double], second: [Double]) {
+    let n = dimension
+    precondition(a.count == n && b.count == n, "Cholesky.solveLower: expected \(n) entries")
+    if n == 0 { return ([], []) }
+    var y = a + b  // column-major n x 2
+    let block = 64
+    factor.withUnsafeBufferPointer { f in
+      y.withUnsafeMutableBufferPointer { py in
+        var j = 0
+        while j < n {
+          let m = Swift.min(block, n - j)
+          let diagonal = f.start + j + j * n
+          LAPACK.trsvLowerBlock(n: m, factor: diagonal, lda: n, x: py.start + j)
+          LAPACK.trsvLowerBlock(n: m, factor: diagonal, lda: n, x: py.start + n + j)
+          let rest = n - j - m
+          if rest > 0 {
+            LAPACK.gemmSubtractColumnMajor(
+              m: rest, n: 2, k: m, a: diagonal + m, lda: n, b: py.start + j, c: py.start + j + m,
+              ldb: n)
+          }
+          j += m
+        }
+      }
+    }
+    return (Array(y[0..<n]), Array(y[n...]))
+  }
 }

@@ -54,6 +54,28 @@ enum LAPACK {
       BLAS.int32(n), factor, BLAS.int32(n), x, 1)
   }
 
+  /// `L x = b` for the `n x n` diagonal block of a column-major lower factor with leading
+  /// dimension `lda` (`dtrsv`).
+  static func trsvLowerBlock(
+    n: Int, factor: UnsafePointer<Double>, lda: Int, x: UnsafeMutablePointer<Double>
+  ) {
+    cblas_dtrsv(
+      CblasColMajor, CblasLower, CblasNoTrans, CblasNonUnit, BLAS.int32(n), factor,
+      BLAS.int32(lda), x, 1)
+  }
+
+  /// `C <- C - A B` for column-major `A` (`m x k`, leading dimension `lda`), `B` (`k x n`) and
+  /// `C` (`m x n`), both with leading dimension `ldb` (`dgemm`; for small `n` OpenBLAS's
+  /// unthreaded small-matrix kernel).
+  static func gemmSubtractColumnMajor(
+    m: Int, n: Int, k: Int, a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>,
+    c: UnsafeMutablePointer<Double>, ldb: Int
+  ) {
+    cblas_dgemm(
+      CblasColMajor, CblasNoTrans, CblasNoTrans, BLAS.int32(m), BLAS.int32(n), BLAS.int32(k), -1,
+      a, BLAS.int32(lda), b, BLAS.int32(ldb), 1, c, BLAS.int32(ldb))
+  }
+
   /// Triangular solve with many right-hand sides held row-major `n x k`: `op(L) X = B` (`dtrsm`).
   ///
   /// The column-major lower `L` is the row-major upper `U = L^T`, so `L` is `U^T`.

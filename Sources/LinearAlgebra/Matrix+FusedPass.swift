@@ -4,7 +4,7 @@ extension Matrix {
   /// One pass over the rows that computes `t = X v` and then `U^T X`, where the `k x n`
   /// matrix `U` is produced from `t` block by block.
   ///
-  /// For each block `B` of at most `blockRows` rows: `t_B = X_B v` (`dgemv`), then
+  /// For each block `B` of at most `blockRows` rows: `t_B = X_B v` (a one-column `dgemm`), then
   /// `fill(rows, t_B, U_B)` writes the `k x |B|` block of `U` (row `j` of `U_B` at
   /// `U_B[j * |B| + i]`), then `P += U_B X_B` (`dgemm`). The block of `X` is still in cache
   /// for its second use, so `X` is read from memory about once instead of twice; the result
@@ -90,11 +90,14 @@ extension Matrix {
     var start = range.lowerBound
     while start < range.upperBound {
       let count = Swift.min(blockRows, range.upperBound - start)
+      // t_B = X_B v as a one-column dgemm: OpenBLAS's small-matrix kernel, unthreaded (its
+      // dgemv splits every block over its own threads, whose hand-offs cost more than the
+      // block on a busy machine).
       v.withUnsafeBufferPointer { pv in
         t.withUnsafeMutableBufferPointer { pt in
-          BLAS.gemv(
-            transpose: false, m: count, n: d, alpha: 1, a: x + start * d, lda: d, x: pv.start,
-            beta: 0, y: pt.start + start)
+          BLAS.gemm(
+            transposeA: false, transposeB: false, m: count, n: 1, k: d, alpha: 1,
+            a: x + start * d, lda: d, b: pv.start, ldb: 1, beta: 0, c: pt.start + start, ldc: 1)
         }
       }
       if u.count != k * count { u = [Double](repeating: 0, count: k * count) }

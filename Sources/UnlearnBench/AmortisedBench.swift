@@ -14,11 +14,15 @@ import Unlearning
 /// certificate. Then one retrain of the same size for reference, and the peak resident memory
 /// of the process (run the group alone for a figure of its own).
 ///
-/// Notes for reading the figures: an `O(d^2)` request is a downdate sweep over the factor, one
-/// solve (two `dtrsv`) and two `dsymv` on the upper triangles of `H~` and `G_R` (about 12 MB of
-/// memory traffic at d = 784); an exact step is two passes over `X` (75 MB each). The threaded
-/// `dsymv` waits for OpenBLAS's second thread, which on a machine loaded by other processes can
-/// cost milliseconds: compare the paths within one run, and say how loaded the machine was.
+/// Notes for reading the figures: an `O(d^2)` request writes no `d x d` array. It is one forward
+/// substitution with the factor for `Delta` and the removed row together (one read of it), a
+/// Woodbury correction for the rows removed since the last fold (`O(k d)`), one back
+/// substitution (`dtrsv`), and two `dsymv` on the upper triangles of `H~` and `G_R`: four reads
+/// of a 2.5 MB triangle at d = 784. Every 32 removed rows a fold subtracts them from `H~` and
+/// `G_R` (two `dsyrk`) and refactors `H~` (`dpotrf`), counted in "folds". An exact step is two
+/// passes over `X` (75 MB each, split over the cores). The threaded `dsymv` waits for
+/// OpenBLAS's second thread, which on a machine loaded by other processes can cost
+/// milliseconds: compare the paths within one run, and say how loaded the machine was.
 package enum AmortisedBench {
   package static func run(requests: Int, into report: inout BenchReport) throws {
     benchProgress("amortised: loading Fashion-MNIST 0 vs 6")
@@ -104,6 +108,7 @@ package enum AmortisedBench {
         "O(d^2) requests": Double(run.cheap.count),
         "requests with a pass over X (exact steps)": Double(run.exact),
         "requests with a refactor": Double(run.refreshed),
+        "folds of pending rows": Double(counters.folds - run.before.folds),
         "passes over X": Double(counters.dataPasses - run.before.dataPasses),
         "retrains": Double(run.state.certification?.retrainCount ?? 0),
         "uncertified releases": Double(run.uncertified),

@@ -395,11 +395,13 @@ package struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
         // sweeping the pending rows into the factor one by one.
         guard let refactored = try? Cholesky(state.hessian) else { return false }
         updated.replaceBase(refactored)
+        statistics.folds += 1
       }
     } else if amortised == nil, updated.pendingCount >= AmortisedState.foldSize {
       do {
         // The factored matrix is sum_{i in R} c_i x_i x_i^T + factorShift I >= factorShift I.
         try updated.fold(smallestEigenvalueAtLeast: factorShift)
+        statistics.folds += 1
       } catch {
         return false
       }
@@ -733,6 +735,9 @@ extension CertifiedRemoval {
     public var refreshes = 0
     /// Preconditioned-CG iterations of the downdated strategy's refinements.
     public var refinementIterations = 0
+    /// Folds of the pending removed rows into the stored factor (every 32 rows: rank-1 sweeps,
+    /// or with the `O(d^2)` steps two `dsyrk` on the dense `H~` and `G_R` and one `dpotrf`).
+    public var folds = 0
 
     /// All counters zero.
     public init() {}
@@ -742,6 +747,7 @@ extension CertifiedRemoval {
       c.dataPasses += b.dataPasses
       c.refreshes += b.refreshes
       c.refinementIterations += b.refinementIterations
+      c.folds += b.folds
       return c
     }
   }
