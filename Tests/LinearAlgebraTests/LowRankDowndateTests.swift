@@ -56,6 +56,22 @@ struct LowRankDowndateTests {
     #expect(low.pendingCount == 12)
   }
 
+  @Test("The blocked factorisation equals dpotrf's, and names the failing pivot", arguments: [1, 63, 64, 200])
+  func blockedFactorisation(dimension n: Int) throws {
+    let a = try TestData.spdMatrix(dimension: n, conditionNumber: 1e4, seed: 9)
+    let blocked = try Cholesky(blocked: a, blockSize: 64)
+    let plain = try Cholesky(a)
+    #expect(
+      Matrix(rows: n, columns: n, elements: blocked.factor)
+        .isApproximatelyEqual(
+          to: Matrix(rows: n, columns: n, elements: plain.factor), relativeTolerance: 1e-12))
+    var indefinite = a
+    indefinite[n - 1, n - 1] = -1
+    #expect(throws: LinearAlgebraError.notPositiveDefinite(pivot: n, dimension: n)) {
+      try Cholesky(blocked: indefinite, blockSize: 64)
+    }
+  }
+
   @Test("A downdate that loses definiteness is refused and leaves the value unchanged")
   func refusesIndefiniteDowndates() throws {
     let n = 20

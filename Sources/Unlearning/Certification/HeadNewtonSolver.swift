@@ -393,7 +393,7 @@ package struct HeadNewtonSolver<Head: CertifiableHead>: Sendable {
         state.fold(hessianToo: true)
         // The dense H~ now holds every removal: refactor it (its upper triangle) instead of
         // sweeping the pending rows into the factor one by one.
-        guard let refactored = try? Cholesky(state.hessian) else { return false }
+        guard let refactored = try? Cholesky(blocked: state.hessian) else { return false }
         updated.replaceBase(refactored)
         statistics.folds += 1
       }
