@@ -10,17 +10,19 @@ extension Matrix {
   /// for its second use, so `X` is read from memory about once instead of twice; the result
   /// equals the two-pass `t = X v`, `P = U^T X` up to round-off.
   ///
-  /// With `threads > 1` the rows are cut into that many contiguous ranges (whole blocks), each
-  /// thread runs the loop above on its range with its own partial `P`, and the partials are
-  /// added in range order: `t` is the same bits, `P` differs from the one-thread result only by
-  /// the order of its row sums (round-off; any worst-case summation bound over the `n` rows
-  /// covers every order). One core does not saturate the memory bandwidth of a pass over `X`.
+  /// With `threads > 1` the rows are cut into `4 threads` contiguous ranges (whole blocks),
+  /// handed out to the cores as they become free (a core slowed by other processes takes
+  /// fewer), each run through the loop above with its own partial `P`; the partials are added
+  /// in range order. So the result depends on `threads` but not on the scheduling: `t` is the
+  /// same bits, `P` differs from the one-thread result only by the order of its row sums
+  /// (round-off; any worst-case summation bound over the `n` rows covers every order). One core
+  /// does not saturate the memory bandwidth of a pass over `X`.
   ///
   /// - Parameters:
   ///   - v: length `columns`.
   ///   - k: the number of rows of `U` (and of the result `P`).
   ///   - blockRows: rows per block (default 256: a 256 x 784 block of doubles is 1.6 MB).
-  ///   - threads: threads to split the rows over (default 1; at most one per block).
+  ///   - threads: cores to split the rows over (default 1).
   ///   - fill: computes the block of `U` from the block's row range and `t_B`; called
   ///     concurrently for disjoint blocks when `threads > 1`.
   /// - Returns: `t` (length `rows`) and `P = U^T X` (`k x columns`).
@@ -35,7 +37,7 @@ extension Matrix {
     var product = Matrix(rows: k, columns: d)
     if n == 0 || d == 0 { return (t, product) }
     let blocks = (n + blockRows - 1) / blockRows
-    let parts = Swift.max(1, Swift.min(threads, blocks))
+    let parts = threads > 1 ? Swift.min(4 * threads, blocks) : 1
     if parts == 1 {
       elements.withUnsafeBufferPointer { px in
         product.elements.withUnsafeMutableBufferPointer { pp in
@@ -118,4 +120,3 @@ private struct SendablePointer<T>: @unchecked Sendable {
   let pointer: T
   init(_ pointer: T) { self.pointer = pointer }
 }
-

@@ -56,7 +56,9 @@ struct LowRankDowndateTests {
     #expect(low.pendingCount == 12)
   }
 
-  @Test("The blocked factorisation equals dpotrf's, and names the failing pivot", arguments: [1, 63, 64, 200])
+  @Test(
+    "The blocked factorisation equals dpotrf's, and names the failing pivot",
+    arguments: [1, 63, 64, 200])
   func blockedFactorisation(dimension n: Int) throws {
     let a = try TestData.spdMatrix(dimension: n, conditionNumber: 1e4, seed: 9)
     let blocked = try Cholesky(blocked: a, blockSize: 64)
