@@ -185,7 +185,9 @@ struct StandardizeCommandTests {
 
   /// `(x - mean) / scale` of the given rows, element by element.
   static func standardize(_ rows: [[Double]], _ s: Dataset.Standardization) -> [[Double]] {
-    rows.map { x in (0..<x.count).map { (x[$0] - s.means[$0]) / s.scales[$0] } }
+    rows.map { (x: [Double]) -> [Double] in
+      (0..<x.count).map { (j: Int) -> Double in (x[j] - s.means[j]) / s.scales[j] }
+    }
   }
 
   /// The sum-form logistic gradient `sum_i (sigma(w.z_i) - y_i) z_i + lambda n w`, by hand.
@@ -194,7 +196,7 @@ struct StandardizeCommandTests {
   {
     var g = w.map { lambda * Double(rows.count) * $0 }
     for (z, y) in zip(rows, labels) {
-      let margin = zip(w, z).map { $0 * $1 }.reduce(0, +)
+      let margin = dot(w, z)
       let r = 1 / (1 + exp(-margin)) - Double(y)
       for j in g.indices { g[j] += r * z[j] }
     }
@@ -202,7 +204,15 @@ struct StandardizeCommandTests {
   }
 
   static func distance(_ a: [Double], _ b: [Double]) -> Double {
-    zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+    var total = 0.0
+    for (x, y) in zip(a, b) { total += (x - y) * (x - y) }
+    return total.squareRoot()
+  }
+
+  static func dot(_ a: [Double], _ b: [Double]) -> Double {
+    var total = 0.0
+    for (x, y) in zip(a, b) { total += x * y }
+    return total
   }
 
   @Test(
@@ -269,7 +279,7 @@ struct StandardizeCommandTests {
     let nR = Double(keep.count)
     let g = Self.logisticGradient(
       file.parameters, rows: retainedRows, labels: retainedLabels, lambda: lambda)
-    let gNorm = g.map { $0 * $0 }.reduce(0, +).squareRoot()
+    let gNorm = Self.distance(g, [Double](repeating: 0, count: g.count))
     let json = try #require(
       JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/r.json")))
         as? [String: Any])
@@ -290,9 +300,9 @@ struct StandardizeCommandTests {
     // Lipschitz bound 1/4 ||z|| ||Delta theta|| of the retrain's, and the same predicted
     // classes wherever the retrain's margin exceeds ||z|| * bound.
     for z in retainedRows {
-      let zNorm = z.map { $0 * $0 }.reduce(0, +).squareRoot()
-      let a = zip(file.parameters, z).map { $0 * $1 }.reduce(0, +)
-      let b = zip(retrain.parameters, z).map { $0 * $1 }.reduce(0, +)
+      let zNorm = Self.dot(z, z).squareRoot()
+      let a = Self.dot(file.parameters, z)
+      let b = Self.dot(retrain.parameters, z)
       #expect(abs(a - b) <= zNorm * gap * (1 + 1e-9) + 1e-12)
       if abs(b) > zNorm * bound * 1.001 { #expect((a > 0) == (b > 0)) }
     }

@@ -16,10 +16,16 @@ struct StandardizationReexpressionTests {
     var rows = [[Double]]()
     for i in 0..<40 {
       let z = g.normalVector(count: 3)
-      rows.append([2e3 * z[0] + 5e3, 1e-2 * z[1] - 0.3, z[2], 7.5, i < 5 ? 100 + Double(i) : 0])
+      let income: Double = 2e3 * z[0] + 5e3
+      let dose: Double = 1e-2 * z[1] - 0.3
+      let marker: Double = i < 5 ? 100 + Double(i) : 0
+      rows.append([income, dose, z[2], 7.5, marker])
     }
     rows[30] = rows[6]  // a duplicated row, one copy forgotten
-    let labels = rows.map { $0[0] + 1e5 * $0[1] > 5e3 - 3e4 ? 2 : ($0[2] > 0 ? 1 : 0) }
+    let labels: [Int] = rows.map { (row: [Double]) -> Int in
+      if row[1] > -0.3 { return 2 }
+      return row[2] > 0 ? 1 : 0
+    }
     let data = try Dataset(
       features: Matrix(rowArrays: rows), labels: labels,
       ids: (0..<rows.count).map { SampleID($0) }, classCount: 3)
@@ -40,6 +46,22 @@ struct StandardizationReexpressionTests {
     Matrix(rows: data.count, columns: data.featureCount) { i, j in
       (data.features[i, j] - s.means[j]) / s.scales[j]
     }
+  }
+
+  /// `||v||`, by hand.
+  static func norm(_ v: [Double]) -> Double {
+    var total = 0.0
+    for x in v { total += x * x }
+    return total.squareRoot()
+  }
+
+  /// `bias + sum_j w[offset + j] z[i, j]`, by hand.
+  static func predictor(_ w: [Double], offset: Int, bias: Double, _ z: Matrix, row i: Int)
+    -> Double
+  {
+    var total = bias
+    for j in 0..<z.columns { total += w[offset + j] * z[i, j] }
+    return total
   }
 
   /// Seeded parameters of the right length.
@@ -76,8 +98,8 @@ struct StandardizationReexpressionTests {
       let z = Self.standardize(data, old)
       let z2 = Self.standardize(data, new)
       for i in 0..<data.count {
-        let a = (0..<5).reduce(theta[5]) { $0 + theta[$1] * z[i, $1] }
-        let b = (0..<5).reduce(r.parameters[5]) { $0 + r.parameters[$1] * z2[i, $1] }
+        let a = Self.predictor(theta, offset: 0, bias: theta[5], z, row: i)
+        let b = Self.predictor(r.parameters, offset: 0, bias: r.parameters[5], z2, row: i)
         #expect(abs(a - b) <= 1e-11 * max(1, abs(a)))
       }
     }
@@ -99,10 +121,10 @@ struct StandardizationReexpressionTests {
     #expect(!r.isExact && r.droppedShifts.count == outputs)
     let (z, z2) = (Self.standardize(data, old), Self.standardize(data, new))
     // Bound from scratch: the largest weight row's norm times ||D^{-1}(mu' - mu)||.
-    let delta = (0..<5).map { (new.means[$0] - old.means[$0]) / old.scales[$0] }
-    let deltaNorm = delta.map { $0 * $0 }.reduce(0, +).squareRoot()
-    let rowNorms = (0..<outputs).map { k in
-      (0..<5).map { theta[k * 5 + $0] * theta[k * 5 + $0] }.reduce(0, +).squareRoot()
+    let delta: [Double] = (0..<5).map { (new.means[$0] - old.means[$0]) / old.scales[$0] }
+    let deltaNorm = Self.norm(delta)
+    let rowNorms: [Double] = (0..<outputs).map { k in
+      Self.norm(Array(theta[(k * 5)..<(k * 5 + 5)]))
     }
     #expect(
       abs(r.droppedShiftBound - rowNorms.max()! * deltaNorm) <= 1e-12 * r.droppedShiftBound)
@@ -110,8 +132,8 @@ struct StandardizationReexpressionTests {
       #expect(abs(r.droppedShifts[k]) <= r.droppedShiftBound * (1 + 1e-12))
       #expect(abs(r.droppedShifts[k]) > 1e-3)  // the shift is real here, not vacuous
       for i in 0..<data.count {
-        let a = (0..<5).reduce(0.0) { $0 + theta[k * 5 + $1] * z[i, $1] }
-        let b = (0..<5).reduce(0.0) { $0 + r.parameters[k * 5 + $1] * z2[i, $1] }
+        let a = Self.predictor(theta, offset: k * 5, bias: 0, z, row: i)
+        let b = Self.predictor(r.parameters, offset: k * 5, bias: 0, z2, row: i)
         #expect(abs((a - b) - r.droppedShifts[k]) <= 1e-10 * max(1, abs(a)), "row \(i)")
       }
     }

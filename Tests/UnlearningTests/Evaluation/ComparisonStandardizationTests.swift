@@ -15,8 +15,13 @@ struct ComparisonStandardizationTests {
     var text = "pid,income,dose,age,outcome\n"
     for i in 0..<120 {
       let x = g.normalVector(count: 3)
-      let label = x[0] - x[1] + 0.5 * x[2] + 0.3 * g.normalVector(count: 1)[0] > 0 ? "yes" : "no"
-      text += "\(500 + 3 * i),\(4e4 + 1e4 * x[0]),\(2e-3 + 1e-3 * x[1]),\(50 + x[2]),\(label)\n"
+      let noise: Double = 0.3 * g.normalVector(count: 1)[0]
+      let score: Double = x[0] - x[1] + 0.5 * x[2] + noise
+      let label = score > 0 ? "yes" : "no"
+      let income: Double = 4e4 + 1e4 * x[0]
+      let dose: Double = 2e-3 + 1e-3 * x[1]
+      let age: Double = 50 + x[2]
+      text += "\(500 + 3 * i),\(income),\(dose),\(age),\(label)\n"
     }
     let path = dir + "/p.csv"
     try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -39,7 +44,9 @@ struct ComparisonStandardizationTests {
   }
 
   static func distance(_ a: [Double], _ b: [Double]) -> Double {
-    zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+    var total = 0.0
+    for (x, y) in zip(a, b) { total += (x - y) * (x - y) }
+    return total.squareRoot()
   }
 
   @Test(
