@@ -538,6 +538,10 @@ struct Remove: ParsableCommand {
             path: modelFile, expected: file.dataFingerprint, found: train.fingerprint
           ).description)
       }
+      // The method's own message for an unknown id (the refit would name it differently).
+      if let unknown = ids.first(where: { train.rowIndex(of: $0) == nil }) {
+        throw CLIError(UnlearningError.unknownID(unknown).description)
+      }
       let refitted = try runReportingErrors {
         try Dataset.Standardization(
           fittedOn: train, excluding: Array(Set(file.removedIDs + ids)))
