@@ -323,6 +323,16 @@ package enum ComparisonRendering {
     return out
   }
 
+  /// A speed-up (retrain time over method time) in words: "3.2x faster than retraining",
+  /// "2.5x slower than retraining", or within 5%: "about as fast as retraining (0.98x)".
+  static func speedText(_ speedup: Double) -> String {
+    if speedup >= 1.05 { return String(format: "%.3gx faster than retraining", speedup) }
+    if speedup > 0 && speedup <= 1 / 1.05 {
+      return String(format: "%.3gx slower than retraining", 1 / speedup)
+    }
+    return String(format: "about as fast as retraining (%.2fx)", speedup)
+  }
+
   /// The takeaway lines of one model's summary rows: over-forgetting and close-to-retrain
   /// methods by their interval verdict, and methods whose seeds disagree as mixed.
   static func verdictLines(_ rows: [Comparison.SummaryRow], over: String) -> String {
@@ -333,7 +343,7 @@ package enum ComparisonRendering {
     }
     for row in rows where row.verdict == .closeToRetrain {
       out +=
-        "  \(row.method) is close to retrain\(over): rho \(num(row.relativeDistance.mean)), test KL \(num(row.testKL.mean))\(row.speedup.map { $0 >= 1 ? String(format: ", %.3gx faster than retraining", $0) : String(format: ", %.2gx the speed of retraining (slower)", $0) } ?? "").\n"
+        "  \(row.method) is close to retrain\(over): rho \(num(row.relativeDistance.mean)), test KL \(num(row.testKL.mean))\(row.speedup.map { ", " + speedText($0) } ?? "").\n"
     }
     for row in rows where Set(row.seedVerdicts).count > 1 {
       var counts: [(UnlearningEvaluation.Verdict, Int)] = []

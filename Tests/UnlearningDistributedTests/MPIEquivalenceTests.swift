@@ -171,6 +171,53 @@ struct MPIEquivalenceTests {
     try JSONDecoder().decode(RemoveJSON.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
   }
 
+  /// Writes `stream` and `batch` as ids files, serves them through `unlearn-mpi remove` on
+  /// `ranks` ranks (the stream one id per request in one mpirun, the batch as one request in
+  /// another), and serves the same requests in this process from `reference`, rebuilding its
+  /// caches before each of the two groups as every mpirun does after loading the file.
+  /// Returns the distributed reports, the one-process certificates, and the final reference.
+  static func serveStreamThenBatch(
+    ranks: Int, directory: String, model: String, stream: [SampleID], batch: [SampleID],
+    reference start: TrainedModel<LogisticRegression>
+  ) throws -> (
+    reports: [RemoveJSON.Request], certificates: [RemovalCertificate],
+    reference: TrainedModel<LogisticRegression>
+  ) {
+    let streamFile = directory + "/stream.txt"
+    let batchFile = directory + "/batch.txt"
+    try stream.map(\.description).joined(separator: "\n").write(
+      toFile: streamFile, atomically: true, encoding: .utf8)
+    try batch.map(\.description).joined(separator: "\n").write(
+      toFile: batchFile, atomically: true, encoding: .utf8)
+    try succeed(
+      ranks,
+      [
+        "remove", "--model-file", model, "--forget-ids", streamFile, "--one-at-a-time", "--out",
+        model, "--json", directory + "/stream.json",
+      ])
+    try succeed(
+      ranks,
+      [
+        "remove", "--model-file", model, "--forget-ids", batchFile, "--out", model, "--json",
+        directory + "/batch.json",
+      ])
+    let batchJSON = try readRemoveJSON(directory + "/batch.json")
+    #expect(batchJSON.rowsPerRank.count == ranks)
+    let reports = try readRemoveJSON(directory + "/stream.json").requests + batchJSON.requests
+    var certificates: [RemovalCertificate] = []
+    var reference = try reloaded(start)
+    for id in stream {
+      let result = try CertifiedRemoval().unlearn(reference, forgetting: [id])
+      reference = result.state
+      certificates.append(try #require(result.report.certificate))
+    }
+    reference = try reloaded(reference)
+    let result = try CertifiedRemoval().unlearn(reference, forgetting: batch)
+    certificates.append(try #require(result.report.certificate))
+    #expect(reports.count == stream.count + 1)
+    return (reports, certificates, result.state)
+  }
+
   /// Exact-step accounting with the default solver (downdated factor): training, a stream of
   /// single-id requests, then a batch, then the audit and the influence ranking, for every rank
   /// count, against one process.
@@ -206,48 +253,16 @@ struct MPIEquivalenceTests {
     #expect(Self.close(trained.spent, expected.spent))
     #expect(trained.budget == expected.budget)
 
-    // A stream of single-id requests in one mpirun, then a batch in another.
+    // A stream of single-id requests in one mpirun, then a batch in another. The reference:
+    // every mpirun rebuilds its caches from the file, as `unlearn remove` does after loading
+    // (a fresh state, then prepareForRemoval); within one mpirun the caches carry over.
     let stream: [SampleID] = [train.ids[3], train.ids[100], train.ids[17]]
     let batch: [SampleID] = Array(train.ids[40..<48])
-    let streamFile = directory + "/stream.txt"
-    let batchFile = directory + "/batch.txt"
-    try stream.map(\.description).joined(separator: "\n").write(
-      toFile: streamFile, atomically: true, encoding: .utf8)
-    try batch.map(\.description).joined(separator: "\n").write(
-      toFile: batchFile, atomically: true, encoding: .utf8)
-    try Self.succeed(
-      ranks,
-      [
-        "remove", "--model-file", model, "--forget-ids", streamFile, "--one-at-a-time", "--out",
-        model, "--json", directory + "/stream.json",
-      ])
-    try Self.succeed(
-      ranks,
-      [
-        "remove", "--model-file", model, "--forget-ids", batchFile, "--out", model, "--json",
-        directory + "/batch.json",
-      ])
-    let reports =
-      try Self.readRemoveJSON(directory + "/stream.json").requests
-      + Self.readRemoveJSON(directory + "/batch.json").requests
-    #expect(reports.count == 4)
-    #expect(try Self.readRemoveJSON(directory + "/batch.json").rowsPerRank.count == ranks)
-
-    // The reference: every mpirun rebuilds its caches from the file, as `unlearn remove` does
-    // after loading (a fresh state, then prepareForRemoval); within one mpirun the caches carry
-    // over from request to request.
-    var certificates: [RemovalCertificate] = []
-    reference = try Self.reloaded(reference)
-    for id in stream {
-      let result = try CertifiedRemoval().unlearn(reference, forgetting: [id])
-      reference = result.state
-      certificates.append(try #require(result.report.certificate))
-    }
-    reference = try Self.reloaded(reference)
-    let result = try CertifiedRemoval().unlearn(reference, forgetting: batch)
-    reference = result.state
-    certificates.append(try #require(result.report.certificate))
-
+    let reports: [RemoveJSON.Request]
+    let certificates: [RemovalCertificate]
+    (reports, certificates, reference) = try Self.serveStreamThenBatch(
+      ranks: ranks, directory: directory, model: model, stream: stream, batch: batch,
+      reference: reference)
     for (k, (report, certificate)) in zip(reports, certificates).enumerated() {
       let distributed = try #require(report.report.certificate)
       Self.expectSame(distributed, certificate, "np \(ranks), request \(k)")
@@ -324,40 +339,11 @@ struct MPIEquivalenceTests {
       ])
     let stream = Array(train.ids[0..<16])
     let batch = Array(train.ids[60..<100])
-    let streamFile = directory + "/stream.txt"
-    let batchFile = directory + "/batch.txt"
-    try stream.map(\.description).joined(separator: "\n").write(
-      toFile: streamFile, atomically: true, encoding: .utf8)
-    try batch.map(\.description).joined(separator: "\n").write(
-      toFile: batchFile, atomically: true, encoding: .utf8)
-    try Self.succeed(
-      ranks,
-      [
-        "remove", "--model-file", model, "--forget-ids", streamFile, "--one-at-a-time", "--out",
-        model, "--json", directory + "/stream.json",
-      ])
-    try Self.succeed(
-      ranks,
-      [
-        "remove", "--model-file", model, "--forget-ids", batchFile, "--out", model, "--json",
-        directory + "/batch.json",
-      ])
-    let reports =
-      try Self.readRemoveJSON(directory + "/stream.json").requests
-      + Self.readRemoveJSON(directory + "/batch.json").requests
-    #expect(reports.count == stream.count + 1)
-
-    var certificates: [RemovalCertificate] = []
-    reference = try Self.reloaded(reference)
-    for id in stream {
-      let result = try CertifiedRemoval().unlearn(reference, forgetting: [id])
-      reference = result.state
-      certificates.append(try #require(result.report.certificate))
-    }
-    reference = try Self.reloaded(reference)
-    let result = try CertifiedRemoval().unlearn(reference, forgetting: batch)
-    reference = result.state
-    certificates.append(try #require(result.report.certificate))
+    let reports: [RemoveJSON.Request]
+    let certificates: [RemovalCertificate]
+    (reports, certificates, reference) = try Self.serveStreamThenBatch(
+      ranks: ranks, directory: directory, model: model, stream: stream, batch: batch,
+      reference: reference)
 
     for (k, (report, certificate)) in zip(reports, certificates).enumerated() {
       let distributed = try #require(report.report.certificate)
