@@ -29,6 +29,8 @@ struct Compare: ParsableCommand {
 
       Methods that cannot run on the data (certified removal without --normalize-rows) are skipped with a one-line reason; the table of the others is always printed.
 
+      --standardize (CSV/LIBSVM): the original model trains on statistics fitted on all training rows; every retrain of the table (the reference; for networks the second-seed noise floor) trains on statistics refitted on the retained rows, as `remove --method retrain` does; every method starts from the original re-expressed on the refitted statistics (W' = W diag(s'/s), the shift into the bias, or dropped and reported when there is none), as `remove` does. So every row is judged against the retrain a user would get. Accuracies, KL, membership AUC and the forget score judge each model on its own statistics (all on the refitted ones; the forget score's models on random halves do not refit per half); rho and the gradient residual are computed in the refitted coordinates, with the original re-expressed. Certified removal is skipped (the statistics depend on every row). With --sisa-shards the statistics are fitted once on all training rows.
+
       Forgetting a whole class (--forget-class K): the retrained model never predicts K, so near-zero accuracy on the forgotten class is the target and is not called over-forgetting. The table adds per-class test accuracy, the share of class-K test images predicted as K, and the iterated Newton removal (several Newton steps on the retained objective; one step is shown next to it). Models with more than 2000 parameters train by L-BFGS and take Newton steps by conjugate gradient on Hessian-vector (networks: damped Gauss-Newton) products.
       """
   )
@@ -318,7 +320,14 @@ struct Compare: ParsableCommand {
       skipped = try skipCertifiedForDataDependentChoices(&configuration)
       skipped += try skipCertifiedIfImpossible(&configuration)
     }
-    if data.standardize { configuration.scenario = .standardized(configuration.scenario) }
+    if data.standardize {
+      if shardCounts != nil {
+        // The SISA sweep times deletions only: one set of statistics, fitted on all rows.
+        configuration.scenario = .standardized(configuration.scenario)
+      } else {
+        configuration.standardizesFeatures = true
+      }
+    }
     let selections = try chooseLambdas(&configuration)
     if let shardCounts {
       return try runSISASweep(shardCounts, configuration: configuration)
@@ -330,16 +339,16 @@ struct Compare: ParsableCommand {
     for line in header { print(line) }
     print(ComparisonRendering.text(result))
     for line in skipped { print(line) }
-    if data.standardize { progressLine("retraining the linear models on refitted statistics") }
-    let refits = try refittedRetrainChecks(result, configuration: configuration)
-    for check in refits { print(check.line) }
+    for summary in result.models {
+      if let s = summary.standardization { print(StandardizationNote.compared(summary.model, s)) }
+    }
     if let json {
       try runReportingErrors {
         try writeJSONAtomically(
           CompareOutput(
             result: result, lambda: lambdaReport(configuration, selections: selections),
             standardization: data.standardize ? CompareOutput.standardizationNote : nil,
-            skipped: skipped, refittedRetrain: data.standardize ? refits : nil), to: json)
+            skipped: skipped), to: json)
       }
       progressLine("wrote \(json)")
     }
@@ -434,7 +443,13 @@ extension Compare {
     -> [LambdaChoiceReport]
   {
     guard lambda == .auto else { return [] }
-    let (train, _) = try runReportingErrors { try configuration.scenario.load() }
+    var (train, _) = try runReportingErrors { try configuration.scenario.load() }
+    if configuration.standardizesFeatures == true {
+      // `train`'s rule: on the training rows standardised by their own statistics.
+      train = try runReportingErrors {
+        try Dataset.Standardization(fittedOn: train).apply(to: train)
+      }
+    }
     let k = train.classCount
     var reports = [LambdaChoiceReport]()
     var linearSet = false
@@ -500,20 +515,18 @@ extension Compare {
 /// The JSON of `unlearn compare` (schema `unlearn.compare/4`): the comparison's result with,
 /// at the top level, `lambda` (``Compare/LambdaReport``: the values used and, with
 /// `--lambda auto`, each model's grid and validation accuracies), `standardization` (a
-/// sentence, present with `--standardize`) and `skipped` (one-line reasons for methods that
-/// did not run), and with `--standardize` `refittedRetrain` (per linear model, the retrain on
-/// statistics refitted on the retained rows against the table's fixed-statistics reference).
+/// sentence, present with `--standardize`; each model's statistics and re-expression are in
+/// `models[].standardization`) and `skipped` (one-line reasons for methods that did not run).
 struct CompareOutput: Encodable {
   var result: Comparison.Result
   var lambda: Compare.LambdaReport
   var standardization: String?
   var skipped: [String]
-  var refittedRetrain: [RefittedRetrainCheck]?
 
   static let standardizationNote =
-    "features standardised (mean 0, standard deviation 1; constant features centred, scale 1) with statistics fitted on all training rows and held fixed for every row of the table, the retrain reference included: the table compares the methods in one feature space. remove --method retrain on a model file refits the statistics on the retained rows; the lines under the table compare that retrain with the table's reference."
+    "features standardised (mean 0, standard deviation 1; constant features centred, scale 1): the original on statistics fitted on all training rows; every retrain (the reference, the noise floor) on statistics refitted on the retained rows, as remove --method retrain does; every method from the original re-expressed on the refitted statistics, as remove does. Accuracies, KL, membership AUC and the forget score judge each model on its own statistics; rho and the gradient residual are in the refitted coordinates."
 
-  private enum Keys: String, CodingKey { case lambda, standardization, skipped, refittedRetrain }
+  private enum Keys: String, CodingKey { case lambda, standardization, skipped }
 
   func encode(to encoder: any Encoder) throws {
     try result.encode(to: encoder)
@@ -521,6 +534,5 @@ struct CompareOutput: Encodable {
     try container.encode(lambda, forKey: .lambda)
     try container.encodeIfPresent(standardization, forKey: .standardization)
     try container.encode(skipped, forKey: .skipped)
-    try container.encodeIfPresent(refittedRetrain, forKey: .refittedRetrain)
   }
 }

@@ -438,7 +438,7 @@ struct Remove: ParsableCommand {
         unlearn remove --model-file c.json --forget-ids ids --out c.json --json r
         unlearn remove --model-file d.json --forget-ids - --out d.json --data new.csv
 
-      The data is loaded again from the scenario recorded in the model file (its path is stored absolute; --data names a new location) and must have the recorded fingerprint. SISA model files (`train --method sisa`) run --method sisa: only the shards holding a forgotten id are retrained, from their last checkpoint before it, and every later checkpoint is replaced. Ids are sample ids: row numbers, or the values of the CSV's --id-column. Certified models run certified removal with the solver stored in the file and keep their budget across calls. The report is written before the model file, so a failed report never leaves a committed removal behind.
+      The data is loaded again from the scenario recorded in the model file (its path is stored absolute; --data names a new location) and must have the recorded fingerprint. SISA model files (`train --method sisa`) run --method sisa: only the shards holding a forgotten id are retrained, from their last checkpoint before it, and every later checkpoint is replaced. Ids are sample ids: row numbers, or the values of the CSV's --id-column. Certified models run certified removal with the solver stored in the file and keep their budget across calls. Models trained with --standardize: every method refits the standardization on the retained rows (the forgotten rows leave the statistics) and re-expresses the parameters on it before it runs (W' = W diag(s'/s); the shift W diag(1/s)(mu' - mu) goes into the bias, or, without one, is dropped and corrected by the method's step), so newton steps towards exactly the retrain on refitted statistics; the JSON's `standardization` says how. The report is written before the model file, so a failed report never leaves a committed removal behind.
       """
   )
 
@@ -528,26 +528,34 @@ struct Remove: ParsableCommand {
     }
     var located = file
     located.scenario = scenario
-    var standardizationNote: String?
+    var standardizationUse: RemoveOutput.StandardizationUse?
     if let stored = file.standardization {
-      if chosen == .retrain {
-        // The retrain sees only the retained rows, statistics included.
-        guard train.fingerprint == file.dataFingerprint else {
-          throw CLIError(
-            ModelFileError.dataMismatch(
-              path: modelFile, expected: file.dataFingerprint, found: train.fingerprint
-            ).description)
-        }
-        let refitted = try runReportingErrors {
-          try Dataset.Standardization(
-            fittedOn: train, excluding: Array(Set(file.removedIDs + ids)))
-        }
-        located.standardization = refitted
-        standardizationNote = StandardizationNote.refitted(refitted)
-      } else {
-        standardizationNote = StandardizationNote.kept(stored, method: chosen.rawValue)
+      // Every method sees only the retained rows' statistics: refit them, and re-express the
+      // parameters on them so the method starts from the same model in the new coordinates.
+      guard train.fingerprint == file.dataFingerprint else {
+        throw CLIError(
+          ModelFileError.dataMismatch(
+            path: modelFile, expected: file.dataFingerprint, found: train.fingerprint
+          ).description)
       }
-      progressLine(standardizationNote ?? "")
+      // The method's own message for an unknown id (the refit would name it differently).
+      if let unknown = ids.first(where: { train.rowIndex(of: $0) == nil }) {
+        throw CLIError(UnlearningError.unknownID(unknown).description)
+      }
+      let refitted = try runReportingErrors {
+        try Dataset.Standardization(
+          fittedOn: train, excluding: Array(Set(file.removedIDs + ids)))
+      }
+      let reexpression = try runReportingErrors {
+        try file.model.reexpressing(file.parameters, from: stored, to: refitted)
+      }
+      located.standardization = refitted
+      located.parameters = reexpression.parameters
+      let use = RemoveOutput.StandardizationUse(
+        statistics: refitted, previousRowCount: stored.rowCount, method: chosen.rawValue,
+        reexpression: reexpression)
+      standardizationUse = use
+      progressLine(use.note)
     }
     if chosen == .sisa {
       let removal = try located.removingFromSISA(ids: ids, data: train, path: modelFile)
@@ -566,7 +574,7 @@ struct Remove: ParsableCommand {
     }
     var (updated, report, prepareSeconds) = try located.withState(
       data: train, path: modelFile, RemoveVisitor(file: located, ids: ids, method: chosen))
-    if let standardizationNote { report.notes.append(standardizationNote) }
+    if let standardizationUse { report.notes.append(standardizationUse.note) }
     let loadSeconds =
       Double(DispatchTime.now().uptimeNanoseconds - loadStart) * 1e-9 - report.seconds
     if let json {
@@ -574,10 +582,7 @@ struct Remove: ParsableCommand {
         RemoveOutput(
           schema: "unlearn.remove/1", report: report, loadSeconds: loadSeconds,
           prepareSeconds: prepareSeconds,
-          standardization: updated.standardization.map {
-            RemoveOutput.StandardizationUse(
-              statistics: $0, refitted: chosen == .retrain, note: standardizationNote ?? "")
-          }), to: json)
+          standardization: standardizationUse), to: json)
     }
     return (
       StateStore.Update(
@@ -595,16 +600,45 @@ struct RemoveOutput: Encodable {
   var loadSeconds: Double
   /// Seconds of ``TrainedModel/prepareForRemoval()`` within the load.
   var prepareSeconds: Double
-  /// For a model on standardised features: the statistics the new model uses and whether
-  /// this removal refitted them (retrain) or kept the stored ones (approximate methods).
+  /// For a model on standardised features: the statistics the new model uses (refitted on
+  /// the retained rows by every method) and how the parameters were re-expressed on them.
   var standardization: StandardizationUse? = nil
 
-  /// How a removal treated the stored standardisation.
+  /// How a removal treated the stored standardisation: refitted on the retained rows, with
+  /// the parameters re-expressed on the refitted statistics before the method ran
+  /// (`W' = W diag(s' / s)`, `b' = b + W D^{-1} (mu' - mu)`).
   struct StandardizationUse: Encodable {
+    /// The refitted statistics (the new model file's).
     var statistics: Dataset.Standardization
-    /// `true`: refitted on the retained rows (retrain); `false`: the stored statistics kept.
-    var refitted: Bool
+    /// Always `true`: every method refits (the forgotten rows leave the statistics).
+    var refitted = true
+    /// Rows of the statistics before the removal.
+    var previousRowCount: Int
+    /// `exact` (a bias absorbed the shift: the re-expressed model predicts what the stored
+    /// one did) or `shift-dropped` (no bias: the weights were rescaled and the constant shift
+    /// of each linear predictor dropped; the method's step corrects it).
+    var reexpression: String
+    /// The dropped constant of each output's linear predictor (`shift-dropped` only).
+    var droppedShifts: [Double]?
+    /// `max_k ||W_k|| ||D^{-1} (mu' - mu)||`, the bound on every dropped shift.
+    var droppedShiftBound: Double?
     var note: String
+
+    init(
+      statistics: Dataset.Standardization, previousRowCount: Int, method: String,
+      reexpression: ModelFile.Specification.Reexpression
+    ) {
+      self.statistics = statistics
+      self.previousRowCount = previousRowCount
+      self.reexpression = reexpression.isExact ? "exact" : "shift-dropped"
+      if !reexpression.isExact {
+        droppedShifts = reexpression.droppedShifts
+        droppedShiftBound = reexpression.droppedShiftBound
+      }
+      note = StandardizationNote.refitted(
+        statistics, previousRowCount: previousRowCount, method: method,
+        reexpression: reexpression)
+    }
   }
 }
 
@@ -668,7 +702,7 @@ struct Export: ParsableCommand {
       Example:
         unlearn export --public --model-file certified.json --out public.json
 
-      The release holds the model kind and shape, the current parameters, lambda, the feature standardisation of a model trained with --standardize (part of the model: its parameters act on standardised features), and for certified models epsilon, delta, sigma and the budget. Nothing else: no b, no removed ids, no budget spent, no certificates, no data path, seed or fingerprint.
+      The release holds the model kind and shape, the current parameters, lambda, the feature standardisation of a model trained with --standardize (part of the model: its parameters act on standardised features; refused unless fitted on exactly the retained rows), and for certified models epsilon, delta, sigma and the budget. Nothing else: no b, no removed ids, no budget spent, no certificates, no data path, seed or fingerprint.
       """)
 
   @Option(name: .customLong("model-file"), help: "The model file to export.")
@@ -692,6 +726,16 @@ struct Export: ParsableCommand {
     if file.sisa != nil {
       throw CLIError(
         "\(modelFile) is a SISA ensemble: a public release holds one parameter vector, and the mean of the shards' is not the model that predicts"
+      )
+    }
+    if let s = file.standardization, file.standardizationFitsRetainedRows != true {
+      let why =
+        file.trainingRowCount.map {
+          "its standardization was fitted on \(s.rowCount) rows but the model retains \($0 - file.removedIDs.count)"
+        }
+        ?? "it was written before removals refitted the standardization, so its statistics may include the \(file.removedIDs.count) forgotten rows"
+      throw CLIError(
+        "\(modelFile): \(why); refusing to publish them: run `unlearn remove` on it with this build (every removal refits the statistics on the retained rows) or train again, then export"
       )
     }
     let release = try runReportingErrors { try PublicRelease(file) }

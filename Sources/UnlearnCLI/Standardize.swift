@@ -11,14 +11,34 @@ enum StandardizationNote {
       "standardised \(statistics.featureCount) features with statistics fitted on \(statistics.rowCount) training rows (mean 0, standard deviation 1; \(constant) with scale 1, constant features only centred)"
   }
 
-  /// A retrain's note: the statistics were refitted on the retained rows.
-  static func refitted(_ statistics: Dataset.Standardization) -> String {
-    "standardization refitted on the \(statistics.rowCount) retained rows before retraining (stored in the new model file)"
+  /// `compare`'s line under the table for one model.
+  static func compared(_ model: String, _ s: Comparison.StandardizationSummary) -> String {
+    let how =
+      s.reexpression == "exact"
+      ? "exactly (the bias absorbed the shift)"
+      : "with a constant logit shift of at most \(ComparisonRendering.num(s.droppedShifts?.map(abs).max() ?? 0)) dropped (no bias; the methods' steps correct it)"
+    return
+      "\(model): original trained on statistics of \(s.fitted.rowCount) rows, re-expressed \(how) on the statistics refitted on the \(s.refitted.rowCount) retained rows, which every retrain and method of the table uses"
   }
 
-  /// An approximate removal's note: the stored statistics were kept.
-  static func kept(_ statistics: Dataset.Standardization, method: String) -> String {
-    "\(method) kept the stored standardization (fitted on \(statistics.rowCount) rows, which may include the forgotten ones); remove --method retrain refits it on the retained rows"
+  /// A removal's note: the statistics were refitted on the retained rows and the parameters
+  /// re-expressed on them before the method ran.
+  static func refitted(
+    _ statistics: Dataset.Standardization, previousRowCount: Int, method: String,
+    reexpression: ModelFile.Specification.Reexpression
+  ) -> String {
+    let how: String
+    if method == "retrain" {
+      how = "the retrain trains on them"
+    } else if reexpression.isExact {
+      how = "parameters re-expressed on them exactly (the bias absorbed the shift) before \(method)"
+    } else {
+      let largest = reexpression.droppedShifts.map(abs).max() ?? 0
+      how =
+        "parameters re-expressed on them before \(method) (weights rescaled; no bias, so a constant logit shift of at most \(ComparisonRendering.num(largest)) was dropped, which \(method) corrects)"
+    }
+    return
+      "standardization refitted on the \(statistics.rowCount) retained rows (was \(previousRowCount)), so it holds nothing of the forgotten rows; \(how)"
   }
 }
 
@@ -62,95 +82,5 @@ struct TrainOutput: Encodable {
     privacy = file.certification?.privacy
     scenario = "\(file.scenario)"
     dataFingerprint = file.dataFingerprint
-  }
-}
-
-// MARK: - compare --standardize: the refitted retrain beside the table's reference
-
-/// What the table's fixed-statistics retrain reference stands for: the retrain with the
-/// statistics refitted on the retained rows, as `remove --method retrain` does it.
-struct RefittedRetrainCheck: Encodable {
-  /// The model (`logistic` or `softmax`; networks are not checked).
-  var model: String
-  /// Rows the statistics were refitted on (the retained training rows).
-  var retainedCount: Int
-  /// Test accuracy (in `[0, 1]`) of the retrain on fixed statistics (the table's reference)
-  /// and on refitted statistics.
-  var fixedTestAccuracy: Double
-  var refittedTestAccuracy: Double
-  /// Share of test rows on which the two retrains predict the same class.
-  var testAgreement: Double
-
-  /// One line under the table.
-  var line: String {
-    func percent(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
-    return
-      "\(model): retrain with the standardization refitted on the \(retainedCount) retained rows: test accuracy \(percent(refittedTestAccuracy)) (the table's fixed-statistics reference: \(percent(fixedTestAccuracy))); the two agree on \(percent(testAgreement)) of the test rows"
-  }
-}
-
-extension Compare {
-  /// With `--standardize`, for each linear model: retrains on the retained rows once with the
-  /// table's statistics (fitted on all training rows) and once with statistics refitted on
-  /// the retained rows, and compares their test predictions. Two trainings per model (the
-  /// comparison's own trainer, Newton to `1e-10 n`).
-  func refittedRetrainChecks(
-    _ result: Comparison.Result, configuration: Comparison.Configuration
-  ) throws -> [RefittedRetrainCheck] {
-    guard case .standardized(let inner) = configuration.scenario else { return [] }
-    let (raw, rawTest) = try runReportingErrors { try inner.load() }
-    let retained = try runReportingErrors { try raw.removing(ids: result.forgottenIDs) }
-    let fixed = try runReportingErrors { try Dataset.Standardization(fittedOn: raw) }
-    let refitted = try runReportingErrors { try Dataset.Standardization(fittedOn: retained) }
-    var checks = [RefittedRetrainCheck]()
-    for choice in configuration.resolvedModels(classCount: raw.classCount) {
-      let spec: ModelFile.Specification
-      switch choice {
-      case .logistic where raw.classCount == 2:
-        spec = .logistic(featureCount: raw.featureCount, fitsIntercept: false)
-      case .softmax:
-        spec = .softmax(featureCount: raw.featureCount, classCount: raw.classCount)
-      default: continue
-      }
-      let visitor = try runReportingErrors {
-        RefitVisitor(
-          fixedTrain: try fixed.apply(to: retained), fixedTest: try fixed.apply(to: rawTest),
-          refittedTrain: try refitted.apply(to: retained),
-          refittedTest: try refitted.apply(to: rawTest),
-          regularization: configuration.regularization)
-      }
-      let (fixedAccuracy, refittedAccuracy, agreement) = try runReportingErrors {
-        try spec.accept(visitor)
-      }
-      checks.append(
-        RefittedRetrainCheck(
-          model: "\(choice)", retainedCount: retained.count, fixedTestAccuracy: fixedAccuracy,
-          refittedTestAccuracy: refittedAccuracy, testAgreement: agreement))
-    }
-    return checks
-  }
-}
-
-/// Trains one model on each standardisation and compares their test predictions.
-private struct RefitVisitor: ModelVisitor {
-  var fixedTrain: Dataset
-  var fixedTest: Dataset
-  var refittedTrain: Dataset
-  var refittedTest: Dataset
-  var regularization: Double
-
-  func visit<Model: TwiceDifferentiableModel>(_ model: Model) throws -> (Double, Double, Double) {
-    let trainer = Training.Newton(gradientTolerance: 1e-10)
-    let a = try TrainedModel.train(
-      model: model, data: fixedTrain, regularization: regularization, trainer: trainer)
-    let b = try TrainedModel.train(
-      model: model, data: refittedTrain, regularization: regularization, trainer: trainer)
-    let pa = a.predictions(fixedTest.features)
-    let pb = b.predictions(refittedTest.features)
-    let same = zip(pa, pb).filter { $0.0 == $0.1 }.count
-    return (
-      a.accuracy(on: fixedTest), b.accuracy(on: refittedTest),
-      pa.isEmpty ? 1 : Double(same) / Double(pa.count)
-    )
   }
 }

@@ -112,7 +112,7 @@ struct StandardizeCommandTests {
     #expect(json["standardization"] != nil)
   }
 
-  @Test("remove --method retrain refits the statistics on the retained rows; newton keeps them")
+  @Test("remove refits the statistics on the retained rows for newton and retrain alike")
   func retrainRefits() throws {
     let dir = try Hostile.directory()
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -125,7 +125,7 @@ struct StandardizeCommandTests {
     #expect(train.status == 0, "\(train.stderr)")
     let (raw, _) = try Self.scenario(dir + "/p.csv").load()
     let original = try #require(try ModelFile.read(from: dir + "/m.json").standardization)
-    // Newton first: keeps the stored statistics and says so.
+    // Newton first: refits too, and says how the parameters were re-expressed.
     let first = Array(raw.ids.prefix(3))
     try first.map { "\($0.rawValue)" }.joined(separator: "\n").write(
       toFile: dir + "/a.txt", atomically: true, encoding: .utf8)
@@ -135,13 +135,18 @@ struct StandardizeCommandTests {
         "--out", "m.json", "--json", "newton.json",
       ], in: dir)
     #expect(newton.status == 0, "\(newton.stderr)")
-    #expect(newton.stdout.contains("kept the stored standardization"))
-    #expect(try ModelFile.read(from: dir + "/m.json").standardization == original)
+    #expect(newton.stdout.contains("standardization refitted on the \(raw.count - 3) retained"))
+    #expect(newton.stdout.contains("parameters re-expressed on them before newton"))
+    let afterNewton = try #require(try ModelFile.read(from: dir + "/m.json").standardization)
+    #expect(afterNewton.rowCount == raw.count - 3 && afterNewton != original)
     let newtonJSON = try #require(
       JSONSerialization.jsonObject(
         with: Data(contentsOf: URL(fileURLWithPath: dir + "/newton.json"))) as? [String: Any])
     let use = try #require(newtonJSON["standardization"] as? [String: Any])
-    #expect(use["refitted"] as? Bool == false)
+    #expect(use["refitted"] as? Bool == true)
+    #expect(use["reexpression"] as? String == "shift-dropped")
+    #expect(use["previousRowCount"] as? Int == raw.count)
+    #expect((use["droppedShifts"] as? [Double])?.count == 1)
     // Then a retrain: statistics of the rows retained after both requests.
     let second = Array(raw.ids.dropFirst(10).prefix(5))
     try second.map { "\($0.rawValue)" }.joined(separator: "\r\n").write(
@@ -176,6 +181,212 @@ struct StandardizeCommandTests {
     // The audit still passes (raw fingerprint, stored statistics).
     let audit = try Hostile.unlearn(["audit", "--model-file", "m.json"], in: dir)
     #expect(audit.status == 0, "\(audit.stdout)\(audit.stderr)")
+  }
+
+  /// `(x - mean) / scale` of the given rows, element by element.
+  static func standardize(_ rows: [[Double]], _ s: Dataset.Standardization) -> [[Double]] {
+    rows.map { (x: [Double]) -> [Double] in
+      (0..<x.count).map { (j: Int) -> Double in (x[j] - s.means[j]) / s.scales[j] }
+    }
+  }
+
+  /// The sum-form logistic gradient `sum_i (sigma(w.z_i) - y_i) z_i + lambda n w`, by hand.
+  static func logisticGradient(_ w: [Double], rows: [[Double]], labels: [Int], lambda: Double)
+    -> [Double]
+  {
+    var g = w.map { lambda * Double(rows.count) * $0 }
+    for (z, y) in zip(rows, labels) {
+      let margin = dot(w, z)
+      let r = 1 / (1 + exp(-margin)) - Double(y)
+      for j in g.indices { g[j] += r * z[j] }
+    }
+    return g
+  }
+
+  static func distance(_ a: [Double], _ b: [Double]) -> Double {
+    var total = 0.0
+    for (x, y) in zip(a, b) { total += (x - y) * (x - y) }
+    return total.squareRoot()
+  }
+
+  static func dot(_ a: [Double], _ b: [Double]) -> Double {
+    var total = 0.0
+    for (x, y) in zip(a, b) { total += x * y }
+    return total
+  }
+
+  @Test(
+    "remove --method newton: statistics of the retained rows only, none in the release depends on a forgotten row, the model is the refitted retrain within its residual bound"
+  )
+  func newtonForgetsTheStatistics() throws {
+    let dir = try Hostile.directory()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try Self.patients(150).write(toFile: dir + "/p.csv", atomically: true, encoding: .utf8)
+    let lambda = 0.01
+    let train = try Hostile.unlearn(
+      [
+        "train", "--dataset", "csv:p.csv", "--label-column", "outcome", "--id-column", "pid",
+        "--standardize", "--lambda", "\(lambda)", "--out", "m.json", "--quiet",
+      ], in: dir)
+    #expect(train.status == 0, "\(train.stderr)")
+    let (raw, _) = try Self.scenario(dir + "/p.csv").load()
+    // Forget the 12 rows with the largest income: they pull the mean and deviation most.
+    let order = (0..<raw.count).sorted { raw.features[$0, 0] > raw.features[$1, 0] }
+    let forgotten = order.prefix(12).map { raw.ids[$0] }
+    try forgotten.map { "\($0.rawValue)" }.joined(separator: "\n").write(
+      toFile: dir + "/f.txt", atomically: true, encoding: .utf8)
+    let remove = try Hostile.unlearn(
+      [
+        "remove", "--model-file", "m.json", "--forget-ids", "f.txt", "--method", "newton",
+        "--out", "m.json", "--json", "r.json",
+      ], in: dir)
+    #expect(remove.status == 0, "\(remove.stderr)")
+    let file = try ModelFile.read(from: dir + "/m.json")
+    let stored = try #require(file.standardization)
+    // 1. The stored statistics are those of the retained rows, recomputed naively.
+    let forgottenSet = Set(forgotten)
+    let (means, deviations) = Self.naiveStatistics(raw, excluding: forgottenSet)
+    #expect(stored.rowCount == raw.count - 12 && file.trainingRowCount == raw.count)
+    #expect(file.standardizationFitsRetainedRows == true)
+    for j in 0..<2 {
+      #expect(abs(stored.means[j] - means[j]) <= 1e-12 * abs(means[j]))
+      #expect(abs(stored.scales[j] - deviations[j]) <= 1e-10 * deviations[j])
+    }
+    // 2. The release's statistics do not depend on the forgotten rows: the same statistics
+    // come out, bit for bit, when the forgotten rows' features are replaced by anything else.
+    let export = try Hostile.unlearn(
+      ["export", "--public", "--model-file", "m.json", "--out", "release.json"], in: dir)
+    #expect(export.status == 0, "\(export.stderr)")
+    let release = try PublicRelease.read(from: dir + "/release.json")
+    var rows = (0..<raw.count).map { raw.features.row($0) }
+    for i in 0..<raw.count where forgottenSet.contains(raw.ids[i]) {
+      rows[i] = [-1e9 * Double(i), 42, -7]
+    }
+    let altered = try Dataset(
+      features: Matrix(rowArrays: rows), labels: raw.labels, ids: raw.ids,
+      classCount: raw.classCount)
+    #expect(
+      release.standardization
+        == (try Dataset.Standardization(fittedOn: altered, excluding: forgotten)))
+    #expect(release.parameters == file.parameters)
+    // 3. The model against the retrain a user gets (`remove --method retrain`: statistics
+    // refitted on the retained rows, Newton to ||g|| <= 1e-10 n_R). The sum-form objective is
+    // (lambda n_R)-strongly convex, so each model lies within ||g|| / (lambda n_R) of the
+    // retained optimum, with g its retained gradient recomputed here by hand.
+    let keep = (0..<raw.count).filter { !forgottenSet.contains(raw.ids[$0]) }
+    let retainedRows = Self.standardize(keep.map { raw.features.row($0) }, stored)
+    let retainedLabels = keep.map { raw.labels[$0] }
+    let nR = Double(keep.count)
+    let g = Self.logisticGradient(
+      file.parameters, rows: retainedRows, labels: retainedLabels, lambda: lambda)
+    let gNorm = Self.distance(g, [Double](repeating: 0, count: g.count))
+    let json = try #require(
+      JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/r.json")))
+        as? [String: Any])
+    let report = try #require(json["report"] as? [String: Any])
+    let reported = try #require(report["gradientResidualNorm"] as? Double)
+    #expect(abs(reported - gNorm) <= 1e-6 * gNorm + 1e-12)
+    let retained = try raw.removing(ids: forgotten)
+    let retrain = try TrainedModel.train(
+      model: LogisticRegression(featureCount: 3),
+      data: retained.standardized(by: Dataset.Standardization(fittedOn: retained)),
+      regularization: lambda,
+      trainer: ModelFile.Specification.logistic(featureCount: 3, fitsIntercept: false)
+        .defaultTrainer(seed: 42))
+    let bound = (gNorm + 1e-10 * nR) / (lambda * nR)
+    let gap = Self.distance(file.parameters, retrain.parameters)
+    #expect(gap <= bound * 1.001 + 1e-12, "gap \(gap), bound \(bound)")
+    // The stored model's test-free check: training-row probabilities within the logistic
+    // Lipschitz bound 1/4 ||z|| ||Delta theta|| of the retrain's, and the same predicted
+    // classes wherever the retrain's margin exceeds ||z|| * bound.
+    for z in retainedRows {
+      let zNorm = Self.dot(z, z).squareRoot()
+      let a = Self.dot(file.parameters, z)
+      let b = Self.dot(retrain.parameters, z)
+      #expect(abs(a - b) <= zNorm * gap * (1 + 1e-9) + 1e-12)
+      if abs(b) > zNorm * bound * 1.001 { #expect((a > 0) == (b > 0)) }
+    }
+    // It is nearer the refitted retrain than the retrain on the old statistics is: the
+    // re-expression put it in the refitted coordinates (the old reference is far).
+    let old = try Dataset.Standardization(fittedOn: raw)
+    let fixed = try TrainedModel.train(
+      model: LogisticRegression(featureCount: 3),
+      data: retained.standardized(by: old), regularization: lambda,
+      trainer: Training.Newton(gradientTolerance: 1e-10))
+    #expect(gap < Self.distance(fixed.parameters, retrain.parameters) / 10)
+  }
+
+  @Test("export --public refuses, in one line, statistics fitted on more rows than retained")
+  func exportRefusesStaleStatistics() throws {
+    let dir = try Hostile.directory()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try Self.patients(60).write(toFile: dir + "/p.csv", atomically: true, encoding: .utf8)
+    let train = try Hostile.unlearn(
+      [
+        "train", "--dataset", "csv:p.csv", "--label-column", "outcome", "--id-column", "pid",
+        "--standardize", "--lambda", "0.01", "--out", "m.json", "--quiet",
+      ], in: dir)
+    #expect(train.status == 0, "\(train.stderr)")
+    let (raw, _) = try Self.scenario(dir + "/p.csv").load()
+    /// Writes `m.json` with `edit` applied to its JSON as `name` (mode 0600).
+    func edited(_ source: String, _ name: String, _ edit: (inout [String: Any]) -> Void) throws {
+      var json = try #require(
+        JSONSerialization.jsonObject(
+          with: Data(contentsOf: URL(fileURLWithPath: dir + "/" + source))) as? [String: Any])
+      edit(&json)
+      let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+      FileManager.default.createFile(
+        atPath: dir + "/" + name, contents: data, attributes: [.posixPermissions: 0o600])
+    }
+    // Before any removal, a file without the row count (an older build's) is fine.
+    try edited("m.json", "fresh.json") { $0["trainingRowCount"] = nil }
+    let fresh = try Hostile.unlearn(
+      ["export", "--public", "--model-file", "fresh.json", "--out", "fresh-release.json"],
+      in: dir)
+    #expect(fresh.status == 0, "\(fresh.stderr)")
+    try "\(raw.ids[0].rawValue)\n\(raw.ids[1].rawValue)".write(
+      toFile: dir + "/f.txt", atomically: true, encoding: .utf8)
+    let remove = try Hostile.unlearn(
+      [
+        "remove", "--model-file", "m.json", "--forget-ids", "f.txt", "--method", "newton",
+        "--out", "m.json", "--quiet",
+      ], in: dir)
+    #expect(remove.status == 0, "\(remove.stderr)")
+    // An older build's file after an approximate removal: statistics of all rows kept, no row
+    // count. Cannot tell from the file: refused.
+    try edited("m.json", "legacy.json") { json in
+      json["trainingRowCount"] = nil
+      var s = json["standardization"] as? [String: Any] ?? [:]
+      s["rowCount"] = raw.count
+      json["standardization"] = s
+    }
+    Hostile.expectOneLineError(
+      try Hostile.unlearn(
+        ["export", "--public", "--model-file", "legacy.json", "--out", "r1.json"], in: dir),
+      ["legacy.json", "written before removals refitted the standardization", "unlearn remove"])
+    // A file that records the row count but whose statistics cover more rows than it keeps.
+    try edited("m.json", "stale.json") { json in
+      var s = json["standardization"] as? [String: Any] ?? [:]
+      s["rowCount"] = raw.count
+      json["standardization"] = s
+    }
+    Hostile.expectOneLineError(
+      try Hostile.unlearn(
+        ["export", "--public", "--model-file", "stale.json", "--out", "r2.json"], in: dir),
+      ["stale.json", "fitted on \(raw.count) rows but the model retains \(raw.count - 2)"])
+    #expect(!FileManager.default.fileExists(atPath: dir + "/r1.json"))
+    #expect(!FileManager.default.fileExists(atPath: dir + "/r2.json"))
+    // The library refuses the same files.
+    #expect(throws: ModelFileError.self) {
+      try PublicRelease(try ModelFile.read(from: dir + "/stale.json"))
+    }
+    #expect(throws: ModelFileError.self) {
+      try PublicRelease(try ModelFile.read(from: dir + "/legacy.json"))
+    }
+    // The removed model itself exports.
+    let export = try Hostile.unlearn(
+      ["export", "--public", "--model-file", "m.json", "--out", "r3.json"], in: dir)
+    #expect(export.status == 0, "\(export.stderr)")
   }
 
   @Test("--standardize is refused with --certified, SISA and the built-in data, in one line")
@@ -232,10 +443,9 @@ struct StandardizeCommandTests {
     #expect(lambda["linear"] as? Double == outcome.chosen)
     #expect((json["skipped"] as? [String])?.count == 2)
     #expect(json["standardization"] is String)
-    // Under the table: the retrain on refitted statistics against the fixed-statistics one,
-    // recomputed here.
-    let refits = try #require(json["refittedRetrain"] as? [[String: Any]])
-    #expect(refits.count == 1)
+    // The table's retrain reference is the retrain a user gets: from scratch on the retained
+    // rows with statistics refitted on them, recomputed here.
+    #expect(json["refittedRetrain"] == nil)
     let (raw, rawTest) = try Self.scenario(dir + "/p.csv").load()
     let result0 = try JSONDecoder().decode(Comparison.Result.self, from: data)
     let retained = try raw.removing(ids: result0.forgottenIDs)
@@ -243,11 +453,21 @@ struct StandardizeCommandTests {
     let expected = try TrainedModel.train(
       model: LogisticRegression(featureCount: 3), data: retained.standardized(by: refitted),
       regularization: outcome.chosen, trainer: Training.Newton(gradientTolerance: 1e-10))
+    let summary = try #require(result0.models.first { $0.model == "logistic" })
+    #expect(summary.standardization?.refitted == refitted)
+    #expect(summary.standardization?.fitted == (try Dataset.Standardization(fittedOn: raw)))
+    let retrainRow = try #require(
+      result0.rows.first { $0.model == "logistic" && $0.method == "retrain" })
     #expect(
-      refits[0]["refittedTestAccuracy"] as? Double
+      retrainRow.parameters.isApproximatelyEqual(to: expected.parameters, relativeTolerance: 1e-8))
+    #expect(
+      retrainRow.evaluation.testAccuracy
         == expected.accuracy(on: try rawTest.standardized(by: refitted)))
-    #expect(refits[0]["retainedCount"] as? Int == raw.count - 5)
-    #expect(run.stdout.contains("retrain with the standardization refitted on the"))
+    #expect(refitted.rowCount == raw.count - 5)
+    #expect(
+      run.stdout.contains(
+        "logistic: original trained on statistics of \(raw.count) rows, re-expressed with a constant logit shift"
+      ))
     // The rest is the comparison's result, which still decodes, with the chosen lambda.
     let result = try JSONDecoder().decode(Comparison.Result.self, from: data)
     #expect(result.configuration.regularization == outcome.chosen)

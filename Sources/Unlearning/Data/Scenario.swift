@@ -18,9 +18,10 @@ public enum Scenario: Sendable, Codable, Equatable, CustomStringConvertible {
   case libsvm(path: String, testFraction: Double, seed: UInt64, normalizeRows: Bool)
   /// The wrapped scenario with every feature standardised (``Dataset/Standardization``) by
   /// statistics fitted on its **training** rows and applied to both splits. The statistics
-  /// are fitted once, on all training rows, and held fixed (`unlearn compare --standardize`:
-  /// every method and the retrain reference see one feature space); a model file stores its
-  /// own statistics instead, which a retrain refits (``ModelFile/standardization``).
+  /// are fitted once, on all training rows, and held fixed (`unlearn compare --sisa-shards
+  /// --standardize`); a model file stores its own statistics instead, which every removal
+  /// refits (``ModelFile/standardization``), and ``Comparison`` refits them for its retrains
+  /// with ``Comparison/Configuration/standardizesFeatures``.
   indirect case standardized(Scenario)
 
   /// The default scenario of `unlearn compare`.

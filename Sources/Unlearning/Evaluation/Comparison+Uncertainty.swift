@@ -210,7 +210,8 @@ extension Comparison {
         return Interval(values: e.map(f))
       }
       let scores = group.compactMap(\.1.forgetScore)
-      let runs = group.flatMap { $0.1.timing?.runs ?? [] }
+      // Rows timed once outside `Timing.measure` (SISA's deletion) still have their seconds.
+      let runs = group.flatMap { $0.1.timing?.runs ?? ($0.1.evaluation.seconds.map { [$0] } ?? []) }
       let retrainRuns = group.flatMap { $0.2?.retrainTiming?.runs ?? [] }
       let seconds = runs.isEmpty ? nil : Timing(runs: runs)
       let retrain = retrainRuns.isEmpty ? nil : Timing(runs: retrainRuns)

@@ -125,6 +125,26 @@ public enum Comparison {
     /// uses the t-intervals over seeds instead. Default 0 here (the library's comparison stays
     /// as cheap as before); `unlearn compare` uses 1000.
     public var bootstrapResamples: Int = 0
+    /// Per-feature standardisation of the loaded features (``Dataset/Standardization``, CLI
+    /// `--standardize`), refitted the way a user's retrain refits it. `nil` or `false` (the
+    /// default): none.
+    ///
+    /// `true`: the original model trains on features standardised by statistics of all
+    /// training rows; every retrain of the table (the reference, the networks' second-seed
+    /// noise floor) trains on statistics refitted on the retained rows; and every approximate
+    /// method starts from the original re-expressed on the refitted statistics
+    /// (``ModelFile/Specification/reexpressing(_:from:to:)``), as `unlearn remove` does, so
+    /// each row is judged against the retrain a user would get. Every row's model then acts
+    /// on the refitted statistics: predictions-based columns (accuracies, KL, membership
+    /// AUC, forget score) compare each model on its own statistics; parameter-space columns
+    /// (rho, the gradient residual) are computed in the refitted coordinates, where the
+    /// original enters re-expressed (exactly for models with a bias; without one its logits
+    /// lose the constant ``StandardizationSummary/droppedShifts``). The forget score's
+    /// models on random halves also use the refitted statistics (they do not refit per
+    /// half). Cost: two `O(n d)` fits and copies of the data. Refused (``ComparisonError``)
+    /// with certified removal (the statistics depend on every row, which the certificate
+    /// does not cover) and with a ``Scenario/standardized(_:)`` scenario (fixed statistics).
+    public var standardizesFeatures: Bool? = nil
 
     public init() {}
 
@@ -214,6 +234,36 @@ public enum Comparison {
     public var forgetScore: ForgetScoreColumn? = nil
     /// Why the forget score was not computed for this model, if it was asked for and was not.
     public var forgetScoreNote: String? = nil
+    /// With ``Configuration/standardizesFeatures``: the two sets of statistics and how the
+    /// original was re-expressed; else `nil`. ``originalParameters`` are then the
+    /// re-expressed ones (the refitted coordinates).
+    public var standardization: StandardizationSummary? = nil
+  }
+
+  /// How a comparison with ``Configuration/standardizesFeatures`` standardised one model.
+  public struct StandardizationSummary: Sendable, Codable, Equatable {
+    /// The original's statistics, fitted on all training rows.
+    public var fitted: Dataset.Standardization
+    /// The statistics refitted on the retained rows: every retrain trains on them, every
+    /// method starts from the original re-expressed on them, every row is evaluated on them.
+    public var refitted: Dataset.Standardization
+    /// `"exact"` (a bias absorbed the shift) or `"shift-dropped"` (no bias: the weights were
+    /// rescaled and each linear predictor lost the constant in ``droppedShifts``).
+    public var reexpression: String
+    /// The dropped constants (`shift-dropped` only), one per output of the first layer.
+    public var droppedShifts: [Double]?
+    /// `max_k ||W_k|| ||D^{-1} (mu' - mu)||`, their bound (`shift-dropped` only).
+    public var droppedShiftBound: Double?
+    /// The coordinates of rho and the gradient residual: `"refitted"`.
+    public var parameterCoordinates = "refitted"
+  }
+
+  /// The standardisation of one comparison run (``Configuration/standardizesFeatures``).
+  struct Standardizing {
+    var fitted: Dataset.Standardization
+    var refitted: Dataset.Standardization
+    /// The training rows standardised by ``fitted`` (the original trains on them).
+    var originalTrain: Dataset
   }
 
   /// Models with more parameters than this train by L-BFGS and take Newton steps by CG on
@@ -300,8 +350,30 @@ public enum Comparison {
   /// One comparison with one seed.
   static func runOnce(_ configuration: Configuration, progress: (String) -> Void) throws -> Result {
     progress("loading \(configuration.scenario)")
-    let (train, test) = try configuration.scenario.load()
+    var (train, test) = try configuration.scenario.load()
     let forgetIDs = try resolveForget(configuration.forget, train: train, seed: configuration.seed)
+    var standardizing: Standardizing?
+    if configuration.standardizesFeatures == true {
+      if case .standardized = configuration.scenario {
+        throw ComparisonError.invalidRequest(
+          "standardizesFeatures with a standardized scenario would standardise twice; pass the scenario itself"
+        )
+      }
+      guard !configuration.methods.contains(.certified) else {
+        throw ComparisonError.invalidRequest(
+          "certified removal cannot run on standardised features: the statistics depend on every training row, which the certificate does not cover"
+        )
+      }
+      let fitted = try Dataset.Standardization(fittedOn: train)
+      let refitted = try Dataset.Standardization(fittedOn: train, excluding: forgetIDs)
+      progress(
+        "standardising: the original on statistics of \(fitted.rowCount) rows, every retrain and method on statistics refitted on the \(refitted.rowCount) retained rows"
+      )
+      standardizing = Standardizing(
+        fitted: fitted, refitted: refitted, originalTrain: try fitted.apply(to: train))
+      train = try refitted.apply(to: train)
+      test = try refitted.apply(to: test)
+    }
     let models = configuration.resolvedModels(classCount: train.classCount)
     var rows = [Row]()
     var summaries = [ModelSummary]()
@@ -320,8 +392,8 @@ public enum Comparison {
           model, name: "logistic",
           specification: .logistic(featureCount: train.featureCount, fitsIntercept: false),
           trainer: trainer, secondTrainer: nil, regularization: configuration.regularization,
-          train: train, test: test, forgetIDs: forgetIDs, configuration: configuration,
-          progress: progress)
+          train: train, test: test, forgetIDs: forgetIDs, standardizing: standardizing,
+          configuration: configuration, progress: progress)
         summaries.append(summary)
         rows += modelRows
         if configuration.methods.contains(.certified) {
@@ -349,8 +421,8 @@ public enum Comparison {
           model, name: "softmax",
           specification: .softmax(featureCount: train.featureCount, classCount: train.classCount),
           trainer: trainer, secondTrainer: nil, regularization: configuration.regularization,
-          train: train, test: test, forgetIDs: forgetIDs, configuration: configuration,
-          progress: progress)
+          train: train, test: test, forgetIDs: forgetIDs, standardizing: standardizing,
+          configuration: configuration, progress: progress)
         summaries.append(summary)
         rows += modelRows
         if configuration.methods.contains(.certified) {
@@ -380,8 +452,8 @@ public enum Comparison {
           specification: .multilayerPerceptron(layerSizes: sizes, hiddenActivation: activation),
           trainer: trainer, secondTrainer: second,
           regularization: configuration.networkRegularization,
-          train: train, test: test, forgetIDs: forgetIDs, configuration: configuration,
-          progress: progress)
+          train: train, test: test, forgetIDs: forgetIDs, standardizing: standardizing,
+          configuration: configuration, progress: progress)
         summaries.append(summary)
         rows += modelRows
       }
@@ -449,11 +521,33 @@ public enum Comparison {
   static func runModel<Model: TwiceDifferentiableModel>(
     _ model: Model, name: String, specification: ModelFile.Specification, trainer: any Trainer,
     secondTrainer: (any Trainer)?, regularization: Double, train: Dataset, test: Dataset,
-    forgetIDs: [SampleID], configuration: Configuration, progress: (String) -> Void
+    forgetIDs: [SampleID], standardizing: Standardizing? = nil, configuration: Configuration,
+    progress: (String) -> Void
   ) throws -> (ModelSummary, [Row]) {
     progress("\(name): training the original model on \(train.count) samples")
-    let original = try TrainedModel.train(
-      model: model, data: train, regularization: regularization, trainer: trainer)
+    let original: TrainedModel<Model>
+    var standardizationSummary: StandardizationSummary?
+    if let standardizing {
+      // Trained on all rows' statistics, then re-expressed on the retained rows' (`train`),
+      // where every retrain and method of this model lives.
+      let trained = try TrainedModel.train(
+        model: model, data: standardizing.originalTrain, regularization: regularization,
+        trainer: trainer)
+      let r = try specification.reexpressing(
+        trained.parameters, from: standardizing.fitted, to: standardizing.refitted)
+      original = TrainedModel(
+        model: model, parameters: r.parameters, data: train, removedIDs: [],
+        regularization: regularization, perturbation: nil, training: trained.training,
+        certification: nil)
+      standardizationSummary = StandardizationSummary(
+        fitted: standardizing.fitted, refitted: standardizing.refitted,
+        reexpression: r.isExact ? "exact" : "shift-dropped",
+        droppedShifts: r.isExact ? nil : r.droppedShifts,
+        droppedShiftBound: r.isExact ? nil : r.droppedShiftBound)
+    } else {
+      original = try TrainedModel.train(
+        model: model, data: train, regularization: regularization, trainer: trainer)
+    }
     progress("\(name): retraining without the \(forgetIDs.count) forgotten samples (the reference)")
     let retrain = try Retrain(trainer: trainer, seed: trainerSeed(trainer)).unlearn(
       original, forgetting: forgetIDs)
@@ -744,6 +838,7 @@ public enum Comparison {
       retrainNoiseFloorTestKL: context.noiseFloorTestKL, originalParameters: original.parameters,
       retrainedParameters: retrain.state.parameters)
     summary.retrainTiming = retrainTiming
+    summary.standardization = standardizationSummary
     let n = configuration.forgetScoreModelCount
     if n >= 2 && configuration.forget.forgottenClass != nil {
       summary.forgetScoreNote =

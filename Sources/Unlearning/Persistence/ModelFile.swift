@@ -43,9 +43,15 @@ public struct ModelFile: Sendable, Codable, Equatable {
   public var dataFingerprint: String
   /// The per-feature standardisation the parameters act on (version 4), else `nil`: the
   /// loaded features are mapped by it before the model sees them, for training rows and test
-  /// rows alike. Fitted on the rows the model was last trained on: `remove --method retrain`
-  /// refits it on the retained rows; approximate removals keep it (their reports say so).
+  /// rows alike. Fitted on the retained rows: every removal (`unlearn remove`, any method)
+  /// refits it on the rows it keeps and re-expresses the parameters on the refitted statistics
+  /// (``Specification/reexpressing(_:from:to:)``), so it holds nothing of a forgotten row.
   public var standardization: Dataset.Standardization?
+  /// The number of rows of the full training set as ``scenario`` loads it (before any
+  /// removal), recorded with a ``standardization`` so that a reader can tell whether the
+  /// statistics cover only the retained rows (``standardizationFitsRetainedRows``); `nil` in
+  /// files without standardisation and in standardised files of older builds.
+  public var trainingRowCount: Int?
   /// Ids removed since training, in removal order.
   public var removedIDs: [SampleID]
   /// Seed of the trainer's initialisation (networks): a retrain uses the same seed.
@@ -121,6 +127,7 @@ public struct ModelFile: Sendable, Codable, Equatable {
         )
       }
       version = ModelFile.standardizedVersion
+      trainingRowCount = state.data.count
     }
     self.dataFingerprint = dataFingerprint ?? state.data.fingerprint
     self.standardization = standardization
@@ -324,6 +331,13 @@ public struct ModelFile: Sendable, Codable, Equatable {
           path: path,
           reason:
             "field \"standardization\" cannot go with a certified model or a SISA ensemble")
+      }
+      if let n = file.trainingRowCount, s.rowCount > n || file.removedIDs.count >= n {
+        throw .corrupt(
+          path: path,
+          reason:
+            "field \"trainingRowCount\" (\(n)) is below the statistics' rows (\(s.rowCount)) or the removed ids (\(file.removedIDs.count))"
+        )
       }
       guard file.version == ModelFile.standardizedVersion else {
         throw .corrupt(

@@ -46,12 +46,28 @@ public struct PublicRelease: Sendable, Codable, Equatable {
   /// The release of a private state.
   ///
   /// - Throws: ``ModelFileError/invalidField(_:_:)`` when the state's `b` came from the seeded,
-  ///   non-private source (its certificate is void, so it must not be published as certified).
+  ///   non-private source (its certificate is void, so it must not be published as certified),
+  ///   or when its standardisation may have been fitted on forgotten rows
+  ///   (``ModelFile/standardizationFitsRetainedRows`` is not `true`: the statistics with the
+  ///   retained data would reveal the forgotten rows' features).
   public init(_ file: ModelFile) throws(ModelFileError) {
     model = file.model
     parameters = file.parameters
     regularization = file.regularization
     if let s = file.standardization {
+      switch file.standardizationFitsRetainedRows {
+      case true?: break
+      case false?:
+        throw .invalidField(
+          "standardization.rowCount",
+          "the statistics were fitted on \(s.rowCount) rows, but the model retains \((file.trainingRowCount ?? 0) - file.removedIDs.count): they include forgotten rows, refusing to publish"
+        )
+      case nil:
+        throw .invalidField(
+          "standardization.rowCount",
+          "the file has \(file.removedIDs.count) removed ids and was written before removals refitted the statistics, so they may include forgotten rows; refusing to publish"
+        )
+      }
       standardization = s
       version = 2
     }
