@@ -21,7 +21,14 @@ extension CertifiedRemoval {
   /// Extra memory: two dense `d x d` matrices per head (the stored `M` and `G_R`).
   public struct AmortisedStepPolicy: Sendable, Codable, Hashable {
     /// Take cheap steps while the certified residual stays at most this fraction of the budget
-    /// `epsilon'` (default `0.5`); `(0, 1]`.
+    /// `epsilon'` (default `0.9`); `(0, 1]`.
+    ///
+    /// The guarantee needs only every released certificate to be at most `epsilon'`, and an
+    /// exact step resets the residual to its own bound rather than adding to it, so the
+    /// fraction changes speed, not privacy: a larger one fits more cheap steps between exact
+    /// steps (Fashion-MNIST 0 vs 6, 1,000 single removals: 19 exact steps at 0.9 against 30 at
+    /// 0.5, `unlearn bench --only amortised`). It stays below 1 so that the step that crosses
+    /// it is still taken exactly, with a tight bound, rather than retraining.
     public var budgetFraction: Double
     /// Refactor at the exact step when fewer than this many cheap steps fitted since the previous
     /// exact step (default 8); `>= 0` (`0` never refactors for drift).
@@ -32,12 +39,12 @@ extension CertifiedRemoval {
     /// - Parameters:
     ///   - budgetFraction: `(0, 1]`; see ``budgetFraction``.
     ///   - minimumCheapSteps: `>= 0`; see ``minimumCheapSteps``.
-    public init(budgetFraction: Double = 0.5, minimumCheapSteps: Int = 8) {
+    public init(budgetFraction: Double = 0.9, minimumCheapSteps: Int = 8) {
       self.budgetFraction = budgetFraction
       self.minimumCheapSteps = minimumCheapSteps
     }
 
-    /// The default policy (half the budget, refactor below 8 cheap steps per exact step).
+    /// The default policy (0.9 of the budget, refactor below 8 cheap steps per exact step).
     public static var `default`: CertifiedRemoval.AmortisedStepPolicy {
       CertifiedRemoval.AmortisedStepPolicy()
     }
