@@ -28,12 +28,17 @@ extension Cholesky {
     precondition(
       y.count == dimension,
       "Cholesky.solveLowerTransposed: \(y.count) entries, expected \(dimension)")
+    return triangularSolve(y, transposed: true)
+  }
+
+  /// `L^{-1} b` or `L^{-T} b` by one `dtrsv` (lengths checked by the callers).
+  func triangularSolve(_ b: [Double], transposed: Bool) -> [Double] {
     if dimension == 0 { return [] }
-    var x = y
+    var x = b
     let n = dimension
     factor.withUnsafeBufferPointer { f in
       x.withUnsafeMutableBufferPointer {
-        LAPACK.trsvLower(n: n, factor: f.start, transpose: true, x: $0.start)
+        LAPACK.trsvLower(n: n, factor: f.start, transpose: transposed, x: $0.start)
       }
     }
     return x

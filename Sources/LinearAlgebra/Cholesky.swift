@@ -130,15 +130,7 @@ public struct Cholesky: Sendable {
   public func solveLower(_ b: [Double]) -> [Double] {
     precondition(
       b.count == dimension, "Cholesky.solveLower: \(b.count) entries, expected \(dimension)")
-    if dimension == 0 { return [] }
-    var y = b
-    let n = dimension
-    factor.withUnsafeBufferPointer { f in
-      y.withUnsafeMutableBufferPointer {
-        LAPACK.trsvLower(n: n, factor: f.start, transpose: false, x: $0.start)
-      }
-    }
-    return y
+    return triangularSolve(b, transposed: false)
   }
 
   /// `log det A = 2 sum_i log L_ii`.

@@ -163,7 +163,8 @@ package enum CertifiedBench {
   }
 
   /// What `unlearn remove` does with a certified model file: read and validate the file, rebuild
-  /// the state on the data (no recomputation of `||X||_2`: it is stored), then one removal. The
+  /// the state on the data (no recomputation of `||X||_2`: it is stored), then one removal, with
+  /// OpenBLAS on one thread for the request as the command runs it. The
   /// removal's seconds are what its JSON report states; the load is reported separately.
   package static func commandLinePath(
     data: Dataset, ids: [SampleID], into report: inout BenchReport
@@ -201,7 +202,11 @@ package enum CertifiedBench {
       let start = DispatchTime.now().uptimeNanoseconds
       let file = try ModelFile.read(from: path)
       loads.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
-      let (prepare, removal) = try file.withState(data: data, path: path, Remove(id: id))
+      // As `unlearn remove` serves a certified request: OpenBLAS on one thread (the fused pass
+      // splits the rows over the cores itself).
+      let (prepare, removal) = try BLASInfo.withThreadCount(1) {
+        try file.withState(data: data, path: path, Remove(id: id))
+      }
       prepares.append(prepare)
       removals.append(removal)
     }
